@@ -1,0 +1,58 @@
+# ucap: the two commands are `make run` and `make test`; the rest are their parts.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+TOOLS := .cache/tools
+UV := $(TOOLS)/bin/uv
+PY := .venv/bin/python
+export UV_CACHE_DIR := $(CURDIR)/.cache/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := python3.11
+CHECKED := shared/src services/*/src deploy/local tests
+
+.PHONY: help install infra-up infra-down infra-status lint format test run up stop status contracts
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(UV):
+	@echo "installing uv $(UV_VERSION) into $(TOOLS)"
+	@python3 -m venv $(TOOLS) && $(TOOLS)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+install: $(UV) ## install every package (editable) and the dev tools into .venv
+	@$(UV) sync --frozen --all-packages --quiet
+
+infra-up: install ## start local Kafka and FerretDB (or use KAFKA_BOOTSTRAP_SERVERS / MONGODB_URI)
+	@$(PY) deploy/local/ucap_infra.py up
+
+infra-down: ## stop the local Kafka and FerretDB started here
+	@python3 deploy/local/ucap_infra.py down
+
+infra-status: ## say whether Kafka and MongoDB answer
+	@$(PY) deploy/local/ucap_infra.py status
+
+lint: install ## ruff check, ruff format --check, mypy --strict
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy $(CHECKED)
+
+format: install ## apply ruff's fixes and formatting
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+test: infra-up lint ## install, start the infrastructure, lint, type-check, run every test
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+run: infra-up ## run the whole system with local defaults; Ctrl-C stops it all
+	@$(PY) deploy/local/ucap_stack.py run; python3 deploy/local/ucap_infra.py down
+
+up: infra-up ## start the whole system in the background
+	@$(PY) deploy/local/ucap_stack.py up
+
+stop: ## stop every service and the local infrastructure
+	@python3 deploy/local/ucap_stack.py down
+	@python3 deploy/local/ucap_infra.py down
+
+status: ## health of the infrastructure and every service
+	@$(PY) deploy/local/ucap_infra.py status; $(PY) deploy/local/ucap_stack.py status

@@ -1,0 +1,147 @@
+"""Run every ucap service and the gateway as local processes.
+
+    python deploy/local/ucap_stack.py run     # start all, print URLs, stop all on Ctrl-C
+    python deploy/local/ucap_stack.py up      # start all in the background and return
+    python deploy/local/ucap_stack.py down    # stop what `up` or `run` started
+
+Expects the infrastructure to be up (``make infra-up``). Ports come from
+``UCAP_<SERVICE>_PORT`` (defaults 8000 gateway, 8001 cities, 8002 mous,
+8003 pilots, 8004 reporting).
+"""
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from ucap_procs import REPO_ROOT, ManagedProcess
+
+DEFAULT_DEADLINE_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    default_port: int
+
+    @property
+    def port(self) -> int:
+        return int(os.environ.get(f"UCAP_{self.name.upper()}_PORT", self.default_port))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def process(self) -> ManagedProcess:
+        return ManagedProcess(f"service-{self.name}")
+
+
+SERVICES = [
+    Service("cities", 8001),
+    Service("mous", 8002),
+    Service("pilots", 8003),
+    Service("reporting", 8004),
+    Service("gateway", 8000),
+]
+
+
+def ready_status(url: str) -> tuple[int, str]:
+    """The status code and body of ``url``/health/ready; 0 when nothing answers."""
+    try:
+        with urllib.request.urlopen(f"{url}/health/ready", timeout=3) as response:  # noqa: S310
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    except OSError as error:
+        return 0, str(error)
+
+
+def up(deadline_seconds: float) -> None:
+    python = sys.executable
+    for service in SERVICES:
+        if service.process.pid() is not None:
+            print(f"{service.name:10} already running (pid {service.process.pid()})")
+            continue
+        service.process.start([python, "-m", f"ucap_{service.name}"], cwd=REPO_ROOT)
+    deadline = time.monotonic() + deadline_seconds
+    pending = list(SERVICES)
+    while pending and time.monotonic() < deadline:
+        for service in list(pending):
+            if service.process.pid() is None:
+                down()
+                raise SystemExit(
+                    f"{service.name} exited; see {service.process.log_file}\n"
+                    f"{service.process.log_tail()}"
+                )
+            code, _ = ready_status(service.url)
+            if code == 200:
+                print(f"{service.name:10} ready at {service.url}", flush=True)
+                pending.remove(service)
+        time.sleep(0.25)
+    if pending:
+        report = "\n".join(
+            f"  {s.name}: {ready_status(s.url)} (log: {s.process.log_file})" for s in pending
+        )
+        down()
+        raise SystemExit(f"not ready within {deadline_seconds:g}s:\n{report}")
+    gateway = SERVICES[-1]
+    print(f"\nucap is up. Gateway: {gateway.url}  API docs: {gateway.url}/docs")
+
+
+def down() -> None:
+    for service in reversed(SERVICES):
+        if service.process.stop():
+            print(f"{service.name:10} stopped")
+
+
+def status() -> bool:
+    healthy = True
+    for service in SERVICES:
+        code, body = ready_status(service.url)
+        healthy &= code == 200
+        detail = json.loads(body).get("status", body) if body.startswith("{") else body
+        print(f"{service.name:10} {service.url:24} {code or 'down':>4} {detail}")
+    return healthy
+
+
+def run(deadline_seconds: float) -> None:
+    def stop(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        up(deadline_seconds)
+        print("Press Ctrl-C to stop.", flush=True)
+        while all(service.process.pid() is not None for service in SERVICES):
+            time.sleep(1)
+        print("a service exited; stopping the others", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nstopping …")
+    finally:
+        down()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Run the ucap services locally.")
+    parser.add_argument("command", choices=["run", "up", "down", "status"])
+    parser.add_argument("--deadline", type=float, default=DEFAULT_DEADLINE_SECONDS)
+    args = parser.parse_args()
+    if args.command == "run":
+        run(args.deadline)
+    elif args.command == "up":
+        up(args.deadline)
+    elif args.command == "down":
+        down()
+    else:
+        return 0 if status() else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

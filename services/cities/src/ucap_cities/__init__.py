@@ -1,0 +1,1 @@
+"""ucap cities service: cities, stakeholders and clusters"""

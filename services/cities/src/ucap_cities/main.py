@@ -1,0 +1,12 @@
+from fastapi import FastAPI
+
+from ucap_cities.config import Settings
+from ucap_shared.app import build_service_app
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return build_service_app(
+        settings or Settings(),
+        title="ucap cities",
+        description="Cities, their stakeholder organisations and thematic clusters.",
+    )

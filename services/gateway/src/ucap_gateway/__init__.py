@@ -1,0 +1,1 @@
+"""ucap gateway service: public entry and live U-CAP status"""

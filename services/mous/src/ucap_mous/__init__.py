@@ -1,0 +1,1 @@
+"""ucap mous service: memoranda of understanding"""

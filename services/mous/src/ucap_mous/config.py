@@ -1,0 +1,11 @@
+from pydantic_settings import SettingsConfigDict
+
+from ucap_shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="UCAP_MOUS_", extra="ignore")
+
+    service_name: str = "mous"
+    port: int = 8002
+    database: str = "ucap_mous"

@@ -1,0 +1,1 @@
+"""ucap pilots service: pilot projects and their progress"""

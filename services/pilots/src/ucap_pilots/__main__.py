@@ -1,0 +1,12 @@
+from ucap_pilots.config import Settings
+from ucap_pilots.main import create_app
+from ucap_shared.app import run_service
+
+
+def main() -> None:
+    settings = Settings()
+    run_service(create_app(settings), settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+from pydantic_settings import SettingsConfigDict
+
+from ucap_shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="UCAP_PILOTS_", extra="ignore")
+
+    service_name: str = "pilots"
+    port: int = 8003
+    database: str = "ucap_pilots"

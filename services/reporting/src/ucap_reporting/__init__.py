@@ -1,0 +1,1 @@
+"""ucap reporting service: U-CAPs and consolidated status views"""

@@ -1,0 +1,1 @@
+"""ucap's common plumbing. No domain types live here."""

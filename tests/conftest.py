@@ -1,0 +1,48 @@
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.infra import Infra, provide_infra
+from ucap_shared.mongo import MongoClient, connect_mongo
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    with provide_infra() as endpoints:
+        yield endpoints
+
+
+@pytest.fixture(scope="session")
+def service_env(infra: Infra) -> dict[str, str]:
+    """The environment a service process needs to reach the test infrastructure."""
+    return {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
+        "MONGODB_URI": infra.mongodb_uri,
+        "UCAP_LOG_LEVEL": "INFO",
+    }
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "logs"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique suffix, so tests never share a topic, group or database."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+async def mongo(infra: Infra) -> AsyncIterator[MongoClient]:
+    client = connect_mongo(infra.mongodb_uri)
+    try:
+        yield client
+    finally:
+        await client.close()

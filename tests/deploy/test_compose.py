@@ -1,0 +1,92 @@
+"""docker-compose.yml cannot run here; this checks it against the code instead."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from ucap_cities.config import Settings as CitiesSettings
+from ucap_gateway.config import Settings as GatewaySettings
+from ucap_mous.config import Settings as MousSettings
+from ucap_pilots.config import Settings as PilotsSettings
+from ucap_reporting.config import Settings as ReportingSettings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SETTINGS: dict[str, type[BaseSettings]] = {
+    "cities": CitiesSettings,
+    "mous": MousSettings,
+    "pilots": PilotsSettings,
+    "reporting": ReportingSettings,
+    "gateway": GatewaySettings,
+}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+    return loaded
+
+
+def env_names(settings: type[BaseSettings]) -> set[str]:
+    """Every environment variable a settings class reads."""
+    prefix = str(settings.model_config.get("env_prefix", ""))
+    names: set[str] = set()
+    for name, field in settings.model_fields.items():
+        choices = getattr(field.validation_alias, "choices", None)
+        names |= {str(c) for c in choices} if choices else {f"{prefix}{name}".upper()}
+    return names
+
+
+def pinned_kafka_version() -> str:
+    pom = (REPO_ROOT / "deploy/local/kafka/pom.xml").read_text()
+    match = re.search(r"<kafka.version>([^<]+)</kafka.version>", pom)
+    assert match is not None
+    return match.group(1)
+
+
+class TestComposeFile:
+    def test_runs_official_kafka_of_the_pinned_version_and_official_mongo(
+        self, compose: dict[str, Any]
+    ) -> None:
+        services = compose["services"]
+        assert services["kafka"]["image"] == f"apache/kafka:{pinned_kafka_version()}"
+        assert services["mongo"]["image"].startswith("mongo:")
+        assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
+        assert services["kafka"]["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+
+    @pytest.mark.parametrize("name", sorted(SETTINGS))
+    def test_each_service_is_built_from_its_dockerfile_and_health_checked(
+        self, compose: dict[str, Any], name: str
+    ) -> None:
+        service = compose["services"][name]
+        dockerfile = REPO_ROOT / service["build"]["context"] / service["build"]["dockerfile"]
+        assert dockerfile == REPO_ROOT / "services" / name / "Dockerfile"
+        assert dockerfile.exists()
+        port = SETTINGS[name]().port
+        assert f"127.0.0.1:{port}/health/ready" in " ".join(service["healthcheck"]["test"])
+        assert f"EXPOSE {port}" in dockerfile.read_text()
+
+    @pytest.mark.parametrize("name", sorted(SETTINGS))
+    def test_each_service_waits_for_healthy_infrastructure(
+        self, compose: dict[str, Any], name: str
+    ) -> None:
+        depends = compose["services"][name]["depends_on"]
+        assert depends["kafka"] == {"condition": "service_healthy"}
+        assert depends["mongo"] == {"condition": "service_healthy"}
+
+    @pytest.mark.parametrize("name", sorted(SETTINGS))
+    def test_sets_only_variables_the_service_reads_and_points_at_the_containers(
+        self, compose: dict[str, Any], name: str
+    ) -> None:
+        environment = compose["services"][name]["environment"]
+        assert set(environment) <= env_names(SETTINGS[name])
+        assert environment["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+        assert environment["MONGODB_URI"].startswith("mongodb://mongo:27017")
+
+    def test_only_the_gateway_publishes_a_port(self, compose: dict[str, Any]) -> None:
+        publishing = {name for name, svc in compose["services"].items() if svc.get("ports")}
+        assert publishing == {"gateway"}
+        assert compose["services"]["gateway"]["ports"] == [f"{GatewaySettings().port}:8000"]

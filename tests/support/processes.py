@@ -1,0 +1,69 @@
+"""Real service processes for tests: started, waited for, stopped."""
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class RunningService:
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+@contextmanager
+def run_service(
+    name: str, env: Mapping[str, str], log_dir: Path, *, timeout: float = 30.0
+) -> Iterator[RunningService]:
+    """Start ``python -m ucap_<name>`` on a free port and wait until it answers."""
+    port = free_port()
+    log = log_dir / f"{name}-{port}.log"
+    prefix = f"UCAP_{name.upper()}_"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", f"ucap_{name}"],
+            env={**env, f"{prefix}PORT": str(port), f"{prefix}HOST": "127.0.0.1"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT,
+        )
+    service = RunningService(name, f"http://127.0.0.1:{port}", process, log)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited early:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{service.url}/health/live", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} did not answer within {timeout:g}s:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield service
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
