@@ -6,16 +6,16 @@ from typing import Any
 
 import pytest
 import yaml
-from pydantic_settings import BaseSettings
 
 from ucap_cities.config import Settings as CitiesSettings
 from ucap_gateway.config import Settings as GatewaySettings
 from ucap_mous.config import Settings as MousSettings
 from ucap_pilots.config import Settings as PilotsSettings
 from ucap_reporting.config import Settings as ReportingSettings
+from ucap_shared.settings import ServiceSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SETTINGS: dict[str, type[BaseSettings]] = {
+SETTINGS: dict[str, type[ServiceSettings]] = {
     "cities": CitiesSettings,
     "mous": MousSettings,
     "pilots": PilotsSettings,
@@ -30,7 +30,7 @@ def compose() -> dict[str, Any]:
     return loaded
 
 
-def env_names(settings: type[BaseSettings]) -> set[str]:
+def env_names(settings: type[ServiceSettings]) -> set[str]:
     """Every environment variable a settings class reads."""
     prefix = str(settings.model_config.get("env_prefix", ""))
     names: set[str] = set()
