@@ -81,8 +81,8 @@ class KafkaServer:
     port: int
     controller_port: int
     heap: str
-
-    process = ManagedProcess("kafka")
+    home: Path
+    name: str = "kafka"
 
     @classmethod
     def from_env(cls) -> "KafkaServer":
@@ -90,7 +90,12 @@ class KafkaServer:
             port=_env_int("UCAP_KAFKA_PORT", 9092),
             controller_port=_env_int("UCAP_KAFKA_CONTROLLER_PORT", 9093),
             heap=os.environ.get("UCAP_KAFKA_HEAP", "512m"),
+            home=RUN_DIR / "kafka",
         )
+
+    @property
+    def process(self) -> ManagedProcess:
+        return ManagedProcess(self.name)
 
     @property
     def bootstrap(self) -> str:
@@ -99,10 +104,6 @@ class KafkaServer:
     @property
     def libs(self) -> Path:
         return CACHE_DIR / "kafka" / _digest(KAFKA_POM) / "libs"
-
-    @property
-    def home(self) -> Path:
-        return RUN_DIR / "kafka"
 
     def prepare(self) -> None:
         """Resolve the broker's jars with Maven, once per version of the pom."""
@@ -261,7 +262,7 @@ def components() -> list[Component]:
 async def _answers(ping: Callable[[], Awaitable[None]], timeout: float = 3.0) -> bool:
     try:
         await asyncio.wait_for(ping(), timeout)
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure means it does not answer
         return False
     return True
 

@@ -1,8 +1,14 @@
-"""The skeleton every ucap HTTP service is built on."""
+"""The skeleton every ucap HTTP service is built on.
+
+A service hands :func:`build_service_app` its routers and, if it keeps an
+event store or views, a function that builds its event handlers. The
+lifespan then connects MongoDB, creates the indexes, and starts the relay
+(publishing the service's own events) and the consumer (feeding its views).
+"""
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,29 +16,76 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
 from pymongo.asynchronous.database import AsyncDatabase
 
+from ucap_shared.consumer import ConsumerRunner, TopicFreshness
+from ucap_shared.dispatch import Handlers, UnusableRecord, dispatch
+from ucap_shared.envelope import Envelope
+from ucap_shared.eventstore import EventStore
 from ucap_shared.health import ReadinessCheck, health_router
 from ucap_shared.kafka import ping_kafka
+from ucap_shared.lease import Lease
 from ucap_shared.logs import configure_logging, correlation_id
+from ucap_shared.metrics import metrics_router
 from ucap_shared.mongo import MongoClient, connect_mongo, ping_mongo
+from ucap_shared.relay import Relay
 from ucap_shared.settings import ServiceSettings
+from ucap_shared.topics import TopicSpec, dead_letter_topic, events_topic
+from ucap_shared.views import SequenceGap
 
 CORRELATION_HEADER = "X-Correlation-ID"
 
 
 @dataclass
 class ServiceRuntime:
-    """What a running service holds: its settings and its clients."""
+    """What a running service holds: its settings, clients and event machinery."""
 
     settings: ServiceSettings
     mongo: MongoClient
-    extra_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+    store: EventStore
+    handlers: list[Handlers] = field(default_factory=list)
+    relay: Relay | None = None
+    consumer: ConsumerRunner | None = None
 
     @property
     def database(self) -> AsyncDatabase[dict[str, Any]]:
         return self.mongo[self.settings.database]
 
+    @property
+    def own_topic(self) -> str:
+        return events_topic(self.settings.service_name)
 
-Startup = Callable[[ServiceRuntime], AbstractAsyncContextManager[None]]
+    def topic_specs(self) -> list[TopicSpec]:
+        names = {self.own_topic, dead_letter_topic(self.settings.service_name)}
+        names |= {handlers.topic for handlers in self.handlers}
+        return [
+            TopicSpec(
+                name,
+                partitions=self.settings.kafka_topic_partitions,
+                replication_factor=self.settings.kafka_replication_factor,
+            )
+            for name in sorted(names)
+        ]
+
+    async def project_own(self, envelopes: Sequence[Envelope]) -> None:
+        """Apply freshly appended events to the service's own views at once.
+
+        The consumer of the service's own topic applies them again later; the
+        views' sequence guard makes that a no-op. If this process dies before
+        projecting, that consumer is what brings the views up to date.
+        """
+        own = next((h for h in self.handlers if h.topic == self.own_topic), None)
+        if own is None:
+            return
+        for envelope in envelopes:
+            try:
+                await dispatch(own, envelope, group=self.settings.service_name)
+            except (SequenceGap, UnusableRecord):
+                return
+
+    def freshness(self) -> list[TopicFreshness]:
+        return list(self.consumer.freshness.values()) if self.consumer else []
+
+
+HandlersFactory = Callable[[ServiceRuntime], Sequence[Handlers]]
 
 
 def build_service_app(
@@ -41,34 +94,62 @@ def build_service_app(
     title: str,
     description: str,
     routers: Sequence[APIRouter] = (),
-    startup: Startup | None = None,
+    handlers: HandlersFactory | None = None,
+    publishes_events: bool = True,
 ) -> FastAPI:
-    """A FastAPI app with health endpoints, correlation ids and a Mongo client.
-
-    ``startup`` runs inside the lifespan once the clients exist; whatever it
-    starts (relays, consumers) it stops when its context exits.
-    """
+    """A FastAPI app with health, metrics, correlation ids, event store, relay and consumer."""
     checks: dict[str, ReadinessCheck] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name, settings.log_level)
-        runtime = ServiceRuntime(settings=settings, mongo=connect_mongo(settings.mongodb_uri))
+        mongo = connect_mongo(settings.mongodb_uri)
+        database = mongo[settings.database]
+        runtime = ServiceRuntime(
+            settings=settings,
+            mongo=mongo,
+            store=EventStore(database, source=f"ucap/{settings.service_name}"),
+        )
         app.state.runtime = runtime
         checks["kafka"] = lambda: ping_kafka(settings.kafka_bootstrap_servers)
-        checks["mongodb"] = lambda: ping_mongo(runtime.mongo)
+        checks["mongodb"] = lambda: ping_mongo(mongo)
         try:
-            if startup is None:
-                yield
-            else:
-                async with startup(runtime):
-                    checks.update(runtime.extra_checks)
-                    yield
+            await runtime.store.create_indexes()
+            runtime.handlers = list(handlers(runtime)) if handlers else []
+            if publishes_events:
+                runtime.relay = Relay(
+                    runtime.store,
+                    Lease(database["leases"], "relay", ttl_seconds=settings.relay_lease_seconds),
+                    bootstrap_servers=settings.kafka_bootstrap_servers,
+                    topic=runtime.own_topic,
+                    topics_to_create=runtime.topic_specs(),
+                )
+                runtime.relay.start()
+                checks["relay"] = runtime.relay.check
+            if runtime.handlers:
+                runtime.consumer = ConsumerRunner(
+                    bootstrap_servers=settings.kafka_bootstrap_servers,
+                    group=settings.service_name,
+                    handlers=runtime.handlers,
+                    database=database,
+                    dead_letter_topic=dead_letter_topic(settings.service_name),
+                    topics_to_create=runtime.topic_specs(),
+                )
+                await runtime.consumer.create_indexes()
+                runtime.consumer.start()
+                checks["consumer"] = runtime.consumer.check
+            yield
         finally:
-            await runtime.mongo.close()
+            if runtime.consumer is not None:
+                await runtime.consumer.stop()
+            if runtime.relay is not None:
+                await runtime.relay.stop()
+            await mongo.close()
 
     app = FastAPI(title=title, description=description, lifespan=lifespan)
     app.include_router(health_router(checks, settings.readiness_timeout_seconds))
+    app.include_router(metrics_router())
+    app.include_router(ops_router())
     for router in routers:
         app.include_router(router)
 
@@ -86,6 +167,25 @@ def build_service_app(
         return response
 
     return app
+
+
+def ops_router() -> APIRouter:
+    router = APIRouter(prefix="/ops", tags=["operations"])
+
+    @router.get("/freshness", summary="Consumer lag and last applied event time, per topic")
+    async def freshness(request: Request) -> list[TopicFreshness]:
+        runtime: ServiceRuntime = request.app.state.runtime
+        return runtime.freshness()
+
+    @router.get("/relay", summary="Events not yet published to Kafka")
+    async def relay(request: Request) -> dict[str, Any]:
+        runtime: ServiceRuntime = request.app.state.runtime
+        return {
+            "backlog": await runtime.store.backlog(),
+            "last_error": runtime.relay.last_error if runtime.relay else None,
+        }
+
+    return router
 
 
 def run_service(app: FastAPI, settings: ServiceSettings) -> None:

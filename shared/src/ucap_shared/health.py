@@ -30,7 +30,7 @@ async def _run_check(check: ReadinessCheck, timeout: float) -> str:
         await asyncio.wait_for(check(), timeout)
     except TimeoutError:
         return f"no answer within {timeout:g}s"
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - any failure means not ready
         return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
     return "ok"
 

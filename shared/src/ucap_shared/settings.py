@@ -32,6 +32,15 @@ class ServiceSettings(BaseSettings):
         default="mongodb://127.0.0.1:27017/",
         validation_alias=AliasChoices("MONGODB_URI", "UCAP_MONGODB_URI"),
     )
+    kafka_topic_partitions: int = Field(
+        default=3, ge=1, validation_alias=AliasChoices("UCAP_KAFKA_TOPIC_PARTITIONS")
+    )
+    kafka_replication_factor: int = Field(
+        default=1, ge=1, validation_alias=AliasChoices("UCAP_KAFKA_REPLICATION_FACTOR")
+    )
+    relay_lease_seconds: float = Field(
+        default=15.0, gt=0, validation_alias=AliasChoices("UCAP_RELAY_LEASE_SECONDS")
+    )
     readiness_timeout_seconds: float = Field(
         default=2.0, gt=0, validation_alias=AliasChoices("UCAP_READINESS_TIMEOUT_SECONDS")
     )

@@ -1,0 +1,350 @@
+"""The consumer runner: topic records to view writes, at least once, in order.
+
+Offsets are committed only after a record's view write (or its dead-lettering).
+A record that cannot be applied after bounded retries goes to the dead-letter
+topic with where it came from and why; the partition keeps moving. An event
+that arrives after a gap in its stream is held in the ``held_events``
+collection and applied as soon as the missing event has been.
+"""
+
+import asyncio
+import contextlib
+import logging
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from pydantic import BaseModel
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from ucap_shared.dispatch import (
+    Handlers,
+    Result,
+    UnusableRecord,
+    dispatch,
+    parse_envelope,
+)
+from ucap_shared.envelope import Envelope
+from ucap_shared.logs import correlation_id
+from ucap_shared.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from ucap_shared.topics import TopicSpec, ensure_topics
+from ucap_shared.views import SequenceGap
+
+log = logging.getLogger(__name__)
+
+DLQ_HEADERS = (
+    "dlq_original_topic",
+    "dlq_original_partition",
+    "dlq_original_offset",
+    "dlq_consumer_group",
+    "dlq_error_kind",
+    "dlq_error",
+    "dlq_failed_at",
+)
+
+
+class TopicFreshness(BaseModel):
+    """How current a consumer's views are with one topic."""
+
+    topic: str
+    lag: int | None = None
+    last_event_time: datetime | None = None
+    last_applied_at: datetime | None = None
+    held_events: int = 0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3
+    first_backoff_seconds: float = 0.2
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        bootstrap_servers: str,
+        group: str,
+        handlers: Sequence[Handlers],
+        database: AsyncDatabase[dict[str, Any]],
+        dead_letter_topic: str,
+        retry: RetryPolicy | None = None,
+        topics_to_create: Sequence[TopicSpec] = (),
+    ) -> None:
+        self.group = group
+        self.dead_letter_topic = dead_letter_topic
+        self._bootstrap = bootstrap_servers
+        self._handlers = {h.topic: h for h in handlers}
+        self._held = database["held_events"]
+        self._retry = retry or RetryPolicy()
+        self._topics_to_create = list(topics_to_create)
+        self._task: asyncio.Task[None] | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._dlq: AIOKafkaProducer | None = None
+        self._processed: dict[TopicPartition, int] = {}
+        self.freshness = {topic: TopicFreshness(topic=topic) for topic in self._handlers}
+        self.last_error: str | None = None
+
+    # --- lifecycle ---------------------------------------------------------
+
+    @property
+    def topics(self) -> list[str]:
+        return list(self._handlers)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"consumer:{self.group}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._close()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def check(self) -> None:
+        if not self.running:
+            raise RuntimeError(f"consumer {self.group} is not running")
+
+    async def create_indexes(self) -> None:
+        await self._held.create_index(
+            [("group", ASCENDING), ("stream", ASCENDING), ("sequence", ASCENDING)]
+        )
+
+    # --- the loop ----------------------------------------------------------
+
+    async def _run(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                await self._open()
+                assert self._consumer is not None
+                while True:
+                    batches = await self._consumer.getmany(timeout_ms=1000, max_records=500)
+                    for partition, records in batches.items():
+                        for record in records:
+                            await self.handle(record)
+                            self._processed[partition] = record.offset + 1
+                        await self.commit_processed([partition])
+                    await self._update_lag()
+                    self.last_error = None
+                    backoff = 0.5
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):
+                    await self.commit_processed(list(self._processed))
+                raise
+            except Exception as error:  # noqa: BLE001 - restart the consumer, whatever failed
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.warning(
+                    "consumer failed; restarting",
+                    extra={"group": self.group, "error": self.last_error},
+                )
+                await self._close()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def _open(self) -> None:
+        if self._topics_to_create:
+            await ensure_topics(self._bootstrap, self._topics_to_create)
+            self._topics_to_create = []
+        self._dlq = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap, enable_idempotence=True, acks="all"
+        )
+        await self._dlq.start()
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+        self._consumer.subscribe(self.topics, listener=_CommitOnRevoke(self))
+        await self._consumer.start()
+
+    async def _close(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        dlq, self._dlq = self._dlq, None
+        self._processed.clear()
+        for client in (consumer, dlq):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.stop()
+
+    async def commit_processed(self, partitions: Sequence[TopicPartition]) -> None:
+        offsets = {tp: self._processed[tp] for tp in partitions if tp in self._processed}
+        if offsets and self._consumer is not None:
+            await self._consumer.commit(offsets)
+            for tp in offsets:
+                self._processed.pop(tp, None)
+
+    async def _update_lag(self) -> None:
+        consumer = self._consumer
+        if consumer is None:
+            return
+        lag_by_topic: dict[str, int] = {}
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            lag = max(highwater - await consumer.position(tp), 0)
+            CONSUMER_LAG.labels(self.group, tp.topic, str(tp.partition)).set(lag)
+            lag_by_topic[tp.topic] = lag_by_topic.get(tp.topic, 0) + lag
+        for topic, lag in lag_by_topic.items():
+            self.freshness[topic].lag = lag
+
+    # --- one record ----------------------------------------------------------
+
+    async def handle(self, record: ConsumerRecord[bytes, bytes]) -> Result:
+        """Apply one record; never raises for a bad record (it is dead-lettered)."""
+        handlers = self._handlers[record.topic]
+        try:
+            envelope = parse_envelope(record.value)
+        except UnusableRecord as error:
+            return await self._dead_letter(record, error)
+        token = correlation_id.set(envelope.correlationid)
+        try:
+            result = await self._apply_with_retries(record, handlers, envelope)
+        finally:
+            correlation_id.reset(token)
+        EVENTS_CONSUMED.labels(self.group, record.topic, result.value).inc()
+        if result in (Result.APPLIED, Result.DUPLICATE, Result.IGNORED):
+            self._note_fresh(record.topic, envelope)
+        if result is Result.APPLIED:
+            await self._release_held(handlers, envelope)
+        return result
+
+    async def _apply_with_retries(
+        self, record: ConsumerRecord[bytes, bytes], handlers: Handlers, envelope: Envelope
+    ) -> Result:
+        backoff = self._retry.first_backoff_seconds
+        for attempt in range(1, self._retry.attempts + 1):
+            try:
+                return await dispatch(handlers, envelope, group=self.group)
+            except UnusableRecord as error:
+                return await self._dead_letter(record, error)
+            except SequenceGap as gap:
+                await self._hold(record, envelope, gap)
+                return Result.HELD
+            except Exception as error:  # noqa: BLE001 - any handler failure is retried
+                if attempt == self._retry.attempts:
+                    return await self._dead_letter(record, error)
+                log.warning(
+                    "handler failed; retrying",
+                    extra={"type": envelope.type, "attempt": attempt, "error": repr(error)},
+                )
+                await asyncio.sleep(backoff)
+                backoff *= 2
+        raise AssertionError("unreachable")
+
+    def _note_fresh(self, topic: str, envelope: Envelope) -> None:
+        freshness = self.freshness[topic]
+        if freshness.last_event_time is None or envelope.time > freshness.last_event_time:
+            freshness.last_event_time = envelope.time
+        freshness.last_applied_at = datetime.now(UTC)
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], error: Exception) -> Result:
+        kind = error.kind if isinstance(error, UnusableRecord) else "handler_failed"
+        detail = (
+            str(error)
+            if isinstance(error, UnusableRecord)
+            else "".join(traceback.format_exception_only(error)).strip()
+        )
+        headers = [
+            *(record.headers or ()),
+            ("dlq_original_topic", record.topic.encode()),
+            ("dlq_original_partition", str(record.partition).encode()),
+            ("dlq_original_offset", str(record.offset).encode()),
+            ("dlq_consumer_group", self.group.encode()),
+            ("dlq_error_kind", kind.encode()),
+            ("dlq_error", detail[:4000].encode()),
+            ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
+        ]
+        assert self._dlq is not None, "dead-lettering needs a started runner"
+        await self._dlq.send_and_wait(
+            self.dead_letter_topic, record.value, key=record.key, headers=headers
+        )
+        EVENTS_DEAD_LETTERED.labels(self.group, record.topic).inc()
+        EVENTS_CONSUMED.labels(self.group, record.topic, Result.DEAD_LETTERED.value).inc()
+        log.error(
+            "record dead-lettered",
+            extra={
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "kind": kind,
+                "error": detail[:500],
+            },
+        )
+        return Result.DEAD_LETTERED
+
+    # --- held events (gaps) --------------------------------------------------
+
+    async def _hold(
+        self, record: ConsumerRecord[bytes, bytes], envelope: Envelope, gap: SequenceGap
+    ) -> None:
+        await self._held.replace_one(
+            {"_id": f"{self.group}:{envelope.id}"},
+            {
+                "group": self.group,
+                "topic": record.topic,
+                "stream": envelope.subject,
+                "sequence": envelope.sequence,
+                "event": envelope.to_json().decode(),
+                "reason": str(gap),
+                "held_at": datetime.now(UTC),
+            },
+            upsert=True,
+        )
+        self.freshness[record.topic].held_events = await self._held.count_documents(
+            {"group": self.group, "topic": record.topic}
+        )
+        log.warning(
+            "event held back after a gap", extra={"reason": str(gap), "type": envelope.type}
+        )
+
+    async def _release_held(self, handlers: Handlers, applied: Envelope) -> None:
+        """Apply held events that were waiting for ``applied``, in sequence order."""
+        stream, sequence = applied.subject, applied.sequence
+        while True:
+            waiting = await self._held.find_one(
+                {
+                    "group": self.group,
+                    "stream": stream,
+                    "sequence": sequence + 1,
+                    "topic": handlers.topic,
+                }
+            )
+            if waiting is None:
+                return
+            envelope = Envelope.from_json(waiting["event"])
+            try:
+                await dispatch(handlers, envelope, group=self.group)
+            except SequenceGap:
+                return
+            await self._held.delete_one({"_id": waiting["_id"]})
+            self.freshness[handlers.topic].held_events = await self._held.count_documents(
+                {"group": self.group, "topic": handlers.topic}
+            )
+            sequence += 1
+
+
+class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Commit what was processed before partitions move to another member."""
+
+    def __init__(self, runner: ConsumerRunner) -> None:
+        self._runner = runner
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        with contextlib.suppress(Exception):
+            await self._runner.commit_processed(revoked)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        return None

@@ -1,0 +1,98 @@
+"""From a Kafka record to the handler that applies it, with typed failures.
+
+A service registers, per topic it reads, a handler per event type it cares
+about. The event's ``data`` is validated against the handler's model before
+the call. Types under the topic's prefix that nobody handles are ignored;
+anything else on the topic is an unknown type.
+"""
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from ucap_shared.envelope import Envelope
+from ucap_shared.events import EventData
+from ucap_shared.metrics import HANDLER_SECONDS
+from ucap_shared.views import Outcome
+
+E = TypeVar("E", bound=EventData)
+Handler = Callable[[Envelope, Any], Awaitable[Outcome | None]]
+
+
+class Result(Enum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    HELD = "held"
+    DEAD_LETTERED = "dead_lettered"
+
+
+class UnusableRecord(Exception):  # noqa: N818 - names what is wrong with the record
+    """A record no retry can apply: it goes to the dead-letter topic at once."""
+
+    kind = "unusable"
+
+
+class MalformedRecord(UnusableRecord):
+    kind = "malformed"
+
+
+class UnknownEventType(UnusableRecord):
+    kind = "unknown_type"
+
+
+class InvalidEventData(UnusableRecord):
+    kind = "invalid_data"
+
+
+@dataclass
+class Handlers:
+    """The handlers for one topic."""
+
+    topic: str
+    type_prefix: str
+    by_type: dict[str, tuple[type[EventData], Handler]] = field(default_factory=dict)
+
+    def on(
+        self, model: type[E]
+    ) -> Callable[[Callable[[Envelope, E], Awaitable[Outcome | None]]], Handler]:
+        def register(handler: Callable[[Envelope, E], Awaitable[Outcome | None]]) -> Handler:
+            if model.event_type in self.by_type:
+                raise ValueError(f"{model.event_type} already has a handler on {self.topic}")
+            if not model.event_type.startswith(self.type_prefix):
+                raise ValueError(f"{model.event_type} is not a {self.type_prefix}* event")
+            self.by_type[model.event_type] = (model, handler)
+            return handler
+
+        return register
+
+
+def parse_envelope(value: bytes | None) -> Envelope:
+    if value is None:
+        raise MalformedRecord("record has no value")
+    try:
+        return Envelope.from_json(value)
+    except ValidationError as error:
+        raise MalformedRecord(f"not a ucap event envelope: {error}") from error
+
+
+async def dispatch(handlers: Handlers, envelope: Envelope, *, group: str) -> Result:
+    """Validate the event's data and run its handler. Raises UnusableRecord subclasses."""
+    entry = handlers.by_type.get(envelope.type)
+    if entry is None:
+        if envelope.type.startswith(handlers.type_prefix):
+            return Result.IGNORED
+        raise UnknownEventType(f"{envelope.type} is not an event type of {handlers.topic}")
+    model, handler = entry
+    try:
+        data = model.model_validate(envelope.data)
+    except ValidationError as error:
+        raise InvalidEventData(f"{envelope.type} data is invalid: {error}") from error
+    started = time.perf_counter()
+    outcome = await handler(envelope, data)
+    HANDLER_SECONDS.labels(group, envelope.type).observe(time.perf_counter() - started)
+    return Result.DUPLICATE if outcome is Outcome.DUPLICATE else Result.APPLIED

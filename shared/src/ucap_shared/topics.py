@@ -1,0 +1,52 @@
+"""Topic names and their creation."""
+
+import logging
+from dataclasses import dataclass, field
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError, for_code
+
+log = logging.getLogger(__name__)
+
+KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
+
+
+def events_topic(service: str) -> str:
+    """The topic a service publishes its domain events to."""
+    return f"ucap.{service}.events"
+
+
+def dead_letter_topic(service: str) -> str:
+    """Where a service's consumers put the records they could not apply."""
+    return f"ucap.{service}.dlq"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int = 3
+    replication_factor: int = 1
+    config: dict[str, str] = field(default_factory=lambda: dict(KEEP_FOREVER))
+
+
+async def ensure_topics(bootstrap_servers: str, topics: list[TopicSpec]) -> list[str]:
+    """Create the topics that do not exist yet; return the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [spec for spec in topics if spec.name not in existing]
+        if not missing:
+            return []
+        new = [
+            NewTopic(spec.name, spec.partitions, spec.replication_factor, topic_configs=spec.config)
+            for spec in missing
+        ]
+        response = await admin.create_topics(new)
+        for name, code, *message in response.topic_errors:
+            if code not in (0, TopicAlreadyExistsError.errno):
+                raise for_code(code)(f"creating topic {name}: {message}")
+        log.info("created topics", extra={"topics": [spec.name for spec in missing]})
+        return [spec.name for spec in missing]
+    finally:
+        await admin.close()
