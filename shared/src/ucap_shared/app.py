@@ -6,6 +6,9 @@ lifespan then connects MongoDB, creates the indexes, and starts the relay
 (publishing the service's own events) and the consumer (feeding its views).
 """
 
+import argparse
+import asyncio
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -88,16 +91,22 @@ class ServiceRuntime:
 HandlersFactory = Callable[[ServiceRuntime], Sequence[Handlers]]
 
 
-def build_service_app(
-    settings: ServiceSettings,
-    *,
-    title: str,
-    description: str,
-    routers: Sequence[APIRouter] = (),
-    handlers: HandlersFactory | None = None,
-    publishes_events: bool = True,
-) -> FastAPI:
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """What makes one service: its API, its event handlers and the views they write."""
+
+    title: str
+    description: str
+    routers: Sequence[APIRouter] = ()
+    handlers: HandlersFactory | None = None
+    views: Sequence[str] = ()
+    """Collections built from events: dropped and rebuilt by ``rebuild``."""
+    publishes_events: bool = True
+
+
+def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) -> FastAPI:
     """A FastAPI app with health, metrics, correlation ids, event store, relay and consumer."""
+    handlers, publishes_events = definition.handlers, definition.publishes_events
     checks: dict[str, ReadinessCheck] = {}
 
     @asynccontextmanager
@@ -146,11 +155,11 @@ def build_service_app(
                 await runtime.relay.stop()
             await mongo.close()
 
-    app = FastAPI(title=title, description=description, lifespan=lifespan)
+    app = FastAPI(title=definition.title, description=definition.description, lifespan=lifespan)
     app.include_router(health_router(checks, settings.readiness_timeout_seconds))
     app.include_router(metrics_router())
     app.include_router(ops_router())
-    for router in routers:
+    for router in definition.routers:
         app.include_router(router)
 
     @app.middleware("http")
@@ -188,7 +197,28 @@ def ops_router() -> APIRouter:
     return router
 
 
-def run_service(app: FastAPI, settings: ServiceSettings) -> None:
-    """Serve ``app`` under uvicorn with the service's host, port and JSON logs."""
+def service_main(settings: ServiceSettings, definition: ServiceDefinition) -> None:
+    """The command line of every service: ``serve`` (the default) or ``rebuild``."""
+    parser = argparse.ArgumentParser(
+        prog=f"ucap-{settings.service_name}", description=definition.description
+    )
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="serve",
+        choices=["serve", "rebuild"],
+        help="serve the HTTP API (default), or drop and rebuild every view from the events",
+    )
+    args = parser.parse_args()
     configure_logging(settings.service_name, settings.log_level)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+    if args.command == "rebuild":
+        from ucap_shared.rebuild import rebuild
+
+        report = asyncio.run(rebuild(settings, definition))
+        sys.exit(0 if report.ok else 1)
+    uvicorn.run(
+        build_service_app(settings, definition),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+    )

@@ -1,11 +1,10 @@
 from ucap_mous.config import Settings
-from ucap_mous.main import create_app
-from ucap_shared.app import run_service
+from ucap_mous.main import DEFINITION
+from ucap_shared.app import service_main
 
 
 def main() -> None:
-    settings = Settings()
-    run_service(create_app(settings), settings)
+    service_main(Settings(), DEFINITION)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,174 @@
+"""Drop a service's views and rebuild them from the events.
+
+The service's own events come from its event store (which holds even those
+not yet published); other services' events from their topics, read from the
+beginning to where they end when the rebuild starts. The consumer group's
+offsets are then set to those ends, so the service, started again, carries on
+from there. Its consumers must be stopped meanwhile: the rebuild refuses to
+run while the group has members.
+"""
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from ucap_shared.app import ServiceDefinition, ServiceRuntime
+from ucap_shared.dispatch import Handlers, Result, UnusableRecord, dispatch, parse_envelope
+from ucap_shared.envelope import Envelope
+from ucap_shared.eventstore import EventStore
+from ucap_shared.mongo import connect_mongo
+from ucap_shared.settings import ServiceSettings
+from ucap_shared.views import SequenceGap
+
+PROGRESS_EVERY = 500
+
+
+@dataclass
+class RebuildReport:
+    replayed: int = 0
+    applied: int = 0
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.skipped
+
+
+class GroupStillActiveError(RuntimeError):
+    pass
+
+
+async def rebuild(
+    settings: ServiceSettings,
+    definition: ServiceDefinition,
+    *,
+    out: Callable[[str], None] = print,
+) -> RebuildReport:
+    started = time.monotonic()
+    report = RebuildReport()
+    group = settings.service_name
+    mongo = connect_mongo(settings.mongodb_uri)
+    try:
+        database = mongo[settings.database]
+        runtime = ServiceRuntime(
+            settings=settings,
+            mongo=mongo,
+            store=EventStore(database, source=f"ucap/{settings.service_name}"),
+        )
+        runtime.handlers = list(definition.handlers(runtime)) if definition.handlers else []
+        await _refuse_if_active(settings.kafka_bootstrap_servers, group)
+        for name in [*definition.views, "held_events"]:
+            await database.drop_collection(name)
+        out(f"dropped views: {', '.join(definition.views) or '(none)'}")
+
+        async def apply(handlers: Handlers, envelope: Envelope) -> None:
+            report.replayed += 1
+            try:
+                result = await dispatch(handlers, envelope, group=group)
+            except (SequenceGap, UnusableRecord) as error:
+                report.skipped.append(
+                    f"{envelope.type} {envelope.subject}#{envelope.sequence}: {error}"
+                )
+                return
+            report.applied += result is Result.APPLIED
+            if report.replayed % PROGRESS_EVERY == 0:
+                out(f"  … {report.replayed} events replayed")
+
+        own = next((h for h in runtime.handlers if h.topic == runtime.own_topic), None)
+        if own is not None:
+            out(f"replaying the event store ({await runtime.store.count()} commits)")
+            async for envelope in runtime.store.read_all():
+                await apply(own, envelope)
+        for handlers in runtime.handlers:
+            out(f"replaying {handlers.topic} from the beginning")
+            ends = await _replay_topic(settings.kafka_bootstrap_servers, handlers, apply, report)
+            await _commit_group_offsets(settings.kafka_bootstrap_servers, group, ends)
+    finally:
+        await mongo.close()
+    report.seconds = time.monotonic() - started
+    out(
+        f"rebuilt in {report.seconds:.1f}s: {report.replayed} events replayed, "
+        f"{report.applied} applied, {len(report.skipped)} skipped"
+    )
+    for reason in report.skipped[:20]:
+        out(f"  skipped {reason}")
+    return report
+
+
+async def _refuse_if_active(bootstrap: str, group: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    for response in described:
+        for entry in response.groups:
+            state, members = entry[3], entry[5]
+            if members:
+                raise GroupStillActiveError(
+                    f"consumer group {group} has {len(members)} active member(s) ({state}): "
+                    "stop the service before rebuilding its views"
+                )
+
+
+async def _replay_topic(
+    bootstrap: str,
+    handlers: Handlers,
+    apply: Callable[[Handlers, Envelope], Awaitable[None]],
+    report: RebuildReport,
+) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(handlers.topic, p)
+            for p in sorted(await _partitions(consumer, handlers.topic))
+        ]
+        if not partitions:
+            return {}
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+        remaining = [tp for tp in partitions if ends[tp] > 0]
+        while remaining:
+            batches = await consumer.getmany(*remaining, timeout_ms=2000)
+            for tp, records in batches.items():
+                for record in records:
+                    if record.offset >= ends[tp]:
+                        continue
+                    try:
+                        envelope = parse_envelope(record.value)
+                    except UnusableRecord as error:
+                        report.skipped.append(f"{tp.topic}/{tp.partition}@{record.offset}: {error}")
+                        continue
+                    await apply(handlers, envelope)
+            remaining = [tp for tp in remaining if await consumer.position(tp) < ends[tp]]
+        return ends
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    await consumer._client.force_metadata_update()
+    return consumer.partitions_for_topic(topic) or set()
+
+
+async def _commit_group_offsets(
+    bootstrap: str, group: str, ends: dict[TopicPartition, int]
+) -> None:
+    if not ends:
+        return
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(list(ends))
+        await consumer.commit(ends)
+    finally:
+        await consumer.stop()
