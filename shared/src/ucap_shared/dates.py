@@ -1,0 +1,137 @@
+"""Dates known to the day, the month or only the year ("July 2018").
+
+On the wire and in MongoDB a partial date is an ISO-style string at its own
+precision: ``"2018"``, ``"2018-07"`` or ``"2018-07-15"``. Those strings sort
+correctly against each other, so a plain sort on the field orders them.
+"""
+
+import calendar
+import re
+from datetime import date
+from enum import StrEnum
+from functools import total_ordering
+from typing import Any
+
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
+MONTHS |= {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
+ISO_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+_ISO = re.compile(ISO_PATTERN)
+_WORDS = re.compile(r"^(?:(\d{1,2})\s+)?([A-Za-z]+)\.?\s+(\d{4})$")
+
+
+class Precision(StrEnum):
+    YEAR = "year"
+    MONTH = "month"
+    DAY = "day"
+
+
+@total_ordering
+class PartialDate:
+    """A date at day, month or year precision; compares by its ISO form."""
+
+    __slots__ = ("day", "month", "year")
+
+    def __init__(self, year: int, month: int | None = None, day: int | None = None) -> None:
+        if day is not None and month is None:
+            raise ValueError("a day needs a month")
+        date(year, month or 1, day or 1)  # raises ValueError for an impossible date
+        self.year, self.month, self.day = year, month, day
+
+    @classmethod
+    def parse(cls, text: str) -> "PartialDate":
+        """``2018``, ``2018-07``, ``2018-07-15``, ``July 2018`` or ``15 July 2018``."""
+        text = text.strip()
+        if _ISO.match(text):
+            parts = [int(part) for part in text.split("-")]
+            return cls(*parts)
+        match = _WORDS.match(text)
+        if match and match.group(2).lower() in MONTHS:
+            day = int(match.group(1)) if match.group(1) else None
+            return cls(int(match.group(3)), MONTHS[match.group(2).lower()], day)
+        raise ValueError(f"{text!r} is not a date like 2018, 2018-07, 2018-07-15 or July 2018")
+
+    @classmethod
+    def of(cls, value: date) -> "PartialDate":
+        return cls(value.year, value.month, value.day)
+
+    @property
+    def precision(self) -> Precision:
+        if self.day is not None:
+            return Precision.DAY
+        return Precision.MONTH if self.month is not None else Precision.YEAR
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month or 1, self.day or 1)
+
+    @property
+    def last_day(self) -> date:
+        """The last day the date may mean: a month's last day, a year's 31 December."""
+        if self.day is not None and self.month is not None:
+            return date(self.year, self.month, self.day)
+        month = self.month or 12
+        return date(self.year, month, calendar.monthrange(self.year, month)[1])
+
+    def iso(self) -> str:
+        if self.month is None:
+            return f"{self.year:04d}"
+        if self.day is None:
+            return f"{self.year:04d}-{self.month:02d}"
+        return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+
+    def render(self) -> str:
+        """As a person writes it: ``2018``, ``July 2018``, ``3 September 2018``."""
+        if self.month is None:
+            return str(self.year)
+        month = calendar.month_name[self.month]
+        return f"{month} {self.year}" if self.day is None else f"{self.day} {month} {self.year}"
+
+    def __str__(self) -> str:
+        return self.iso()
+
+    def __repr__(self) -> str:
+        return f"PartialDate({self.iso()!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PartialDate) and self.iso() == other.iso()
+
+    def __lt__(self, other: "PartialDate") -> bool:
+        return self.iso() < other.iso()
+
+    def __hash__(self) -> int:
+        return hash(self.iso())
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        def validate(value: object) -> "PartialDate":
+            if isinstance(value, PartialDate):
+                return value
+            if isinstance(value, date):
+                return cls.of(value)
+            if isinstance(value, str):
+                return cls.parse(value)
+            raise ValueError("a partial date is a string like 2018-07")
+
+        return core_schema.no_info_plain_validator_function(
+            validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda value: value.iso(), when_used="always"
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "type": "string",
+            "pattern": ISO_PATTERN,
+            "description": "A date at year, month or day precision: 2018, 2018-07 or 2018-07-15",
+            "examples": ["2018-07", "2020", "2018-09-03"],
+        }

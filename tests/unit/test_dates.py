@@ -1,0 +1,47 @@
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from ucap_shared.dates import PartialDate, Precision
+
+
+class Dated(BaseModel):
+    when: PartialDate
+
+
+class TestPartialDate:
+    @pytest.mark.parametrize(
+        ("text", "iso", "precision", "rendered"),
+        [
+            ("July 2018", "2018-07", Precision.MONTH, "July 2018"),
+            ("2018-07", "2018-07", Precision.MONTH, "July 2018"),
+            ("2020", "2020", Precision.YEAR, "2020"),
+            ("2018-09-03", "2018-09-03", Precision.DAY, "3 September 2018"),
+            ("3 Sep 2018", "2018-09-03", Precision.DAY, "3 September 2018"),
+        ],
+    )
+    def test_keeps_its_precision_and_renders_as_given(
+        self, text: str, iso: str, precision: Precision, rendered: str
+    ) -> None:
+        parsed = PartialDate.parse(text)
+        assert parsed.iso() == iso
+        assert parsed.precision is precision
+        assert parsed.render() == rendered
+
+    def test_month_precision_sorts_before_a_later_day(self) -> None:
+        dates = [PartialDate.parse(t) for t in ("2018-09-03", "July 2018", "2018", "2019-01")]
+        assert [d.iso() for d in sorted(dates)] == ["2018", "2018-07", "2018-09-03", "2019-01"]
+        assert sorted(d.iso() for d in dates) == [d.iso() for d in sorted(dates)]
+
+    def test_round_trips_through_json_at_its_precision(self) -> None:
+        model = Dated.model_validate_json('{"when": "July 2018"}')
+        assert model.model_dump_json() == '{"when":"2018-07"}'
+        assert Dated.model_validate_json(model.model_dump_json()) == model
+
+    def test_the_last_day_of_a_month_or_year(self) -> None:
+        assert PartialDate.parse("2020-02").last_day.isoformat() == "2020-02-29"
+        assert PartialDate.parse("2019").last_day.isoformat() == "2019-12-31"
+
+    @pytest.mark.parametrize("bad", ["2018-13", "Smarch 2018", "2018-02-30", "", "18-07"])
+    def test_refuses_what_is_not_a_date(self, bad: str) -> None:
+        with pytest.raises(ValidationError):
+            Dated(when=bad)  # type: ignore[arg-type]
