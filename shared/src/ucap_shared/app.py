@@ -22,6 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from ucap_shared.consumer import ConsumerRunner, TopicFreshness
 from ucap_shared.dispatch import Handlers, UnusableRecord, dispatch
 from ucap_shared.envelope import Envelope
+from ucap_shared.errors import install_error_handlers
 from ucap_shared.eventstore import EventStore
 from ucap_shared.health import ReadinessCheck, health_router
 from ucap_shared.kafka import ping_kafka
@@ -156,6 +157,7 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
             await mongo.close()
 
     app = FastAPI(title=definition.title, description=definition.description, lifespan=lifespan)
+    install_error_handlers(app)
     app.include_router(health_router(checks, settings.readiness_timeout_seconds))
     app.include_router(metrics_router())
     app.include_router(ops_router())
