@@ -81,7 +81,7 @@ class ServiceRuntime:
             return
         for envelope in envelopes:
             try:
-                await dispatch(own, envelope, group=self.settings.service_name)
+                await dispatch(own, envelope, group=self.settings.group)
             except (SequenceGap, UnusableRecord):
                 return
 
@@ -139,7 +139,7 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
             if runtime.handlers:
                 runtime.consumer = ConsumerRunner(
                     bootstrap_servers=settings.kafka_bootstrap_servers,
-                    group=settings.service_name,
+                    group=settings.group,
                     handlers=runtime.handlers,
                     database=database,
                     dead_letter_topic=dead_letter_topic(settings.service_name),

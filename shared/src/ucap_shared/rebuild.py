@@ -50,7 +50,7 @@ async def rebuild(
 ) -> RebuildReport:
     started = time.monotonic()
     report = RebuildReport()
-    group = settings.service_name
+    group = settings.group
     mongo = connect_mongo(settings.mongodb_uri)
     try:
         database = mongo[settings.database]

@@ -32,6 +32,9 @@ class ServiceSettings(BaseSettings):
         default="mongodb://127.0.0.1:27017/",
         validation_alias=AliasChoices("MONGODB_URI", "UCAP_MONGODB_URI"),
     )
+    consumer_group: str | None = Field(
+        default=None, description="Kafka consumer group; the service name when unset"
+    )
     kafka_topic_partitions: int = Field(
         default=3, ge=1, validation_alias=AliasChoices("UCAP_KAFKA_TOPIC_PARTITIONS")
     )
@@ -44,3 +47,7 @@ class ServiceSettings(BaseSettings):
     readiness_timeout_seconds: float = Field(
         default=2.0, gt=0, validation_alias=AliasChoices("UCAP_READINESS_TIMEOUT_SECONDS")
     )
+
+    @property
+    def group(self) -> str:
+        return self.consumer_group or self.service_name
