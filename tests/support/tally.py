@@ -1,5 +1,6 @@
 """A tiny aggregate for testing the event backbone: a tally that counts."""
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,11 +26,16 @@ class Counted(EventData):
     amount: int
 
 
-def tally_handlers(topic: str, view: AsyncCollection[Document]) -> Handlers:
+def tally_handlers(
+    topic: str, view: AsyncCollection[Document], *, delay_seconds: float = 0.0
+) -> Handlers:
     handlers = Handlers(topic, "ucap.tally.")
 
     @handlers.on(Counted)
     async def on_counted(envelope: Envelope, data: Counted) -> Outcome:
+        if delay_seconds:
+            await asyncio.sleep(delay_seconds)
+
         def project(current: Document | None) -> Document:
             current = current or {"total": 0, "sequences": []}
             return {
@@ -78,11 +84,11 @@ class Backbone:
             topics_to_create=self.topics(),
         )
 
-    def consumer(self, group: str = "tally") -> ConsumerRunner:
+    def consumer(self, group: str = "tally", *, delay_seconds: float = 0.0) -> ConsumerRunner:
         return ConsumerRunner(
             bootstrap_servers=self.bootstrap,
             group=f"{group}-{self.topic}",
-            handlers=[tally_handlers(self.topic, self.view)],
+            handlers=[tally_handlers(self.topic, self.view, delay_seconds=delay_seconds)],
             database=self.database,
             dead_letter_topic=self.dlq,
             retry=RetryPolicy(attempts=2, first_backoff_seconds=0.05),

@@ -45,7 +45,7 @@ class FieldProblem(BaseModel):
 class InvalidInputError(ServiceError):
     """Input that is well-formed but refers to what does not exist, and the like (422)."""
 
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
     kind = "invalid"
 
     def __init__(self, problems: list[FieldProblem]) -> None:
