@@ -56,3 +56,6 @@ stop: ## stop every service and the local infrastructure
 
 status: ## health of the infrastructure and every service
 	@$(PY) deploy/local/ucap_infra.py status; $(PY) deploy/local/ucap_stack.py status
+
+contracts: install ## regenerate contracts/ (event JSON Schemas, examples, AsyncAPI) from the models
+	@$(PY) deploy/local/ucap_contracts.py
