@@ -20,6 +20,7 @@ from pymongo.errors import DuplicateKeyError
 from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
 from ucap_shared.logs import correlation_id
+from ucap_shared.metrics import EVENTS_APPENDED
 
 Document = dict[str, Any]
 
@@ -105,6 +106,8 @@ class EventStore:
         except DuplicateKeyError as error:
             raise ConcurrencyConflict(aggregate_id, expected_sequence) from error
         self.appended.set()
+        for envelope in envelopes:
+            EVENTS_APPENDED.labels(self.source, envelope.type).inc()
         return envelopes
 
     async def load(self, aggregate_id: str, *, until: datetime | None = None) -> list[Envelope]:

@@ -1,0 +1,109 @@
+"""Correlation ids travel from the request into events and consumers; metrics are exposed."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import APIRouter, Request
+
+from tests.support.infra import Infra
+from tests.support.tally import Backbone, Counted
+from tests.support.waiting import eventually
+from ucap_shared.app import ServiceDefinition, ServiceRuntime, build_service_app
+from ucap_shared.consumer import ConsumerRunner
+from ucap_shared.dispatch import Handlers
+from ucap_shared.envelope import Envelope
+from ucap_shared.logs import correlation_id
+from ucap_shared.mongo import MongoClient
+from ucap_shared.settings import ServiceSettings
+from ucap_shared.topics import ensure_topics
+
+
+@pytest.fixture
+async def backbone(infra: Infra, mongo: MongoClient, unique: str) -> AsyncIterator[Backbone]:
+    setup = Backbone(
+        bootstrap=infra.kafka_bootstrap_servers,
+        database=mongo[f"test_observe_{unique}"],
+        topic=f"ucap.test-{unique}.events",
+        dlq=f"ucap.test-{unique}.dlq",
+    )
+    await ensure_topics(setup.bootstrap, setup.topics())
+    await setup.store.create_indexes()
+    yield setup
+    await mongo.drop_database(setup.database.name)
+
+
+def tally_app(infra: Infra, unique: str) -> tuple[ServiceDefinition, ServiceSettings]:
+    router = APIRouter()
+
+    @router.post("/tallies/{tally_id}")
+    async def count(tally_id: str, request: Request) -> dict[str, str]:
+        runtime: ServiceRuntime = request.app.state.runtime
+        version = await runtime.store.version(tally_id)
+        [envelope] = await runtime.store.append(
+            tally_id, version, [Counted(amount=1)], actor="test"
+        )
+        return {"correlationid": str(envelope.correlationid)}
+
+    settings = ServiceSettings(
+        service_name=f"test-{unique}",
+        database=f"test_observe_app_{unique}",
+        kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
+        mongodb_uri=infra.mongodb_uri,
+    )
+    return ServiceDefinition(title="tally", description="tally", routers=[router]), settings
+
+
+class TestCorrelation:
+    async def test_the_request_header_becomes_the_events_correlation_id(
+        self, infra: Infra, mongo: MongoClient, unique: str
+    ) -> None:
+        definition, settings = tally_app(infra, unique)
+        app = build_service_app(settings, definition)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://tally") as client:
+                given = await client.post("/tallies/t1", headers={"X-Correlation-ID": "req-42"})
+                generated = await client.post("/tallies/t1")
+                metrics = await client.get("/metrics")
+        await mongo.drop_database(settings.database)
+
+        assert given.json() == {"correlationid": "req-42"}
+        assert given.headers["X-Correlation-ID"] == "req-42"
+        assert generated.json()["correlationid"] == generated.headers["X-Correlation-ID"]
+        assert len(generated.headers["X-Correlation-ID"]) == 36
+        assert 'ucap_events_appended_total{service="ucap/test-' in metrics.text
+
+    async def test_a_consumer_handles_each_event_under_its_correlation_id(
+        self, backbone: Backbone
+    ) -> None:
+        seen: list[str | None] = []
+        handlers = Handlers(backbone.topic, "ucap.tally.")
+
+        @handlers.on(Counted)
+        async def on_counted(envelope: Envelope, data: Counted) -> None:
+            seen.append(correlation_id.get())
+
+        token = correlation_id.set("from-the-request")
+        try:
+            await backbone.store.append("t1", 0, [Counted(amount=1)], actor="test")
+        finally:
+            correlation_id.reset(token)
+        relay = backbone.relay(backbone.store)
+        consumer = ConsumerRunner(
+            bootstrap_servers=backbone.bootstrap,
+            group=f"observe-{backbone.topic}",
+            handlers=[handlers],
+            database=backbone.database,
+            dead_letter_topic=backbone.dlq,
+        )
+        relay.start()
+        consumer.start()
+        try:
+            await eventually(lambda: asyncio.sleep(0, result=bool(seen)), timeout=30)
+        finally:
+            await consumer.stop()
+            await relay.stop()
+        assert seen == ["from-the-request"]
+        assert consumer.freshness[backbone.topic].last_event_time is not None
