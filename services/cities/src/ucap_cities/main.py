@@ -1,11 +1,25 @@
+from collections.abc import Sequence
+
 from fastapi import FastAPI
 
+from ucap_cities.api import router
 from ucap_cities.config import Settings
-from ucap_shared.app import ServiceDefinition, build_service_app
+from ucap_cities.views import CITIES_VIEW, city_handlers
+from ucap_shared.app import ServiceDefinition, ServiceRuntime, build_service_app
+from ucap_shared.dispatch import Handlers
+
+
+def handlers(runtime: ServiceRuntime) -> Sequence[Handlers]:
+    """Only the service's own topic: ``cities_view`` is projected from its own events."""
+    return [city_handlers(runtime.own_topic, runtime.database)]
+
 
 DEFINITION = ServiceDefinition(
     title="ucap cities",
     description="Cities, their stakeholder organisations and thematic clusters.",
+    routers=[router],
+    handlers=handlers,
+    views=(CITIES_VIEW,),
 )
 
 

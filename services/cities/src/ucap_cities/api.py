@@ -1,0 +1,411 @@
+"""The HTTP API: thin routes that parse, call a command handler, and read the view."""
+
+from collections import Counter
+from datetime import datetime
+from typing import Annotated, Any
+
+import pycountry
+from fastapi import APIRouter, Depends, Header, Query, Request, status
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    field_validator,
+)
+
+from ucap_cities import handlers
+from ucap_cities.domain import CityNotFoundError, RegisterCity
+from ucap_cities.events import (
+    SLUG_PATTERN,
+    Population,
+    StakeholderData,
+    StakeholderKind,
+    WorldRegion,
+)
+from ucap_cities.views import CityFilter, find_city, list_cities
+from ucap_shared.app import ServiceRuntime
+from ucap_shared.errors import ErrorBody
+
+
+def _iso_country(code: str) -> str:
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+CountryCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166-1 alpha-2 country code, e.g. `ES`, `CN`",
+    ),
+    AfterValidator(_iso_country),
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ClusterName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^/]+$")
+]
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+
+
+def _unique(values: list[str], what: str) -> list[str]:
+    repeated = sorted(value for value, count in Counter(values).items() if count > 1)
+    if repeated:
+        raise ValueError(f"{what} listed more than once: {', '.join(repeated)}")
+    return values
+
+
+# --- request models -------------------------------------------------------------
+
+
+class StakeholderIn(BaseModel):
+    """A stakeholder organisation of a city."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "university-of-granada",
+                    "name": "University of Granada",
+                    "kind": "university",
+                    "website": "https://www.ugr.es/",
+                }
+            ]
+        },
+    )
+
+    id: Slug = Field(description="Slug, unique within the city, e.g. `university-of-granada`")
+    name: Text = Field(description="The organisation's name")
+    kind: StakeholderKind = Field(description="What kind of organisation it is")
+    website: HttpUrl | None = Field(default=None, description="Its website, if any")
+
+    def data(self) -> StakeholderData:
+        return StakeholderData(
+            stakeholder_id=self.id,
+            name=self.name,
+            kind=self.kind,
+            website=str(self.website) if self.website else None,
+        )
+
+
+class RegisterCityRequest(BaseModel):
+    """A city to register."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "granada",
+                    "name": "Granada",
+                    "native_name": "Granada",
+                    "region": "Andalusia",
+                    "country": "ES",
+                    "world_region": "Europe",
+                    "population": {"known": True, "value": 236000, "year": 2018},
+                    "area_km2": 88,
+                    "clusters": ["Smart City", "Circular Economy"],
+                    "stakeholders": [
+                        {
+                            "id": "university-of-granada",
+                            "name": "University of Granada",
+                            "kind": "university",
+                        }
+                    ],
+                },
+                {
+                    "id": "haikou",
+                    "name": "Haikou",
+                    "native_name": "海口",
+                    "region": "Hainan",
+                    "country": "CN",
+                    "world_region": "Asia",
+                    "population": {"known": False},
+                    "clusters": ["Smart City"],
+                },
+            ]
+        },
+    )
+
+    id: Slug = Field(description="Stable slug of the city, e.g. `granada`")
+    name: Text = Field(description="The city's name in English")
+    native_name: Text | None = Field(
+        default=None, description="The city's name in its own script, e.g. `海口`"
+    )
+    region: Text | None = Field(default=None, description="Province, state or region")
+    country: CountryCode
+    world_region: WorldRegion = Field(description="The world region, e.g. `Europe`, `Asia`")
+    population: Population = Field(
+        description="Population with the year it refers to, or explicitly unknown"
+    )
+    area_km2: float | None = Field(default=None, gt=0, description="Area in km², if known")
+    clusters: list[ClusterName] = Field(
+        default_factory=list, description="Thematic clusters, e.g. `Smart City`"
+    )
+    stakeholders: list[StakeholderIn] = Field(
+        default_factory=list, description="Stakeholder organisations to register with the city"
+    )
+
+    @field_validator("clusters")
+    @classmethod
+    def _distinct_clusters(cls, clusters: list[str]) -> list[str]:
+        return _unique(clusters, "cluster")
+
+    @field_validator("stakeholders")
+    @classmethod
+    def _distinct_stakeholders(cls, stakeholders: list[StakeholderIn]) -> list[StakeholderIn]:
+        _unique([s.id for s in stakeholders], "stakeholder id")
+        return stakeholders
+
+    def command(self) -> RegisterCity:
+        return RegisterCity(
+            city_id=self.id,
+            name=self.name,
+            native_name=self.native_name,
+            region=self.region,
+            country=self.country,
+            world_region=self.world_region,
+            population=self.population,
+            area_km2=self.area_km2,
+            clusters=tuple(self.clusters),
+            stakeholders=tuple(s.data() for s in self.stakeholders),
+        )
+
+
+class UpdateCityRequest(BaseModel):
+    """Profile fields to change; a field left out stays as it is."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"population": {"known": True, "value": 232208, "year": 2020}},
+                {"native_name": None, "area_km2": 88.02},
+            ]
+        },
+    )
+
+    name: Text | None = Field(default=None, description="The city's name in English")
+    native_name: Text | None = Field(
+        default=None, description="The name in its own script; null clears it"
+    )
+    region: Text | None = Field(
+        default=None, description="Province, state or region; null clears it"
+    )
+    country: CountryCode | None = Field(default=None, description="ISO 3166-1 alpha-2 country code")
+    world_region: WorldRegion | None = Field(default=None, description="The world region")
+    population: Population | None = Field(
+        default=None, description="Population with its year, or explicitly unknown"
+    )
+    area_km2: float | None = Field(default=None, gt=0, description="Area in km²; null clears it")
+
+    @field_validator("name", "country", "world_region", "population")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Runs only for fields given in the request: these can change, never be cleared.
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class JoinClusterRequest(BaseModel):
+    """A thematic cluster for the city to join."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"cluster": "Smart City"}]}
+    )
+
+    cluster: ClusterName = Field(description="The cluster's name, e.g. `Circular Economy`")
+
+
+# --- response models -------------------------------------------------------------
+
+
+class StakeholderOut(BaseModel):
+    """A stakeholder organisation of a city."""
+
+    id: str = Field(description="Slug, unique within the city")
+    name: str = Field(description="The organisation's name")
+    kind: StakeholderKind = Field(description="What kind of organisation it is")
+    website: str | None = Field(description="Its website, if any")
+
+
+class CityOut(BaseModel):
+    """A city as the service knows it now."""
+
+    id: str = Field(description="Stable slug of the city")
+    name: str = Field(description="The city's name in English")
+    native_name: str | None = Field(description="The city's name in its own script")
+    region: str | None = Field(description="Province, state or region")
+    country: str = Field(description="ISO 3166-1 alpha-2 country code")
+    world_region: WorldRegion = Field(description="The world region")
+    population: Population = Field(description="Population with its year, or unknown")
+    area_km2: float | None = Field(description="Area in km², if known")
+    clusters: list[str] = Field(description="Thematic clusters the city is in, in joining order")
+    stakeholders: list[StakeholderOut] = Field(description="Stakeholder organisations")
+    version: int = Field(description="The city's version: the sequence of its latest event")
+    registered_at: datetime = Field(description="When the city was registered")
+    updated_at: datetime = Field(description="When the city last changed")
+
+
+class CityPage(BaseModel):
+    """One page of cities, in id order."""
+
+    items: list[CityOut] = Field(description="The cities on this page")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page"
+    )
+
+
+class HistoryEvent(BaseModel):
+    """One event of a city's history."""
+
+    id: str = Field(description="Unique event id")
+    type: str = Field(description="Versioned event type, e.g. `ucap.city.registered.v1`")
+    sequence: int = Field(description="The city's version after this event")
+    time: datetime = Field(description="When it happened")
+    actor: str = Field(description="Who did it")
+    data: dict[str, Any] = Field(description="The event's payload")
+
+
+# --- dependencies ----------------------------------------------------------------
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+def get_actor(
+    x_ucap_actor: Annotated[
+        str | None, Header(description="Who makes the change, e.g. `city:granada`")
+    ] = None,
+) -> str:
+    return x_ucap_actor or "anonymous"
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+ActorDep = Annotated[str, Depends(get_actor)]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No such city (or stakeholder, or membership)"},
+    409: {"model": ErrorBody, "description": "Contradicts the city's current state"},
+}
+
+router = APIRouter(prefix="/cities", tags=["cities"])
+
+
+async def _city(runtime: ServiceRuntime, city_id: str) -> CityOut:
+    document = await find_city(runtime.database, city_id)
+    if document is None:
+        raise CityNotFoundError(city_id)
+    return CityOut.model_validate(document)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Register a city", responses=ERRORS)
+async def register_city(body: RegisterCityRequest, runtime: RuntimeDep, actor: ActorDep) -> CityOut:
+    await handlers.register_city(runtime, body.command(), actor)
+    return await _city(runtime, body.id)
+
+
+@router.get("", summary="List cities, filtered, one page at a time")
+async def list_all(
+    runtime: RuntimeDep,
+    country: Annotated[str | None, Query(description="Only cities of this country")] = None,
+    world_region: Annotated[
+        WorldRegion | None, Query(description="Only cities of this world region")
+    ] = None,
+    cluster: Annotated[str | None, Query(description="Only cities in this cluster")] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 50,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
+) -> CityPage:
+    where = CityFilter(
+        country=country,
+        world_region=world_region.value if world_region else None,
+        cluster=cluster,
+    )
+    documents, next_cursor = await list_cities(runtime.database, where, limit=limit, after=cursor)
+    return CityPage(items=[CityOut.model_validate(d) for d in documents], next_cursor=next_cursor)
+
+
+@router.get("/{city_id}", summary="One city", responses=ERRORS)
+async def get_city(city_id: str, runtime: RuntimeDep) -> CityOut:
+    return await _city(runtime, city_id)
+
+
+@router.patch(
+    "/{city_id}",
+    summary="Change a city's profile; only the fields that differ are recorded",
+    responses=ERRORS,
+)
+async def update_city(
+    city_id: str, body: UpdateCityRequest, runtime: RuntimeDep, actor: ActorDep
+) -> CityOut:
+    await handlers.update_profile(runtime, city_id, body.changes(), actor)
+    return await _city(runtime, city_id)
+
+
+@router.post(
+    "/{city_id}/stakeholders",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a stakeholder organisation",
+    responses=ERRORS,
+)
+async def add_stakeholder(
+    city_id: str, body: StakeholderIn, runtime: RuntimeDep, actor: ActorDep
+) -> CityOut:
+    await handlers.add_stakeholder(runtime, city_id, body.data(), actor)
+    return await _city(runtime, city_id)
+
+
+@router.delete(
+    "/{city_id}/stakeholders/{stakeholder_id}",
+    summary="Remove a stakeholder organisation",
+    responses=ERRORS,
+)
+async def remove_stakeholder(
+    city_id: str, stakeholder_id: str, runtime: RuntimeDep, actor: ActorDep
+) -> CityOut:
+    await handlers.remove_stakeholder(runtime, city_id, stakeholder_id, actor)
+    return await _city(runtime, city_id)
+
+
+@router.post(
+    "/{city_id}/clusters",
+    status_code=status.HTTP_201_CREATED,
+    summary="Join a thematic cluster",
+    responses=ERRORS,
+)
+async def join_cluster(
+    city_id: str, body: JoinClusterRequest, runtime: RuntimeDep, actor: ActorDep
+) -> CityOut:
+    await handlers.join_cluster(runtime, city_id, body.cluster, actor)
+    return await _city(runtime, city_id)
+
+
+@router.delete(
+    "/{city_id}/clusters/{cluster}", summary="Leave a thematic cluster", responses=ERRORS
+)
+async def leave_cluster(
+    city_id: str, cluster: str, runtime: RuntimeDep, actor: ActorDep
+) -> CityOut:
+    await handlers.leave_cluster(runtime, city_id, cluster, actor)
+    return await _city(runtime, city_id)
+
+
+@router.get("/{city_id}/history", summary="The city's events, in order", responses=ERRORS)
+async def city_history(city_id: str, runtime: RuntimeDep) -> list[HistoryEvent]:
+    envelopes = await handlers.city_history(runtime, city_id)
+    return [
+        HistoryEvent(
+            id=str(e.id), type=e.type, sequence=e.sequence, time=e.time, actor=e.actor, data=e.data
+        )
+        for e in envelopes
+    ]

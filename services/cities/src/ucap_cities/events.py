@@ -1,0 +1,236 @@
+"""The events the cities service publishes on ``ucap.cities.events``.
+
+These payloads are a contract other services code against: field names and
+meanings never change within a version; a breaking change is a new ``.vN`` type.
+"""
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from ucap_shared.events import EventData
+
+SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,62}$"
+
+
+class WorldRegion(StrEnum):
+    """The world regions cities are grouped in."""
+
+    AFRICA = "Africa"
+    ASIA = "Asia"
+    EUROPE = "Europe"
+    LATIN_AMERICA_AND_THE_CARIBBEAN = "Latin America and the Caribbean"
+    NORTH_AMERICA = "North America"
+    OCEANIA = "Oceania"
+
+
+class StakeholderKind(StrEnum):
+    """What kind of organisation a stakeholder is."""
+
+    UNIVERSITY = "university"
+    SCIENCE_OR_HEALTH_PARK = "science_or_health_park"
+    COMPANY = "company"
+    CHAMBER_OF_COMMERCE = "chamber_of_commerce"
+    CITY_GOVERNMENT = "city_government"
+    DISTRICT_OR_NEW_AREA = "district_or_new_area"
+    INNOVATION_HUB = "innovation_hub"
+    CLUSTER = "cluster"
+    OTHER = "other"
+
+
+class Population(BaseModel):
+    """A city's population and the year it refers to, or explicitly unknown ("N/A")."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    known: bool = Field(description="False when the population is not known (N/A)")
+    value: int | None = Field(
+        default=None, ge=0, description="Number of inhabitants; null when not known"
+    )
+    year: int | None = Field(
+        default=None, ge=1000, le=2200, description="The year the figure refers to"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Population":
+        if self.known and (self.value is None or self.year is None):
+            raise ValueError("a known population needs both a value and the year it refers to")
+        if not self.known and (self.value is not None or self.year is not None):
+            raise ValueError("an unknown population has neither value nor year")
+        return self
+
+    @classmethod
+    def unknown(cls) -> "Population":
+        return cls(known=False)
+
+
+class StakeholderData(BaseModel):
+    """A stakeholder organisation as carried in events."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stakeholder_id: str = Field(pattern=SLUG_PATTERN, description="Slug, unique within the city")
+    name: str = Field(min_length=1, description="The organisation's name")
+    kind: StakeholderKind = Field(description="What kind of organisation it is")
+    website: str | None = Field(default=None, description="Its website, if any")
+
+
+class CityRegistered(EventData):
+    """A city was registered with its profile and clusters."""
+
+    event_type = "ucap.city.registered.v1"
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "city_id": "granada",
+                    "name": "Granada",
+                    "native_name": "Granada",
+                    "region": "Andalusia",
+                    "country": "ES",
+                    "world_region": "Europe",
+                    "population": {"known": True, "value": 236000, "year": 2018},
+                    "area_km2": 88.0,
+                    "clusters": ["Smart City", "Circular Economy"],
+                }
+            ]
+        }
+    )
+
+    city_id: str = Field(pattern=SLUG_PATTERN)
+    name: str
+    native_name: str | None
+    region: str | None
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    world_region: WorldRegion
+    population: Population
+    area_km2: float | None
+    clusters: list[str]
+
+
+class CityProfileUpdated(EventData):
+    """A city's profile changed; only the changed fields are present besides ``city_id``."""
+
+    event_type = "ucap.city.profile_updated.v1"
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "city_id": "granada",
+                    "population": {"known": True, "value": 232208, "year": 2020},
+                    "native_name": None,
+                }
+            ]
+        }
+    )
+
+    city_id: str = Field(pattern=SLUG_PATTERN)
+    name: str | None = None
+    native_name: str | None = None
+    region: str | None = None
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    world_region: WorldRegion | None = None
+    population: Population | None = None
+    area_km2: float | None = None
+
+    def model_dump(self, **options: Any) -> dict[str, Any]:  # noqa: ANN401 - BaseModel's options
+        """Dump only the fields that were set: an absent field did not change."""
+        options.setdefault("exclude_unset", True)
+        return super().model_dump(**options)
+
+    def changes(self) -> dict[str, Any]:
+        """The changed fields and their new values, as models."""
+        return {name: getattr(self, name) for name in self.model_fields_set - {"city_id"}}
+
+
+class StakeholderAdded(EventData):
+    """A stakeholder organisation was added to a city."""
+
+    event_type = "ucap.city.stakeholder_added.v1"
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "city_id": "granada",
+                    "stakeholder": {
+                        "stakeholder_id": "university-of-granada",
+                        "name": "University of Granada",
+                        "kind": "university",
+                        "website": "https://www.ugr.es/",
+                    },
+                }
+            ]
+        }
+    )
+
+    city_id: str = Field(pattern=SLUG_PATTERN)
+    stakeholder: StakeholderData
+
+
+class StakeholderRemoved(EventData):
+    """A stakeholder organisation was removed from a city."""
+
+    event_type = "ucap.city.stakeholder_removed.v1"
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"city_id": "granada", "stakeholder_id": "university-of-granada"}]
+        }
+    )
+
+    city_id: str = Field(pattern=SLUG_PATTERN)
+    stakeholder_id: str
+
+
+class ClusterJoined(EventData):
+    """A city joined a thematic cluster."""
+
+    event_type = "ucap.city.cluster_joined.v1"
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"city_id": "kunming", "cluster": "Circular Economy"}]}
+    )
+
+    city_id: str = Field(pattern=SLUG_PATTERN)
+    cluster: str
+
+
+class ClusterLeft(EventData):
+    """A city left a thematic cluster."""
+
+    event_type = "ucap.city.cluster_left.v1"
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"city_id": "kunming", "cluster": "Circular Economy"}]}
+    )
+
+    city_id: str = Field(pattern=SLUG_PATTERN)
+    cluster: str
+
+
+CityEvent = (
+    CityRegistered
+    | CityProfileUpdated
+    | StakeholderAdded
+    | StakeholderRemoved
+    | ClusterJoined
+    | ClusterLeft
+)
+
+PUBLISHED_EVENTS: tuple[type[EventData], ...] = (
+    CityRegistered,
+    CityProfileUpdated,
+    StakeholderAdded,
+    StakeholderRemoved,
+    ClusterJoined,
+    ClusterLeft,
+)
