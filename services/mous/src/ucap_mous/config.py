@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from ucap_shared.settings import ServiceSettings
@@ -9,3 +10,8 @@ class Settings(ServiceSettings):
     service_name: str = "mous"
     port: int = 8002
     database: str = "ucap_mous"
+    expiry_check_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often the scheduled check looks for MoUs whose validity has ended",
+    )

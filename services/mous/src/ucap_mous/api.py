@@ -1,0 +1,365 @@
+"""The HTTP API: thin routes from requests to command handlers and view queries."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from ucap_mous import handlers, views
+from ucap_mous.domain import Amendment, MoU, Signature, Status, Termination
+from ucap_mous.events import LinkedDocument, MouDrafted, Party
+from ucap_shared.app import ServiceRuntime
+from ucap_shared.dates import ISO_PATTERN, PartialDate
+from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError, NotFoundError
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+def runtime_of(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+def actor_of(
+    x_ucap_actor: Annotated[
+        str, Header(description="Who makes the change, e.g. `city:granada`")
+    ] = "anonymous",
+) -> str:
+    return x_ucap_actor
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(runtime_of)]
+ActorDep = Annotated[str, Depends(actor_of)]
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No MoU with this id"}
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "The MoU's current state forbids this change"}
+}
+
+# --- requests -----------------------------------------------------------------
+
+
+class DraftMouRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "granada-zhengzhou-2018",
+                    "title": "MoU between Granada and Zhengzhou City Government",
+                    "subject": "Cooperation on smart city topics",
+                    "parties": [
+                        {"city_id": "granada", "stakeholder_ids": []},
+                        {"city_id": "zhengzhou", "stakeholder_ids": []},
+                    ],
+                    "themes": ["Smart City and Digital Transition"],
+                    "valid_from": "2018-07",
+                    "valid_until": None,
+                    "documents": [],
+                }
+            ]
+        },
+    )
+
+    id: str = Field(
+        pattern=SLUG_PATTERN,
+        max_length=100,
+        description="The MoU's id, a slug chosen by the caller",
+        examples=["granada-zhengzhou-2018"],
+    )
+    title: str = Field(min_length=1, description="The MoU's title")
+    subject: str = Field(
+        min_length=1,
+        description="What the MoU is about",
+        examples=["Cooperation on the Ciba Biotechnology Town project"],
+    )
+    parties: list[Party] = Field(
+        min_length=2, description="Two or more cities, each with its stakeholders involved"
+    )
+    themes: list[str] = Field(
+        default_factory=list,
+        description="Cooperation themes",
+        examples=[["Life Sciences and Healthy City"]],
+    )
+    valid_from: PartialDate | None = Field(
+        default=None, description="Start of validity; unset: in force once all parties signed"
+    )
+    valid_until: PartialDate | None = Field(
+        default=None, description="End of validity; unset: open-ended"
+    )
+    documents: list[LinkedDocument] = Field(default_factory=list, description="Linked documents")
+
+    def command(self) -> MouDrafted:
+        return MouDrafted(
+            mou_id=self.id,
+            title=self.title,
+            subject=self.subject,
+            parties=tuple(self.parties),
+            themes=tuple(self.themes),
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            documents=tuple(self.documents),
+        )
+
+
+class SignatureRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "city_id": "granada",
+                    "signed_on": "2018-07",
+                    "place": "Zhengzhou",
+                    "signatory": None,
+                    "occasion": "EU cities mission to China, July 2018",
+                }
+            ]
+        },
+    )
+
+    city_id: str = Field(description="The party city signing", examples=["granada"])
+    signed_on: PartialDate = Field(description="When it signed, to the day, month or year")
+    place: str | None = Field(default=None, description="Where", examples=["Zhengzhou"])
+    signatory: str | None = Field(default=None, description="Who signed for the city")
+    occasion: str | None = Field(
+        default=None, description="On what occasion", examples=["July 2018 mission"]
+    )
+
+    def signature(self) -> Signature:
+        return Signature(**self.model_dump())
+
+
+class AmendmentRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"amended_on": "2019-06", "summary": "Adds the health park pilot"}]
+        },
+    )
+
+    amended_on: PartialDate = Field(description="When the amendment was agreed")
+    summary: str = Field(min_length=1, description="What the amendment changes")
+
+    def amendment(self) -> Amendment:
+        return Amendment(**self.model_dump())
+
+
+class TerminationRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"terminated_on": "2020-11", "reason": "Superseded by a new MoU"}]
+        },
+    )
+
+    terminated_on: PartialDate = Field(description="When the MoU was terminated")
+    reason: str = Field(min_length=1, description="Why")
+
+    def termination(self) -> Termination:
+        return Termination(**self.model_dump())
+
+
+# --- responses ----------------------------------------------------------------
+
+
+class MouOut(BaseModel):
+    """A MoU as it stands today."""
+
+    id: str = Field(examples=["granada-zhengzhou-2018"])
+    title: str
+    subject: str
+    status: Status = Field(description="Derived from signatures, validity and today's date")
+    parties: list[Party]
+    themes: list[str]
+    signed_on: PartialDate | None = Field(
+        description="When the last party signed; null until all have"
+    )
+    signatures: list[Signature]
+    valid_from: PartialDate | None
+    valid_until: PartialDate | None
+    amendments: list[Amendment]
+    termination: Termination | None
+    expired_on: PartialDate | None = Field(description="When its expiry was recorded, if it was")
+    documents: list[LinkedDocument]
+
+    @classmethod
+    def of(cls, mou: MoU) -> "MouOut":
+        return cls(
+            id=mou.mou_id,
+            title=mou.title,
+            subject=mou.subject,
+            status=mou.status_on(handlers.today()),
+            parties=list(mou.parties),
+            themes=list(mou.themes),
+            signed_on=mou.signed_on,
+            signatures=list(mou.signatures),
+            valid_from=mou.valid_from,
+            valid_until=mou.valid_until,
+            amendments=list(mou.amendments),
+            termination=mou.termination,
+            expired_on=mou.expired_on,
+            documents=list(mou.documents),
+        )
+
+
+class MouPage(BaseModel):
+    items: list[MouOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last")
+
+
+class HistoryEntry(BaseModel):
+    sequence: int = Field(description="The MoU's version after this event")
+    type: str = Field(examples=["ucap.mou.signed.v1"])
+    time: datetime
+    actor: str = Field(examples=["city:granada"])
+    data: dict[str, Any]
+
+
+class ExpiryCheckResult(BaseModel):
+    expired: list[str] = Field(description="MoUs whose expiry this check recorded")
+
+
+# --- routes -------------------------------------------------------------------
+
+router = APIRouter(prefix="/mous", tags=["mous"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Draft a MoU",
+    responses={409: {"model": ErrorBody, "description": "A MoU with this id exists"}},
+)
+async def draft_mou(body: DraftMouRequest, runtime: RuntimeDep, actor: ActorDep) -> MouOut:
+    """Parties must be cities this service knows; stakeholders must be theirs."""
+    return MouOut.of(await handlers.draft_mou(runtime, body.command(), actor))
+
+
+@router.post(
+    "/expiry-check",
+    summary="Record the expiry of MoUs whose validity has ended, now",
+)
+async def expiry_check(runtime: RuntimeDep) -> ExpiryCheckResult:
+    """What the scheduled check does every `UCAP_MOUS_EXPIRY_CHECK_SECONDS`."""
+    return ExpiryCheckResult(expired=await handlers.check_expiries(runtime))
+
+
+@router.post(
+    "/{mou_id}/parties",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a party city",
+    responses=NOT_FOUND | CONFLICT,
+)
+async def add_party(mou_id: str, body: Party, runtime: RuntimeDep, actor: ActorDep) -> MouOut:
+    """Refused (409) once every party has signed, or when the MoU is expired or terminated."""
+    return MouOut.of(await handlers.add_party(runtime, mou_id, body, actor))
+
+
+@router.post(
+    "/{mou_id}/signatures",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record one party's signature",
+    responses=NOT_FOUND | CONFLICT,
+)
+async def sign_mou(
+    mou_id: str, body: SignatureRequest, runtime: RuntimeDep, actor: ActorDep
+) -> MouOut:
+    """409 when the city is not a party, has signed already, or the MoU is expired or
+    terminated."""
+    return MouOut.of(await handlers.sign_mou(runtime, mou_id, body.signature(), actor))
+
+
+@router.post(
+    "/{mou_id}/amendments",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record an amendment",
+    responses=NOT_FOUND | CONFLICT,
+)
+async def amend_mou(
+    mou_id: str, body: AmendmentRequest, runtime: RuntimeDep, actor: ActorDep
+) -> MouOut:
+    """409 when the MoU is expired or terminated."""
+    return MouOut.of(await handlers.amend_mou(runtime, mou_id, body.amendment(), actor))
+
+
+@router.post(
+    "/{mou_id}/termination",
+    status_code=status.HTTP_201_CREATED,
+    summary="Terminate the MoU",
+    responses=NOT_FOUND | CONFLICT,
+)
+async def terminate_mou(
+    mou_id: str, body: TerminationRequest, runtime: RuntimeDep, actor: ActorDep
+) -> MouOut:
+    """409 when the MoU is already expired or terminated."""
+    return MouOut.of(await handlers.terminate_mou(runtime, mou_id, body.termination(), actor))
+
+
+def _partial_date(name: str, value: str | None) -> PartialDate | None:
+    if value is None:
+        return None
+    try:
+        return PartialDate.parse(value)
+    except ValueError as error:
+        raise InvalidInputError([FieldProblem(loc=["query", name], msg=str(error))]) from error
+
+
+DateQuery = Annotated[
+    str | None,
+    Query(pattern=ISO_PATTERN, description="A date: 2018, 2018-07 or 2018-07-15"),
+]
+
+
+@router.get("", summary="List MoUs by signing date")
+async def list_mous(
+    runtime: RuntimeDep,
+    city: Annotated[str | None, Query(description="Only MoUs this city is a party to")] = None,
+    status_: Annotated[
+        Status | None, Query(alias="status", description="Only MoUs in this status today")
+    ] = None,
+    theme: Annotated[str | None, Query(description="Only MoUs with this theme")] = None,
+    signed_from: DateQuery = None,
+    signed_until: DateQuery = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 50,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the page before")] = None,
+) -> MouPage:
+    """Ordered by the date the last party signed (not fully signed MoUs last), then id.
+    `signed_from`/`signed_until` keep MoUs concluded within those dates, inclusive at their
+    precision (`signed_until=2018-07` includes 2018-07-31)."""
+    filters = views.MouFilters(
+        city=city,
+        status=status_,
+        theme=theme,
+        signed_from=_partial_date("signed_from", signed_from),
+        signed_until=_partial_date("signed_until", signed_until),
+    )
+    page = await views.list_mous(
+        runtime.database, filters, handlers.today(), limit=limit, cursor=cursor
+    )
+    return MouPage(items=[MouOut.of(mou) for mou in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/{mou_id}", summary="One MoU", responses=NOT_FOUND)
+async def get_mou(mou_id: str, runtime: RuntimeDep) -> MouOut:
+    mou = await views.find_mou(runtime.database, mou_id)
+    if mou is None:
+        raise NotFoundError(f"no MoU {mou_id}", mou_id=mou_id)
+    return MouOut.of(mou)
+
+
+@router.get("/{mou_id}/history", summary="Every event of the MoU, in order", responses=NOT_FOUND)
+async def mou_history(mou_id: str, runtime: RuntimeDep) -> list[HistoryEntry]:
+    return [
+        HistoryEntry(
+            sequence=envelope.sequence,
+            type=envelope.type,
+            time=envelope.time,
+            actor=envelope.actor,
+            data=envelope.data,
+        )
+        for envelope in await handlers.history(runtime, mou_id)
+    ]

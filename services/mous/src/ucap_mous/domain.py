@@ -1,0 +1,306 @@
+"""MoUs: the aggregate folded from its events, its rules, and commands to events.
+
+Pure: no I/O. What the rules need to know of the world (which cities exist,
+their stakeholders, today's date) is passed in.
+
+A MoU's status is derived, never stored, because it moves with the calendar:
+``terminated`` once terminated; ``expired`` once its validity has ended (or an
+expiry was recorded); else ``draft`` until every party has signed; then
+``signed`` until its validity starts and ``in_force`` from then. A MoU with no
+``valid_from`` is in force from the day its last party signed.
+
+A signature by a city that is not a party is refused with 409 (a conflict with
+the MoU's current parties, which adding the party first resolves), as are a
+second signature of one party and any signature or amendment of an expired or
+terminated MoU.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from ucap_mous.events import (
+    LinkedDocument,
+    MouAmended,
+    MouDrafted,
+    MouEvent,
+    MouExpired,
+    MouPartyAdded,
+    MouSigned,
+    MouTerminated,
+    Party,
+)
+from ucap_shared.dates import PartialDate
+from ucap_shared.errors import ConflictError, FieldProblem, InvalidInputError
+
+KnownCities = Mapping[str, frozenset[str]]
+"""City id -> ids of its stakeholder organisations, for the cities a rule looks at."""
+
+Loc = list[str | int]
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    SIGNED = "signed"
+    IN_FORCE = "in_force"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+
+
+CLOSED = frozenset({Status.EXPIRED, Status.TERMINATED})
+
+
+class Signature(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    city_id: str
+    signed_on: PartialDate
+    place: str | None = None
+    signatory: str | None = None
+    occasion: str | None = None
+
+
+class Amendment(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    amended_on: PartialDate
+    summary: str
+
+
+class Termination(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    terminated_on: PartialDate
+    reason: str
+
+
+class MoU(BaseModel):
+    """The aggregate's state after its events."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    mou_id: str
+    title: str
+    subject: str
+    parties: tuple[Party, ...]
+    themes: tuple[str, ...]
+    valid_from: PartialDate | None = None
+    valid_until: PartialDate | None = None
+    documents: tuple[LinkedDocument, ...] = ()
+    signatures: tuple[Signature, ...] = ()
+    amendments: tuple[Amendment, ...] = ()
+    termination: Termination | None = None
+    expired_on: PartialDate | None = None
+
+    @property
+    def party_ids(self) -> list[str]:
+        return [party.city_id for party in self.parties]
+
+    @property
+    def signed_by(self) -> set[str]:
+        return {signature.city_id for signature in self.signatures}
+
+    @property
+    def fully_signed(self) -> bool:
+        return set(self.party_ids) <= self.signed_by
+
+    @property
+    def signed_on(self) -> PartialDate | None:
+        """When the MoU was concluded: its last party's signature date, once all have signed."""
+        if not self.fully_signed or not self.signatures:
+            return None
+        return max(signature.signed_on for signature in self.signatures)
+
+    @property
+    def in_force_from(self) -> date | None:
+        signed_on = self.signed_on
+        if signed_on is None:
+            return None
+        return (self.valid_from or signed_on).first_day
+
+    def status_on(self, today: date) -> Status:
+        if self.termination is not None:
+            return Status.TERMINATED
+        if self.expired_on is not None or self.validity_ended_by(today):
+            return Status.EXPIRED
+        in_force_from = self.in_force_from
+        if in_force_from is None:
+            return Status.DRAFT
+        return Status.IN_FORCE if in_force_from <= today else Status.SIGNED
+
+    def validity_ended_by(self, today: date) -> bool:
+        return self.valid_until is not None and self.valid_until.last_day < today
+
+
+# --- folding events ---------------------------------------------------------
+
+
+def evolve(state: MoU | None, event: MouEvent) -> MoU:
+    """The state after one more event."""
+    if isinstance(event, MouDrafted):
+        return MoU(
+            mou_id=event.mou_id,
+            title=event.title,
+            subject=event.subject,
+            parties=event.parties,
+            themes=event.themes,
+            valid_from=event.valid_from,
+            valid_until=event.valid_until,
+            documents=event.documents,
+        )
+    if state is None:
+        raise ValueError(f"{event.event_type} before the MoU was drafted")
+    if isinstance(event, MouPartyAdded):
+        return state.model_copy(update={"parties": (*state.parties, event.party)})
+    if isinstance(event, MouSigned):
+        signature = Signature(
+            city_id=event.city_id,
+            signed_on=event.signed_on,
+            place=event.place,
+            signatory=event.signatory,
+            occasion=event.occasion,
+        )
+        return state.model_copy(update={"signatures": (*state.signatures, signature)})
+    if isinstance(event, MouAmended):
+        amendment = Amendment(amended_on=event.amended_on, summary=event.summary)
+        return state.model_copy(update={"amendments": (*state.amendments, amendment)})
+    if isinstance(event, MouTerminated):
+        termination = Termination(terminated_on=event.terminated_on, reason=event.reason)
+        return state.model_copy(update={"termination": termination})
+    return state.model_copy(update={"expired_on": event.expired_on})
+
+
+def fold(events: Iterable[MouEvent]) -> MoU | None:
+    state: MoU | None = None
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+# --- rules ------------------------------------------------------------------
+
+
+def party_problems(party: Party, cities: KnownCities, loc: Loc) -> list[FieldProblem]:
+    """What is wrong with a party: an unknown city, or stakeholders not of that city."""
+    if party.city_id not in cities:
+        return [FieldProblem(loc=[*loc, "city_id"], msg=f"unknown city {party.city_id!r}")]
+    known = cities[party.city_id]
+    return [
+        FieldProblem(
+            loc=[*loc, "stakeholder_ids", index],
+            msg=f"{stakeholder!r} is not a stakeholder of {party.city_id!r}",
+        )
+        for index, stakeholder in enumerate(party.stakeholder_ids)
+        if stakeholder not in known
+    ]
+
+
+def _refuse_when_closed(mou: MoU, today: date, doing: str) -> None:
+    status = mou.status_on(today)
+    if status in CLOSED:
+        raise ConflictError(
+            f"MoU {mou.mou_id} is {status.value}: it accepts no {doing}",
+            mou_id=mou.mou_id,
+            status=status.value,
+        )
+
+
+# --- commands ---------------------------------------------------------------
+
+
+def draft_mou(existing: MoU | None, drafted: MouDrafted, cities: KnownCities) -> list[MouEvent]:
+    if existing is not None:
+        raise ConflictError(f"MoU {drafted.mou_id} already exists", mou_id=drafted.mou_id)
+    problems: list[FieldProblem] = []
+    seen: set[str] = set()
+    for index, party in enumerate(drafted.parties):
+        loc: Loc = ["body", "parties", index]
+        if party.city_id in seen:
+            problems.append(
+                FieldProblem(loc=[*loc, "city_id"], msg=f"{party.city_id!r} is a party twice")
+            )
+        seen.add(party.city_id)
+        problems += party_problems(party, cities, loc)
+    if len(seen) < 2:
+        problems.append(FieldProblem(loc=["body", "parties"], msg="a MoU needs two or more cities"))
+    if drafted.valid_from and drafted.valid_until and drafted.valid_until < drafted.valid_from:
+        problems.append(
+            FieldProblem(loc=["body", "valid_until"], msg="the validity ends before it starts")
+        )
+    if problems:
+        raise InvalidInputError(problems)
+    return [drafted]
+
+
+def add_party(mou: MoU, party: Party, cities: KnownCities, today: date) -> list[MouEvent]:
+    problems = party_problems(party, cities, ["body"])
+    if problems:
+        raise InvalidInputError(problems)
+    _refuse_when_closed(mou, today, "new party")
+    if party.city_id in mou.party_ids:
+        raise ConflictError(
+            f"{party.city_id} is already a party to {mou.mou_id}",
+            mou_id=mou.mou_id,
+            city_id=party.city_id,
+        )
+    if mou.fully_signed and mou.signatures:
+        raise ConflictError(
+            f"MoU {mou.mou_id} is signed by all its parties: it takes no new party",
+            mou_id=mou.mou_id,
+        )
+    return [MouPartyAdded(mou_id=mou.mou_id, party=party)]
+
+
+def sign_mou(mou: MoU, signature: Signature, today: date) -> list[MouEvent]:
+    _refuse_when_closed(mou, today, "signature")
+    if signature.city_id not in mou.party_ids:
+        raise ConflictError(
+            f"{signature.city_id} is not a party to {mou.mou_id}; add it as a party first",
+            mou_id=mou.mou_id,
+            city_id=signature.city_id,
+        )
+    if signature.city_id in mou.signed_by:
+        raise ConflictError(
+            f"{signature.city_id} has already signed {mou.mou_id}",
+            mou_id=mou.mou_id,
+            city_id=signature.city_id,
+        )
+    return [
+        MouSigned(
+            mou_id=mou.mou_id,
+            city_id=signature.city_id,
+            signed_on=signature.signed_on,
+            place=signature.place,
+            signatory=signature.signatory,
+            occasion=signature.occasion,
+        )
+    ]
+
+
+def amend_mou(mou: MoU, amendment: Amendment, today: date) -> list[MouEvent]:
+    _refuse_when_closed(mou, today, "amendment")
+    return [
+        MouAmended(mou_id=mou.mou_id, amended_on=amendment.amended_on, summary=amendment.summary)
+    ]
+
+
+def terminate_mou(mou: MoU, termination: Termination, today: date) -> list[MouEvent]:
+    _refuse_when_closed(mou, today, "termination")
+    return [
+        MouTerminated(
+            mou_id=mou.mou_id,
+            terminated_on=termination.terminated_on,
+            reason=termination.reason,
+        )
+    ]
+
+
+def expire_mou(mou: MoU, today: date) -> list[MouEvent]:
+    """Record the end of a MoU's validity once it has passed; nothing otherwise."""
+    if mou.termination is not None or mou.expired_on is not None:
+        return []
+    if mou.valid_until is None or not mou.validity_ended_by(today):
+        return []
+    return [MouExpired(mou_id=mou.mou_id, expired_on=mou.valid_until)]

@@ -1,0 +1,132 @@
+"""Command handlers: load the MoU's events, decide, append, project at once.
+
+A rule that fails raises before anything is appended, so a failed write emits
+no event. Two writers racing on one MoU: the event store lets one win and the
+other gets 409 (``ConcurrencyConflict``).
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+from ucap_mous import domain, views
+from ucap_mous.domain import Amendment, MoU, Signature, Termination
+from ucap_mous.events import PUBLISHED_EVENTS, MouDrafted, MouEvent, Party
+from ucap_shared.app import ServiceRuntime
+from ucap_shared.envelope import Envelope
+from ucap_shared.errors import NotFoundError
+from ucap_shared.events import event_types
+from ucap_shared.eventstore import ConcurrencyConflict
+
+log = logging.getLogger(__name__)
+
+EVENT_MODELS = event_types(*PUBLISHED_EVENTS)
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def parse_event(envelope: Envelope) -> MouEvent:
+    event: MouEvent = EVENT_MODELS[envelope.type].model_validate(envelope.data)  # type: ignore[assignment]
+    return event
+
+
+async def load_mou(runtime: ServiceRuntime, mou_id: str) -> tuple[MoU | None, int]:
+    """The MoU as its events make it, and its version."""
+    envelopes = await runtime.store.load(mou_id)
+    state = domain.fold(parse_event(envelope) for envelope in envelopes)
+    return state, envelopes[-1].sequence if envelopes else 0
+
+
+async def _existing(runtime: ServiceRuntime, mou_id: str) -> tuple[MoU, int]:
+    mou, version = await load_mou(runtime, mou_id)
+    if mou is None:
+        raise NotFoundError(f"no MoU {mou_id}", mou_id=mou_id)
+    return mou, version
+
+
+async def _commit(
+    runtime: ServiceRuntime, mou_id: str, version: int, events: list[MouEvent], actor: str
+) -> MoU:
+    envelopes = await runtime.store.append(mou_id, version, events, actor=actor)
+    await runtime.project_own(envelopes)
+    mou, _ = await load_mou(runtime, mou_id)
+    assert mou is not None
+    return mou
+
+
+async def draft_mou(runtime: ServiceRuntime, drafted: MouDrafted, actor: str) -> MoU:
+    existing, version = await load_mou(runtime, drafted.mou_id)
+    cities = await views.known_cities(
+        runtime.database, [party.city_id for party in drafted.parties]
+    )
+    events = domain.draft_mou(existing, drafted, cities)
+    return await _commit(runtime, drafted.mou_id, version, events, actor)
+
+
+async def add_party(runtime: ServiceRuntime, mou_id: str, party: Party, actor: str) -> MoU:
+    mou, version = await _existing(runtime, mou_id)
+    cities = await views.known_cities(runtime.database, [party.city_id])
+    events = domain.add_party(mou, party, cities, today())
+    return await _commit(runtime, mou_id, version, events, actor)
+
+
+async def _change(
+    runtime: ServiceRuntime,
+    mou_id: str,
+    decide: Callable[[MoU, date], list[MouEvent]],
+    actor: str,
+) -> MoU:
+    mou, version = await _existing(runtime, mou_id)
+    return await _commit(runtime, mou_id, version, decide(mou, today()), actor)
+
+
+async def sign_mou(runtime: ServiceRuntime, mou_id: str, signature: Signature, actor: str) -> MoU:
+    return await _change(
+        runtime, mou_id, lambda mou, day: domain.sign_mou(mou, signature, day), actor
+    )
+
+
+async def amend_mou(runtime: ServiceRuntime, mou_id: str, amendment: Amendment, actor: str) -> MoU:
+    return await _change(
+        runtime, mou_id, lambda mou, day: domain.amend_mou(mou, amendment, day), actor
+    )
+
+
+async def terminate_mou(
+    runtime: ServiceRuntime, mou_id: str, termination: Termination, actor: str
+) -> MoU:
+    return await _change(
+        runtime, mou_id, lambda mou, day: domain.terminate_mou(mou, termination, day), actor
+    )
+
+
+async def check_expiries(
+    runtime: ServiceRuntime, *, actor: str = "system:expiry-check"
+) -> list[str]:
+    """Record ``ucap.mou.expired.v1`` for every MoU whose validity has ended; return their ids."""
+    day = today()
+    expired: list[str] = []
+    for mou_id in await views.expiry_candidates(runtime.database, day):
+        mou, version = await load_mou(runtime, mou_id)
+        if mou is None:
+            continue
+        events = domain.expire_mou(mou, day)
+        if not events:
+            continue
+        try:
+            await _commit(runtime, mou_id, version, events, actor)
+        except ConcurrencyConflict:
+            # Another replica or a concurrent write got there first; the next check retries.
+            log.info("expiry check raced another write", extra={"mou_id": mou_id})
+            continue
+        expired.append(mou_id)
+    return expired
+
+
+async def history(runtime: ServiceRuntime, mou_id: str) -> list[Envelope]:
+    envelopes = await runtime.store.load(mou_id)
+    if not envelopes:
+        raise NotFoundError(f"no MoU {mou_id}", mou_id=mou_id)
+    return envelopes

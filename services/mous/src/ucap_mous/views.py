@@ -1,0 +1,193 @@
+"""The MoUs service's views: ``mous_view`` (its own MoUs) and ``cities_view``.
+
+``mous_view`` holds each MoU as folded from its events, plus the fields its
+queries filter and sort on. The status is not stored: it depends on today's
+date, so queries on it compare the stored dates with today.
+"""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from ucap_mous.domain import KnownCities, MoU, Status, evolve
+from ucap_mous.events import PUBLISHED_EVENTS, MouEvent
+from ucap_shared.dates import PartialDate
+from ucap_shared.dispatch import Handlers
+from ucap_shared.envelope import Envelope
+from ucap_shared.errors import FieldProblem, InvalidInputError
+from ucap_shared.events import EventData
+from ucap_shared.topics import events_topic
+from ucap_shared.views import Document, Outcome, apply_event
+
+MOUS_VIEW = "mous_view"
+CITIES_VIEW = "cities_view"
+UNSIGNED = "~"
+"""Sort key of a MoU not yet signed by all parties: after every date."""
+
+Database = AsyncDatabase[Document]
+
+
+# --- projection -------------------------------------------------------------
+
+
+def mou_document(mou: MoU) -> Document:
+    signed_on, in_force_from = mou.signed_on, mou.in_force_from
+    return {
+        **mou.model_dump(mode="json"),
+        "party_city_ids": mou.party_ids,
+        "fully_signed": mou.fully_signed,
+        "signed_on": signed_on.iso() if signed_on else None,
+        "sort_key": signed_on.iso() if signed_on else UNSIGNED,
+        "in_force_from": in_force_from.isoformat() if in_force_from else None,
+        "valid_until_end": mou.valid_until.last_day.isoformat() if mou.valid_until else None,
+    }
+
+
+def mou_of(document: Document) -> MoU:
+    return MoU.model_validate(document)
+
+
+def own_handlers(database: Database) -> Handlers:
+    """Projections of this service's own events into ``mous_view``."""
+    view = database[MOUS_VIEW]
+    handlers = Handlers(events_topic("mous"), "ucap.mou.")
+
+    async def on_mou_event(envelope: Envelope, data: EventData) -> Outcome:
+        def project(current: Document | None) -> Document:
+            state = mou_of(current) if current is not None else None
+            event: MouEvent = data  # type: ignore[assignment]  # registered for MouEvent only
+            return mou_document(evolve(state, event))
+
+        return await apply_event(
+            view,
+            envelope.subject,
+            stream=envelope.subject,
+            sequence=envelope.sequence,
+            project=project,
+        )
+
+    for model in PUBLISHED_EVENTS:
+        handlers.on(model)(on_mou_event)
+    return handlers
+
+
+async def create_indexes(database: Database) -> None:
+    view = database[MOUS_VIEW]
+    await view.create_index([("sort_key", ASCENDING), ("_id", ASCENDING)])
+    await view.create_index([("party_city_ids", ASCENDING)])
+
+
+# --- queries ----------------------------------------------------------------
+
+
+async def find_mou(database: Database, mou_id: str) -> MoU | None:
+    document = await database[MOUS_VIEW].find_one({"_id": mou_id})
+    return mou_of(document) if document else None
+
+
+async def known_cities(database: Database, city_ids: list[str]) -> KnownCities:
+    """The registered cities among ``city_ids``, with their stakeholders' ids."""
+    cursor = database[CITIES_VIEW].find({"_id": {"$in": city_ids}, "registered": True})
+    return {doc["_id"]: frozenset(doc.get("stakeholder_ids", [])) async for doc in cursor}
+
+
+async def expiry_candidates(database: Database, today: date) -> list[str]:
+    """MoUs whose validity has ended and whose expiry is not recorded yet."""
+    query = {
+        "termination": None,
+        "expired_on": None,
+        "valid_until_end": {"$ne": None, "$lt": today.isoformat()},
+    }
+    return [doc["_id"] async for doc in database[MOUS_VIEW].find(query, {"_id": 1})]
+
+
+def status_query(status: Status, today: date) -> Document:
+    """The stored-field condition for a status derived on ``today``."""
+    day = today.isoformat()
+    if status is Status.TERMINATED:
+        return {"termination": {"$ne": None}}
+    if status is Status.EXPIRED:
+        return {
+            "termination": None,
+            "$or": [{"expired_on": {"$ne": None}}, {"valid_until_end": {"$lt": day}}],
+        }
+    live: Document = {
+        "termination": None,
+        "expired_on": None,
+        "$or": [{"valid_until_end": None}, {"valid_until_end": {"$gte": day}}],
+    }
+    if status is Status.DRAFT:
+        return {**live, "fully_signed": False}
+    if status is Status.SIGNED:
+        return {**live, "fully_signed": True, "in_force_from": {"$gt": day}}
+    return {**live, "fully_signed": True, "in_force_from": {"$lte": day}}
+
+
+@dataclass(frozen=True)
+class MouFilters:
+    city: str | None = None
+    status: Status | None = None
+    theme: str | None = None
+    signed_from: PartialDate | None = None
+    signed_until: PartialDate | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[MoU]
+    next_cursor: str | None
+
+
+def encode_cursor(sort_key: str, mou_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([sort_key, mou_id]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        sort_key, mou_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError, binascii.Error) as error:
+        raise InvalidInputError(
+            [FieldProblem(loc=["query", "cursor"], msg="not a cursor this service returned")]
+        ) from error
+    return str(sort_key), str(mou_id)
+
+
+async def list_mous(
+    database: Database, filters: MouFilters, today: date, *, limit: int, cursor: str | None
+) -> Page:
+    """MoUs by signing date (unsigned last), then id; a page after ``cursor``."""
+    conditions: list[Document] = []
+    if filters.city:
+        conditions.append({"party_city_ids": filters.city})
+    if filters.theme:
+        conditions.append({"themes": filters.theme})
+    if filters.status:
+        conditions.append(status_query(filters.status, today))
+    if filters.signed_from:
+        conditions.append({"signed_on": {"$ne": None, "$gte": filters.signed_from.iso()}})
+    if filters.signed_until:
+        # "2018-07~" is after every date within July 2018 ("2018-07-31") and before August.
+        conditions.append({"signed_on": {"$ne": None, "$lte": filters.signed_until.iso() + "~"}})
+    if cursor:
+        sort_key, mou_id = decode_cursor(cursor)
+        after = [{"sort_key": {"$gt": sort_key}}, {"sort_key": sort_key, "_id": {"$gt": mou_id}}]
+        conditions.append({"$or": after})
+    query: Document = {"$and": conditions} if conditions else {}
+    documents: list[dict[str, Any]] = (
+        await database[MOUS_VIEW]
+        .find(query)
+        .sort([("sort_key", ASCENDING), ("_id", ASCENDING)])
+        .limit(limit + 1)
+        .to_list()
+    )
+    more = len(documents) > limit
+    documents = documents[:limit]
+    last = documents[-1] if documents else None
+    next_cursor = encode_cursor(last["sort_key"], last["_id"]) if more and last else None
+    return Page(items=[mou_of(doc) for doc in documents], next_cursor=next_cursor)
