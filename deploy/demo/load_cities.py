@@ -1,0 +1,56 @@
+"""Load the cities of the Granada U-CAP into a running cities service.
+
+    python deploy/demo/load_cities.py [--url http://127.0.0.1:8001] [--file granada-cities.json]
+
+Each city is registered with its stakeholders in one request. Idempotent: a
+city that is already registered (409) is skipped, never changed.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+DEFAULT_FILE = Path(__file__).resolve().parent / "granada-cities.json"
+
+
+def load(client: httpx.Client, cities: list[dict[str, Any]], actor: str) -> tuple[int, int]:
+    """Register each city; the numbers created and skipped. Raises on any other answer."""
+    created = skipped = 0
+    for city in cities:
+        response = client.post("/cities", json=city, headers={"X-UCAP-Actor": actor})
+        if response.status_code == httpx.codes.CONFLICT:
+            skipped += 1
+            print(f"skipped {city['id']}: already registered")
+        elif response.status_code == httpx.codes.CREATED:
+            created += 1
+            print(f"created {city['id']}")
+        else:
+            raise RuntimeError(
+                f"registering {city['id']}: HTTP {response.status_code} {response.text}"
+            )
+    return created, skipped
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--url", default="http://127.0.0.1:8001", help="the cities service")
+    parser.add_argument("--file", type=Path, default=DEFAULT_FILE, help="the cities to load")
+    parser.add_argument("--actor", default="ops:demo-loader", help="who makes the change")
+    args = parser.parse_args(argv)
+    cities: list[dict[str, Any]] = json.loads(args.file.read_text(encoding="utf-8"))["cities"]
+    with httpx.Client(base_url=args.url, timeout=30) as client:
+        try:
+            created, skipped = load(client, cities, args.actor)
+        except (httpx.HTTPError, RuntimeError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    print(f"created {created}, skipped {skipped}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
