@@ -9,6 +9,7 @@ Cities are made known the way the cities service does it: by publishing
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -114,7 +115,7 @@ class MousService:
             *(registered(city, name.title()) for city, name in zip(cities, names, strict=True))
         )
         for city in cities:
-            await eventually(lambda city=city: self.city_known(city), timeout=60)
+            await eventually(partial(self.city_known, city), timeout=60)
         return cities
 
     async def draft(self, mou_id: str, cities: list[str], **fields: Any) -> httpx.Response:

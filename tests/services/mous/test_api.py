@@ -244,7 +244,9 @@ class TestListing:
         pages: list[str] = []
         cursor = None
         while True:
-            params = {"city": granada, "limit": 1} | ({"cursor": cursor} if cursor else {})
+            params: dict[str, str | int] = {"city": granada, "limit": 1}
+            if cursor:
+                params["cursor"] = cursor
             page = (await mous.client.get("/mous", params=params)).json()
             pages += [item["id"] for item in page["items"]]
             cursor = page["next_cursor"]

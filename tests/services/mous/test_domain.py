@@ -39,7 +39,9 @@ def draft(**changes: object) -> MoU:
 
 
 def sign(mou: MoU, city_id: str, on: str = "2018-07", today: date = TODAY) -> MoU:
-    events = domain.sign_mou(mou, Signature(city_id=city_id, signed_on=on), today)
+    events = domain.sign_mou(
+        mou, Signature(city_id=city_id, signed_on=PartialDate.parse(on)), today
+    )
     return domain.evolve(mou, events[0])
 
 
@@ -105,7 +107,9 @@ class TestStatus:
 
     def test_a_terminated_mou_is_terminated(self) -> None:
         mou = signed_by_all(draft())
-        events = domain.terminate_mou(mou, Termination(terminated_on="2020", reason="x"), TODAY)
+        events = domain.terminate_mou(
+            mou, Termination(terminated_on=PartialDate.parse("2020"), reason="x"), TODAY
+        )
         assert domain.evolve(mou, events[0]).status_on(TODAY) is Status.TERMINATED
 
 
@@ -125,7 +129,10 @@ class TestSigning:
 
     def test_a_signature_keeps_place_and_occasion(self) -> None:
         signature = Signature(
-            city_id="granada", signed_on="2018-07", place="Zhengzhou", occasion="July 2018 mission"
+            city_id="granada",
+            signed_on=PartialDate.parse("2018-07"),
+            place="Zhengzhou",
+            occasion="July 2018 mission",
         )
         [event] = domain.sign_mou(draft(), signature, TODAY)
         assert isinstance(event, MouSigned)
@@ -136,17 +143,23 @@ class TestAmendingAndTerminating:
     def test_a_terminated_mou_accepts_no_amendment(self) -> None:
         mou = draft()
         [terminated] = domain.terminate_mou(
-            mou, Termination(terminated_on="2020", reason="x"), TODAY
+            mou, Termination(terminated_on=PartialDate.parse("2020"), reason="x"), TODAY
         )
         mou = domain.evolve(mou, terminated)
         with pytest.raises(ConflictError, match="terminated"):
-            domain.amend_mou(mou, Amendment(amended_on="2021", summary="late"), TODAY)
+            domain.amend_mou(
+                mou, Amendment(amended_on=PartialDate.parse("2021"), summary="late"), TODAY
+            )
         with pytest.raises(ConflictError):
-            domain.terminate_mou(mou, Termination(terminated_on="2021", reason="again"), TODAY)
+            domain.terminate_mou(
+                mou, Termination(terminated_on=PartialDate.parse("2021"), reason="again"), TODAY
+            )
 
     def test_an_amendment_is_folded_in(self) -> None:
         mou = draft()
-        [amended] = domain.amend_mou(mou, Amendment(amended_on="2019-06", summary="more"), TODAY)
+        [amended] = domain.amend_mou(
+            mou, Amendment(amended_on=PartialDate.parse("2019-06"), summary="more"), TODAY
+        )
         assert domain.evolve(mou, amended).amendments[0].summary == "more"
 
 
