@@ -104,15 +104,17 @@ class CityRegistered(EventData):
         }
     )
 
-    city_id: str = Field(pattern=SLUG_PATTERN)
-    name: str
-    native_name: str | None
-    region: str | None
-    country: str = Field(pattern=r"^[A-Z]{2}$")
-    world_region: WorldRegion
-    population: Population
-    area_km2: float | None
-    clusters: list[str]
+    city_id: str = Field(pattern=SLUG_PATTERN, description="The city's slug, e.g. `granada`")
+    name: str = Field(description="The city's name in English")
+    native_name: str | None = Field(
+        description="The name in its own script, e.g. `海口`; null if none"
+    )
+    region: str | None = Field(description="Province, state or region; null if none")
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code")
+    world_region: WorldRegion = Field(description="The world region")
+    population: Population = Field(description="Population with its year, or explicitly unknown")
+    area_km2: float | None = Field(description="Area in km²; null when not known")
+    clusters: list[str] = Field(description="Thematic clusters the city is in")
 
 
 class CityProfileUpdated(EventData):
@@ -132,14 +134,28 @@ class CityProfileUpdated(EventData):
         }
     )
 
-    city_id: str = Field(pattern=SLUG_PATTERN)
-    name: str | None = None
-    native_name: str | None = None
-    region: str | None = None
-    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
-    world_region: WorldRegion | None = None
-    population: Population | None = None
-    area_km2: float | None = None
+    city_id: str = Field(pattern=SLUG_PATTERN, description="The city's slug, e.g. `granada`")
+    name: str | None = Field(default=None, description="New value: the city's name in English")
+    native_name: str | None = Field(
+        default=None, description="New value: the name in its own script, e.g. `海口`; null if none"
+    )
+    region: str | None = Field(
+        default=None, description="New value: province, state or region; null if none"
+    )
+    country: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}$",
+        description="New value: ISO 3166-1 alpha-2 country code",
+    )
+    world_region: WorldRegion | None = Field(
+        default=None, description="New value: the world region"
+    )
+    population: Population | None = Field(
+        default=None, description="New value: population with its year, or explicitly unknown"
+    )
+    area_km2: float | None = Field(
+        default=None, description="New value: area in km²; null when not known"
+    )
 
     def model_dump(self, **options: Any) -> dict[str, Any]:  # noqa: ANN401 - BaseModel's options
         """Dump only the fields that were set: an absent field did not change."""
@@ -172,8 +188,8 @@ class StakeholderAdded(EventData):
         }
     )
 
-    city_id: str = Field(pattern=SLUG_PATTERN)
-    stakeholder: StakeholderData
+    city_id: str = Field(pattern=SLUG_PATTERN, description="The city's slug, e.g. `granada`")
+    stakeholder: StakeholderData = Field(description="The organisation added")
 
 
 class StakeholderRemoved(EventData):
@@ -187,8 +203,8 @@ class StakeholderRemoved(EventData):
         }
     )
 
-    city_id: str = Field(pattern=SLUG_PATTERN)
-    stakeholder_id: str
+    city_id: str = Field(pattern=SLUG_PATTERN, description="The city's slug, e.g. `granada`")
+    stakeholder_id: str = Field(description="The slug of the organisation")
 
 
 class ClusterJoined(EventData):
@@ -200,8 +216,8 @@ class ClusterJoined(EventData):
         json_schema_extra={"examples": [{"city_id": "kunming", "cluster": "Circular Economy"}]}
     )
 
-    city_id: str = Field(pattern=SLUG_PATTERN)
-    cluster: str
+    city_id: str = Field(pattern=SLUG_PATTERN, description="The city's slug, e.g. `granada`")
+    cluster: str = Field(description="The cluster's name, e.g. `Smart City`")
 
 
 class ClusterLeft(EventData):
@@ -213,8 +229,8 @@ class ClusterLeft(EventData):
         json_schema_extra={"examples": [{"city_id": "kunming", "cluster": "Circular Economy"}]}
     )
 
-    city_id: str = Field(pattern=SLUG_PATTERN)
-    cluster: str
+    city_id: str = Field(pattern=SLUG_PATTERN, description="The city's slug, e.g. `granada`")
+    cluster: str = Field(description="The cluster's name, e.g. `Smart City`")
 
 
 CityEvent = (
