@@ -1,5 +1,6 @@
 """The cities HTTP API against the real Kafka and MongoDB-protocol server."""
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -195,6 +196,23 @@ class TestRegistration:
 
         assert invalid_fields(response) == {("body", "stakeholders")}
         assert "b-co" in response.json()["detail"][0]["msg"]
+
+
+class TestConcurrentRegistration:
+    async def test_of_two_registrations_of_one_id_exactly_one_wins(
+        self, cities: CitiesService
+    ) -> None:
+        city_id = new_id()
+
+        responses = await asyncio.gather(
+            cities.client.post("/cities", json=city_body(city_id, name="First")),
+            cities.client.post("/cities", json=city_body(city_id, name="Second")),
+        )
+
+        assert sorted(r.status_code for r in responses) == [201, 409]
+        winner = next(r for r in responses if r.status_code == 201).json()["name"]
+        assert len(await history(cities.client, city_id)) == 1
+        assert (await cities.client.get(f"/cities/{city_id}")).json()["name"] == winner
 
 
 class TestReading:
