@@ -103,6 +103,8 @@ class ServiceDefinition:
     views: Sequence[str] = ()
     """Collections built from events: dropped and rebuilt by ``rebuild``."""
     publishes_events: bool = True
+    setup: Callable[[ServiceRuntime], Awaitable[None]] | None = None
+    """Runs once at start-up after the store's indexes: the views' own indexes, say."""
 
 
 def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) -> FastAPI:
@@ -125,6 +127,8 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
         checks["mongodb"] = lambda: ping_mongo(mongo)
         try:
             await runtime.store.create_indexes()
+            if definition.setup is not None:
+                await definition.setup(runtime)
             runtime.handlers = list(handlers(runtime)) if handlers else []
             if publishes_events:
                 runtime.relay = Relay(
