@@ -16,6 +16,10 @@ def handlers(runtime: ServiceRuntime) -> Sequence[Handlers]:
     return [views.own_handlers(runtime.database), city_handlers(runtime.database)]
 
 
+async def setup(runtime: ServiceRuntime) -> None:
+    await views.create_indexes(runtime.database)
+
+
 DEFINITION = ServiceDefinition(
     title="ucap mous",
     description=(
@@ -24,6 +28,7 @@ DEFINITION = ServiceDefinition(
     routers=(router,),
     handlers=handlers,
     views=(views.MOUS_VIEW, views.CITIES_VIEW),
+    setup=setup,
 )
 
 
@@ -37,7 +42,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_lifespan(app):
             runtime: ServiceRuntime = app.state.runtime
-            await views.create_indexes(runtime.database)
             async with expiry_checks(runtime, settings.expiry_check_seconds):
                 yield
 
