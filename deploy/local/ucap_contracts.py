@@ -57,7 +57,8 @@ def consumer_models() -> list[type[EventData]]:
     while pending:
         model = pending.pop()
         pending += model.__subclasses__()
-        if model.__module__.startswith("ucap_") and hasattr(model, "event_type"):
+        event_type = getattr(model, "event_type", "")
+        if model.__module__.startswith("ucap_") and event_type and "*" not in event_type:
             found.append(model)
     return found
 
@@ -65,6 +66,7 @@ def consumer_models() -> list[type[EventData]]:
 def schema_of(model: type[EventData]) -> dict[str, Any]:
     schema = model.model_json_schema(mode="serialization")
     schema.pop("examples", None)
+    schema.pop("title", None)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"urn:ucap:event:{model.event_type}",

@@ -34,6 +34,27 @@ class LinkedDocument(BaseModel):
 
 class MouDrafted(EventData):
     event_type = "ucap.mou.drafted.v1"
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "mou_id": "granada-zhengzhou-2018",
+                    "title": "MoU between Granada and Zhengzhou City Government",
+                    "subject": "Cooperation on smart city topics",
+                    "parties": [
+                        {"city_id": "granada", "stakeholder_ids": []},
+                        {"city_id": "zhengzhou", "stakeholder_ids": ["chengang-group"]},
+                    ],
+                    "themes": ["Smart City and Digital Transition"],
+                    "valid_from": "2018-07",
+                    "valid_until": None,
+                    "documents": [],
+                }
+            ]
+        },
+    )
 
     mou_id: str
     title: str
@@ -47,6 +68,18 @@ class MouDrafted(EventData):
 
 class MouPartyAdded(EventData):
     event_type = "ucap.mou.party_added.v1"
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "mou_id": "granada-zhengzhou-2018",
+                    "party": {"city_id": "haikou", "stakeholder_ids": []},
+                }
+            ]
+        },
+    )
 
     mou_id: str
     party: Party
@@ -56,6 +89,22 @@ class MouSigned(EventData):
     """One party's signature; a MoU signed by two cities has two of these."""
 
     event_type = "ucap.mou.signed.v1"
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "mou_id": "granada-zhengzhou-2018",
+                    "city_id": "granada",
+                    "signed_on": "2018-07",
+                    "place": "Zhengzhou",
+                    "signatory": None,
+                    "occasion": "EU cities mission to China",
+                }
+            ]
+        },
+    )
 
     mou_id: str
     city_id: str
@@ -67,6 +116,19 @@ class MouSigned(EventData):
 
 class MouAmended(EventData):
     event_type = "ucap.mou.amended.v1"
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "mou_id": "granada-kunming-ciba-2018",
+                    "amended_on": "2019-06",
+                    "summary": "Adds the Kangmei Kunming Health City project",
+                }
+            ]
+        },
+    )
 
     mou_id: str
     amended_on: PartialDate
@@ -75,6 +137,19 @@ class MouAmended(EventData):
 
 class MouTerminated(EventData):
     event_type = "ucap.mou.terminated.v1"
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "mou_id": "granada-kunming-ciba-2018",
+                    "terminated_on": "2020-11-30",
+                    "reason": "Superseded by the cluster U-CAP",
+                }
+            ]
+        },
+    )
 
     mou_id: str
     terminated_on: PartialDate
@@ -85,6 +160,13 @@ class MouExpired(EventData):
     """The MoU's validity ended (``expired_on`` is its ``valid_until``)."""
 
     event_type = "ucap.mou.expired.v1"
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"mou_id": "granada-haikou-2018", "expired_on": "2020-11"}]
+        },
+    )
 
     mou_id: str
     expired_on: PartialDate
