@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from ucap_shared.settings import ServiceSettings
@@ -9,3 +10,6 @@ class Settings(ServiceSettings):
     service_name: str = "pilots"
     port: int = 8003
     database: str = "ucap_pilots"
+    max_body_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="Larger request bodies are refused with 413"
+    )

@@ -1,13 +1,38 @@
+from collections.abc import Sequence
+
 from fastapi import FastAPI
 
+from ucap_pilots import views
+from ucap_pilots.api import router
 from ucap_pilots.config import Settings
-from ucap_shared.app import ServiceDefinition, build_service_app
+from ucap_pilots.consumers import city_handlers, mou_handlers
+from ucap_pilots.limits import BodySizeLimit
+from ucap_shared.app import ServiceDefinition, ServiceRuntime, build_service_app
+from ucap_shared.dispatch import Handlers
+
+
+def handlers(runtime: ServiceRuntime) -> Sequence[Handlers]:
+    database = runtime.database
+    return [views.own_handlers(database), city_handlers(database), mou_handlers(database)]
+
+
+async def setup(runtime: ServiceRuntime) -> None:
+    await views.create_indexes(runtime.database)
+
 
 DEFINITION = ServiceDefinition(
     title="ucap pilots",
     description="Pilot projects: life cycle, milestones, funding, partner progress.",
+    routers=(router,),
+    handlers=handlers,
+    views=(views.PILOTS_VIEW, views.CITIES_VIEW, views.MOUS_VIEW),
+    setup=setup,
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_service_app(settings or Settings(), DEFINITION)
+    """The service app, refusing request bodies over ``max_body_bytes`` with 413."""
+    settings = settings or Settings()
+    app = build_service_app(settings, DEFINITION)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,294 @@
+"""The HTTP API: thin routes from requests to command handlers and view queries."""
+
+from datetime import UTC, datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+
+from ucap_pilots import handlers, views
+from ucap_pilots.domain import Action, Status, update_id_for
+from ucap_pilots.events import Role
+from ucap_pilots.limits import refuse_operator_keys
+from ucap_pilots.schemas import (
+    CompleteMilestoneRequest,
+    EditPilotRequest,
+    FundingRequest,
+    HistoryEntry,
+    IdempotencyKey,
+    IndicatorRequest,
+    MilestoneRequest,
+    PilotOut,
+    PilotPage,
+    ProgressOut,
+    ProgressRequest,
+    ProposePilotRequest,
+    StatusChangeRequest,
+)
+from ucap_shared.app import ServiceRuntime
+from ucap_shared.dates import PartialDate
+from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError, NotFoundError
+
+
+def runtime_of(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+def actor_of(
+    x_ucap_actor: Annotated[
+        str, Header(description="Who makes the change, e.g. `city:granada`")
+    ] = "anonymous",
+) -> str:
+    return x_ucap_actor
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(runtime_of)]
+ActorDep = Annotated[str, Depends(actor_of)]
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No pilot with this id"}
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "The pilot's current state forbids this change"}
+}
+
+router = APIRouter(prefix="/pilots", tags=["pilots"], dependencies=[Depends(refuse_operator_keys)])
+
+
+def _moment(name: str, value: str, *, end_of_day: bool) -> datetime:
+    """A query moment: an ISO date-time, or a date (2019, 2019-12, 2019-12-31) taken whole."""
+    try:
+        day = PartialDate.parse(value)
+    except ValueError:
+        pass
+    else:
+        if end_of_day:
+            return datetime.combine(day.last_day, time.max, tzinfo=UTC)
+        return datetime.combine(day.first_day, time.min, tzinfo=UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise InvalidInputError(
+            [FieldProblem(loc=["query", name], msg="a date (2019-12-31) or an ISO date-time")]
+        ) from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Propose a pilot",
+    responses={409: {"model": ErrorBody, "description": "A pilot with this id exists"}},
+)
+async def propose_pilot(
+    body: ProposePilotRequest, runtime: RuntimeDep, actor: ActorDep
+) -> PilotOut:
+    """Its cities and MoUs must be known to this service; its id starts with `<lead city>-`."""
+    pilot = await handlers.propose_pilot(runtime, body.command(), actor)
+    return PilotOut.of(pilot, handlers.today())
+
+
+def _status_route(action: Action, summary: str) -> None:
+    async def change(
+        pilot_id: str,
+        runtime: RuntimeDep,
+        actor: ActorDep,
+        body: StatusChangeRequest | None = None,
+    ) -> PilotOut:
+        body = body or StatusChangeRequest()
+        pilot = await handlers.change_status(
+            runtime, pilot_id, action, body.effective_on, body.note, actor
+        )
+        return PilotOut.of(pilot, handlers.today())
+
+    change.__name__ = f"{action.value}_pilot"
+    change.__doc__ = "409, naming the allowed actions, when the pilot's status forbids it."
+    router.post(f"/{{pilot_id}}/{action.value}", summary=summary, responses=NOT_FOUND | CONFLICT)(
+        change
+    )
+
+
+_status_route(Action.APPROVE, "Approve a proposed pilot")
+_status_route(Action.START, "Start an approved pilot (in progress)")
+_status_route(Action.HOLD, "Put an approved or running pilot on hold")
+_status_route(Action.RESUME, "Resume a pilot on hold (in progress)")
+_status_route(Action.COMPLETE, "Complete a running pilot")
+_status_route(Action.CANCEL, "Cancel an open pilot")
+
+
+@router.patch("/{pilot_id}", summary="Edit details", responses=NOT_FOUND | CONFLICT)
+async def edit_pilot(
+    pilot_id: str, body: EditPilotRequest, runtime: RuntimeDep, actor: ActorDep
+) -> PilotOut:
+    """Only the fields sent change; a field equal to the current value records nothing."""
+    pilot = await handlers.update_details(runtime, body.command(pilot_id), actor)
+    return PilotOut.of(pilot, handlers.today())
+
+
+@router.post(
+    "/{pilot_id}/milestones",
+    status_code=status.HTTP_201_CREATED,
+    summary="Plan a milestone",
+    responses=NOT_FOUND | CONFLICT,
+)
+async def add_milestone(
+    pilot_id: str, body: MilestoneRequest, runtime: RuntimeDep, actor: ActorDep
+) -> PilotOut:
+    pilot = await handlers.add_milestone(runtime, pilot_id, body.milestone(), actor)
+    return PilotOut.of(pilot, handlers.today())
+
+
+@router.post(
+    "/{pilot_id}/milestones/{milestone_id}/complete",
+    summary="Record a milestone reached",
+    responses=NOT_FOUND | CONFLICT,
+)
+async def complete_milestone(
+    pilot_id: str,
+    milestone_id: str,
+    body: CompleteMilestoneRequest,
+    runtime: RuntimeDep,
+    actor: ActorDep,
+) -> PilotOut:
+    pilot = await handlers.complete_milestone(
+        runtime, pilot_id, milestone_id, body.completed_on, actor
+    )
+    return PilotOut.of(pilot, handlers.today())
+
+
+@router.post(
+    "/{pilot_id}/funding",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a funding award",
+    responses=NOT_FOUND | CONFLICT,
+)
+async def award_funding(
+    pilot_id: str, body: FundingRequest, runtime: RuntimeDep, actor: ActorDep
+) -> PilotOut:
+    pilot = await handlers.award_funding(runtime, pilot_id, body.award(), actor)
+    return PilotOut.of(pilot, handlers.today())
+
+
+@router.post(
+    "/{pilot_id}/indicators",
+    status_code=status.HTTP_201_CREATED,
+    summary="Define an indicator",
+    responses=NOT_FOUND | CONFLICT,
+)
+async def add_indicator(
+    pilot_id: str, body: IndicatorRequest, runtime: RuntimeDep, actor: ActorDep
+) -> PilotOut:
+    pilot = await handlers.add_indicator(runtime, pilot_id, body.indicator(), actor)
+    return PilotOut.of(pilot, handlers.today())
+
+
+@router.post(
+    "/{pilot_id}/progress",
+    status_code=status.HTTP_201_CREATED,
+    summary="Report progress (idempotent per key)",
+    responses=NOT_FOUND | CONFLICT,
+)
+async def report_progress(
+    pilot_id: str,
+    body: ProgressRequest,
+    runtime: RuntimeDep,
+    actor: ActorDep,
+    response: Response,
+    idempotency_key: Annotated[
+        IdempotencyKey | None,
+        Header(description="One update per key; the same key again returns the first result"),
+    ] = None,
+) -> ProgressOut:
+    """The key comes in the `Idempotency-Key` header or the body's `idempotency_key`.
+    A repeat answers like the first (with `Idempotent-Replayed: true`); the same key with a
+    different update is 409."""
+    if idempotency_key and body.idempotency_key and idempotency_key != body.idempotency_key:
+        raise InvalidInputError(
+            [FieldProblem(loc=["body", "idempotency_key"], msg="differs from Idempotency-Key")]
+        )
+    key = idempotency_key or body.idempotency_key
+    if not key:
+        raise InvalidInputError(
+            [FieldProblem(loc=["header", "Idempotency-Key"], msg="an idempotency key is required")]
+        )
+    result = await handlers.report_progress(
+        runtime, pilot_id, body.update(update_id_for(key)), actor
+    )
+    response.headers["Idempotent-Replayed"] = "true" if result.replayed else "false"
+    return ProgressOut(pilot_id=pilot_id, update=result.update)
+
+
+@router.get("", summary="List pilots")
+async def list_pilots(
+    runtime: RuntimeDep,
+    city: Annotated[str | None, Query(description="Only pilots this city takes part in")] = None,
+    role: Annotated[
+        Role | None, Query(description="Only pilots with a city in this role (with `city`: it)")
+    ] = None,
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+    cluster: Annotated[str | None, Query(max_length=200)] = None,
+    theme: Annotated[str | None, Query(max_length=200)] = None,
+    sdg: Annotated[int | None, Query(ge=1, le=17, description="SDG goal number")] = None,
+    ucap: Annotated[str | None, Query(max_length=100, description="U-CAP id")] = None,
+    updated_since: Annotated[
+        str | None, Query(description="A date or ISO date-time: changed at or after it")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 50,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the page before")] = None,
+) -> PilotPage:
+    """In id order."""
+    filters = views.PilotFilters(
+        city=city,
+        role=role,
+        status=status_,
+        cluster=cluster,
+        theme=theme,
+        sdg=sdg,
+        ucap=ucap,
+        updated_since=_moment("updated_since", updated_since, end_of_day=False)
+        if updated_since
+        else None,
+    )
+    page = await views.list_pilots(runtime.database, filters, limit=limit, cursor=cursor)
+    day = handlers.today()
+    return PilotPage(
+        items=[PilotOut.of(pilot, day) for pilot in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/{pilot_id}", summary="One pilot, now or as of a past time", responses=NOT_FOUND)
+async def get_pilot(
+    pilot_id: str,
+    runtime: RuntimeDep,
+    as_of: Annotated[
+        str | None,
+        Query(
+            description="A date (2019-12-31: the end of that day, UTC) or ISO date-time: the "
+            "pilot as its events recorded by then made it"
+        ),
+    ] = None,
+) -> PilotOut:
+    if as_of:
+        moment = _moment("as_of", as_of, end_of_day=True)
+        pilot = await handlers.pilot_as_of(runtime, pilot_id, moment)
+        return PilotOut.of(pilot, min(moment.date(), handlers.today()), as_of=moment)
+    found = await views.find_pilot(runtime.database, pilot_id)
+    if found is None:
+        raise NotFoundError(f"no pilot {pilot_id}", pilot_id=pilot_id)
+    return PilotOut.of(found, handlers.today())
+
+
+@router.get(
+    "/{pilot_id}/history", summary="Every event of the pilot, in order", responses=NOT_FOUND
+)
+async def pilot_history(pilot_id: str, runtime: RuntimeDep) -> list[HistoryEntry]:
+    return [
+        HistoryEntry(
+            sequence=envelope.sequence,
+            type=envelope.type,
+            time=envelope.time,
+            actor=envelope.actor,
+            data=envelope.data,
+        )
+        for envelope in await handlers.history(runtime, pilot_id)
+    ]

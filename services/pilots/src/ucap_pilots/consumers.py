@@ -1,0 +1,106 @@
+"""Other services' events, kept as this service's own views of cities and MoUs.
+
+Narrow copies of the producers' events: only what the pilot rules read (a city
+is registered; a MoU was drafted). Event types not read here are skipped by the
+consumer, which still advances the stream's position.
+"""
+
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict
+from pymongo.asynchronous.database import AsyncDatabase
+
+from ucap_pilots.views import CITIES_VIEW, MOUS_VIEW
+from ucap_shared.dispatch import Handlers
+from ucap_shared.envelope import Envelope
+from ucap_shared.events import EventData
+from ucap_shared.topics import events_topic
+from ucap_shared.views import Document, Outcome, apply_event
+
+_narrow = ConfigDict(frozen=True, extra="ignore")
+
+
+class CityRegistered(EventData):
+    model_config = _narrow
+    event_type = "ucap.city.registered.v1"
+
+    city_id: str
+    name: str
+
+
+class MouParty(BaseModel):
+    model_config = _narrow
+
+    city_id: str
+
+
+class MouDrafted(EventData):
+    model_config = _narrow
+    event_type = "ucap.mou.drafted.v1"
+
+    mou_id: str
+    title: str
+    parties: tuple[MouParty, ...]
+
+
+class MouPartyAdded(EventData):
+    model_config = _narrow
+    event_type = "ucap.mou.party_added.v1"
+
+    mou_id: str
+    party: MouParty
+
+
+async def _apply(
+    database: AsyncDatabase[Document],
+    collection: str,
+    envelope: Envelope,
+    change: Callable[[Document | None], Document],
+) -> Outcome:
+    return await apply_event(
+        database[collection],
+        envelope.subject,
+        stream=envelope.subject,
+        sequence=envelope.sequence,
+        project=change,
+    )
+
+
+def city_handlers(database: AsyncDatabase[Document]) -> Handlers:
+    handlers = Handlers(events_topic("cities"), "ucap.city.")
+
+    @handlers.on(CityRegistered)
+    async def on_city_registered(envelope: Envelope, data: CityRegistered) -> Outcome:
+        return await _apply(
+            database,
+            CITIES_VIEW,
+            envelope,
+            lambda current: {"city_id": data.city_id, "name": data.name, "registered": True},
+        )
+
+    return handlers
+
+
+def mou_handlers(database: AsyncDatabase[Document]) -> Handlers:
+    handlers = Handlers(events_topic("mous"), "ucap.mou.")
+
+    @handlers.on(MouDrafted)
+    async def on_mou_drafted(envelope: Envelope, data: MouDrafted) -> Outcome:
+        document = {
+            "mou_id": data.mou_id,
+            "title": data.title,
+            "party_city_ids": [party.city_id for party in data.parties],
+            "drafted": True,
+        }
+        return await _apply(database, MOUS_VIEW, envelope, lambda current: document)
+
+    @handlers.on(MouPartyAdded)
+    async def on_mou_party_added(envelope: Envelope, data: MouPartyAdded) -> Outcome:
+        def change(current: Document | None) -> Document:
+            mou = current or {"mou_id": data.mou_id, "party_city_ids": [], "drafted": False}
+            ids = [i for i in mou["party_city_ids"] if i != data.party.city_id]
+            return {**mou, "party_city_ids": [*ids, data.party.city_id]}
+
+        return await _apply(database, MOUS_VIEW, envelope, change)
+
+    return handlers

@@ -1,0 +1,226 @@
+"""Command handlers: load the pilot's events, decide, append, project at once.
+
+A rule that fails raises before anything is appended, so a failed write emits
+no event. Two writers racing on one pilot: the event store lets one win and
+the other gets 409 (``ConcurrencyConflict``) — except progress updates, which
+reload and retry, since partner cities report concurrently by design.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from ucap_pilots import domain, views
+from ucap_pilots.domain import Action, Pilot, RecordedUpdate
+from ucap_pilots.events import (
+    PUBLISHED_EVENTS,
+    FundingAward,
+    Indicator,
+    Milestone,
+    PilotDetailsUpdated,
+    PilotEvent,
+    PilotProposed,
+    ProgressUpdate,
+)
+from ucap_shared.app import ServiceRuntime
+from ucap_shared.dates import PartialDate
+from ucap_shared.envelope import Envelope
+from ucap_shared.errors import ConflictError, NotFoundError
+from ucap_shared.events import event_types
+from ucap_shared.eventstore import ConcurrencyConflict
+
+log = logging.getLogger(__name__)
+
+EVENT_MODELS = event_types(*PUBLISHED_EVENTS)
+PROGRESS_ATTEMPTS = 50
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def parse_event(envelope: Envelope) -> PilotEvent:
+    event: PilotEvent = EVENT_MODELS[envelope.type].model_validate(envelope.data)  # type: ignore[assignment]
+    return event
+
+
+def fold_envelopes(envelopes: list[Envelope]) -> Pilot | None:
+    return domain.fold((parse_event(envelope), envelope.time) for envelope in envelopes)
+
+
+async def load_pilot(runtime: ServiceRuntime, pilot_id: str) -> tuple[Pilot | None, int]:
+    """The pilot as its events make it, and its version."""
+    envelopes = await runtime.store.load(pilot_id)
+    return fold_envelopes(envelopes), envelopes[-1].sequence if envelopes else 0
+
+
+async def pilot_as_of(runtime: ServiceRuntime, pilot_id: str, moment: datetime) -> Pilot:
+    """The pilot as it stood at ``moment`` (by the time its events were recorded)."""
+    pilot = fold_envelopes(await runtime.store.as_of(pilot_id, moment))
+    if pilot is None:
+        raise NotFoundError(f"no pilot {pilot_id} as of {moment.isoformat()}", pilot_id=pilot_id)
+    return pilot
+
+
+async def _existing(runtime: ServiceRuntime, pilot_id: str) -> tuple[Pilot, int]:
+    pilot, version = await load_pilot(runtime, pilot_id)
+    if pilot is None:
+        raise NotFoundError(f"no pilot {pilot_id}", pilot_id=pilot_id)
+    return pilot, version
+
+
+async def _commit(
+    runtime: ServiceRuntime, pilot_id: str, version: int, events: list[PilotEvent], actor: str
+) -> list[Envelope]:
+    envelopes = await runtime.store.append(pilot_id, version, events, actor=actor)
+    await runtime.project_own(envelopes)
+    return envelopes
+
+
+async def _change(
+    runtime: ServiceRuntime,
+    pilot_id: str,
+    decide: Callable[[Pilot], list[PilotEvent]],
+    actor: str,
+) -> Pilot:
+    pilot, version = await _existing(runtime, pilot_id)
+    events = decide(pilot)
+    envelopes = await _commit(runtime, pilot_id, version, events, actor)
+    for envelope, event in zip(envelopes, events, strict=True):
+        pilot = domain.evolve(pilot, event, envelope.time)
+    return pilot
+
+
+async def propose_pilot(runtime: ServiceRuntime, proposed: PilotProposed, actor: str) -> Pilot:
+    existing, version = await load_pilot(runtime, proposed.pilot_id)
+    city_ids = [proposed.lead_city_id, *(partner.city_id for partner in proposed.partners)]
+    cities = await views.known_cities(runtime.database, city_ids)
+    mous = await views.known_mous(runtime.database, list(proposed.mou_ids))
+    events = domain.propose_pilot(existing, proposed, cities, mous)
+    envelopes = await _commit(runtime, proposed.pilot_id, version, events, actor)
+    pilot = domain.fold(
+        (event, envelope.time) for event, envelope in zip(events, envelopes, strict=True)
+    )
+    assert pilot is not None
+    return pilot
+
+
+async def change_status(
+    runtime: ServiceRuntime,
+    pilot_id: str,
+    action: Action,
+    effective_on: PartialDate | None,
+    note: str | None,
+    actor: str,
+) -> Pilot:
+    return await _change(
+        runtime,
+        pilot_id,
+        lambda pilot: domain.change_status(pilot, action, effective_on, note),
+        actor,
+    )
+
+
+async def update_details(
+    runtime: ServiceRuntime, changes: PilotDetailsUpdated, actor: str
+) -> Pilot:
+    pilot, version = await _existing(runtime, changes.pilot_id)
+    partners = changes.partners or ()
+    cities = await views.known_cities(runtime.database, [p.city_id for p in partners])
+    mous = await views.known_mous(runtime.database, list(changes.mou_ids or ()))
+    events = domain.update_details(pilot, changes, cities, mous)
+    envelopes = await _commit(runtime, changes.pilot_id, version, events, actor)
+    for envelope, event in zip(envelopes, events, strict=True):
+        pilot = domain.evolve(pilot, event, envelope.time)
+    return pilot
+
+
+async def add_milestone(
+    runtime: ServiceRuntime, pilot_id: str, milestone: Milestone, actor: str
+) -> Pilot:
+    return await _change(
+        runtime, pilot_id, lambda pilot: domain.add_milestone(pilot, milestone), actor
+    )
+
+
+async def complete_milestone(
+    runtime: ServiceRuntime,
+    pilot_id: str,
+    milestone_id: str,
+    completed_on: PartialDate,
+    actor: str,
+) -> Pilot:
+    return await _change(
+        runtime,
+        pilot_id,
+        lambda pilot: domain.complete_milestone(pilot, milestone_id, completed_on),
+        actor,
+    )
+
+
+async def award_funding(
+    runtime: ServiceRuntime, pilot_id: str, award: FundingAward, actor: str
+) -> Pilot:
+    return await _change(runtime, pilot_id, lambda pilot: domain.award_funding(pilot, award), actor)
+
+
+async def add_indicator(
+    runtime: ServiceRuntime, pilot_id: str, indicator: Indicator, actor: str
+) -> Pilot:
+    return await _change(
+        runtime, pilot_id, lambda pilot: domain.add_indicator(pilot, indicator), actor
+    )
+
+
+@dataclass(frozen=True)
+class ProgressResult:
+    update: RecordedUpdate
+    replayed: bool
+    """True when the key was recorded before: this is the first request's result."""
+
+
+def _replay(pilot: Pilot, update: ProgressUpdate) -> ProgressResult | None:
+    recorded = pilot.update(update.update_id)
+    if recorded is None:
+        return None
+    if not domain.same_update(recorded, update):
+        raise ConflictError(
+            "this idempotency key was used for a different progress update",
+            pilot_id=pilot.pilot_id,
+            update_id=update.update_id,
+        )
+    return ProgressResult(update=recorded, replayed=True)
+
+
+async def report_progress(
+    runtime: ServiceRuntime, pilot_id: str, update: ProgressUpdate, actor: str
+) -> ProgressResult:
+    """Record the update once per idempotency key (its ``update_id``).
+
+    Concurrent requests with one key all try to append at the same version;
+    the store lets one win. The others reload, find the key recorded, and
+    answer with the first result. Requests with other keys that lose the race
+    reload and retry.
+    """
+    for _ in range(PROGRESS_ATTEMPTS):
+        pilot, version = await _existing(runtime, pilot_id)
+        replay = _replay(pilot, update)
+        if replay is not None:
+            return replay
+        events = domain.report_progress(pilot, update)
+        try:
+            envelopes = await _commit(runtime, pilot_id, version, events, actor)
+        except ConcurrencyConflict:
+            continue
+        recorded = RecordedUpdate(**update.model_dump(), recorded_at=envelopes[0].time)
+        return ProgressResult(update=recorded, replayed=False)
+    log.warning("progress update kept losing races", extra={"pilot_id": pilot_id})
+    raise ConflictError(f"{pilot_id} is changing too fast; retry", pilot_id=pilot_id)
+
+
+async def history(runtime: ServiceRuntime, pilot_id: str) -> list[Envelope]:
+    envelopes = await runtime.store.load(pilot_id)
+    if not envelopes:
+        raise NotFoundError(f"no pilot {pilot_id}", pilot_id=pilot_id)
+    return envelopes

@@ -1,0 +1,171 @@
+"""The pilots service's views: ``pilots_view`` (its own pilots), ``cities_view``, ``mous_view``.
+
+``pilots_view`` holds each pilot as folded from its events, plus the fields its
+queries filter on (``city_ids``, ``party_roles``, ``roles``, ``updated_at_time``).
+"""
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from ucap_pilots.domain import Pilot, Status, evolve
+from ucap_pilots.events import PUBLISHED_EVENTS, PilotEvent, Role
+from ucap_shared.dispatch import Handlers
+from ucap_shared.envelope import Envelope
+from ucap_shared.errors import FieldProblem, InvalidInputError
+from ucap_shared.events import EventData
+from ucap_shared.topics import events_topic
+from ucap_shared.views import Document, Outcome, apply_event
+
+PILOTS_VIEW = "pilots_view"
+CITIES_VIEW = "cities_view"
+MOUS_VIEW = "mous_view"
+
+Database = AsyncDatabase[Document]
+
+
+# --- projection -------------------------------------------------------------
+
+
+def pilot_document(pilot: Pilot) -> Document:
+    return {
+        **pilot.model_dump(mode="json"),
+        "city_ids": pilot.city_ids,
+        "roles": sorted({partner.role.value for partner in pilot.partners}),
+        "party_roles": [f"{p.city_id}|{p.role.value}" for p in pilot.partners],
+        "updated_at_time": pilot.updated_at,
+    }
+
+
+def pilot_of(document: Document) -> Pilot:
+    return Pilot.model_validate(document)
+
+
+def own_handlers(database: Database) -> Handlers:
+    """Projections of this service's own events into ``pilots_view``."""
+    view = database[PILOTS_VIEW]
+    handlers = Handlers(events_topic("pilots"), "ucap.pilot.")
+
+    async def on_pilot_event(envelope: Envelope, data: EventData) -> Outcome:
+        def project(current: Document | None) -> Document:
+            state = pilot_of(current) if current is not None else None
+            event: PilotEvent = data  # type: ignore[assignment]  # registered for PilotEvent only
+            return pilot_document(evolve(state, event, envelope.time))
+
+        return await apply_event(
+            view,
+            envelope.subject,
+            stream=envelope.subject,
+            sequence=envelope.sequence,
+            project=project,
+        )
+
+    for model in PUBLISHED_EVENTS:
+        handlers.on(model)(on_pilot_event)
+    return handlers
+
+
+async def create_indexes(database: Database) -> None:
+    view = database[PILOTS_VIEW]
+    await view.create_index([("city_ids", ASCENDING)])
+    await view.create_index([("status", ASCENDING)])
+    await view.create_index([("ucap_id", ASCENDING)])
+    await view.create_index([("updated_at_time", ASCENDING)])
+
+
+# --- queries ----------------------------------------------------------------
+
+
+async def find_pilot(database: Database, pilot_id: str) -> Pilot | None:
+    document = await database[PILOTS_VIEW].find_one({"_id": pilot_id})
+    return pilot_of(document) if document else None
+
+
+async def known_cities(database: Database, city_ids: list[str]) -> set[str]:
+    """The registered cities among ``city_ids``."""
+    cursor = database[CITIES_VIEW].find(
+        {"_id": {"$in": sorted(set(city_ids))}, "registered": True}, {"_id": 1}
+    )
+    return {doc["_id"] async for doc in cursor}
+
+
+async def known_mous(database: Database, mou_ids: list[str]) -> set[str]:
+    """The drafted MoUs among ``mou_ids``."""
+    cursor = database[MOUS_VIEW].find(
+        {"_id": {"$in": sorted(set(mou_ids))}, "drafted": True}, {"_id": 1}
+    )
+    return {doc["_id"] async for doc in cursor}
+
+
+@dataclass(frozen=True)
+class PilotFilters:
+    city: str | None = None
+    role: Role | None = None
+    status: Status | None = None
+    cluster: str | None = None
+    theme: str | None = None
+    sdg: int | None = None
+    ucap: str | None = None
+    updated_since: datetime | None = None
+
+    def conditions(self) -> list[Document]:
+        conditions: list[Document] = []
+        if self.city and self.role:
+            conditions.append({"party_roles": f"{self.city}|{self.role.value}"})
+        elif self.city:
+            conditions.append({"city_ids": self.city})
+        elif self.role:
+            conditions.append({"roles": self.role.value})
+        for field, value in (
+            ("status", self.status.value if self.status else None),
+            ("cluster", self.cluster),
+            ("themes", self.theme),
+            ("sdg_goals", self.sdg),
+            ("ucap_id", self.ucap),
+        ):
+            if value is not None:
+                conditions.append({field: value})
+        if self.updated_since is not None:
+            conditions.append({"updated_at_time": {"$gte": self.updated_since}})
+        return conditions
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Pilot]
+    next_cursor: str | None
+
+
+def encode_cursor(pilot_id: str) -> str:
+    return base64.urlsafe_b64encode(pilot_id.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, binascii.Error) as error:
+        raise InvalidInputError(
+            [FieldProblem(loc=["query", "cursor"], msg="not a cursor this service returned")]
+        ) from error
+
+
+async def list_pilots(
+    database: Database, filters: PilotFilters, *, limit: int, cursor: str | None
+) -> Page:
+    """Pilots in id order, a page after ``cursor``."""
+    conditions = filters.conditions()
+    if cursor:
+        conditions.append({"_id": {"$gt": decode_cursor(cursor)}})
+    query: Document = {"$and": conditions} if conditions else {}
+    documents: list[dict[str, Any]] = (
+        await database[PILOTS_VIEW].find(query).sort("_id", ASCENDING).limit(limit + 1).to_list()
+    )
+    more = len(documents) > limit
+    documents = documents[:limit]
+    next_cursor = encode_cursor(documents[-1]["_id"]) if more and documents else None
+    return Page(items=[pilot_of(doc) for doc in documents], next_cursor=next_cursor)
