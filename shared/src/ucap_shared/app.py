@@ -33,7 +33,6 @@ from ucap_shared.mongo import MongoClient, connect_mongo, ping_mongo
 from ucap_shared.relay import Relay
 from ucap_shared.settings import ServiceSettings
 from ucap_shared.topics import TopicSpec, dead_letter_topic, events_topic
-from ucap_shared.views import SequenceGap
 
 CORRELATION_HEADER = "X-Correlation-ID"
 
@@ -82,7 +81,7 @@ class ServiceRuntime:
         for envelope in envelopes:
             try:
                 await dispatch(own, envelope, group=self.settings.group)
-            except (SequenceGap, UnusableRecord):
+            except UnusableRecord:
                 return
 
     def freshness(self) -> list[TopicFreshness]:

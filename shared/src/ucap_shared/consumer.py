@@ -23,17 +23,19 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_shared.dispatch import (
+    Call,
     Handlers,
     Result,
     UnusableRecord,
-    dispatch,
     parse_envelope,
+    resolve,
+    run_call,
 )
 from ucap_shared.envelope import Envelope
 from ucap_shared.logs import correlation_id
 from ucap_shared.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from ucap_shared.positions import StreamPositions
 from ucap_shared.topics import TopicSpec, ensure_topics
-from ucap_shared.views import SequenceGap
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,7 @@ class ConsumerRunner:
         self._bootstrap = bootstrap_servers
         self._handlers = {h.topic: h for h in handlers}
         self._held = database["held_events"]
+        self._positions = StreamPositions(database["stream_positions"], group)
         self._retry = retry or RetryPolicy()
         self._topics_to_create = list(topics_to_create)
         self._task: asyncio.Task[None] | None = None
@@ -204,41 +207,51 @@ class ConsumerRunner:
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> Result:
         """Apply one record; never raises for a bad record (it is dead-lettered)."""
+        origin = Origin.of(record)
         handlers = self._handlers[record.topic]
         try:
             envelope = parse_envelope(record.value)
+            call = resolve(handlers, envelope)
         except UnusableRecord as error:
-            return await self._dead_letter(record, error)
+            return await self._dead_letter(origin, error)
         token = correlation_id.set(envelope.correlationid)
         try:
-            result = await self._apply_with_retries(record, handlers, envelope)
+            result = await self._in_order(handlers, envelope, call, origin)
         finally:
             correlation_id.reset(token)
-        EVENTS_CONSUMED.labels(self.group, record.topic, result.value).inc()
-        if result in (Result.APPLIED, Result.DUPLICATE, Result.IGNORED):
-            self._note_fresh(record.topic, envelope)
-        if result is Result.APPLIED:
-            await self._release_held(handlers, envelope)
         return result
 
-    async def _apply_with_retries(
-        self, record: ConsumerRecord[bytes, bytes], handlers: Handlers, envelope: Envelope
+    async def _in_order(
+        self, handlers: Handlers, envelope: Envelope, call: Call | None, origin: "Origin"
     ) -> Result:
+        """Apply ``envelope`` if it is the next of its stream; hold it after a gap."""
+        topic, stream = handlers.topic, envelope.subject
+        last = await self._positions.last(topic, stream)
+        if envelope.sequence <= last:
+            result = Result.DUPLICATE
+        elif envelope.sequence > last + 1:
+            await self._hold(origin, envelope, f"{stream}: got {envelope.sequence} after {last}")
+            result = Result.HELD
+        else:
+            result = Result.IGNORED if call is None else await self._call_with_retries(call, origin)
+            if result is not Result.DEAD_LETTERED:
+                await self._positions.advance(topic, stream, envelope.sequence)
+                self._note_fresh(topic, envelope)
+                await self._release_held(handlers, envelope)
+        EVENTS_CONSUMED.labels(self.group, topic, result.value).inc()
+        return result
+
+    async def _call_with_retries(self, call: Call, origin: "Origin") -> Result:
         backoff = self._retry.first_backoff_seconds
         for attempt in range(1, self._retry.attempts + 1):
             try:
-                return await dispatch(handlers, envelope, group=self.group)
-            except UnusableRecord as error:
-                return await self._dead_letter(record, error)
-            except SequenceGap as gap:
-                await self._hold(record, envelope, gap)
-                return Result.HELD
+                return await run_call(call, group=self.group)
             except Exception as error:  # noqa: BLE001 - any handler failure is retried
                 if attempt == self._retry.attempts:
-                    return await self._dead_letter(record, error)
+                    return await self._dead_letter(origin, error)
                 log.warning(
                     "handler failed; retrying",
-                    extra={"type": envelope.type, "attempt": attempt, "error": repr(error)},
+                    extra={"type": call.envelope.type, "attempt": attempt, "error": repr(error)},
                 )
                 await asyncio.sleep(backoff)
                 backoff *= 2
@@ -250,7 +263,7 @@ class ConsumerRunner:
             freshness.last_event_time = envelope.time
         freshness.last_applied_at = datetime.now(UTC)
 
-    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], error: Exception) -> Result:
+    async def _dead_letter(self, origin: "Origin", error: Exception) -> Result:
         kind = error.kind if isinstance(error, UnusableRecord) else "handler_failed"
         detail = (
             str(error)
@@ -258,10 +271,10 @@ class ConsumerRunner:
             else "".join(traceback.format_exception_only(error)).strip()
         )
         headers = [
-            *(record.headers or ()),
-            ("dlq_original_topic", record.topic.encode()),
-            ("dlq_original_partition", str(record.partition).encode()),
-            ("dlq_original_offset", str(record.offset).encode()),
+            *origin.headers,
+            ("dlq_original_topic", origin.topic.encode()),
+            ("dlq_original_partition", str(origin.partition).encode()),
+            ("dlq_original_offset", str(origin.offset).encode()),
             ("dlq_consumer_group", self.group.encode()),
             ("dlq_error_kind", kind.encode()),
             ("dlq_error", detail[:4000].encode()),
@@ -269,16 +282,16 @@ class ConsumerRunner:
         ]
         assert self._dlq is not None, "dead-lettering needs a started runner"
         await self._dlq.send_and_wait(
-            self.dead_letter_topic, record.value, key=record.key, headers=headers
+            self.dead_letter_topic, origin.value, key=origin.key, headers=headers
         )
-        EVENTS_DEAD_LETTERED.labels(self.group, record.topic).inc()
-        EVENTS_CONSUMED.labels(self.group, record.topic, Result.DEAD_LETTERED.value).inc()
+        EVENTS_DEAD_LETTERED.labels(self.group, origin.topic).inc()
+        EVENTS_CONSUMED.labels(self.group, origin.topic, Result.DEAD_LETTERED.value).inc()
         log.error(
             "record dead-lettered",
             extra={
-                "topic": record.topic,
-                "partition": record.partition,
-                "offset": record.offset,
+                "topic": origin.topic,
+                "partition": origin.partition,
+                "offset": origin.offset,
                 "kind": kind,
                 "error": detail[:500],
             },
@@ -287,53 +300,82 @@ class ConsumerRunner:
 
     # --- held events (gaps) --------------------------------------------------
 
-    async def _hold(
-        self, record: ConsumerRecord[bytes, bytes], envelope: Envelope, gap: SequenceGap
-    ) -> None:
+    async def _hold(self, origin: "Origin", envelope: Envelope, reason: str) -> None:
         await self._held.replace_one(
             {"_id": f"{self.group}:{envelope.id}"},
             {
                 "group": self.group,
-                "topic": record.topic,
+                "topic": origin.topic,
+                "partition": origin.partition,
+                "offset": origin.offset,
                 "stream": envelope.subject,
                 "sequence": envelope.sequence,
                 "event": envelope.to_json().decode(),
-                "reason": str(gap),
+                "reason": reason,
                 "held_at": datetime.now(UTC),
             },
             upsert=True,
         )
-        self.freshness[record.topic].held_events = await self._held.count_documents(
-            {"group": self.group, "topic": record.topic}
-        )
-        log.warning(
-            "event held back after a gap", extra={"reason": str(gap), "type": envelope.type}
+        await self._count_held(origin.topic)
+        log.warning("event held back after a gap", extra={"reason": reason, "type": envelope.type})
+
+    async def _count_held(self, topic: str) -> None:
+        self.freshness[topic].held_events = await self._held.count_documents(
+            {"group": self.group, "topic": topic}
         )
 
     async def _release_held(self, handlers: Handlers, applied: Envelope) -> None:
-        """Apply held events that were waiting for ``applied``, in sequence order."""
-        stream, sequence = applied.subject, applied.sequence
-        while True:
-            waiting = await self._held.find_one(
-                {
-                    "group": self.group,
-                    "stream": stream,
-                    "sequence": sequence + 1,
-                    "topic": handlers.topic,
-                }
-            )
-            if waiting is None:
-                return
-            envelope = Envelope.from_json(waiting["event"])
-            try:
-                await dispatch(handlers, envelope, group=self.group)
-            except SequenceGap:
-                return
-            await self._held.delete_one({"_id": waiting["_id"]})
-            self.freshness[handlers.topic].held_events = await self._held.count_documents(
-                {"group": self.group, "topic": handlers.topic}
-            )
-            sequence += 1
+        """Apply the held event that was waiting for ``applied``, if any (and so on)."""
+        waiting = await self._held.find_one(
+            {
+                "group": self.group,
+                "topic": handlers.topic,
+                "stream": applied.subject,
+                "sequence": applied.sequence + 1,
+            }
+        )
+        if waiting is None:
+            return
+        await self._held.delete_one({"_id": waiting["_id"]})
+        await self._count_held(handlers.topic)
+        envelope = Envelope.from_json(waiting["event"])
+        origin = Origin(
+            topic=waiting["topic"],
+            partition=waiting.get("partition", -1),
+            offset=waiting.get("offset", -1),
+            key=envelope.record_key(),
+            value=waiting["event"].encode(),
+            headers=envelope.record_headers(),
+        )
+        try:
+            call = resolve(handlers, envelope)
+        except UnusableRecord as error:
+            await self._dead_letter(origin, error)
+            return
+        await self._in_order(handlers, envelope, call, origin)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record came from, for its dead-letter headers."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+    @classmethod
+    def of(cls, record: ConsumerRecord[bytes, bytes]) -> "Origin":
+        return cls(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=record.value,
+            headers=list(record.headers or ()),
+        )
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]

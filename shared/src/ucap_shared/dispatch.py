@@ -80,19 +80,41 @@ def parse_envelope(value: bytes | None) -> Envelope:
         raise MalformedRecord(f"not a ucap event envelope: {error}") from error
 
 
-async def dispatch(handlers: Handlers, envelope: Envelope, *, group: str) -> Result:
-    """Validate the event's data and run its handler. Raises UnusableRecord subclasses."""
+@dataclass(frozen=True)
+class Call:
+    """A validated event ready for its handler."""
+
+    handler: Handler
+    envelope: Envelope
+    data: EventData
+
+
+def resolve(handlers: Handlers, envelope: Envelope) -> Call | None:
+    """The handler call for ``envelope``; None when its type is one nobody here reads.
+
+    Raises :class:`UnknownEventType` or :class:`InvalidEventData`.
+    """
     entry = handlers.by_type.get(envelope.type)
     if entry is None:
         if envelope.type.startswith(handlers.type_prefix):
-            return Result.IGNORED
+            return None
         raise UnknownEventType(f"{envelope.type} is not an event type of {handlers.topic}")
     model, handler = entry
     try:
         data = model.model_validate(envelope.data)
     except ValidationError as error:
         raise InvalidEventData(f"{envelope.type} data is invalid: {error}") from error
+    return Call(handler, envelope, data)
+
+
+async def run_call(call: Call, *, group: str) -> Result:
     started = time.perf_counter()
-    outcome = await handler(envelope, data)
-    HANDLER_SECONDS.labels(group, envelope.type).observe(time.perf_counter() - started)
+    outcome = await call.handler(call.envelope, call.data)
+    HANDLER_SECONDS.labels(group, call.envelope.type).observe(time.perf_counter() - started)
     return Result.DUPLICATE if outcome is Outcome.DUPLICATE else Result.APPLIED
+
+
+async def dispatch(handlers: Handlers, envelope: Envelope, *, group: str) -> Result:
+    """Validate the event's data and run its handler. Raises UnusableRecord subclasses."""
+    call = resolve(handlers, envelope)
+    return Result.IGNORED if call is None else await run_call(call, group=group)

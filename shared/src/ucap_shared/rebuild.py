@@ -20,8 +20,8 @@ from ucap_shared.dispatch import Handlers, Result, UnusableRecord, dispatch, par
 from ucap_shared.envelope import Envelope
 from ucap_shared.eventstore import EventStore
 from ucap_shared.mongo import connect_mongo
+from ucap_shared.positions import StreamPositions
 from ucap_shared.settings import ServiceSettings
-from ucap_shared.views import SequenceGap
 
 PROGRESS_EVERY = 500
 
@@ -61,15 +61,16 @@ async def rebuild(
         )
         runtime.handlers = list(definition.handlers(runtime)) if definition.handlers else []
         await _refuse_if_active(settings.kafka_bootstrap_servers, group)
-        for name in [*definition.views, "held_events"]:
+        for name in [*definition.views, "held_events", "stream_positions"]:
             await database.drop_collection(name)
         out(f"dropped views: {', '.join(definition.views) or '(none)'}")
+        positions = StreamPositions(database["stream_positions"], group)
 
         async def apply(handlers: Handlers, envelope: Envelope) -> None:
             report.replayed += 1
             try:
                 result = await dispatch(handlers, envelope, group=group)
-            except (SequenceGap, UnusableRecord) as error:
+            except UnusableRecord as error:
                 report.skipped.append(
                     f"{envelope.type} {envelope.subject}#{envelope.sequence}: {error}"
                 )
@@ -85,7 +86,11 @@ async def rebuild(
                 await apply(own, envelope)
         for handlers in runtime.handlers:
             out(f"replaying {handlers.topic} from the beginning")
-            ends = await _replay_topic(settings.kafka_bootstrap_servers, handlers, apply, report)
+            ends, seen = await _replay_topic(
+                settings.kafka_bootstrap_servers, handlers, apply, report
+            )
+            for stream, sequence in seen.items():
+                await positions.advance(handlers.topic, stream, sequence)
             await _commit_group_offsets(settings.kafka_bootstrap_servers, group, ends)
     finally:
         await mongo.close()
@@ -121,7 +126,8 @@ async def _replay_topic(
     handlers: Handlers,
     apply: Callable[[Handlers, Envelope], Awaitable[None]],
     report: RebuildReport,
-) -> dict[TopicPartition, int]:
+) -> tuple[dict[TopicPartition, int], dict[str, int]]:
+    """Replay one topic up to its current end; the ends, and each stream's last sequence."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -129,8 +135,9 @@ async def _replay_topic(
             TopicPartition(handlers.topic, p)
             for p in sorted(await _partitions(consumer, handlers.topic))
         ]
+        seen: dict[str, int] = {}
         if not partitions:
-            return {}
+            return {}, seen
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
@@ -146,9 +153,11 @@ async def _replay_topic(
                     except UnusableRecord as error:
                         report.skipped.append(f"{tp.topic}/{tp.partition}@{record.offset}: {error}")
                         continue
-                    await apply(handlers, envelope)
+                    if envelope.sequence > seen.get(envelope.subject, 0):
+                        await apply(handlers, envelope)
+                        seen[envelope.subject] = envelope.sequence
             remaining = [tp for tp in remaining if await consumer.position(tp) < ends[tp]]
-        return ends
+        return ends, seen
     finally:
         await consumer.stop()
 

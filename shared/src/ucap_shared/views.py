@@ -3,7 +3,8 @@
 A view document records, per stream (aggregate id) that fed it, the last
 sequence applied (``_applied``). Applying an event checks that record and
 writes the new document conditionally on it, in one write: a duplicate is
-skipped, a gap is refused, and two writers cannot both apply.
+skipped and two writers cannot both apply. Order (no gaps) is the consumer's
+concern: it sees every event of a stream, including those no view reads.
 """
 
 from collections.abc import Callable
@@ -22,16 +23,6 @@ APPLIED = "_applied"
 class Outcome(Enum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
-
-
-class SequenceGap(Exception):  # noqa: N818 - an outcome the consumer acts on
-    """The event comes after one this view has not seen yet."""
-
-    def __init__(self, stream: str, last_applied: int, sequence: int) -> None:
-        super().__init__(f"{stream}: got sequence {sequence} after {last_applied}")
-        self.stream = stream
-        self.last_applied = last_applied
-        self.sequence = sequence
 
 
 def check_stream_key(stream: str) -> str:
@@ -53,14 +44,12 @@ async def apply_event(
     stream: str,
     sequence: int,
     project: Projection,
-    first_sequence: int = 1,
     max_attempts: int = 20,
 ) -> Outcome:
     """Apply one event of ``stream`` to the view document ``doc_id``.
 
     ``project`` gets the current document (without bookkeeping, or None) and
-    returns the new one. ``first_sequence`` is the sequence a document that has
-    never seen this stream may start at: 1 unless the view joins streams midway.
+    returns the new one.
     """
     check_stream_key(stream)
     for _ in range(max_attempts):
@@ -69,10 +58,6 @@ async def apply_event(
         last = applied.get(stream)
         if last is not None and sequence <= last:
             return Outcome.DUPLICATE
-        if last is not None and sequence != last + 1:
-            raise SequenceGap(stream, last, sequence)
-        if last is None and sequence > first_sequence:
-            raise SequenceGap(stream, first_sequence - 1, sequence)
         new = project(strip_bookkeeping(current))
         new = {**new, "_id": doc_id, APPLIED: {**applied, stream: sequence}}
         if current is None:

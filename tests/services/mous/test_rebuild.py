@@ -70,12 +70,13 @@ class TestRebuild:
 
                     async def cities_known() -> bool:
                         view = mongo[database][CITIES_VIEW]
-                        return (
-                            await view.count_documents(
-                                {"registered": True, "_id": {"$in": [granada, kunming, haikou]}}
-                            )
-                            == 3
+                        known = await view.count_documents(
+                            {"registered": True, "_id": {"$in": [granada, kunming, haikou]}}
                         )
+                        with_stakeholder = await view.count_documents(
+                            {"_id": kunming, "stakeholder_ids": "ciba-town"}
+                        )
+                        return known == 3 and with_stakeholder == 1
 
                     await eventually(cities_known, timeout=60)
                     mou_id = f"granada-kunming-{suffix}"
