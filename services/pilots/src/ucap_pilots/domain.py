@@ -326,11 +326,14 @@ def _mou_problems(mou_ids: Iterable[str], known_mous: Set[str], loc: Loc) -> lis
 
 
 def with_lead(lead_city_id: str, partners: Iterable[PartnerCity]) -> tuple[PartnerCity, ...]:
-    """The partners, the lead city first as ``lead`` when the caller left it out."""
+    """The partners, and the lead city last as ``lead`` when the caller left it out.
+
+    Last, so the positions of the caller's own entries stay those of its request.
+    """
     listed = tuple(partners)
     if any(partner.city_id == lead_city_id for partner in listed):
         return listed
-    return (PartnerCity(city_id=lead_city_id, role=Role.LEAD), *listed)
+    return (*listed, PartnerCity(city_id=lead_city_id, role=Role.LEAD))
 
 
 def _raise_if(problems: list[FieldProblem]) -> None:
@@ -474,7 +477,8 @@ def update_id_for(idempotency_key: str) -> str:
 
 def same_update(recorded: ProgressUpdate, update: ProgressUpdate) -> bool:
     """Whether ``update`` is what ``recorded`` recorded (so a retry, not a reuse of its key)."""
-    return ProgressUpdate.model_validate(recorded.model_dump()) == update
+    fields = recorded.model_dump(include=set(ProgressUpdate.model_fields))
+    return ProgressUpdate.model_validate(fields) == update
 
 
 def report_progress(pilot: Pilot, update: ProgressUpdate) -> list[PilotEvent]:
