@@ -11,7 +11,7 @@ import asyncio
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +89,7 @@ class ServiceRuntime:
 
 
 HandlersFactory = Callable[[ServiceRuntime], Sequence[Handlers]]
+Background = Callable[[FastAPI, ServiceRuntime], AbstractAsyncContextManager[None]]
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class ServiceDefinition:
     publishes_events: bool = True
     setup: Callable[[ServiceRuntime], Awaitable[None]] | None = None
     """Runs once at start-up after the store's indexes: the views' own indexes, say."""
+    background: Background | None = None
+    """Entered once everything else runs, left at shutdown: scheduled checks, live feeds."""
 
 
 def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) -> FastAPI:
@@ -151,7 +154,11 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
                 await runtime.consumer.create_indexes()
                 runtime.consumer.start()
                 checks["consumer"] = runtime.consumer.check
-            yield
+            if definition.background is None:
+                yield
+            else:
+                async with definition.background(app, runtime):
+                    yield
         finally:
             if runtime.consumer is not None:
                 await runtime.consumer.stop()

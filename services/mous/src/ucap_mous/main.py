@@ -1,5 +1,5 @@
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
 
@@ -20,6 +20,13 @@ async def setup(runtime: ServiceRuntime) -> None:
     await views.create_indexes(runtime.database)
 
 
+def background(app: FastAPI, runtime: ServiceRuntime) -> AbstractAsyncContextManager[None]:
+    """The scheduled expiry check, for as long as the service runs."""
+    settings = runtime.settings
+    assert isinstance(settings, Settings)
+    return expiry_checks(runtime, settings.expiry_check_seconds)
+
+
 DEFINITION = ServiceDefinition(
     title="ucap mous",
     description=(
@@ -29,21 +36,9 @@ DEFINITION = ServiceDefinition(
     handlers=handlers,
     views=(views.MOUS_VIEW, views.CITIES_VIEW),
     setup=setup,
+    background=background,
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """The service app; its lifespan also runs the scheduled expiry check."""
-    settings = settings or Settings()
-    app = build_service_app(settings, DEFINITION)
-    service_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_lifespan(app):
-            runtime: ServiceRuntime = app.state.runtime
-            async with expiry_checks(runtime, settings.expiry_check_seconds):
-                yield
-
-    app.router.lifespan_context = lifespan
-    return app
+    return build_service_app(settings or Settings(), DEFINITION)
