@@ -1,11 +1,31 @@
+from collections.abc import Sequence
+
 from fastapi import FastAPI
 
+from ucap_reporting import views
+from ucap_reporting.api import router
 from ucap_reporting.config import Settings
-from ucap_shared.app import ServiceDefinition, build_service_app
+from ucap_reporting.projections import VIEWS, all_handlers
+from ucap_reporting.store import MongoViews
+from ucap_shared.app import ServiceDefinition, ServiceRuntime, build_service_app
+from ucap_shared.dispatch import Handlers
+
+
+def handlers(runtime: ServiceRuntime) -> Sequence[Handlers]:
+    return all_handlers(MongoViews(runtime.database))
+
+
+async def setup(runtime: ServiceRuntime) -> None:
+    await views.create_indexes(runtime.database)
+
 
 DEFINITION = ServiceDefinition(
     title="ucap reporting",
     description="U-CAPs, their activity timeline, and consolidated status views.",
+    routers=(router,),
+    handlers=handlers,
+    views=VIEWS,
+    setup=setup,
 )
 
 

@@ -1,0 +1,342 @@
+"""The HTTP API: thin routes from requests to command handlers and view queries."""
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from ucap_reporting import handlers, views
+from ucap_reporting.asof import end_of, status_as_of
+from ucap_reporting.domain import Ucap
+from ucap_reporting.events import (
+    Activity,
+    ActivityKind,
+    Deliverable,
+    DeliveryStatus,
+    Period,
+    Theme,
+    UcapCreated,
+)
+from ucap_reporting.programme import Filters, ProgrammeStatus, read_programme
+from ucap_reporting.status import UcapStatus, status_of
+from ucap_shared.app import ServiceRuntime
+from ucap_shared.consumer import TopicFreshness
+from ucap_shared.dates import PartialDate
+from ucap_shared.errors import ErrorBody, NotFoundError
+from ucap_shared.topics import events_topic
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+SOURCE_TOPICS = tuple(events_topic(s) for s in ("cities", "mous", "pilots", "reporting"))
+
+
+def runtime_of(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+def actor_of(
+    x_ucap_actor: Annotated[
+        str, Header(description="Who makes the change, e.g. `city:granada`")
+    ] = "anonymous",
+) -> str:
+    return x_ucap_actor
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(runtime_of)]
+ActorDep = Annotated[str, Depends(actor_of)]
+AsOfQuery = Annotated[
+    date | None, Query(description="The state at the end of this day (UTC), YYYY-MM-DD")
+]
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No U-CAP (or activity) with this id"}
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "The U-CAP's current state forbids this change"}
+}
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def freshness(runtime: ServiceRuntime) -> list[TopicFreshness]:
+    """Per source topic, in a fixed order; a topic not consumed yet reads as unknown."""
+    known = {f.topic: f for f in runtime.freshness()}
+    return [known.get(topic) or TopicFreshness(topic=topic) for topic in SOURCE_TOPICS]
+
+
+# --- requests -----------------------------------------------------------------
+
+_THEME_EXAMPLE: dict[str, JsonValue] = {
+    "title": "Life Sciences and Healthy City",
+    "key_focus": "Joint pilot and demonstration projects in life sciences and healthy city",
+}
+
+
+class UcapFields(BaseModel):
+    """The U-CAP's sections; in a PATCH, every field is optional and only those sent change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=1, examples=["Granada U-CAP"])
+    lead_city_id: str | None = Field(default=None, description="The European lead city")
+    counterpart_city_ids: list[str] | None = Field(
+        default=None, description="Counterpart cities", examples=[["haikou", "kunming"]]
+    )
+    period: Period | None = Field(default=None, description="Period of cooperation")
+    themes: list[Theme] | None = Field(
+        default=None, description="Cooperation themes with key focus", examples=[[_THEME_EXAMPLE]]
+    )
+    sdgs: list[int] | None = Field(
+        default=None, description="SDG numbers", examples=[[3, 4, 9, 11]]
+    )
+    urban_agenda_themes: list[str] | None = Field(
+        default=None, description="EU Urban Agenda themes", examples=[["Digital Transition"]]
+    )
+    key_challenges: list[str] | None = None
+    main_objectives: list[str] | None = None
+    expected_results: str | None = None
+    contact: str | None = Field(default=None, examples=["IUC-ASIA_office@iuc-asia.eu"])
+    deliverables: list[Deliverable] | None = None
+
+
+class CreateUcapRequest(UcapFields):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "granada-ucap",
+                    "title": "Granada U-CAP",
+                    "lead_city_id": "granada",
+                    "counterpart_city_ids": ["haikou", "kunming", "liuzhou", "zhengzhou"],
+                    "period": {"from": "2018-06", "until": "2020-11"},
+                    "themes": [_THEME_EXAMPLE],
+                    "sdgs": [3, 4, 9, 11],
+                    "urban_agenda_themes": ["Culture/Cultural Heritage", "Digital Transition"],
+                }
+            ]
+        },
+    )
+
+    id: str = Field(pattern=SLUG_PATTERN, max_length=100, examples=["granada-ucap"])
+    title: str = Field(min_length=1, examples=["Granada U-CAP"])
+    lead_city_id: str = Field(description="The European lead city", examples=["granada"])
+    counterpart_city_ids: list[str] = Field(
+        min_length=1, description="Counterpart cities", examples=[["haikou", "kunming"]]
+    )
+
+    def command(self) -> UcapCreated:
+        return UcapCreated(
+            ucap_id=self.id,
+            title=self.title,
+            lead_city_id=self.lead_city_id,
+            counterpart_city_ids=tuple(self.counterpart_city_ids),
+            period=self.period,
+            themes=tuple(self.themes or ()),
+            sdgs=tuple(self.sdgs or ()),
+            urban_agenda_themes=tuple(self.urban_agenda_themes or ()),
+            key_challenges=tuple(self.key_challenges or ()),
+            main_objectives=tuple(self.main_objectives or ()),
+            expected_results=self.expected_results,
+            contact=self.contact,
+            deliverables=tuple(self.deliverables or ()),
+        )
+
+
+class ActivityChanges(BaseModel):
+    """Fields of an activity to change; those not sent keep their values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date: PartialDate | None = None
+    kind: ActivityKind | None = None
+    ordinal: int | None = Field(default=None, ge=1)
+    title: str | None = Field(default=None, min_length=1)
+    places: list[str] | None = None
+    city_ids: list[str] | None = None
+    outcome: str | None = None
+    mou_ids: list[str] | None = None
+    pilot_ids: list[str] | None = None
+
+
+class DeliverRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "final",
+                    "delivered_on": "2020-05",
+                    "deliverable": {"title": "Finalised U-CAP", "date": "2020-05", "kind": "ucap"},
+                }
+            ]
+        },
+    )
+
+    status: DeliveryStatus = Field(description="`delivered` or `final`")
+    delivered_on: PartialDate
+    deliverable: Deliverable | None = Field(default=None, description="What was delivered")
+
+
+# --- responses ----------------------------------------------------------------
+
+
+class UcapPage(BaseModel):
+    items: list[Ucap]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last")
+
+
+class HistoryEntry(BaseModel):
+    sequence: int = Field(description="The U-CAP's version after this event")
+    type: str = Field(examples=["ucap.ucap.activity_logged.v1"])
+    time: datetime
+    actor: str = Field(examples=["city:granada"])
+    data: dict[str, Any]
+
+
+# --- routes -------------------------------------------------------------------
+
+router = APIRouter(tags=["ucaps"])
+
+
+@router.post(
+    "/ucaps",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a U-CAP",
+    responses={409: {"model": ErrorBody, "description": "A U-CAP with this id exists"}},
+)
+async def create_ucap(body: CreateUcapRequest, runtime: RuntimeDep, actor: ActorDep) -> Ucap:
+    return await handlers.create_ucap(runtime, body.command(), actor)
+
+
+@router.patch("/ucaps/{ucap_id}", summary="Edit sections of a U-CAP", responses=NOT_FOUND)
+async def update_ucap(ucap_id: str, body: UcapFields, runtime: RuntimeDep, actor: ActorDep) -> Ucap:
+    """Only the fields sent change; one `section_updated` event per section that changed."""
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    for name, value in list(changes.items()):
+        if isinstance(value, list):
+            changes[name] = tuple(value)
+    return await handlers.update_sections(runtime, ucap_id, changes, actor)
+
+
+@router.post(
+    "/ucaps/{ucap_id}/activities",
+    status_code=status.HTTP_201_CREATED,
+    summary="Log an activity on the timeline",
+    responses=NOT_FOUND | CONFLICT,
+)
+async def log_activity(ucap_id: str, body: Activity, runtime: RuntimeDep, actor: ActorDep) -> Ucap:
+    return await handlers.log_activity(runtime, ucap_id, body, actor)
+
+
+@router.patch(
+    "/ucaps/{ucap_id}/activities/{activity_id}",
+    summary="Edit an activity",
+    responses=NOT_FOUND,
+)
+async def update_activity(
+    ucap_id: str, activity_id: str, body: ActivityChanges, runtime: RuntimeDep, actor: ActorDep
+) -> Ucap:
+    changes = body.model_dump(mode="json", include=body.model_fields_set)
+    return await handlers.update_activity(runtime, ucap_id, activity_id, changes, actor)
+
+
+@router.delete(
+    "/ucaps/{ucap_id}/activities/{activity_id}",
+    summary="Remove an activity",
+    responses=NOT_FOUND,
+)
+async def remove_activity(
+    ucap_id: str, activity_id: str, runtime: RuntimeDep, actor: ActorDep
+) -> Ucap:
+    return await handlers.remove_activity(runtime, ucap_id, activity_id, actor)
+
+
+@router.post(
+    "/ucaps/{ucap_id}/deliver",
+    summary="Record the U-CAP's delivery or finalisation",
+    responses=NOT_FOUND | CONFLICT,
+)
+async def deliver(ucap_id: str, body: DeliverRequest, runtime: RuntimeDep, actor: ActorDep) -> Ucap:
+    """Delivery moves forward (draft, delivered, final); at the same status again only with
+    a new deliverable."""
+    return await handlers.deliver(
+        runtime, ucap_id, body.status, body.delivered_on, body.deliverable, actor
+    )
+
+
+@router.get("/ucaps", summary="List U-CAPs by id")
+async def list_ucaps(
+    runtime: RuntimeDep,
+    city: Annotated[str | None, Query(description="Only U-CAPs this city takes part in")] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 50,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the page before")] = None,
+) -> UcapPage:
+    page = await views.list_ucaps(runtime.database, city=city, limit=limit, cursor=cursor)
+    return UcapPage(items=page.items, next_cursor=page.next_cursor)
+
+
+@router.get("/ucaps/{ucap_id}", summary="One U-CAP, now or as of a date", responses=NOT_FOUND)
+async def get_ucap(ucap_id: str, runtime: RuntimeDep, as_of: AsOfQuery = None) -> Ucap:
+    if as_of is not None:
+        return await handlers.ucap_as_of(runtime, ucap_id, end_of(as_of))
+    ucap = await views.find_ucap(runtime.database, ucap_id)
+    if ucap is None:
+        raise NotFoundError(f"no U-CAP {ucap_id}", ucap_id=ucap_id)
+    return ucap
+
+
+@router.get(
+    "/ucaps/{ucap_id}/history", summary="Every event of the U-CAP, in order", responses=NOT_FOUND
+)
+async def ucap_history(ucap_id: str, runtime: RuntimeDep) -> list[HistoryEntry]:
+    return [
+        HistoryEntry(
+            sequence=envelope.sequence,
+            type=envelope.type,
+            time=envelope.time,
+            actor=envelope.actor,
+            data=envelope.data,
+        )
+        for envelope in await handlers.history(runtime, ucap_id)
+    ]
+
+
+@router.get(
+    "/ucaps/{ucap_id}/status",
+    summary="The consolidated status of a U-CAP",
+    responses=NOT_FOUND,
+    tags=["status"],
+)
+async def ucap_status(ucap_id: str, runtime: RuntimeDep, as_of: AsOfQuery = None) -> UcapStatus:
+    """The U-CAP with its counterpart cities' profiles, the MoUs between the lead and each
+    counterpart, the pilots grouped by counterpart city, figures, attention flags (for today,
+    or for `as_of`), and how fresh each source topic is. With `as_of`, the status is rebuilt
+    from the events up to the end of that day (slower: it reads the source topics)."""
+    if as_of is not None:
+        found = await status_as_of(runtime, ucap_id, as_of)
+    else:
+        document = await views.status_document(runtime.database, ucap_id)
+        found = status_of(document, today(), freshness(runtime)) if document else None
+    if found is None:
+        raise NotFoundError(f"no U-CAP {ucap_id}", ucap_id=ucap_id)
+    if as_of is not None:
+        found = found.model_copy(update={"freshness": freshness(runtime)})
+    return found
+
+
+@router.get(
+    "/programme/status", summary="All U-CAPs by cluster, theme, SDG, country", tags=["status"]
+)
+async def programme_status(
+    runtime: RuntimeDep,
+    cluster: Annotated[str | None, Query(description="Only U-CAPs in this cluster")] = None,
+    theme: Annotated[str | None, Query(description="Only U-CAPs with this theme")] = None,
+    sdg: Annotated[int | None, Query(ge=1, le=17, description="Only U-CAPs with this SDG")] = None,
+    country: Annotated[str | None, Query(description="Only U-CAPs with a city there")] = None,
+) -> ProgrammeStatus:
+    filters = Filters(cluster=cluster, theme=theme, sdg=sdg, country=country)
+    return await read_programme(runtime.database, filters, today(), freshness(runtime))

@@ -1,0 +1,119 @@
+"""Command handlers: load the U-CAP's events, decide, append, project at once.
+
+A rule that fails raises before anything is appended, so a failed write emits
+no event. Two writers racing on one U-CAP: one wins, the other gets 409.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ucap_reporting import domain
+from ucap_reporting.domain import Ucap
+from ucap_reporting.events import (
+    PUBLISHED_EVENTS,
+    Activity,
+    Deliverable,
+    DeliveryStatus,
+    UcapCreated,
+    UcapEvent,
+)
+from ucap_shared.app import ServiceRuntime
+from ucap_shared.dates import PartialDate
+from ucap_shared.envelope import Envelope
+from ucap_shared.errors import NotFoundError
+from ucap_shared.events import event_types
+
+EVENT_MODELS = event_types(*PUBLISHED_EVENTS)
+
+
+def parse_event(envelope: Envelope) -> UcapEvent:
+    event: UcapEvent = EVENT_MODELS[envelope.type].model_validate(envelope.data)  # type: ignore[assignment]
+    return event
+
+
+def fold_envelopes(envelopes: list[Envelope]) -> Ucap | None:
+    return domain.fold(parse_event(envelope) for envelope in envelopes)
+
+
+async def load_ucap(runtime: ServiceRuntime, ucap_id: str) -> tuple[Ucap | None, int]:
+    envelopes = await runtime.store.load(ucap_id)
+    return fold_envelopes(envelopes), envelopes[-1].sequence if envelopes else 0
+
+
+async def ucap_as_of(runtime: ServiceRuntime, ucap_id: str, until: datetime) -> Ucap:
+    ucap = fold_envelopes(await runtime.store.load(ucap_id, until=until))
+    if ucap is None:
+        raise NotFoundError(f"no U-CAP {ucap_id} on that date", ucap_id=ucap_id)
+    return ucap
+
+
+async def _commit(
+    runtime: ServiceRuntime, ucap_id: str, version: int, events: list[UcapEvent], actor: str
+) -> Ucap:
+    envelopes = await runtime.store.append(ucap_id, version, events, actor=actor)
+    await runtime.project_own(envelopes)
+    ucap, _ = await load_ucap(runtime, ucap_id)
+    assert ucap is not None
+    return ucap
+
+
+async def _change(
+    runtime: ServiceRuntime, ucap_id: str, decide: Callable[[Ucap], list[UcapEvent]], actor: str
+) -> Ucap:
+    ucap, version = await load_ucap(runtime, ucap_id)
+    if ucap is None:
+        raise NotFoundError(f"no U-CAP {ucap_id}", ucap_id=ucap_id)
+    return await _commit(runtime, ucap_id, version, decide(ucap), actor)
+
+
+async def create_ucap(runtime: ServiceRuntime, created: UcapCreated, actor: str) -> Ucap:
+    existing, version = await load_ucap(runtime, created.ucap_id)
+    events = domain.create_ucap(existing, created)
+    return await _commit(runtime, created.ucap_id, version, events, actor)
+
+
+async def update_sections(
+    runtime: ServiceRuntime, ucap_id: str, changes: dict[str, Any], actor: str
+) -> Ucap:
+    return await _change(runtime, ucap_id, lambda u: domain.update_sections(u, changes), actor)
+
+
+async def log_activity(
+    runtime: ServiceRuntime, ucap_id: str, activity: Activity, actor: str
+) -> Ucap:
+    return await _change(runtime, ucap_id, lambda u: domain.log_activity(u, activity), actor)
+
+
+async def update_activity(
+    runtime: ServiceRuntime, ucap_id: str, activity_id: str, changes: dict[str, Any], actor: str
+) -> Ucap:
+    return await _change(
+        runtime, ucap_id, lambda u: domain.update_activity(u, activity_id, changes), actor
+    )
+
+
+async def remove_activity(
+    runtime: ServiceRuntime, ucap_id: str, activity_id: str, actor: str
+) -> Ucap:
+    return await _change(runtime, ucap_id, lambda u: domain.remove_activity(u, activity_id), actor)
+
+
+async def deliver(
+    runtime: ServiceRuntime,
+    ucap_id: str,
+    status: DeliveryStatus,
+    delivered_on: PartialDate,
+    deliverable: Deliverable | None,
+    actor: str,
+) -> Ucap:
+    return await _change(
+        runtime, ucap_id, lambda u: domain.deliver(u, status, delivered_on, deliverable), actor
+    )
+
+
+async def history(runtime: ServiceRuntime, ucap_id: str) -> list[Envelope]:
+    envelopes = await runtime.store.load(ucap_id)
+    if not envelopes:
+        raise NotFoundError(f"no U-CAP {ucap_id}", ucap_id=ucap_id)
+    return envelopes

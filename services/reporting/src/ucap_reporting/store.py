@@ -1,0 +1,86 @@
+"""Where the projections keep their documents: MongoDB, or memory for ``as_of``.
+
+The projections (``projections.py``) only ever get a document by id, find
+documents whose field holds one of some values, and apply an event to one
+document with the sequence guard of ``ucap_shared.views.apply_event``. Both
+stores do exactly that, so the same projection code builds the live views in
+MongoDB and, for a status "as it stood on a date", a throwaway copy in memory.
+"""
+
+import copy
+from typing import Any, Protocol
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from ucap_shared.views import APPLIED, Document, Outcome, Projection, apply_event, strip_bookkeeping
+
+
+class ViewStore(Protocol):
+    async def get(self, view: str, doc_id: str) -> Document | None:
+        """The document without its bookkeeping, or None."""
+        ...
+
+    async def find_in(self, view: str, field: str, values: list[Any]) -> list[Document]:
+        """Documents whose ``field`` equals, or as an array holds, one of ``values``."""
+        ...
+
+    async def apply(
+        self, view: str, doc_id: str, *, stream: str, sequence: int, project: Projection
+    ) -> Outcome: ...
+
+
+class MongoViews:
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self.database = database
+
+    async def get(self, view: str, doc_id: str) -> Document | None:
+        return strip_bookkeeping(await self.database[view].find_one({"_id": doc_id}))
+
+    async def find_in(self, view: str, field: str, values: list[Any]) -> list[Document]:
+        cursor = self.database[view].find({field: {"$in": values}}, {APPLIED: 0})
+        return [document async for document in cursor]
+
+    async def apply(
+        self, view: str, doc_id: str, *, stream: str, sequence: int, project: Projection
+    ) -> Outcome:
+        return await apply_event(
+            self.database[view], doc_id, stream=stream, sequence=sequence, project=project
+        )
+
+
+class MemoryViews:
+    """The same operations over dicts, with the same per-stream sequence guard."""
+
+    def __init__(self) -> None:
+        self.views: dict[str, dict[str, Document]] = {}
+
+    async def get(self, view: str, doc_id: str) -> Document | None:
+        found = self.views.get(view, {}).get(doc_id)
+        return copy.deepcopy(strip_bookkeeping(found))
+
+    async def find_in(self, view: str, field: str, values: list[Any]) -> list[Document]:
+        wanted = set(values)
+
+        def matches(value: object) -> bool:
+            if isinstance(value, list):
+                return any(item in wanted for item in value)
+            return value in wanted
+
+        return [
+            copy.deepcopy({k: v for k, v in doc.items() if k != APPLIED})
+            for doc in self.views.get(view, {}).values()
+            if matches(doc.get(field))
+        ]
+
+    async def apply(
+        self, view: str, doc_id: str, *, stream: str, sequence: int, project: Projection
+    ) -> Outcome:
+        documents = self.views.setdefault(view, {})
+        current = documents.get(doc_id)
+        applied: dict[str, int] = dict(current.get(APPLIED, {})) if current else {}
+        last = applied.get(stream)
+        if last is not None and sequence <= last:
+            return Outcome.DUPLICATE
+        new = project(copy.deepcopy(strip_bookkeeping(current)))
+        documents[doc_id] = {**new, "_id": doc_id, APPLIED: {**applied, stream: sequence}}
+        return Outcome.APPLIED

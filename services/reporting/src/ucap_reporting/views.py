@@ -1,0 +1,73 @@
+"""Queries over the reporting views (the projections that write them: ``projections.py``)."""
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from ucap_reporting.domain import Ucap
+from ucap_reporting.programme import INDEXED_FACETS
+from ucap_reporting.projections import STATUS_VIEW, UCAPS_VIEW, ucap_of
+from ucap_shared.errors import FieldProblem, InvalidInputError
+from ucap_shared.views import APPLIED, Document
+
+Database = AsyncDatabase[Document]
+
+
+async def create_indexes(database: Database) -> None:
+    status = database[STATUS_VIEW]
+    for field in INDEXED_FACETS:
+        await status.create_index([(field, ASCENDING)])
+    await database[UCAPS_VIEW].create_index([("lead_city_id", ASCENDING)])
+
+
+async def find_ucap(database: Database, ucap_id: str) -> Ucap | None:
+    return ucap_of(await database[UCAPS_VIEW].find_one({"_id": ucap_id}, {APPLIED: 0}))
+
+
+async def status_document(database: Database, ucap_id: str) -> Document | None:
+    return await database[STATUS_VIEW].find_one({"_id": ucap_id}, {APPLIED: 0})
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Ucap]
+    next_cursor: str | None
+
+
+def encode_cursor(ucap_id: str) -> str:
+    return base64.urlsafe_b64encode(ucap_id.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, binascii.Error) as error:
+        raise InvalidInputError(
+            [FieldProblem(loc=["query", "cursor"], msg="not a cursor this service returned")]
+        ) from error
+
+
+async def list_ucaps(
+    database: Database, *, city: str | None, limit: int, cursor: str | None
+) -> Page:
+    """U-CAPs by id; ``city``: only those it leads or is a counterpart in."""
+    query: Document = {}
+    if city:
+        query["$or"] = [{"lead_city_id": city}, {"counterpart_city_ids": city}]
+    if cursor:
+        query["_id"] = {"$gt": decode_cursor(cursor)}
+    documents = (
+        await database[UCAPS_VIEW]
+        .find(query, {APPLIED: 0})
+        .sort("_id", ASCENDING)
+        .limit(limit + 1)
+        .to_list()
+    )
+    more = len(documents) > limit
+    items = [u for doc in documents[:limit] if (u := ucap_of(doc)) is not None]
+    return Page(
+        items=items, next_cursor=encode_cursor(items[-1].ucap_id) if more and items else None
+    )

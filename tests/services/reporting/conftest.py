@@ -1,0 +1,256 @@
+"""The reporting service in-process against the real Kafka and MongoDB-protocol server.
+
+Other services' events are published the way those services publish them: as
+envelopes on ``ucap.cities.events``, ``ucap.mous.events`` and
+``ucap.pilots.events``, with ids no other test uses.
+"""
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from tests.support.infra import Infra
+from tests.support.waiting import eventually
+from ucap_reporting.config import Settings
+from ucap_reporting.main import create_app
+from ucap_shared.envelope import Envelope
+from ucap_shared.mongo import MongoClient, connect_mongo
+from ucap_shared.topics import events_topic
+
+TOPICS = {"city": "cities", "mou": "mous", "pilot": "pilots"}
+
+
+def fresh(name: str) -> str:
+    """An id no other test uses."""
+    return f"{name}-{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class Streams:
+    """Envelopes of other services' events, each aggregate's sequence counted."""
+
+    sequences: dict[str, int] = field(default_factory=dict)
+
+    def event(self, kind: str, subject: str, type_: str, data: dict[str, Any]) -> Envelope:
+        sequence = self.sequences.get(subject, 0) + 1
+        self.sequences[subject] = sequence
+        return Envelope(
+            source=f"ucap/{TOPICS[kind]}",
+            type=f"ucap.{kind}.{type_}.v1",
+            subject=subject,
+            sequence=sequence,
+            data={f"{kind}_id": subject, **data},
+            actor="test",
+        )
+
+    def city_registered(
+        self, city: str, name: str, country: str = "CN", clusters: list[str] | None = None
+    ) -> Envelope:
+        return self.event(
+            "city",
+            city,
+            "registered",
+            {
+                "name": name,
+                "native_name": None,
+                "region": None,
+                "country": country,
+                "world_region": "Asia" if country == "CN" else "Europe",
+                "population": {"known": False, "value": None, "year": None},
+                "area_km2": None,
+                "clusters": clusters or [],
+            },
+        )
+
+    def city_renamed(self, city: str, name: str) -> Envelope:
+        return self.event("city", city, "profile_updated", {"name": name})
+
+    def mou_drafted(self, mou: str, parties: list[str], valid_until: str | None = None) -> Envelope:
+        return self.event(
+            "mou",
+            mou,
+            "drafted",
+            {
+                "title": f"MoU {mou}",
+                "subject": "Cooperation",
+                "parties": [{"city_id": c, "stakeholder_ids": []} for c in parties],
+                "themes": [],
+                "valid_from": None,
+                "valid_until": valid_until,
+                "documents": [],
+            },
+        )
+
+    def mou_signed(self, mou: str, city: str, on: str) -> Envelope:
+        return self.event(
+            "mou",
+            mou,
+            "signed",
+            {"city_id": city, "signed_on": on, "place": None, "signatory": None, "occasion": None},
+        )
+
+    def pilot_proposed(
+        self, pilot: str, ucap: str | None, lead: str, partners: list[str], **fields: Any
+    ) -> Envelope:
+        return self.event(
+            "pilot",
+            pilot,
+            "proposed",
+            {
+                "title": f"Pilot {pilot}",
+                "description": "A pilot",
+                "lead_city_id": lead,
+                "partners": [{"city_id": lead, "role": "lead"}]
+                + [{"city_id": c, "role": "partner"} for c in partners],
+                "stakeholder_ids": [],
+                "cluster": "Smart City",
+                "themes": ["Smart City and Digital Transition"],
+                "sdg_goals": [9, 11],
+                "sdg_targets": [],
+                "urban_agenda_themes": [],
+                "mou_ids": [],
+                "ucap_id": ucap,
+                **fields,
+            },
+        )
+
+    def pilot_status(self, pilot: str, type_: str, status: str, on: str | None) -> Envelope:
+        return self.event(
+            "pilot", pilot, type_, {"status": status, "effective_on": on, "note": None}
+        )
+
+    def pilot_progress(
+        self, pilot: str, update_id: str, on: str, city: str, summary: str
+    ) -> Envelope:
+        return self.event(
+            "pilot",
+            pilot,
+            "progress_reported",
+            {
+                "update": {
+                    "update_id": update_id,
+                    "reported_on": on,
+                    "reporting_city_id": city,
+                    "summary": summary,
+                    "indicator_values": [],
+                    "milestone_id": None,
+                    "attachments": [],
+                }
+            },
+        )
+
+    def milestone_added(self, pilot: str, milestone: str, planned_on: str) -> Envelope:
+        return self.event(
+            "pilot",
+            pilot,
+            "milestone_added",
+            {
+                "milestone": {
+                    "milestone_id": milestone,
+                    "title": f"M {milestone}",
+                    "planned_on": planned_on,
+                }
+            },
+        )
+
+
+async def publish(bootstrap: str, *envelopes: Envelope) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for envelope in envelopes:
+            kind = envelope.type.split(".")[1]
+            await producer.send_and_wait(
+                events_topic(TOPICS[kind]), envelope.to_json(), key=envelope.record_key()
+            )
+    finally:
+        await producer.stop()
+
+
+def reporting_settings(infra: Infra, name: str) -> Settings:
+    suffix = uuid.uuid4().hex[:10]
+    return Settings.model_validate(
+        {
+            "database": f"test_reporting_{name}_{suffix}",
+            "consumer_group": f"reporting-test-{name}-{suffix}",
+            "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
+            "MONGODB_URI": infra.mongodb_uri,
+        }
+    )
+
+
+def ucap_body(ucap_id: str, lead: str, counterparts: list[str], **fields: Any) -> dict[str, Any]:
+    return {
+        "id": ucap_id,
+        "title": f"U-CAP {ucap_id}",
+        "lead_city_id": lead,
+        "counterpart_city_ids": counterparts,
+        "period": {"from": "2018-06", "until": "2020-11"},
+        "themes": [{"title": "Smart City and Digital Transition", "key_focus": "Smart city"}],
+        "sdgs": [9, 11],
+        "urban_agenda_themes": ["Digital Transition"],
+        **fields,
+    }
+
+
+@dataclass
+class ReportingService:
+    client: httpx.AsyncClient
+    settings: Settings
+    mongo: MongoClient
+    streams: Streams = field(default_factory=Streams)
+
+    @property
+    def bootstrap(self) -> str:
+        return self.settings.kafka_bootstrap_servers
+
+    async def publish(self, *envelopes: Envelope) -> None:
+        await publish(self.bootstrap, *envelopes)
+
+    async def status(self, ucap_id: str, **params: str) -> dict[str, Any]:
+        response = await self.client.get(f"/ucaps/{ucap_id}/status", params=params)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def wait_status(
+        self, ucap_id: str, condition: Any, timeout: float = 60
+    ) -> dict[str, Any]:
+        async def probe() -> dict[str, Any] | None:
+            body = await self.status(ucap_id)
+            return body if condition(body) else None
+
+        return await eventually(probe, timeout=timeout, interval=0.2)
+
+    async def create(self, ucap_id: str, lead: str, counterparts: list[str], **fields: Any) -> None:
+        response = await self.client.post(
+            "/ucaps", json=ucap_body(ucap_id, lead, counterparts, **fields)
+        )
+        assert response.status_code == 201, response.text
+
+
+async def start_reporting(infra: Infra, name: str) -> AsyncIterator[ReportingService]:
+    settings = reporting_settings(infra, name)
+    app = create_app(settings)
+    mongo = connect_mongo(infra.mongodb_uri)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://reporting"
+            ) as client:
+                yield ReportingService(client=client, settings=settings, mongo=mongo)
+    finally:
+        await mongo.drop_database(settings.database)
+        await mongo.close()
+
+
+@pytest.fixture(scope="module")
+async def reporting(infra: Infra) -> AsyncIterator[ReportingService]:
+    async for service in start_reporting(infra, "api"):
+        yield service
