@@ -27,6 +27,7 @@ class RunningService:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    env: Mapping[str, str]
 
 
 @contextmanager
@@ -45,7 +46,7 @@ def run_service(
             stderr=subprocess.STDOUT,
             cwd=REPO_ROOT,
         )
-    service = RunningService(name, f"http://127.0.0.1:{port}", process, log)
+    service = RunningService(name, f"http://127.0.0.1:{port}", process, log, env)
     try:
         deadline = time.monotonic() + timeout
         while True:

@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from ucap_shared.settings import ServiceSettings
@@ -9,3 +10,21 @@ class Settings(ServiceSettings):
     service_name: str = "gateway"
     port: int = 8000
     database: str = "ucap_gateway"
+    cities_url: str = Field(default="http://127.0.0.1:8001", description="The cities service")
+    mous_url: str = Field(default="http://127.0.0.1:8002", description="The MoUs service")
+    pilots_url: str = Field(default="http://127.0.0.1:8003", description="The pilots service")
+    reporting_url: str = Field(default="http://127.0.0.1:8004", description="The reporting service")
+    upstream_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long a forwarded request may take"
+    )
+    status_part_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="How long one part of a compiled status may take"
+    )
+
+    def upstream_urls(self) -> dict[str, str]:
+        return {
+            "cities": self.cities_url,
+            "mous": self.mous_url,
+            "pilots": self.pilots_url,
+            "reporting": self.reporting_url,
+        }

@@ -1,12 +1,38 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from ucap_gateway.config import Settings
-from ucap_shared.app import ServiceDefinition, build_service_app
+from ucap_gateway.openapi import install_merged_openapi, upstream_documents_fetched
+from ucap_gateway.routing import forwarding_router
+from ucap_gateway.upstreams import Upstreams
+from ucap_shared.app import ServiceDefinition, ServiceRuntime, build_service_app
+
+
+@asynccontextmanager
+async def background(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[None]:
+    settings = runtime.settings
+    assert isinstance(settings, Settings)
+    upstreams = Upstreams(settings.upstream_urls(), timeout=settings.upstream_timeout_seconds)
+    app.state.upstreams = upstreams
+    install_merged_openapi(app)
+    try:
+        async with upstream_documents_fetched(app, upstreams):
+            yield
+    finally:
+        await upstreams.close()
+
 
 DEFINITION = ServiceDefinition(
     title="ucap gateway",
+    description=(
+        "The public entry to ucap: cities, MoUs, pilots and U-CAPs under one origin, "
+        "and the live, compiled U-CAP status."
+    ),
+    routers=(forwarding_router(),),
     publishes_events=False,
-    description="The public entry: authentication, routing, and the live U-CAP status.",
+    background=background,
 )
 
 

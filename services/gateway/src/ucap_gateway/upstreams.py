@@ -1,0 +1,116 @@
+"""The services behind the gateway, reached over pooled HTTP connections."""
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from fastapi import Request, Response, status
+from fastapi.responses import JSONResponse
+
+from ucap_shared.app import CORRELATION_HEADER
+from ucap_shared.logs import correlation_id
+
+log = logging.getLogger(__name__)
+
+# Hop-by-hop headers (RFC 9110 §7.6.1) and those the gateway sets itself.
+_NOT_FORWARDED = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    "content-encoding",
+}
+
+
+class UpstreamUnavailableError(Exception):
+    def __init__(self, service: str, reason: str, *, timed_out: bool) -> None:
+        super().__init__(f"{service}: {reason}")
+        self.service = service
+        self.reason = reason
+        self.timed_out = timed_out
+
+
+class Upstreams:
+    """One pooled client per service, keyed by service name."""
+
+    def __init__(self, urls: Mapping[str, str], *, timeout: float) -> None:
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        self._clients = {
+            name: httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits)
+            for name, url in urls.items()
+        }
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._clients)
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+
+    async def request(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        params: httpx.QueryParams | None = None,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """Send one request to ``service``; UpstreamUnavailableError when it cannot answer."""
+        outgoing = dict(headers or {})
+        if (cid := correlation_id.get()) is not None:
+            outgoing[CORRELATION_HEADER] = cid
+        client = self._clients[service]
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        try:
+            return await client.request(
+                method, path, params=params, headers=outgoing, content=content, **extra
+            )
+        except httpx.TimeoutException as error:
+            raise UpstreamUnavailableError(
+                service, f"no answer in time ({type(error).__name__})", timed_out=True
+            ) from error
+        except httpx.TransportError as error:
+            raise UpstreamUnavailableError(
+                service, f"unreachable ({type(error).__name__}: {error})", timed_out=False
+            ) from error
+
+    async def forward(self, service: str, request: Request, path: str) -> Response:
+        """Pass ``request`` on to ``service`` and its answer back, status and body as they are."""
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED}
+        try:
+            answer = await self.request(
+                service,
+                request.method,
+                path,
+                params=httpx.QueryParams(str(request.query_params)),
+                headers=headers,
+                content=await request.body(),
+            )
+        except UpstreamUnavailableError as error:
+            return unavailable_response(error)
+        passed = {k: v for k, v in answer.headers.items() if k.lower() not in _NOT_FORWARDED}
+        return Response(content=answer.content, status_code=answer.status_code, headers=passed)
+
+
+def unavailable_response(error: UpstreamUnavailableError) -> JSONResponse:
+    code = status.HTTP_504_GATEWAY_TIMEOUT if error.timed_out else status.HTTP_502_BAD_GATEWAY
+    log.warning("upstream unavailable", extra={"service": error.service, "reason": error.reason})
+    return JSONResponse(
+        status_code=code,
+        content={
+            "error": "upstream_timeout" if error.timed_out else "upstream_unavailable",
+            "detail": f"the {error.service} service is unavailable: {error.reason}",
+            "service": error.service,
+        },
+    )

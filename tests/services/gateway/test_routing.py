@@ -1,0 +1,165 @@
+"""The gateway forwards the public API to the services, over real HTTP."""
+
+import asyncio
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pymongo
+import pytest
+
+from tests.support.processes import RunningService, free_port, run_service
+
+
+@pytest.fixture(scope="module")
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never answers: a hung service."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def stack(
+    service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory, silent_port: int
+) -> Iterator[tuple[RunningService, RunningService]]:
+    log_dir: Path = tmp_path_factory.mktemp("gateway-logs")
+    suffix = uuid.uuid4().hex[:8]
+    cities_env = {
+        **service_env,
+        "UCAP_CITIES_SERVICE_NAME": f"cities-gw-{suffix}",
+        "UCAP_CITIES_DATABASE": f"test_gw_cities_{suffix}",
+    }
+    with run_service("cities", cities_env, log_dir) as cities:
+        gateway_env = {
+            **service_env,
+            "UCAP_GATEWAY_DATABASE": f"test_gw_{suffix}",
+            "UCAP_GATEWAY_CITIES_URL": cities.url,
+            "UCAP_GATEWAY_MOUS_URL": f"http://127.0.0.1:{free_port()}",
+            "UCAP_GATEWAY_PILOTS_URL": f"http://127.0.0.1:{silent_port}",
+            "UCAP_GATEWAY_UPSTREAM_TIMEOUT_SECONDS": "1",
+        }
+        with run_service("gateway", gateway_env, log_dir) as gateway:
+            yield gateway, cities
+
+
+def city(city_id: str) -> dict[str, object]:
+    return {
+        "id": city_id,
+        "name": "Liuzhou",
+        "native_name": "柳州",
+        "region": "Guangxi",
+        "country": "CN",
+        "world_region": "Asia",
+        "population": {"known": False},
+        "clusters": ["Smart City"],
+    }
+
+
+class TestForwarding:
+    def test_a_write_and_a_read_through_the_gateway_reach_the_owning_service(
+        self, stack: tuple[RunningService, RunningService]
+    ) -> None:
+        gateway, cities = stack
+        city_id = f"liuzhou-{uuid.uuid4().hex[:6]}"
+
+        created = httpx.post(
+            f"{gateway.url}/cities", json=city(city_id), headers={"X-Correlation-ID": "gw-1"}
+        )
+        via_gateway = httpx.get(f"{gateway.url}/cities/{city_id}")
+        direct = httpx.get(f"{cities.url}/cities/{city_id}")
+        history = httpx.get(f"{gateway.url}/cities/{city_id}/history")
+        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(cities.env["MONGODB_URI"])
+        with client as mongo:
+            stored = mongo[cities.env["UCAP_CITIES_DATABASE"]]["events"].find_one(
+                {"aggregate_id": city_id}
+            )
+
+        assert created.status_code == 201, created.text
+        assert via_gateway.status_code == 200
+        assert via_gateway.json() == direct.json()
+        assert via_gateway.json()["native_name"] == "柳州"
+        assert history.json()[0]["type"] == "ucap.city.registered.v1"
+        assert stored is not None
+        assert stored["events"][0]["correlationid"] == "gw-1"
+
+    def test_upstream_errors_pass_through_with_their_status_and_body(
+        self, stack: tuple[RunningService, RunningService]
+    ) -> None:
+        gateway, cities = stack
+        missing = httpx.get(f"{gateway.url}/cities/no-such-city")
+        invalid = httpx.post(f"{gateway.url}/cities", json={"id": "x"})
+
+        assert missing.status_code == 404
+        assert missing.json() == httpx.get(f"{cities.url}/cities/no-such-city").json()
+        assert invalid.status_code == 422
+        assert len(invalid.json()["detail"]) > 1, "every invalid field is named"
+
+    def test_a_service_that_is_down_gives_502_naming_it(
+        self, stack: tuple[RunningService, RunningService]
+    ) -> None:
+        gateway, _ = stack
+        answer = httpx.get(f"{gateway.url}/mous")
+
+        assert answer.status_code == 502
+        assert answer.json()["service"] == "mous"
+        assert "unavailable" in answer.json()["detail"]
+
+    def test_a_service_that_hangs_gives_504_within_the_timeout(
+        self, stack: tuple[RunningService, RunningService]
+    ) -> None:
+        gateway, _ = stack
+        answer = httpx.get(f"{gateway.url}/pilots", timeout=10)
+
+        assert answer.status_code == 504
+        assert answer.json()["error"] == "upstream_timeout"
+        assert answer.json()["service"] == "pilots"
+
+
+class TestMergedOpenApi:
+    def test_lists_the_services_public_paths_under_one_document(
+        self, stack: tuple[RunningService, RunningService]
+    ) -> None:
+        gateway, _ = stack
+
+        async def document() -> dict[str, object]:
+            async with httpx.AsyncClient() as client:
+                for _ in range(100):
+                    answer = (await client.get(f"{gateway.url}/openapi.json")).json()
+                    if "/cities" in answer["paths"]:
+                        return dict(answer)
+                    await asyncio.sleep(0.1)
+            raise TimeoutError("the cities paths never appeared")
+
+        merged = asyncio.run(document())
+        paths = merged["paths"]
+        assert isinstance(paths, dict)
+        assert "/cities/{city_id}" in paths or any(p.startswith("/cities/{") for p in paths)
+        assert not any(
+            p.startswith(("/health/ready", "/ops", "/metrics")) and "cities" in p for p in paths
+        )
+        schemas = merged["components"]["schemas"]  # type: ignore[index]
+        assert any(name.startswith("cities_") for name in schemas)
