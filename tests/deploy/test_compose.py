@@ -86,6 +86,14 @@ class TestComposeFile:
         assert environment["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
         assert environment["MONGODB_URI"].startswith("mongodb://mongo:27017")
 
+    def test_the_gateway_reaches_every_service_by_its_compose_name(
+        self, compose: dict[str, Any]
+    ) -> None:
+        environment = compose["services"]["gateway"]["environment"]
+        for name in ("cities", "mous", "pilots", "reporting"):
+            port = SETTINGS[name]().port
+            assert environment[f"UCAP_GATEWAY_{name.upper()}_URL"] == f"http://{name}:{port}"
+
     def test_only_the_gateway_publishes_a_port(self, compose: dict[str, Any]) -> None:
         publishing = {name for name, svc in compose["services"].items() if svc.get("ports")}
         assert publishing == {"gateway"}
