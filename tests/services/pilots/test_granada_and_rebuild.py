@@ -1,0 +1,185 @@
+"""Granada's pilots load through a real pilots process and read back complete;
+``python -m ucap_pilots rebuild`` then gives back the same views."""
+
+import asyncio
+import hashlib
+import json
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.services.pilots.conftest import CITIES_TOPIC, MOUS_TOPIC, drafted, publish, registered
+from tests.support.infra import Infra
+from tests.support.processes import REPO_ROOT, run_service
+from tests.support.waiting import eventually
+from ucap_pilots.views import CITIES_VIEW, MOUS_VIEW, PILOTS_VIEW
+from ucap_shared.mongo import MongoClient
+
+DEMO = REPO_ROOT / "deploy" / "demo"
+CITIES = ("granada", "haikou", "kunming", "liuzhou", "zhengzhou")
+MOUS = {
+    "granada-zhengzhou-2018": ["granada", "zhengzhou"],
+    "granada-haikou-2018": ["granada", "haikou"],
+    "granada-kunming-ciba-2018": ["granada", "kunming"],
+    "granada-kunming-2018-11": ["granada", "kunming"],
+}
+DETAILS = (
+    "title",
+    "description",
+    "stakeholder_ids",
+    "cluster",
+    "themes",
+    "sdg_goals",
+    "sdg_targets",
+    "urban_agenda_themes",
+)
+
+
+async def run_loader(url: str, suffix: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(DEMO / "load_pilots.py"),
+        "--url",
+        url,
+        "--suffix",
+        suffix,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output = (await asyncio.wait_for(process.communicate(), 120))[0].decode()
+    assert process.returncode == 0, output
+    return output
+
+
+async def digest(mongo: MongoClient, database: str, collection: str, ids: set[str] | None) -> str:
+    query: dict[str, Any] = {"_id": {"$in": sorted(ids)}} if ids is not None else {}
+    documents = await mongo[database][collection].find(query).sort("_id", 1).to_list()
+    return hashlib.sha256(json.dumps(documents, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def caught_up(client: httpx.AsyncClient) -> bool:
+    relay = (await client.get("/ops/relay")).json()
+    freshness = (await client.get("/ops/freshness")).json()
+    return relay["backlog"] == 0 and all(topic["lag"] == 0 for topic in freshness)
+
+
+class TestGranadaPilots:
+    async def test_load_through_the_api_read_back_complete_and_rebuild_to_the_same_views(
+        self, infra: Infra, service_env: dict[str, str], log_dir: Path, mongo: MongoClient
+    ) -> None:
+        suffix = uuid.uuid4().hex[:8]
+        database = f"test_pilots_granada_{suffix}"
+        env = {
+            **service_env,
+            "UCAP_PILOTS_DATABASE": database,
+            "UCAP_PILOTS_CONSUMER_GROUP": f"pilots-test-granada-{suffix}",
+        }
+        cities = {f"{city}-{suffix}" for city in CITIES}
+        mous = {f"{mou}-{suffix}" for mou in MOUS}
+        expected = json.loads((DEMO / "granada-pilots.json").read_text())["pilots"]
+        ucap = f"granada-ucap-{suffix}"
+        try:
+            with run_service("pilots", env, log_dir) as service:
+                await publish(
+                    infra.kafka_bootstrap_servers,
+                    CITIES_TOPIC,
+                    *(registered(f"{city}-{suffix}", city.title()) for city in CITIES),
+                )
+                await publish(
+                    infra.kafka_bootstrap_servers,
+                    MOUS_TOPIC,
+                    *(
+                        drafted(f"{mou}-{suffix}", [f"{c}-{suffix}" for c in parties])
+                        for mou, parties in MOUS.items()
+                    ),
+                )
+
+                async def all_known() -> bool:
+                    db = mongo[database]
+                    known_cities = await db[CITIES_VIEW].count_documents(
+                        {"_id": {"$in": sorted(cities)}, "registered": True}
+                    )
+                    known_mous = await db[MOUS_VIEW].count_documents(
+                        {"_id": {"$in": sorted(mous)}, "drafted": True}
+                    )
+                    return known_cities == len(cities) and known_mous == len(mous)
+
+                await eventually(all_known, timeout=60)
+
+                first = await run_loader(service.url, suffix)
+                second = await run_loader(service.url, suffix)
+                async with httpx.AsyncClient(base_url=service.url, timeout=30) as client:
+                    listed = (await client.get("/pilots", params={"ucap": ucap})).json()
+                    await eventually(lambda: caught_up(client), timeout=60)
+
+            assert first.count("proposed") == len(expected)
+            assert second.count("up to date") == len(expected), second
+            items = {item["id"]: item for item in listed["items"]}
+            assert len(items) == len(expected) == 13
+            for pilot in expected:
+                lead = pilot["lead_city_id"]
+                got = items[f"{lead}-{suffix}-" + pilot["id"].removeprefix(f"{lead}-")]
+                for name in DETAILS:
+                    assert got[name] == pilot[name], (pilot["id"], name)
+                assert got["partners"] == [
+                    {**p, "city_id": f"{p['city_id']}-{suffix}"} for p in pilot["partners"]
+                ]
+                assert got["mou_ids"] == [f"{mou}-{suffix}" for mou in pilot["mou_ids"]]
+                assert [(m["id"], m["planned_on"]) for m in got["milestones"]] == [
+                    (m["id"], m["planned_on"]) for m in pilot.get("milestones", [])
+                ]
+            webinars = items[f"granada-{suffix}-blockchain-webinars"]
+            assert webinars["status"] == "approved"
+            assert webinars["status_changes"][0]["effective_on"] == "2019-09"
+            assert [m["planned_on"] for m in webinars["milestones"]] == [
+                "2020-07",
+                "2020-09",
+                "2020-11",
+            ]
+            (award,) = webinars["funding"]
+            assert (award["funder"], award["category"], award["awarded_on"]) == (
+                "IUC competitive fund",
+                "gold",
+                "2019-09",
+            )
+            assert {theme for item in items.values() for theme in item["themes"]} == {
+                "Culture, Tourism and Education",
+                "Life Sciences and Healthy City",
+                "Smart City and Digital Transition",
+            }
+            assert {p["city_id"] for item in items.values() for p in item["partners"]} == cities
+
+            pilot_ids = set(items)
+            before = [
+                await digest(mongo, database, PILOTS_VIEW, None),
+                await digest(mongo, database, CITIES_VIEW, cities),
+                await digest(mongo, database, MOUS_VIEW, mous),
+            ]
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "ucap_pilots",
+                "rebuild",
+                env=env,
+                cwd=REPO_ROOT,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+            output = (await asyncio.wait_for(process.communicate(), 120))[0].decode()
+            assert "rebuilt in" in output, output
+            skipped = [line for line in output.splitlines() if "skipped" in line]
+            assert not [line for line in skipped if suffix in line], output
+            after = [
+                await digest(mongo, database, PILOTS_VIEW, None),
+                await digest(mongo, database, CITIES_VIEW, cities),
+                await digest(mongo, database, MOUS_VIEW, mous),
+            ]
+            assert after == before
+            # The topic is shared with other runs, whose pilots this view holds too; ours all.
+            query = {"_id": {"$in": sorted(pilot_ids)}}
+            assert await mongo[database][PILOTS_VIEW].count_documents(query) == len(pilot_ids)
+        finally:
+            await mongo.drop_database(database)
