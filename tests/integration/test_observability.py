@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -44,7 +45,7 @@ def tally_app(infra: Infra, unique: str) -> tuple[ServiceDefinition, ServiceSett
         [envelope] = await runtime.store.append(
             tally_id, version, [Counted(amount=1)], actor="test"
         )
-        return {"correlationid": str(envelope.correlationid)}
+        return {"correlationid": str(envelope.correlationid), "time": envelope.time.isoformat()}
 
     settings = ServiceSettings(
         service_name=f"test-{unique}",
@@ -53,6 +54,29 @@ def tally_app(infra: Infra, unique: str) -> tuple[ServiceDefinition, ServiceSett
         mongodb_uri=infra.mongodb_uri,
     )
     return ServiceDefinition(title="tally", description="tally", routers=[router]), settings
+
+
+class TestOccurredAt:
+    async def test_a_caller_importing_history_dates_the_event_and_bad_dates_are_refused(
+        self, infra: Infra, mongo: MongoClient, unique: str
+    ) -> None:
+        definition, settings = tally_app(infra, unique)
+        app = build_service_app(settings, definition)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://tally") as client:
+                dated = await client.post("/tallies/t1", headers={"X-UCAP-Occurred-At": "2018-07"})
+                undated = await client.post("/tallies/t1")
+                refused = await client.post("/tallies/t1", headers={"X-UCAP-Occurred-At": "soon"})
+                runtime: ServiceRuntime = app.state.runtime
+                then = await runtime.store.as_of("t1", datetime(2019, 1, 1, tzinfo=UTC))
+        await mongo.drop_database(settings.database)
+
+        assert dated.json()["time"] == "2018-07-01T12:00:00+00:00"
+        assert undated.json()["time"] > "2026"
+        assert refused.status_code == 422
+        assert refused.json()["detail"][0]["loc"] == ["header", "X-UCAP-Occurred-At"]
+        assert [e.sequence for e in then] == [1]
 
 
 class TestCorrelation:
@@ -69,7 +93,7 @@ class TestCorrelation:
                 metrics = await client.get("/metrics")
         await mongo.drop_database(settings.database)
 
-        assert given.json() == {"correlationid": "req-42"}
+        assert given.json()["correlationid"] == "req-42"
         assert given.headers["X-Correlation-ID"] == "req-42"
         assert generated.json()["correlationid"] == generated.headers["X-Correlation-ID"]
         assert len(generated.headers["X-Correlation-ID"]) == 36

@@ -13,13 +13,16 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_shared.consumer import ConsumerRunner, TopicFreshness
+from ucap_shared.dates import PartialDate
 from ucap_shared.dispatch import Handlers, UnusableRecord, dispatch
 from ucap_shared.envelope import Envelope
 from ucap_shared.errors import install_error_handlers
@@ -27,7 +30,7 @@ from ucap_shared.eventstore import EventStore
 from ucap_shared.health import ReadinessCheck, health_router
 from ucap_shared.kafka import ping_kafka
 from ucap_shared.lease import Lease
-from ucap_shared.logs import configure_logging, correlation_id
+from ucap_shared.logs import configure_logging, correlation_id, occurred_at
 from ucap_shared.metrics import metrics_router
 from ucap_shared.mongo import MongoClient, connect_mongo, ping_mongo
 from ucap_shared.relay import Relay
@@ -35,6 +38,21 @@ from ucap_shared.settings import ServiceSettings
 from ucap_shared.topics import TopicSpec, dead_letter_topic, events_topic
 
 CORRELATION_HEADER = "X-Correlation-ID"
+OCCURRED_AT_HEADER = "X-UCAP-Occurred-At"
+
+
+def parse_occurred_at(value: str | None) -> datetime | None:
+    """``2018-07`` or ``2018-07-15`` or an ISO timestamp: when a recorded fact happened.
+
+    Dates at month or year precision mean their first day, at noon UTC.
+    """
+    if not value:
+        return None
+    if "T" not in value:
+        day = PartialDate.parse(value).first_day
+        return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    moment = datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass
@@ -179,11 +197,28 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         cid = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        try:
+            when = parse_occurred_at(request.headers.get(OCCURRED_AT_HEADER))
+        except ValueError as error:
+            return JSONResponse(
+                status_code=422,
+                content={
+                    "detail": [
+                        {
+                            "loc": ["header", OCCURRED_AT_HEADER],
+                            "msg": str(error),
+                            "type": "value_error",
+                        }
+                    ]
+                },
+            )
         token = correlation_id.set(cid)
+        occurred = occurred_at.set(when)
         try:
             response = await call_next(request)
         finally:
             correlation_id.reset(token)
+            occurred_at.reset(occurred)
         response.headers[CORRELATION_HEADER] = cid
         return response
 

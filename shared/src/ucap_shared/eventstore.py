@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
-from ucap_shared.logs import correlation_id
+from ucap_shared.logs import correlation_id, occurred_at
 from ucap_shared.metrics import EVENTS_APPENDED
 
 Document = dict[str, Any]
@@ -78,7 +78,7 @@ class EventStore:
         """
         if not events:
             return []
-        now = _now_in_milliseconds()
+        now = _in_milliseconds(occurred_at.get() or datetime.now(UTC))
         envelopes = [
             Envelope(
                 time=now,
@@ -111,15 +111,18 @@ class EventStore:
         return envelopes
 
     async def load(self, aggregate_id: str, *, until: datetime | None = None) -> list[Envelope]:
-        """Every event of one aggregate in order; only those at or before ``until`` if given."""
+        """Every event of one aggregate in order.
+
+        With ``until``, the stream up to its first event after that moment: a
+        prefix, so what is folded from it is a state the aggregate really had.
+        """
         envelopes: list[Envelope] = []
         cursor = self._commits.find({"aggregate_id": aggregate_id}).sort("sequence", ASCENDING)
         async for commit in cursor:
-            envelopes += [
-                envelope
-                for envelope in map(_from_document, commit["events"])
-                if until is None or envelope.time <= until
-            ]
+            for envelope in map(_from_document, commit["events"]):
+                if until is not None and envelope.time > until:
+                    return envelopes
+                envelopes.append(envelope)
         return envelopes
 
     async def as_of(self, aggregate_id: str, moment: datetime) -> list[Envelope]:
@@ -184,10 +187,9 @@ class EventStore:
         return await self._commits.count_documents({"published": False})
 
 
-def _now_in_milliseconds() -> datetime:
-    """Now, at the precision the database stores, so a stored event reads back equal."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+def _in_milliseconds(moment: datetime) -> datetime:
+    """At the precision the database stores, so a stored event reads back equal."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def _to_document(envelope: Envelope) -> Document:

@@ -7,6 +7,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+occurred_at: ContextVar[datetime | None] = ContextVar("occurred_at", default=None)
+"""When what a request records happened, where the caller says (importing history)."""
 
 _RESERVED = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 

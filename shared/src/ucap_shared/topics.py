@@ -1,6 +1,7 @@
 """Topic names and their creation."""
 
 import logging
+import os
 from dataclasses import dataclass, field
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -11,14 +12,23 @@ log = logging.getLogger(__name__)
 KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
 
 
+def namespace() -> str:
+    """The topics' first name part: ``ucap``, or ``UCAP_TOPIC_NAMESPACE`` where set.
+
+    One Kafka cluster can so hold several ucap installations (staging beside
+    production, or one end-to-end test run beside another).
+    """
+    return os.environ.get("UCAP_TOPIC_NAMESPACE", "ucap")
+
+
 def events_topic(service: str) -> str:
     """The topic a service publishes its domain events to."""
-    return f"ucap.{service}.events"
+    return f"{namespace()}.{service}.events"
 
 
 def dead_letter_topic(service: str) -> str:
     """Where a service's consumers put the records they could not apply."""
-    return f"ucap.{service}.dlq"
+    return f"{namespace()}.{service}.dlq"
 
 
 @dataclass(frozen=True)
