@@ -17,11 +17,20 @@ import httpx
 DEFAULT_FILE = Path(__file__).resolve().parent / "granada-cities.json"
 
 
-def load(client: httpx.Client, cities: list[dict[str, Any]], actor: str) -> tuple[int, int]:
-    """Register each city; the numbers created and skipped. Raises on any other answer."""
+def load(
+    client: httpx.Client, cities: list[dict[str, Any]], actor: str, occurred_at: str | None = None
+) -> tuple[int, int]:
+    """Register each city; the numbers created and skipped. Raises on any other answer.
+
+    ``occurred_at`` dates the registrations in the cooperation's own timeline
+    (the ``X-UCAP-Occurred-At`` header), so a status ``as_of`` a past day shows them.
+    """
     created = skipped = 0
+    headers = {"X-UCAP-Actor": actor}
+    if occurred_at:
+        headers["X-UCAP-Occurred-At"] = occurred_at
     for city in cities:
-        response = client.post("/cities", json=city, headers={"X-UCAP-Actor": actor})
+        response = client.post("/cities", json=city, headers=headers)
         if response.status_code == httpx.codes.CONFLICT:
             skipped += 1
             print(f"skipped {city['id']}: already registered")
@@ -41,10 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE, help="the cities to load")
     parser.add_argument("--actor", default="ops:demo-loader", help="who makes the change")
     args = parser.parse_args(argv)
-    cities: list[dict[str, Any]] = json.loads(args.file.read_text(encoding="utf-8"))["cities"]
+    data = json.loads(args.file.read_text(encoding="utf-8"))
+    cities: list[dict[str, Any]] = data["cities"]
     with httpx.Client(base_url=args.url, timeout=30) as client:
         try:
-            created, skipped = load(client, cities, args.actor)
+            created, skipped = load(client, cities, args.actor, data.get("occurred_at"))
         except (httpx.HTTPError, RuntimeError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 1

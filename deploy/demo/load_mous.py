@@ -19,13 +19,19 @@ HERE = Path(__file__).resolve().parent
 ACTOR = {"X-UCAP-Actor": "ops:demo-loader"}
 
 
+def _dated(occurred_at: str | None) -> dict[str, str]:
+    return {**ACTOR, "X-UCAP-Occurred-At": occurred_at} if occurred_at else ACTOR
+
+
 def load(client: httpx.Client, mou: dict[str, Any]) -> list[str]:
     """Bring one MoU up to the file; return what was done."""
     done: list[str] = []
     signatures: list[dict[str, Any]] = mou.pop("signatures", [])
     existing = client.get(f"/mous/{mou['id']}")
     if existing.status_code == 404:
-        created = client.post("/mous", json=mou, headers=ACTOR)
+        # Dated in the cooperation's timeline: drafted when first signed.
+        first_signed = min((s["signed_on"] for s in signatures), default=None)
+        created = client.post("/mous", json=mou, headers=_dated(first_signed))
         created.raise_for_status()
         current = created.json()
         done.append("drafted")
@@ -36,7 +42,9 @@ def load(client: httpx.Client, mou: dict[str, Any]) -> list[str]:
     for signature in signatures:
         if signature["city_id"] in signed:
             continue
-        response = client.post(f"/mous/{mou['id']}/signatures", json=signature, headers=ACTOR)
+        response = client.post(
+            f"/mous/{mou['id']}/signatures", json=signature, headers=_dated(signature["signed_on"])
+        )
         response.raise_for_status()
         done.append(f"signed by {signature['city_id']}")
     return done
