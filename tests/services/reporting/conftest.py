@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from tests.support.infra import Infra
 from tests.support.waiting import eventually
@@ -172,6 +172,34 @@ async def publish(bootstrap: str, *envelopes: Envelope) -> None:
         await producer.stop()
 
 
+SOURCE_TOPICS = [events_topic(s) for s in ("cities", "mous", "pilots", "reporting")]
+
+
+async def start_group_at_end(bootstrap: str, group: str) -> None:
+    """Commit the group's offsets at the topics' current ends.
+
+    The shared topics hold every earlier test's events; a test's consumer group
+    that starts at their end reads only what the test publishes (rebuild and
+    ``as_of`` still read the topics from their beginning).
+    """
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in SOURCE_TOPICS
+            for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        if partitions:
+            consumer.assign(partitions)
+            await consumer.commit(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
+
+
 def reporting_settings(infra: Infra, name: str) -> Settings:
     suffix = uuid.uuid4().hex[:10]
     return Settings.model_validate(
@@ -236,6 +264,7 @@ class ReportingService:
 
 async def start_reporting(infra: Infra, name: str) -> AsyncIterator[ReportingService]:
     settings = reporting_settings(infra, name)
+    await start_group_at_end(settings.kafka_bootstrap_servers, settings.group)
     app = create_app(settings)
     mongo = connect_mongo(infra.mongodb_uri)
     try:

@@ -61,6 +61,30 @@ def _stream(kind: str, subject: str) -> str:
     return f"{kind}:{subject}"
 
 
+async def apply_and_read(
+    views: ViewStore,
+    view: str,
+    doc_id: str,
+    *,
+    stream: str,
+    sequence: int,
+    project: Callable[[Document | None], Document],
+) -> tuple[Outcome, Document]:
+    """Apply, and return the document as it now stands (read again only after a duplicate)."""
+    written: list[Document] = []
+
+    def capture(current: Document | None) -> Document:
+        written.append(project(current))
+        return written[-1]
+
+    outcome = await views.apply(view, doc_id, stream=stream, sequence=sequence, project=capture)
+    if outcome is Outcome.APPLIED:
+        return outcome, written[-1]
+    document = await views.get(view, doc_id)
+    assert document is not None, f"{view}/{doc_id} vanished"
+    return outcome, document
+
+
 # --- status documents ---------------------------------------------------------
 
 
@@ -141,10 +165,15 @@ def own_handlers(views: ViewStore) -> Handlers:
         def project_ucap(current: Document | None) -> Document:
             return evolve(ucap_of(current), event).model_dump(mode="json")
 
-        outcome = await views.apply(
-            UCAPS_VIEW, ucap_id, stream=stream, sequence=envelope.sequence, project=project_ucap
+        outcome, document = await apply_and_read(
+            views,
+            UCAPS_VIEW,
+            ucap_id,
+            stream=stream,
+            sequence=envelope.sequence,
+            project=project_ucap,
         )
-        latest = ucap_of(await views.get(UCAPS_VIEW, ucap_id))
+        latest = ucap_of(document)
         assert latest is not None
         city_ids = sorted(set(latest.city_ids))
         for city_id in city_ids:
@@ -301,15 +330,14 @@ def city_handlers(views: ViewStore) -> Handlers:
         def project(current: Document | None) -> Document:
             return {**change(current or empty_city(city_id)), "seq": envelope.sequence}
 
-        outcome = await views.apply(
+        outcome, city = await apply_and_read(
+            views,
             CITIES_VIEW,
             city_id,
             stream=_stream("city", city_id),
             sequence=envelope.sequence,
             project=project,
         )
-        city = await views.get(CITIES_VIEW, city_id)
-        assert city is not None
         ucap_ids = await _ucaps_of_cities(views, [city_id])
         await _push(views, ucap_ids, envelope, "city", "cities", "city_id", city)
         return outcome
@@ -419,15 +447,14 @@ def mou_handlers(views: ViewStore) -> Handlers:
         def project(current: Document | None) -> Document:
             return {**change(current or empty_mou(mou_id)), "seq": envelope.sequence}
 
-        outcome = await views.apply(
+        outcome, mou = await apply_and_read(
+            views,
             MOUS_VIEW,
             mou_id,
             stream=_stream("mou", mou_id),
             sequence=envelope.sequence,
             project=project,
         )
-        mou = await views.get(MOUS_VIEW, mou_id)
-        assert mou is not None
         ucap_ids = await _ucaps_of_cities(views, mou["party_city_ids"])
         await _push(views, ucap_ids, envelope, "mou", "mous", "mou_id", mou)
         return outcome
@@ -660,15 +687,14 @@ def pilot_handlers(views: ViewStore) -> Handlers:
         def project(current: Document | None) -> Document:
             return {**change(current or empty_pilot(pilot_id)), "seq": envelope.sequence}
 
-        outcome = await views.apply(
+        outcome, pilot = await apply_and_read(
+            views,
             PILOT_INDEX_VIEW,
             pilot_id,
             stream=_stream("pilot", pilot_id),
             sequence=envelope.sequence,
             project=project,
         )
-        pilot = await views.get(PILOT_INDEX_VIEW, pilot_id)
-        assert pilot is not None
         # Its U-CAP, and any it left (whose copy then says it is elsewhere).
         await _push(views, pilot["ucap_ids_seen"], envelope, "pilot", "pilots", "pilot_id", pilot)
         return outcome
