@@ -4,8 +4,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from ucap_gateway.config import Settings
+from ucap_gateway.live import ChangeSignal, watching_events
 from ucap_gateway.openapi import install_merged_openapi, upstream_documents_fetched
 from ucap_gateway.routing import forwarding_router
+from ucap_gateway.status_routes import router as status_router
 from ucap_gateway.upstreams import Upstreams
 from ucap_shared.app import ServiceDefinition, ServiceRuntime, build_service_app
 
@@ -17,8 +19,12 @@ async def background(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Non
     upstreams = Upstreams(settings.upstream_urls(), timeout=settings.upstream_timeout_seconds)
     app.state.upstreams = upstreams
     install_merged_openapi(app)
+    app.state.live_signal = ChangeSignal()
     try:
-        async with upstream_documents_fetched(app, upstreams):
+        async with (
+            upstream_documents_fetched(app, upstreams),
+            watching_events(settings.kafka_bootstrap_servers, app.state.live_signal),
+        ):
             yield
     finally:
         await upstreams.close()
@@ -30,7 +36,7 @@ DEFINITION = ServiceDefinition(
         "The public entry to ucap: cities, MoUs, pilots and U-CAPs under one origin, "
         "and the live, compiled U-CAP status."
     ),
-    routers=(forwarding_router(),),
+    routers=(status_router, forwarding_router()),
     publishes_events=False,
     background=background,
 )

@@ -1,0 +1,152 @@
+"""The live U-CAP status: the reporting service's status view plus what the others own.
+
+Reporting's view is the backbone; without it there is no status (503). The
+detail the other services own (pilot descriptions and roles, MoU subjects,
+cities' stakeholders) is fetched concurrently, each part with its own
+deadline; a part that does not come is marked unavailable, with why, and the
+status still comes back.
+"""
+
+import asyncio
+import hashlib
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, Field
+
+from ucap_gateway.upstreams import Upstreams, UpstreamUnavailableError
+
+Document = dict[str, Any]
+PAGE = "200"
+
+
+class Part(BaseModel):
+    available: bool
+    reason: str | None = Field(default=None, description="Why the part is missing")
+
+
+class Details(BaseModel):
+    pilots: dict[str, Document] = Field(
+        default_factory=dict, description="Each pilot as the pilots service has it, by id"
+    )
+    mous: dict[str, Document] = Field(
+        default_factory=dict, description="Each MoU as the MoUs service has it, by id"
+    )
+    cities: dict[str, Document] = Field(
+        default_factory=dict, description="Lead and counterpart cities, with their stakeholders"
+    )
+
+
+class CompiledStatus(BaseModel):
+    """The live status of one U-CAP, compiled from every service."""
+
+    ucap_id: str = Field(examples=["granada-ucap"])
+    as_of: date | None = Field(description="The day asked for; null: now")
+    compiled_at: datetime
+    status: Document = Field(
+        description="The reporting service's U-CAP status (see `reporting_UcapStatus`): "
+        "header, themes, SDGs, challenges, objectives, timeline, MoUs and pilots by "
+        "counterpart city, figures, attention flags, freshness per source"
+    )
+    details: Details
+    parts: dict[str, Part] = Field(
+        description="For reporting, pilots, mous and cities: whether that part came"
+    )
+
+    def etag(self) -> str:
+        """Changes when the content changes; not when only the clocks move."""
+        content = self.model_dump(mode="json", exclude={"compiled_at"})
+        content["status"] = {k: v for k, v in content["status"].items() if k != "freshness"}
+        digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+        return f'"{digest[:32]}"'
+
+
+class ReportingUnavailableError(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class UpstreamAnswerError(Exception):
+    """The reporting service answered with an error that the caller should see as is."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"reporting answered {response.status_code}")
+        self.response = response
+
+
+async def _json(
+    upstreams: Upstreams, service: str, path: str, timeout: float, **params: str
+) -> Document:
+    answer = await upstreams.request(
+        service, "GET", path, params=httpx.QueryParams(params), timeout=timeout
+    )
+    if answer.status_code != 200:
+        raise UpstreamUnavailableError(
+            service, f"answered {answer.status_code} to {path}", timed_out=False
+        )
+    body: Document = answer.json()
+    return body
+
+
+async def compile_status(
+    upstreams: Upstreams, ucap_id: str, *, as_of: date | None, timeout: float
+) -> CompiledStatus:
+    params = {"as_of": as_of.isoformat()} if as_of else {}
+    try:
+        answer = await upstreams.request(
+            "reporting",
+            "GET",
+            f"/ucaps/{ucap_id}/status",
+            params=httpx.QueryParams(params),
+            timeout=timeout * 3,
+        )
+    except UpstreamUnavailableError as error:
+        raise ReportingUnavailableError(error.reason) from error
+    if answer.status_code != 200:
+        raise UpstreamAnswerError(answer)
+    status: Document = answer.json()
+    ucap = status.get("ucap", {})
+    lead = ucap.get("lead_city_id")
+    city_ids = [c for c in [lead, *ucap.get("counterpart_city_ids", [])] if c]
+
+    async def pilots() -> dict[str, Document]:
+        page = await _json(upstreams, "pilots", "/pilots", timeout, ucap=ucap_id, limit=PAGE)
+        return {pilot["id"]: pilot for pilot in page["items"]}
+
+    async def mous() -> dict[str, Document]:
+        if not lead:
+            return {}
+        page = await _json(upstreams, "mous", "/mous", timeout, city=lead, limit=PAGE)
+        return {mou["id"]: mou for mou in page["items"]}
+
+    async def cities() -> dict[str, Document]:
+        found = await asyncio.gather(
+            *(_json(upstreams, "cities", f"/cities/{city_id}", timeout) for city_id in city_ids)
+        )
+        return {city["id"]: city for city in found}
+
+    names = ["pilots", "mous", "cities"]
+    results = await asyncio.gather(pilots(), mous(), cities(), return_exceptions=True)
+    details: dict[str, dict[str, Document]] = {}
+    parts = {"reporting": Part(available=True)}
+    for name, result in zip(names, results, strict=True):
+        if isinstance(result, UpstreamUnavailableError):
+            parts[name] = Part(available=False, reason=f"the {name} service: {result.reason}")
+            details[name] = {}
+        elif isinstance(result, BaseException):
+            parts[name] = Part(available=False, reason=f"{type(result).__name__}: {result}")
+            details[name] = {}
+        else:
+            parts[name] = Part(available=True)
+            details[name] = result
+    return CompiledStatus(
+        ucap_id=ucap_id,
+        as_of=as_of,
+        compiled_at=datetime.now(UTC),
+        status=status,
+        details=Details.model_validate(details),
+        parts=parts,
+    )
