@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
 CHECKED := shared/src services/*/src deploy/local deploy/demo tests
 
-.PHONY: help install infra-up infra-down infra-status lint format test run up stop status contracts
+.PHONY: help install lock infra-up infra-down infra-status lint format test run up stop status contracts
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -20,8 +20,22 @@ $(UV):
 	@echo "installing uv $(UV_VERSION) into $(TOOLS)"
 	@python3 -m venv $(TOOLS) && $(TOOLS)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 
-install: $(UV) ## install every package (editable) and the dev tools into .venv
-	@$(UV) sync --frozen --all-packages --quiet
+PACKAGES := shared $(wildcard services/*)
+INSTALLED := .venv/.ucap-installed
+
+install: $(INSTALLED) ## install every package (editable) and the dev tools into .venv
+
+# requirements.lock pins every third-party package with its hashes; our own
+# packages are installed editable on top of it.
+$(INSTALLED): $(UV) requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
+	@$(UV) venv --quiet --allow-existing --python python3.11 .venv
+	@$(UV) pip sync --quiet --python .venv/bin/python requirements.lock
+	@$(UV) pip install --quiet --python .venv/bin/python --no-deps $(addprefix -e ,$(PACKAGES))
+	@touch $@
+
+lock: $(UV) ## re-resolve the dependencies after a pyproject.toml change; writes requirements.lock
+	@$(UV) lock --quiet
+	@$(UV) export --quiet --frozen --all-packages --all-groups --no-emit-workspace --no-header -o requirements.lock
 
 infra-up: install ## start local Kafka and FerretDB (or use KAFKA_BOOTSTRAP_SERVERS / MONGODB_URI)
 	@$(PY) deploy/local/ucap_infra.py up
@@ -33,16 +47,16 @@ infra-status: ## say whether Kafka and MongoDB answer
 	@$(PY) deploy/local/ucap_infra.py status
 
 lint: install ## ruff check, ruff format --check, mypy --strict
-	$(UV) run --frozen ruff check .
-	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy $(CHECKED)
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy $(CHECKED)
 
 format: install ## apply ruff's fixes and formatting
-	$(UV) run --frozen ruff check --fix .
-	$(UV) run --frozen ruff format .
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
 
 test: infra-up lint ## install, start the infrastructure, lint, type-check, run every test
-	$(UV) run --frozen pytest $(PYTEST_ARGS)
+	.venv/bin/pytest $(PYTEST_ARGS)
 
 run: infra-up ## run the whole system with local defaults; Ctrl-C stops it all
 	@$(PY) deploy/local/ucap_stack.py run; python3 deploy/local/ucap_infra.py down
