@@ -111,13 +111,13 @@ class PilotsService:
         cities = [f"{name}{uuid.uuid4().hex[:8]}" for name in names]
         await publish(self.bootstrap, CITIES_TOPIC, *(registered(city) for city in cities))
         for city in cities:
-            await eventually(partial(self.known, CITIES_VIEW, "registered", city), timeout=60)
+            await eventually(partial(self.known, CITIES_VIEW, "registered", city), timeout=240)
         return cities
 
     async def draft_mou(self, cities: list[str]) -> str:
         mou = f"mou-{uuid.uuid4().hex[:10]}"
         await publish(self.bootstrap, MOUS_TOPIC, drafted(mou, cities))
-        await eventually(partial(self.known, MOUS_VIEW, "drafted", mou), timeout=60)
+        await eventually(partial(self.known, MOUS_VIEW, "drafted", mou), timeout=240)
         return mou
 
     async def propose(self, lead: str, partners: list[str], **fields: Any) -> httpx.Response:

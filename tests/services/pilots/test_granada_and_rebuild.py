@@ -107,13 +107,13 @@ class TestGranadaPilots:
                     )
                     return known_cities == len(cities) and known_mous == len(mous)
 
-                await eventually(all_known, timeout=60)
+                await eventually(all_known, timeout=240)
 
                 first = await run_loader(service.url, suffix)
                 second = await run_loader(service.url, suffix)
                 async with httpx.AsyncClient(base_url=service.url, timeout=30) as client:
                     listed = (await client.get("/pilots", params={"ucap": ucap})).json()
-                    await eventually(lambda: caught_up(client), timeout=60)
+                    await eventually(lambda: caught_up(client), timeout=240)
 
             assert first.count("proposed") == len(expected)
             assert second.count("up to date") == len(expected), second

@@ -10,6 +10,7 @@ class Settings(ServiceSettings):
     service_name: str = "pilots"
     port: int = 8003
     database: str = "ucap_pilots"
+    audience: str | None = "pilots"
     max_body_bytes: int = Field(
         default=1024 * 1024, gt=0, description="Larger request bodies are refused with 413"
     )

@@ -6,7 +6,9 @@ the other gets 409 (``ConcurrencyConflict``) — except progress updates, which
 reload and retry, since partner cities report concurrently by design.
 """
 
+import asyncio
 import logging
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -212,6 +214,8 @@ async def report_progress(
         try:
             envelopes = await _commit(runtime, pilot_id, version, events, actor)
         except ConcurrencyConflict:
+            # Spread the losers out a little so they do not all collide again at once.
+            await asyncio.sleep(random.uniform(0, 0.005))  # noqa: S311 - not for security
             continue
         recorded = RecordedUpdate(**update.model_dump(), recorded_at=envelopes[0].time)
         return ProgressResult(update=recorded, replayed=False)
