@@ -1,12 +1,15 @@
 """The pilots service in-process against the real Kafka and MongoDB-protocol server.
 
-Each test module gets its own app, database and consumer group. Cities and
+Each test module gets its own app, database, consumer group and topic namespace
+(``UCAP_TOPIC_NAMESPACE``): a fresh consumer group would otherwise replay every
+pilot, city and MoU event any test ever published before reaching its own. Cities and
 MoUs are made known the way their services do it: by publishing
 ``ucap.city.registered.v1`` and ``ucap.mou.drafted.v1`` envelopes to their topics.
 """
 
+import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -24,8 +27,17 @@ from ucap_shared.envelope import Envelope
 from ucap_shared.mongo import MongoClient, connect_mongo
 from ucap_shared.topics import events_topic
 
-CITIES_TOPIC = events_topic("cities")
-MOUS_TOPIC = events_topic("mous")
+
+def cities_topic() -> str:
+    return events_topic("cities")
+
+
+def mous_topic() -> str:
+    return events_topic("mous")
+
+
+def fresh_namespace() -> str:
+    return f"test{uuid.uuid4().hex[:10]}"
 
 
 def registered(city: str, name: str = "Somewhere", country: str = "CN") -> Envelope:
@@ -109,15 +121,15 @@ class PilotsService:
     async def register_cities(self, *names: str) -> list[str]:
         """Fresh cities, published on the cities topic; waits until this service knows them."""
         cities = [f"{name}{uuid.uuid4().hex[:8]}" for name in names]
-        await publish(self.bootstrap, CITIES_TOPIC, *(registered(city) for city in cities))
+        await publish(self.bootstrap, cities_topic(), *(registered(city) for city in cities))
         for city in cities:
-            await eventually(partial(self.known, CITIES_VIEW, "registered", city), timeout=240)
+            await eventually(partial(self.known, CITIES_VIEW, "registered", city), timeout=60)
         return cities
 
     async def draft_mou(self, cities: list[str]) -> str:
         mou = f"mou-{uuid.uuid4().hex[:10]}"
-        await publish(self.bootstrap, MOUS_TOPIC, drafted(mou, cities))
-        await eventually(partial(self.known, MOUS_VIEW, "drafted", mou), timeout=240)
+        await publish(self.bootstrap, mous_topic(), drafted(mou, cities))
+        await eventually(partial(self.known, MOUS_VIEW, "drafted", mou), timeout=60)
         return mou
 
     async def propose(self, lead: str, partners: list[str], **fields: Any) -> httpx.Response:
@@ -159,7 +171,21 @@ async def start_pilots(infra: Infra, name: str, **values: Any) -> AsyncIterator[
 
 
 @pytest.fixture(scope="module")
-async def pilots(infra: Infra) -> AsyncIterator[PilotsService]:
+def namespace() -> Iterator[str]:
+    """Topics of the module's own, read at app start and at publishing."""
+    before = os.environ.get("UCAP_TOPIC_NAMESPACE")
+    os.environ["UCAP_TOPIC_NAMESPACE"] = name = fresh_namespace()
+    try:
+        yield name
+    finally:
+        if before is None:
+            del os.environ["UCAP_TOPIC_NAMESPACE"]
+        else:
+            os.environ["UCAP_TOPIC_NAMESPACE"] = before
+
+
+@pytest.fixture(scope="module")
+async def pilots(infra: Infra, namespace: str) -> AsyncIterator[PilotsService]:
     async for service in start_pilots(infra, "api", max_body_bytes=64 * 1024):
         yield service
 
