@@ -3,8 +3,8 @@
     python deploy/bench/bench_pilots.py [--url http://127.0.0.1:8003] [--seconds 30]
                                         [--concurrency 32] [--pilots-per-city 4]
 
-Without ``--url`` it starts a pilots service itself (own database, own consumer
-group) and makes its cities known by publishing ``ucap.city.registered.v1``
+Without ``--url`` it starts a pilots service itself (own database, consumer
+group and topic namespace) and makes its cities known by publishing ``ucap.city.registered.v1``
 events; with ``--url`` the cities granada, haikou, kunming, liuzhou and
 zhengzhou must be known to that service already.
 
@@ -37,7 +37,6 @@ from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
 from ucap_shared.envelope import Envelope
-from ucap_shared.topics import events_topic
 
 CITIES = ("granada", "haikou", "kunming", "liuzhou", "zhengzhou")
 PARTNERS = (*CITIES[1:], "granada")
@@ -118,6 +117,8 @@ async def start_service(
         "UCAP_PILOTS_DATABASE": f"bench_pilots_{suffix}",
         "UCAP_PILOTS_CONSUMER_GROUP": f"pilots-bench-{suffix}",
         "UCAP_LOG_LEVEL": "WARNING",
+        # Topics of its own: its fresh consumer group replays nobody else's events meanwhile.
+        "UCAP_TOPIC_NAMESPACE": f"bench{suffix}",
     }
     process = subprocess.Popen(  # noqa: ASYNC220 - started once, before measuring
         [sys.executable, "-m", "ucap_pilots"], env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL
@@ -137,7 +138,7 @@ async def start_service(
         for city in CITIES:
             envelope = city_registered(f"{city}-{suffix}")
             await producer.send_and_wait(
-                events_topic("cities"), envelope.to_json(), key=envelope.record_key()
+                f"bench{suffix}.cities.events", envelope.to_json(), key=envelope.record_key()
             )
     finally:
         await producer.stop()
