@@ -200,10 +200,14 @@ async def start_group_at_end(bootstrap: str, group: str) -> None:
         await consumer.stop()
 
 
-def reporting_settings(infra: Infra, name: str) -> Settings:
+def reporting_settings(infra: Infra, name: str, *, own_topic: bool = False) -> Settings:
+    """Settings of a test's own database and group; ``own_topic``: publish the U-CAP events
+    to a topic of the test's own (``ucap.reporting-<name>-<suffix>.events``), so a test making
+    many U-CAPs leaves the shared topic (which every rebuild replays) alone."""
     suffix = uuid.uuid4().hex[:10]
     return Settings.model_validate(
         {
+            **({"service_name": f"reporting-{name}-{suffix}"} if own_topic else {}),
             "database": f"test_reporting_{name}_{suffix}",
             "consumer_group": f"reporting-test-{name}-{suffix}",
             "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
@@ -262,8 +266,10 @@ class ReportingService:
         assert response.status_code == 201, response.text
 
 
-async def start_reporting(infra: Infra, name: str) -> AsyncIterator[ReportingService]:
-    settings = reporting_settings(infra, name)
+async def start_reporting(
+    infra: Infra, name: str, *, own_topic: bool = False
+) -> AsyncIterator[ReportingService]:
+    settings = reporting_settings(infra, name, own_topic=own_topic)
     await start_group_at_end(settings.kafka_bootstrap_servers, settings.group)
     app = create_app(settings)
     mongo = connect_mongo(infra.mongodb_uri)

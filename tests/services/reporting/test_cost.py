@@ -22,7 +22,7 @@ Snapshot = dict[tuple[str, str], int]
 
 @pytest.fixture(scope="module")
 async def reporting(infra: Infra) -> AsyncIterator[ReportingService]:
-    async for service in start_reporting(infra, "cost"):
+    async for service in start_reporting(infra, "cost", own_topic=True):
         yield service
 
 

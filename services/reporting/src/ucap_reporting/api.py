@@ -27,7 +27,7 @@ from ucap_shared.errors import ErrorBody, NotFoundError
 from ucap_shared.topics import events_topic
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-SOURCE_TOPICS = tuple(events_topic(s) for s in ("cities", "mous", "pilots", "reporting"))
+SOURCE_TOPICS = tuple(events_topic(s) for s in ("cities", "mous", "pilots"))
 
 
 def runtime_of(request: Request) -> ServiceRuntime:
@@ -64,7 +64,8 @@ def today() -> date:
 def freshness(runtime: ServiceRuntime) -> list[TopicFreshness]:
     """Per source topic, in a fixed order; a topic not consumed yet reads as unknown."""
     known = {f.topic: f for f in runtime.freshness()}
-    return [known.get(topic) or TopicFreshness(topic=topic) for topic in SOURCE_TOPICS]
+    topics = (*SOURCE_TOPICS, runtime.own_topic)
+    return [known.get(topic) or TopicFreshness(topic=topic) for topic in topics]
 
 
 # --- requests -----------------------------------------------------------------

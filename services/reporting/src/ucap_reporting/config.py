@@ -9,3 +9,4 @@ class Settings(ServiceSettings):
     service_name: str = "reporting"
     port: int = 8004
     database: str = "ucap_reporting"
+    audience: str | None = "reporting"

@@ -12,7 +12,7 @@ from ucap_shared.dispatch import Handlers
 
 
 def handlers(runtime: ServiceRuntime) -> Sequence[Handlers]:
-    return all_handlers(MongoViews(runtime.database))
+    return all_handlers(MongoViews(runtime.database), runtime.own_topic)
 
 
 async def setup(runtime: ServiceRuntime) -> None:

@@ -16,13 +16,16 @@ Views (all built only through ``ViewStore.apply``, i.e. the sequence guard):
 Cost per event: a city event writes its city document and the status
 documents of the U-CAPs that city takes part in; a MoU event its MoU and the
 U-CAPs of its parties; a pilot event its pilot and its U-CAP (plus any U-CAP it
-left); a U-CAP event its own documents and its cities' index entries. Nothing
-scans.
+left); a U-CAP event its own documents and its cities' index entries. Reads
+are by id or on an indexed array field; the one wider read is a U-CAP's
+creation pulling the pilots that named it before it existed.
 
 Order across topics is not guaranteed (a pilot may arrive before its U-CAP),
 so a status document takes copies from both directions: a U-CAP event *pulls*
-its cities and MoUs, a city or MoU event *pushes* itself to the U-CAPs in the
-index. The writer writes the index (or its source document) before it reads
+its cities and MoUs (and, when created, its pilots), a city or MoU event
+*pushes* itself to the U-CAPs in the index, a pilot to its U-CAP once that
+exists in ``ucaps_view`` (so pilots of U-CAPs unknown here cost no status
+document). The writer writes the index (or its source document) before it reads
 the other side, so of two concurrent writers at least one sees the other; and
 every copy carries its source's ``seq``, so an older copy never replaces a
 newer one. The status document therefore converges to the same content
@@ -36,7 +39,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pydantic import BaseModel, ConfigDict
 
 from ucap_reporting.domain import Ucap, evolve
-from ucap_reporting.events import PUBLISHED_EVENTS, UcapEvent
+from ucap_reporting.events import PUBLISHED_EVENTS, UcapCreated, UcapEvent
 from ucap_reporting.store import ViewStore
 from ucap_shared.dates import PartialDate
 from ucap_shared.dispatch import Handlers
@@ -51,6 +54,7 @@ CITIES_VIEW = "cities_view"
 CITY_INDEX_VIEW = "city_index_view"
 MOUS_VIEW = "mous_view"
 PILOT_INDEX_VIEW = "pilot_index_view"
+OWN_TOPIC = events_topic("reporting")
 VIEWS = (UCAPS_VIEW, STATUS_VIEW, CITIES_VIEW, CITY_INDEX_VIEW, MOUS_VIEW, PILOT_INDEX_VIEW)
 
 _narrow = ConfigDict(frozen=True, extra="ignore")
@@ -155,8 +159,9 @@ def ucap_of(document: Document | None) -> Ucap | None:
     return Ucap.model_validate({k: v for k, v in document.items() if k != "_id"})
 
 
-def own_handlers(views: ViewStore) -> Handlers:
-    handlers = Handlers(events_topic("reporting"), "ucap.ucap.")
+def own_handlers(views: ViewStore, topic: str = OWN_TOPIC) -> Handlers:
+    """The U-CAP's own events, read from ``topic`` (the runtime's own topic)."""
+    handlers = Handlers(topic, "ucap.ucap.")
 
     async def on_ucap_event(envelope: Envelope, data: EventData) -> Outcome:
         event: UcapEvent = data  # type: ignore[assignment]  # registered for UcapEvent only
@@ -189,6 +194,13 @@ def own_handlers(views: ViewStore) -> Handlers:
         # Pull only after the index names this U-CAP: see the module's docstring.
         cities = [city for city_id in city_ids if (city := await views.get(CITIES_VIEW, city_id))]
         mous = await views.find_in(MOUS_VIEW, "party_city_ids", [latest.lead_city_id])
+        # Pilots push themselves only to U-CAPs that exist (see ``pilot_handlers``); those
+        # that came first are pulled once, when the U-CAP is created.
+        pilots = (
+            await views.find_in(PILOT_INDEX_VIEW, "ucap_ids_seen", [ucap_id])
+            if isinstance(event, UcapCreated)
+            else []
+        )
 
         def change(document: Document) -> Document:
             state = ucap_of(document["ucap"])
@@ -197,6 +209,7 @@ def own_handlers(views: ViewStore) -> Handlers:
                 "ucap": evolve(state, event).model_dump(mode="json"),
                 "cities": merge_copies(document["cities"], "city_id", _copies(cities)),
                 "mous": merge_copies(document["mous"], "mou_id", _copies(mous)),
+                "pilots": merge_copies(document["pilots"], "pilot_id", _copies(pilots)),
             }
 
         await views.apply(
@@ -243,8 +256,12 @@ async def _push(
 
 
 async def _ucaps_of_cities(views: ViewStore, city_ids: Sequence[str]) -> set[str]:
-    indexes = await views.find_in(CITY_INDEX_VIEW, "_id", list(city_ids))
-    return {ucap_id for index in indexes for ucap_id in index.get("ucap_ids", [])}
+    # One read by id per city: a lookup by id is cheap on every MongoDB-protocol server.
+    ucap_ids: set[str] = set()
+    for city_id in sorted(set(city_ids)):
+        index = await views.get(CITY_INDEX_VIEW, city_id)
+        ucap_ids.update(index["ucap_ids"] if index else ())
+    return ucap_ids
 
 
 # --- cities -------------------------------------------------------------------
@@ -695,8 +712,11 @@ def pilot_handlers(views: ViewStore) -> Handlers:
             sequence=envelope.sequence,
             project=project,
         )
-        # Its U-CAP, and any it left (whose copy then says it is elsewhere).
-        await _push(views, pilot["ucap_ids_seen"], envelope, "pilot", "pilots", "pilot_id", pilot)
+        # Its U-CAP, and any it left (whose copy then says it is elsewhere); only U-CAPs that
+        # exist: one created later pulls its pilots. The pilot is written before this check
+        # and the U-CAP before its pull, so of the two at least one sees the other.
+        ucap_ids = [u for u in pilot["ucap_ids_seen"] if await views.get(UCAPS_VIEW, u)]
+        await _push(views, ucap_ids, envelope, "pilot", "pilots", "pilot_id", pilot)
         return outcome
 
     @handlers.on(PilotProposed)
@@ -767,5 +787,10 @@ def pilot_handlers(views: ViewStore) -> Handlers:
     return handlers
 
 
-def all_handlers(views: ViewStore) -> list[Handlers]:
-    return [own_handlers(views), city_handlers(views), mou_handlers(views), pilot_handlers(views)]
+def all_handlers(views: ViewStore, own_topic: str = OWN_TOPIC) -> list[Handlers]:
+    return [
+        own_handlers(views, own_topic),
+        city_handlers(views),
+        mou_handlers(views),
+        pilot_handlers(views),
+    ]

@@ -9,7 +9,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_reporting.domain import Ucap
 from ucap_reporting.programme import INDEXED_FACETS
-from ucap_reporting.projections import STATUS_VIEW, UCAPS_VIEW, ucap_of
+from ucap_reporting.projections import (
+    MOUS_VIEW,
+    PILOT_INDEX_VIEW,
+    STATUS_VIEW,
+    UCAPS_VIEW,
+    ucap_of,
+)
 from ucap_shared.errors import FieldProblem, InvalidInputError
 from ucap_shared.views import APPLIED, Document
 
@@ -21,6 +27,8 @@ async def create_indexes(database: Database) -> None:
     for field in INDEXED_FACETS:
         await status.create_index([(field, ASCENDING)])
     await database[UCAPS_VIEW].create_index([("lead_city_id", ASCENDING)])
+    await database[MOUS_VIEW].create_index([("party_city_ids", ASCENDING)])
+    await database[PILOT_INDEX_VIEW].create_index([("ucap_ids_seen", ASCENDING)])
 
 
 async def find_ucap(database: Database, ucap_id: str) -> Ucap | None:
