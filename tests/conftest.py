@@ -1,5 +1,8 @@
 import os
 import uuid
+
+# Tests never touch the topics a developer's `make run` uses, nor a previous run's.
+os.environ.setdefault("UCAP_TOPIC_NAMESPACE", f"ucap-test-{uuid.uuid4().hex[:8]}")
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 

@@ -128,12 +128,12 @@ def asyncapi(catalogue: dict[str, list[type[EventData]]]) -> dict[str, Any]:
             }
             channel_messages[name] = {"$ref": f"#/components/messages/{name}"}
         channels[channel] = {
-            "address": events_topic(service),
+            "address": events_topic(service, within="ucap"),
             "description": f"Domain events of the {service} service, keyed by aggregate id.",
             "messages": channel_messages,
         }
         channels[f"{service}DeadLetters"] = {
-            "address": dead_letter_topic(service),
+            "address": dead_letter_topic(service, within="ucap"),
             "description": (
                 f"Records the {service} service's consumers could not apply, with "
                 "dlq_original_topic, dlq_original_partition, dlq_original_offset, "

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.browser import browser_page, chromium
 from tests.support.stack import Stack, load_granada, running_stack
 
 # Facts of ../shared/domain/ucap-summary-granada.txt, as the status must show them.
@@ -162,6 +163,22 @@ class TestLiveStatus:
         eventually_text(granada, summary, timeout=30)
         listener.join(timeout=30)
         assert any(summary in line for line in received), "the feed pushed the change"
+
+
+@pytest.mark.skipif(chromium() is None, reason="chromium is not installed (make test installs it)")
+class TestStatusPageInABrowser:
+    def test_renders_the_facts_without_console_errors(self, granada: Stack, tmp_path: Path) -> None:
+        eventually_text(granada, "blockchain")
+        with browser_page() as page:
+            page.open(f"{granada.url}/ucaps/granada-ucap/status?format=html")
+            text = page.wait_for(lambda t: "blockchain" in t, timeout=20)
+            shot = page.screenshot(tmp_path / "status.png")
+            errors = list(page.console_errors)
+
+        assert errors == []
+        assert shot.stat().st_size > 10_000
+        missing = [fact for fact in FACTS if fact not in text]
+        assert missing == []
 
 
 class TestDegraded:

@@ -2,8 +2,10 @@
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ucap_shared.auth import DEVELOPMENT_KEY
 
 
 class ServiceSettings(BaseSettings):
@@ -47,6 +49,38 @@ class ServiceSettings(BaseSettings):
     readiness_timeout_seconds: float = Field(
         default=2.0, gt=0, validation_alias=AliasChoices("UCAP_READINESS_TIMEOUT_SECONDS")
     )
+
+    token_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("UCAP_TOKEN_KEY"),
+        description="The key the gateway signs caller tokens with and services verify them "
+        "with; required in production, a development key otherwise",
+    )
+    audience: str | None = Field(
+        default=None, description="The audience this service's tokens name: its base name"
+    )
+    token_ttl_seconds: int = Field(
+        default=60, ge=5, le=3600, validation_alias=AliasChoices("UCAP_TOKEN_TTL_SECONDS")
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, validation_alias=AliasChoices("UCAP_MAX_BODY_BYTES")
+    )
+    max_json_depth: int = Field(
+        default=32, ge=2, validation_alias=AliasChoices("UCAP_MAX_JSON_DEPTH")
+    )
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    def signing_key(self) -> str:
+        """The token key; refuses a missing or development key in production."""
+        key = self.token_key.get_secret_value() if self.token_key else None
+        if self.production and (not key or key == DEVELOPMENT_KEY or len(key) < 32):
+            raise ValueError(
+                "UCAP_TOKEN_KEY must be set to a secret of 32+ characters in production"
+            )
+        return key or DEVELOPMENT_KEY
 
     @property
     def group(self) -> str:

@@ -21,14 +21,14 @@ def namespace() -> str:
     return os.environ.get("UCAP_TOPIC_NAMESPACE", "ucap")
 
 
-def events_topic(service: str) -> str:
+def events_topic(service: str, *, within: str | None = None) -> str:
     """The topic a service publishes its domain events to."""
-    return f"{namespace()}.{service}.events"
+    return f"{within or namespace()}.{service}.events"
 
 
-def dead_letter_topic(service: str) -> str:
+def dead_letter_topic(service: str, *, within: str | None = None) -> str:
     """Where a service's consumers put the records they could not apply."""
-    return f"{namespace()}.{service}.dlq"
+    return f"{within or namespace()}.{service}.dlq"
 
 
 @dataclass(frozen=True)

@@ -9,3 +9,4 @@ class Settings(ServiceSettings):
     service_name: str = "cities"
     port: int = 8001
     database: str = "ucap_cities"
+    audience: str | None = "cities"

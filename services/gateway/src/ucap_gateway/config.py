@@ -10,6 +10,7 @@ class Settings(ServiceSettings):
     service_name: str = "gateway"
     port: int = 8000
     database: str = "ucap_gateway"
+    audience: str | None = "gateway"
     cities_url: str = Field(default="http://127.0.0.1:8001", description="The cities service")
     mous_url: str = Field(default="http://127.0.0.1:8002", description="The MoUs service")
     pilots_url: str = Field(default="http://127.0.0.1:8003", description="The pilots service")
@@ -20,6 +21,11 @@ class Settings(ServiceSettings):
     status_part_timeout_seconds: float = Field(
         default=3.0, gt=0, description="How long one part of a compiled status may take"
     )
+
+    rate_limit_per_second: float = Field(
+        default=50.0, gt=0, description="Steady requests per second allowed per API key"
+    )
+    rate_limit_burst: int = Field(default=200, ge=1, description="Requests allowed at once")
 
     def upstream_urls(self) -> dict[str, str]:
         return {

@@ -4,8 +4,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from ucap_gateway.config import Settings
+from ucap_gateway.keys import KeyStore
 from ucap_gateway.live import ChangeSignal, watching_events
 from ucap_gateway.openapi import install_merged_openapi, upstream_documents_fetched
+from ucap_gateway.ratelimit import RateLimiter
 from ucap_gateway.routing import forwarding_router
 from ucap_gateway.status_routes import router as status_router
 from ucap_gateway.upstreams import Upstreams
@@ -16,8 +18,18 @@ from ucap_shared.app import ServiceDefinition, ServiceRuntime, build_service_app
 async def background(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[None]:
     settings = runtime.settings
     assert isinstance(settings, Settings)
-    upstreams = Upstreams(settings.upstream_urls(), timeout=settings.upstream_timeout_seconds)
+    upstreams = Upstreams(
+        settings.upstream_urls(),
+        timeout=settings.upstream_timeout_seconds,
+        signing_key=settings.signing_key(),
+        token_ttl=settings.token_ttl_seconds,
+    )
     app.state.upstreams = upstreams
+    app.state.keys = KeyStore(runtime.database)
+    await app.state.keys.create_indexes()
+    app.state.rate_limiter = RateLimiter(
+        per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+    )
     install_merged_openapi(app)
     app.state.live_signal = ChangeSignal()
     try:

@@ -9,6 +9,7 @@ from fastapi import Request, Response, status
 from fastapi.responses import JSONResponse
 
 from ucap_shared.app import CORRELATION_HEADER
+from ucap_shared.auth import current_principal, issue_token
 from ucap_shared.logs import correlation_id
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,11 @@ class UpstreamUnavailableError(Exception):
 class Upstreams:
     """One pooled client per service, keyed by service name."""
 
-    def __init__(self, urls: Mapping[str, str], *, timeout: float) -> None:
+    def __init__(
+        self, urls: Mapping[str, str], *, timeout: float, signing_key: str, token_ttl: int
+    ) -> None:
+        self._signing_key = signing_key
+        self._token_ttl = token_ttl
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
         self._clients = {
             name: httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits)
@@ -70,6 +75,11 @@ class Upstreams:
         outgoing = dict(headers or {})
         if (cid := correlation_id.get()) is not None:
             outgoing[CORRELATION_HEADER] = cid
+        if (caller := current_principal.get()) is not None:
+            token = issue_token(
+                caller, audience=service, key=self._signing_key, ttl_seconds=self._token_ttl
+            )
+            outgoing["Authorization"] = f"Bearer {token}"
         client = self._clients[service]
         extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         try:

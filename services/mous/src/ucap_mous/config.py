@@ -10,6 +10,7 @@ class Settings(ServiceSettings):
     service_name: str = "mous"
     port: int = 8002
     database: str = "ucap_mous"
+    audience: str | None = "mous"
     expiry_check_seconds: float = Field(
         default=3600.0,
         gt=0,

@@ -1,0 +1,102 @@
+"""API keys: one per client system, shown once, stored only as a hash.
+
+A key reads ``ucap_<key id>_<secret>``. The id finds the record; the secret's
+SHA-256 is compared in constant time. (The secret is 32 random bytes, so a
+fast hash is enough: there is nothing to guess.)
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from ucap_shared.auth import Principal, Role
+
+KEY_PATTERN = re.compile(r"^ucap_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
+PRINCIPAL_PATTERN = re.compile(r"^(city:[a-z][a-z0-9-]{1,62}|iuc|ops:[a-z0-9][a-z0-9._-]{0,62})$")
+
+
+class KeyRecord(BaseModel):
+    key_id: str
+    principal: str = Field(description="city:<id>, iuc, or ops:<name>")
+    roles: list[Role]
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    @property
+    def city_id(self) -> str | None:
+        return self.principal.removeprefix("city:") if self.principal.startswith("city:") else None
+
+    def as_principal(self) -> Principal:
+        return Principal(subject=self.principal, city_id=self.city_id, roles=frozenset(self.roles))
+
+
+class NewKey(BaseModel):
+    record: KeyRecord
+    secret: str = Field(description="The whole key: shown once, never stored")
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class KeyStore:
+    def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
+        self._keys: AsyncCollection[dict[str, Any]] = database["api_keys"]
+
+    async def create_indexes(self) -> None:
+        await self._keys.create_index([("principal", ASCENDING)])
+
+    async def create(self, principal: str, roles: list[Role]) -> NewKey:
+        if not PRINCIPAL_PATTERN.match(principal):
+            raise ValueError(f"{principal!r} is not city:<id>, iuc or ops:<name>")
+        if not roles:
+            raise ValueError("a key needs at least one role")
+        key_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        record = KeyRecord(
+            key_id=key_id,
+            principal=principal,
+            roles=sorted(set(roles)),
+            created_at=datetime.now(UTC),
+        )
+        await self._keys.insert_one(
+            {"_id": key_id, "hash": _hash(secret), **record.model_dump(exclude={"key_id"})}
+        )
+        return NewKey(record=record, secret=f"ucap_{key_id}_{secret}")
+
+    async def authenticate(self, presented: str) -> KeyRecord | None:
+        """The record of a valid, unrevoked key; None for anything else."""
+        match = KEY_PATTERN.match(presented)
+        if match is None:
+            return None
+        key_id, secret = match.groups()
+        found = await self._keys.find_one({"_id": key_id})
+        if found is None or found.get("revoked_at") is not None:
+            return None
+        if not hmac.compare_digest(found["hash"], _hash(secret)):
+            return None
+        now = datetime.now(UTC)
+        await self._keys.update_one({"_id": key_id}, {"$set": {"last_used_at": now}})
+        return _record(found).model_copy(update={"last_used_at": now})
+
+    async def list(self) -> list[KeyRecord]:
+        return [_record(doc) async for doc in self._keys.find({}).sort("created_at", ASCENDING)]
+
+    async def revoke(self, key_id: str) -> bool:
+        result = await self._keys.update_one(
+            {"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": datetime.now(UTC)}}
+        )
+        return result.matched_count == 1
+
+
+def _record(document: dict[str, Any]) -> KeyRecord:
+    return KeyRecord.model_validate({**document, "key_id": document["_id"]})

@@ -1,0 +1,157 @@
+"""The checks every request to a service passes before any route sees it.
+
+- a valid token for this service (401 otherwise), except on the health
+  endpoints and, outside production, the API docs (the gateway, which checks
+  API keys instead, asks for no token);
+- a body no larger than the configured size (413), whatever Content-Length says;
+- JSON nested no deeper than the configured depth (422).
+"""
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from ucap_shared.auth import InvalidTokenError, current_principal, verify_token
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+ALWAYS_OPEN = ("/health/live", "/health/ready")
+DOCS = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
+
+
+class RequestGuard:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        audience: str | None,
+        key: str,
+        max_body_bytes: int,
+        max_json_depth: int,
+        open_paths: tuple[str, ...],
+    ) -> None:
+        self.app = app
+        self.audience = audience
+        self.key = key
+        self.max_body_bytes = max_body_bytes
+        self.max_json_depth = max_json_depth
+        self.open_paths = open_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        token = current_principal.set(None)
+        try:
+            if self.audience is not None and scope["path"] not in self.open_paths:
+                scheme, _, credentials = headers.get("authorization", "").partition(" ")
+                if scheme.lower() != "bearer" or not credentials:
+                    await _refuse(send, 401, "unauthenticated", "a bearer token is required")
+                    return
+                try:
+                    current_principal.set(
+                        verify_token(credentials, audience=self.audience, key=self.key)
+                    )
+                except InvalidTokenError as error:
+                    await _refuse(send, 401, "unauthenticated", f"invalid token: {error}")
+                    return
+            declared = headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+                await _refuse(send, 413, "too_large", self._too_large())
+                return
+            body = await self._read_body(receive)
+            if body is None:
+                await _refuse(send, 413, "too_large", self._too_large())
+                return
+            if (
+                body
+                and "json" in headers.get("content-type", "")
+                and (_depth(body) > self.max_json_depth)
+            ):
+                await _refuse_depth(send, self.max_json_depth)
+                return
+            await self.app(scope, _replay(body, receive), send)
+        finally:
+            current_principal.reset(token)
+
+    def _too_large(self) -> str:
+        return f"the request body is larger than {self.max_body_bytes} bytes"
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        """The whole body, or None once it passes the limit (nothing more is read)."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(chunks)
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+
+def _depth(body: bytes) -> int:
+    """How deeply the JSON text nests arrays and objects (strings are skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _refuse(send: Send, status: int, error: str, detail: str) -> None:
+    headers = [(b"content-type", b"application/json")]
+    if status == 401:
+        headers.append((b"www-authenticate", b'Bearer realm="ucap"'))
+    await _respond(send, status, {"error": error, "detail": detail}, headers)
+
+
+async def _refuse_depth(send: Send, limit: int) -> None:
+    body = {
+        "detail": [
+            {"loc": ["body"], "msg": f"JSON nested deeper than {limit} levels", "type": "depth"}
+        ]
+    }
+    await _respond(send, 422, body, [(b"content-type", b"application/json")])
+
+
+async def _respond(
+    send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]
+) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
