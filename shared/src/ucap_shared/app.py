@@ -27,6 +27,7 @@ from ucap_shared.dispatch import Handlers, UnusableRecord, dispatch
 from ucap_shared.envelope import Envelope
 from ucap_shared.errors import install_error_handlers
 from ucap_shared.eventstore import EventStore
+from ucap_shared.guard import ALWAYS_OPEN, DOCS, RequestGuard
 from ucap_shared.health import ReadinessCheck, health_router
 from ucap_shared.kafka import ping_kafka
 from ucap_shared.lease import Lease
@@ -125,6 +126,10 @@ class ServiceDefinition:
     """Runs once at start-up after the store's indexes: the views' own indexes, say."""
     background: Background | None = None
     """Entered once everything else runs, left at shutdown: scheduled checks, live feeds."""
+    verifies_tokens: bool = True
+    """Every request needs the gateway's token; the gateway itself checks API keys instead."""
+    install: Callable[[FastAPI, ServiceSettings], None] | None = None
+    """Adds what the app needs at build time: middleware of the service's own."""
 
 
 def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) -> FastAPI:
@@ -184,7 +189,16 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
                 await runtime.relay.stop()
             await mongo.close()
 
-    app = FastAPI(title=definition.title, description=definition.description, lifespan=lifespan)
+    signing_key = settings.signing_key()
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        lifespan=lifespan,
+        # Production serves no interactive docs (nor the schema they read).
+        docs_url=None if settings.production else "/docs",
+        redoc_url=None if settings.production else "/redoc",
+        openapi_url=None if settings.production else "/openapi.json",
+    )
     install_error_handlers(app)
     app.include_router(health_router(checks, settings.readiness_timeout_seconds))
     app.include_router(metrics_router())
@@ -222,6 +236,18 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
         response.headers[CORRELATION_HEADER] = cid
         return response
 
+    if definition.install is not None:
+        definition.install(app, settings)
+    app.add_middleware(
+        RequestGuard,
+        audience=(settings.audience or settings.service_name)
+        if definition.verifies_tokens
+        else None,
+        key=signing_key,
+        max_body_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
+        open_paths=ALWAYS_OPEN if settings.production else ALWAYS_OPEN + DOCS,
+    )
     return app
 
 

@@ -4,6 +4,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from ucap_gateway.config import Settings
+from ucap_gateway.gatekeeper import install_gatekeeper
 from ucap_gateway.keys import KeyStore
 from ucap_gateway.live import ChangeSignal, watching_events
 from ucap_gateway.openapi import install_merged_openapi, upstream_documents_fetched
@@ -12,6 +13,7 @@ from ucap_gateway.routing import forwarding_router
 from ucap_gateway.status_routes import router as status_router
 from ucap_gateway.upstreams import Upstreams
 from ucap_shared.app import ServiceDefinition, ServiceRuntime, build_service_app
+from ucap_shared.settings import ServiceSettings
 
 
 @asynccontextmanager
@@ -42,6 +44,10 @@ async def background(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Non
         await upstreams.close()
 
 
+def install(app: FastAPI, settings: ServiceSettings) -> None:
+    install_gatekeeper(app, docs_open=not settings.production)
+
+
 DEFINITION = ServiceDefinition(
     title="ucap gateway",
     description=(
@@ -51,6 +57,8 @@ DEFINITION = ServiceDefinition(
     routers=(status_router, forwarding_router()),
     publishes_events=False,
     background=background,
+    verifies_tokens=False,
+    install=install,
 )
 
 
