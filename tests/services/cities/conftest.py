@@ -16,6 +16,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
 
+from tests.support.auth import bearer
 from tests.support.infra import Infra
 from ucap_cities.config import Settings
 from ucap_cities.main import create_app
@@ -62,11 +63,17 @@ class CitiesService:
 
 @asynccontextmanager
 async def in_process(infra: Infra, isolation: Isolation) -> AsyncIterator[CitiesService]:
-    """The app with its lifespan running (relay and consumer included), called over ASGI."""
+    """The app with its lifespan running (relay and consumer included), called over ASGI.
+
+    The client sends an admin token for the ``cities`` audience unless a request names
+    another ``Authorization`` header.
+    """
     app = create_app(isolation.settings(infra))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://cities") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://cities", headers=bearer("cities")
+        ) as client:
             yield CitiesService(client, app, isolation)
 
 

@@ -7,6 +7,7 @@ import httpx
 from pydantic import BaseModel
 
 from tests.services.cities.conftest import CitiesService, city_body, new_id
+from tests.support.auth import ADMIN, bearer, city_publisher
 from tests.support.kafka_reading import read_topic
 from tests.support.waiting import eventually
 from ucap_cities import api
@@ -222,21 +223,23 @@ class TestReading:
         assert response.status_code == 404
         assert response.json()["error"] == "not_found"
 
-    async def test_history_names_the_actor_from_the_header(self, cities: CitiesService) -> None:
+    async def test_history_names_the_actor_from_the_token(self, cities: CitiesService) -> None:
         city_id = new_id()
         await cities.client.post(
-            "/cities", json=city_body(city_id), headers={"X-UCAP-Actor": "city:haikou"}
+            "/cities", json=city_body(city_id), headers=bearer("cities", city_publisher(city_id))
         )
         await cities.client.post(
-            f"/cities/{city_id}/clusters", json={"cluster": "Circular Economy"}
+            f"/cities/{city_id}/clusters",
+            json={"cluster": "Circular Economy"},
+            headers={"X-UCAP-Actor": "city:somebody-else"},
         )
 
         events = await history(cities.client, city_id)
 
         assert all(set(e) == ENVELOPE_FIELDS for e in events)
         assert [(e["sequence"], e["actor"]) for e in events] == [
-            (1, "city:haikou"),
-            (2, "anonymous"),
+            (1, f"city:{city_id}"),
+            (2, ADMIN.subject),
         ]
 
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.services.cities.conftest import Isolation, clean_up
+from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.processes import REPO_ROOT, run_service
 from tests.support.waiting import eventually
@@ -36,9 +37,14 @@ async def isolation(infra: Infra, mongo: MongoClient) -> AsyncIterator[Isolation
     await clean_up(infra, mongo, isolation)
 
 
+ADMIN_HEADERS = bearer("cities")
+
+
 def load_cities(url: str) -> str:
+    """The loader as a process, sending an admin token as its ``--key``."""
+    token = ADMIN_HEADERS["Authorization"].removeprefix("Bearer ")
     result = subprocess.run(
-        [sys.executable, str(DEMO / "load_cities.py"), "--url", url],
+        [sys.executable, str(DEMO / "load_cities.py"), "--url", url, "--key", token],
         capture_output=True,
         text=True,
         timeout=60,
@@ -104,7 +110,7 @@ class TestLoadingAndRebuilding:
         with run_service("cities", env, log_dir) as service:
             first = load_cities(service.url)
             second = load_cities(service.url)
-            async with httpx.AsyncClient(base_url=service.url) as client:
+            async with httpx.AsyncClient(base_url=service.url, headers=ADMIN_HEADERS) as client:
                 read_back = {
                     city["id"]: (await client.get(f"/cities/{city['id']}")).json()
                     for city in GRANADA_CITIES
@@ -131,7 +137,7 @@ class TestLoadingAndRebuilding:
         assert after == before
 
         with run_service("cities", env, log_dir) as service:
-            async with httpx.AsyncClient(base_url=service.url) as client:
+            async with httpx.AsyncClient(base_url=service.url, headers=ADMIN_HEADERS) as client:
                 granada = (await client.get("/cities/granada")).json()
         assert granada == read_back["granada"]
 

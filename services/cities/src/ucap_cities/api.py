@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import pycountry
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -27,6 +27,7 @@ from ucap_cities.events import (
 )
 from ucap_cities.views import CityFilter, find_city, list_cities
 from ucap_shared.app import ServiceRuntime
+from ucap_shared.auth import Principal, Writer, require
 from ucap_shared.errors import ErrorBody
 
 
@@ -283,19 +284,25 @@ def get_runtime(request: Request) -> ServiceRuntime:
     return runtime
 
 
-def get_actor(
-    x_ucap_actor: Annotated[
-        str | None, Header(description="Who makes the change, e.g. `city:granada`")
-    ] = None,
-) -> str:
-    return x_ucap_actor or "anonymous"
+def city_writer(city_id: str, caller: Writer) -> Principal:
+    """A caller who may change this city: a publisher of it, or an admin (403 otherwise).
+
+    Checked before the city is looked up, so a refusal says nothing of whether it exists.
+    """
+    require(caller, caller.acts_for(city_id), f"change the city {city_id!r}")
+    return caller
 
 
 RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
-ActorDep = Annotated[str, Depends(get_actor)]
+CityWriter = Annotated[Principal, Depends(city_writer)]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "No valid token for this service"},
     404: {"model": ErrorBody, "description": "No such city (or stakeholder, or membership)"},
+}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    403: {"model": ErrorBody, "description": "The caller may not change this city"},
     409: {"model": ErrorBody, "description": "Contradicts the city's current state"},
 }
 
@@ -309,9 +316,13 @@ async def _city(runtime: ServiceRuntime, city_id: str) -> CityOut:
     return CityOut.model_validate(document)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Register a city", responses=ERRORS)
-async def register_city(body: RegisterCityRequest, runtime: RuntimeDep, actor: ActorDep) -> CityOut:
-    await handlers.register_city(runtime, body.command(), actor)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, summary="Register a city", responses=WRITE_ERRORS
+)
+async def register_city(body: RegisterCityRequest, runtime: RuntimeDep, caller: Writer) -> CityOut:
+    """A city publisher registers only its own city; an admin any."""
+    require(caller, caller.acts_for(body.id), f"register the city {body.id!r}")
+    await handlers.register_city(runtime, body.command(), caller.subject)
     return await _city(runtime, body.id)
 
 
@@ -343,12 +354,12 @@ async def get_city(city_id: str, runtime: RuntimeDep) -> CityOut:
 @router.patch(
     "/{city_id}",
     summary="Change a city's profile; only the fields that differ are recorded",
-    responses=ERRORS,
+    responses=WRITE_ERRORS,
 )
 async def update_city(
-    city_id: str, body: UpdateCityRequest, runtime: RuntimeDep, actor: ActorDep
+    city_id: str, body: UpdateCityRequest, runtime: RuntimeDep, caller: CityWriter
 ) -> CityOut:
-    await handlers.update_profile(runtime, city_id, body.changes(), actor)
+    await handlers.update_profile(runtime, city_id, body.changes(), caller.subject)
     return await _city(runtime, city_id)
 
 
@@ -356,24 +367,24 @@ async def update_city(
     "/{city_id}/stakeholders",
     status_code=status.HTTP_201_CREATED,
     summary="Add a stakeholder organisation",
-    responses=ERRORS,
+    responses=WRITE_ERRORS,
 )
 async def add_stakeholder(
-    city_id: str, body: StakeholderIn, runtime: RuntimeDep, actor: ActorDep
+    city_id: str, body: StakeholderIn, runtime: RuntimeDep, caller: CityWriter
 ) -> CityOut:
-    await handlers.add_stakeholder(runtime, city_id, body.data(), actor)
+    await handlers.add_stakeholder(runtime, city_id, body.data(), caller.subject)
     return await _city(runtime, city_id)
 
 
 @router.delete(
     "/{city_id}/stakeholders/{stakeholder_id}",
     summary="Remove a stakeholder organisation",
-    responses=ERRORS,
+    responses=WRITE_ERRORS,
 )
 async def remove_stakeholder(
-    city_id: str, stakeholder_id: str, runtime: RuntimeDep, actor: ActorDep
+    city_id: str, stakeholder_id: str, runtime: RuntimeDep, caller: CityWriter
 ) -> CityOut:
-    await handlers.remove_stakeholder(runtime, city_id, stakeholder_id, actor)
+    await handlers.remove_stakeholder(runtime, city_id, stakeholder_id, caller.subject)
     return await _city(runtime, city_id)
 
 
@@ -381,22 +392,22 @@ async def remove_stakeholder(
     "/{city_id}/clusters",
     status_code=status.HTTP_201_CREATED,
     summary="Join a thematic cluster",
-    responses=ERRORS,
+    responses=WRITE_ERRORS,
 )
 async def join_cluster(
-    city_id: str, body: JoinClusterRequest, runtime: RuntimeDep, actor: ActorDep
+    city_id: str, body: JoinClusterRequest, runtime: RuntimeDep, caller: CityWriter
 ) -> CityOut:
-    await handlers.join_cluster(runtime, city_id, body.cluster, actor)
+    await handlers.join_cluster(runtime, city_id, body.cluster, caller.subject)
     return await _city(runtime, city_id)
 
 
 @router.delete(
-    "/{city_id}/clusters/{cluster}", summary="Leave a thematic cluster", responses=ERRORS
+    "/{city_id}/clusters/{cluster}", summary="Leave a thematic cluster", responses=WRITE_ERRORS
 )
 async def leave_cluster(
-    city_id: str, cluster: str, runtime: RuntimeDep, actor: ActorDep
+    city_id: str, cluster: str, runtime: RuntimeDep, caller: CityWriter
 ) -> CityOut:
-    await handlers.leave_cluster(runtime, city_id, cluster, actor)
+    await handlers.leave_cluster(runtime, city_id, cluster, caller.subject)
     return await _city(runtime, city_id)
 
 
