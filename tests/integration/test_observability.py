@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, Request
 
+from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.tally import Backbone, Counted
 from tests.support.waiting import eventually
@@ -64,7 +65,9 @@ class TestOccurredAt:
         app = build_service_app(settings, definition)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://tally") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://tally", headers=bearer(settings.service_name)
+            ) as client:
                 dated = await client.post("/tallies/t1", headers={"X-UCAP-Occurred-At": "2018-07"})
                 undated = await client.post("/tallies/t1")
                 refused = await client.post("/tallies/t1", headers={"X-UCAP-Occurred-At": "soon"})
@@ -87,7 +90,9 @@ class TestCorrelation:
         app = build_service_app(settings, definition)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://tally") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://tally", headers=bearer(settings.service_name)
+            ) as client:
                 given = await client.post("/tallies/t1", headers={"X-Correlation-ID": "req-42"})
                 generated = await client.post("/tallies/t1")
                 metrics = await client.get("/metrics")

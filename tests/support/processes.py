@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -28,6 +28,8 @@ class RunningService:
     process: subprocess.Popen[bytes]
     log: Path
     env: Mapping[str, str]
+    headers: dict[str, str] = field(default_factory=dict)
+    """What a test sends with each request: its credentials."""
 
 
 @contextmanager

@@ -12,6 +12,8 @@ import httpx
 import pymongo
 import pytest
 
+from tests.support.auth import bearer
+from tests.support.keys import auth, create_key
 from tests.support.processes import RunningService, free_port, run_service
 
 
@@ -62,7 +64,9 @@ def stack(
             "UCAP_GATEWAY_PILOTS_URL": f"http://127.0.0.1:{silent_port}",
             "UCAP_GATEWAY_UPSTREAM_TIMEOUT_SECONDS": "1",
         }
+        admin = create_key(gateway_env, principal="ops:test", roles=["admin"])["key"]
         with run_service("gateway", gateway_env, log_dir) as gateway:
+            gateway.headers = auth(admin)
             yield gateway, cities
 
 
@@ -87,11 +91,13 @@ class TestForwarding:
         city_id = f"liuzhou-{uuid.uuid4().hex[:6]}"
 
         created = httpx.post(
-            f"{gateway.url}/cities", json=city(city_id), headers={"X-Correlation-ID": "gw-1"}
+            f"{gateway.url}/cities",
+            json=city(city_id),
+            headers={**gateway.headers, "X-Correlation-ID": "gw-1"},
         )
-        via_gateway = httpx.get(f"{gateway.url}/cities/{city_id}")
-        direct = httpx.get(f"{cities.url}/cities/{city_id}")
-        history = httpx.get(f"{gateway.url}/cities/{city_id}/history")
+        via_gateway = httpx.get(f"{gateway.url}/cities/{city_id}", headers=gateway.headers)
+        direct = httpx.get(f"{cities.url}/cities/{city_id}", headers=bearer("cities"))
+        history = httpx.get(f"{gateway.url}/cities/{city_id}/history", headers=gateway.headers)
         client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(cities.env["MONGODB_URI"])
         with client as mongo:
             stored = mongo[cities.env["UCAP_CITIES_DATABASE"]]["events"].find_one(
@@ -110,11 +116,14 @@ class TestForwarding:
         self, stack: tuple[RunningService, RunningService]
     ) -> None:
         gateway, cities = stack
-        missing = httpx.get(f"{gateway.url}/cities/no-such-city")
-        invalid = httpx.post(f"{gateway.url}/cities", json={"id": "x"})
+        missing = httpx.get(f"{gateway.url}/cities/no-such-city", headers=gateway.headers)
+        invalid = httpx.post(f"{gateway.url}/cities", headers=gateway.headers, json={"id": "x"})
 
         assert missing.status_code == 404
-        assert missing.json() == httpx.get(f"{cities.url}/cities/no-such-city").json()
+        assert (
+            missing.json()
+            == httpx.get(f"{cities.url}/cities/no-such-city", headers=bearer("cities")).json()
+        )
         assert invalid.status_code == 422
         assert len(invalid.json()["detail"]) > 1, "every invalid field is named"
 
@@ -122,7 +131,7 @@ class TestForwarding:
         self, stack: tuple[RunningService, RunningService]
     ) -> None:
         gateway, _ = stack
-        answer = httpx.get(f"{gateway.url}/mous")
+        answer = httpx.get(f"{gateway.url}/mous", headers=gateway.headers)
 
         assert answer.status_code == 502
         assert answer.json()["service"] == "mous"
@@ -132,7 +141,7 @@ class TestForwarding:
         self, stack: tuple[RunningService, RunningService]
     ) -> None:
         gateway, _ = stack
-        answer = httpx.get(f"{gateway.url}/pilots", timeout=10)
+        answer = httpx.get(f"{gateway.url}/pilots", headers=gateway.headers, timeout=10)
 
         assert answer.status_code == 504
         assert answer.json()["error"] == "upstream_timeout"
@@ -148,7 +157,9 @@ class TestMergedOpenApi:
         async def document() -> dict[str, object]:
             async with httpx.AsyncClient() as client:
                 for _ in range(100):
-                    answer = (await client.get(f"{gateway.url}/openapi.json")).json()
+                    answer = (
+                        await client.get(f"{gateway.url}/openapi.json", headers=gateway.headers)
+                    ).json()
                     if "/cities" in answer["paths"]:
                         return dict(answer)
                     await asyncio.sleep(0.1)
