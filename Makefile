@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
 CHECKED := shared/src services/*/src deploy/local deploy/demo tests
 
-.PHONY: help install lock infra-up infra-down infra-status lint format test run up stop status contracts
+.PHONY: help install lock tools infra-up infra-down infra-status lint format test run up stop status contracts
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -55,7 +55,14 @@ format: install ## apply ruff's fixes and formatting
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
-test: infra-up lint ## install, start the infrastructure, lint, type-check, run every test
+tools: ## Debian's chromium for the page tests, and wrk for the benchmarks, where missing
+	@command -v chromium >/dev/null 2>&1 && command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium and wrk with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk >/dev/null; \
+	  else echo "chromium or wrk missing and not root: the browser tests will be skipped"; fi; }
+
+test: infra-up tools lint ## install, start the infrastructure, lint, type-check, run every test
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 run: infra-up ## run the whole system with local defaults; Ctrl-C stops it all

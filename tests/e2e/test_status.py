@@ -63,7 +63,10 @@ def granada(
 
 def status(stack: Stack, fmt: str = "md", **params: str) -> httpx.Response:
     return httpx.get(
-        f"{stack.url}/ucaps/granada-ucap/status", params={"format": fmt, **params}, timeout=30
+        f"{stack.url}/ucaps/granada-ucap/status",
+        params={"format": fmt, **params},
+        headers=stack.headers,
+        timeout=30,
     )
 
 
@@ -115,7 +118,7 @@ class TestGranadaStatus:
         again = httpx.get(
             f"{granada.url}/ucaps/granada-ucap/status",
             params={"format": "json"},
-            headers={"If-None-Match": first.headers["ETag"]},
+            headers={**granada.headers, "If-None-Match": first.headers["ETag"]},
         )
         assert again.status_code == 304
 
@@ -139,7 +142,12 @@ class TestLiveStatus:
         received: list[str] = []
 
         def listen() -> None:
-            with httpx.stream("GET", f"{granada.url}/ucaps/granada-ucap/live", timeout=60) as feed:
+            with httpx.stream(
+                "GET",
+                f"{granada.url}/ucaps/granada-ucap/live",
+                headers=granada.headers,
+                timeout=60,
+            ) as feed:
                 for line in feed.iter_lines():
                     if line.startswith("data:"):
                         received.append(line)
@@ -156,7 +164,7 @@ class TestLiveStatus:
         posted = httpx.post(
             f"{granada.url}/pilots/{pilot_id}/progress",
             json={"reported_on": "2020-07-15", "reporting_city_id": "granada", "summary": summary},
-            headers={"Idempotency-Key": f"live-{key}"},
+            headers={**granada.headers, "Idempotency-Key": f"live-{key}"},
         )
         assert posted.status_code == 201, posted.text
 
@@ -170,7 +178,7 @@ class TestStatusPageInABrowser:
     def test_renders_the_facts_without_console_errors(self, granada: Stack, tmp_path: Path) -> None:
         eventually_text(granada, "blockchain")
         with browser_page() as page:
-            page.open(f"{granada.url}/ucaps/granada-ucap/status?format=html")
+            page.open(f"{granada.url}/ucaps/granada-ucap/status?format=html", granada.headers)
             text = page.wait_for(lambda t: "blockchain" in t, timeout=20)
             shot = page.screenshot(tmp_path / "status.png")
             errors = list(page.console_errors)

@@ -9,6 +9,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.keys import auth, create_key
 from tests.support.processes import REPO_ROOT, RunningService, run_service
 
 SERVICES = ("cities", "mous", "pilots", "reporting")
@@ -31,6 +32,10 @@ class Stack:
     def url(self) -> str:
         return self.gateway.url
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return self.gateway.headers
+
 
 def isolated_env(base: Mapping[str, str], suffix: str) -> dict[str, str]:
     env = {**base, "UCAP_TOPIC_NAMESPACE": f"ucap-e2e-{suffix}"}
@@ -51,13 +56,16 @@ def running_stack(
             **env,
             **{f"UCAP_GATEWAY_{name.upper()}_URL": s.url for name, s in services.items()},
         }
+        admin = create_key(gateway_env, principal="ops:e2e", roles=["admin"])["key"]
         gateway = stack.enter_context(run_service("gateway", gateway_env, log_dir))
-        yield Stack(services, gateway, env, log_dir)
+        gateway.headers = auth(admin)
+        yield Stack(services, gateway, {**gateway_env, "UCAP_API_KEY": admin}, log_dir)
 
 
 def load_granada(url: str, env: Mapping[str, str], *, timeout: float = 90.0) -> None:
     """Run each demo loader against the gateway, again until it succeeds (they are
-    idempotent): each waits for the views the one before it fed."""
+    idempotent): each waits for the views the one before it fed. The key they use
+    comes from ``UCAP_API_KEY`` in ``env``."""
     for loader, _ in LOADERS:
         deadline = time.monotonic() + timeout
         while True:
