@@ -1,14 +1,22 @@
 """Load Granada's MoUs into a running MoUs service.
 
     python deploy/demo/load_mous.py [--url http://127.0.0.1:8002] [--file granada-mous.json]
+                                    [--key KEY]
 
 Idempotent: an existing MoU is not drafted again, and a party that has
 signed already is not signed again. The party cities must be known to the
 MoUs service first (registered through the cities service).
+
+``--key`` (default: the environment's ``UCAP_API_KEY``) is sent as
+``Authorization: Bearer <key>``: an API key when ``--url`` is the gateway, a
+token for the ``mous`` audience when it is the service itself. It must be an
+operator's (admin): the loader signs for every party city, and a city's key
+signs only for its own city.
 """
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,11 +24,10 @@ from typing import Any
 import httpx
 
 HERE = Path(__file__).resolve().parent
-ACTOR = {"X-UCAP-Actor": "ops:demo-loader"}
 
 
 def _dated(occurred_at: str | None) -> dict[str, str]:
-    return {**ACTOR, "X-UCAP-Occurred-At": occurred_at} if occurred_at else ACTOR
+    return {"X-UCAP-Occurred-At": occurred_at} if occurred_at else {}
 
 
 def load(client: httpx.Client, mou: dict[str, Any]) -> list[str]:
@@ -54,9 +61,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--url", default="http://127.0.0.1:8002", help="the MoUs service")
     parser.add_argument("--file", type=Path, default=HERE / "granada-mous.json")
+    parser.add_argument(
+        "--key",
+        default=os.environ.get("UCAP_API_KEY"),
+        help="sent as the bearer credential (default: $UCAP_API_KEY)",
+    )
     args = parser.parse_args()
+    if not args.key:
+        parser.error("no credential: pass --key or set UCAP_API_KEY")
     data = json.loads(args.file.read_text())
-    with httpx.Client(base_url=args.url, timeout=10) as client:
+    auth = {"Authorization": f"Bearer {args.key}"}
+    with httpx.Client(base_url=args.url, headers=auth, timeout=10) as client:
         for mou in data["mous"]:
             try:
                 done = load(client, dict(mou))

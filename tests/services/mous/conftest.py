@@ -3,7 +3,8 @@
 Each test module gets its own app, database and consumer group, so it reads
 every city event on the topic itself and shares no view with another module.
 Cities are made known the way the cities service does it: by publishing
-``ucap.city.*`` envelopes to ``ucap.cities.events``.
+``ucap.city.*`` envelopes to ``ucap.cities.events``. The client calls as an
+admin (``bearer("mous")``) unless a request names other headers.
 """
 
 import uuid
@@ -15,7 +16,9 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
 
+from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.waiting import eventually
 from ucap_mous.config import Settings
@@ -88,6 +91,12 @@ class MousService:
     client: httpx.AsyncClient
     settings: Settings
     mongo: MongoClient
+    app: FastAPI
+
+    async def version(self, mou_id: str) -> int:
+        """The MoU's version in the event store (0: no event)."""
+        version: int = await self.app.state.runtime.store.version(mou_id)
+        return version
 
     @property
     def bootstrap(self) -> str:
@@ -146,8 +155,10 @@ async def start_mous(infra: Infra, name: str, **values: Any) -> AsyncIterator[Mo
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://mous") as client:
-                yield MousService(client=client, settings=settings, mongo=mongo)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://mous", headers=bearer("mous")
+            ) as client:
+                yield MousService(client=client, settings=settings, mongo=mongo, app=app)
     finally:
         await mongo.drop_database(settings.database)
         await mongo.close()

@@ -10,6 +10,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from tests.services.mous.conftest import CITIES_TOPIC, registered
+from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.processes import REPO_ROOT, run_service
 from tests.support.waiting import eventually
@@ -34,6 +35,8 @@ async def run_loader(url: str, file: Path) -> str:
         url,
         "--file",
         str(file),
+        "--key",
+        bearer("mous")["Authorization"].removeprefix("Bearer "),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -86,7 +89,9 @@ class TestDemoLoader:
 
                 first = await run_loader(service.url, file)
                 second = await run_loader(service.url, file)
-                async with httpx.AsyncClient(base_url=service.url) as client:
+                async with httpx.AsyncClient(
+                    base_url=service.url, headers=bearer("mous")
+                ) as client:
                     listed = (
                         await client.get("/mous", params={"city": f"granada-{suffix}"})
                     ).json()

@@ -12,6 +12,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from tests.services.mous.conftest import CITIES_TOPIC, city_id, registered, stakeholder_added
+from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.processes import REPO_ROOT, run_service
 from tests.support.waiting import eventually
@@ -59,7 +60,9 @@ class TestRebuild:
         granada, kunming, haikou = city_id("granada"), city_id("kunming"), city_id("haikou")
         try:
             with run_service("mous", env, log_dir) as service:
-                async with httpx.AsyncClient(base_url=service.url, timeout=10) as client:
+                async with httpx.AsyncClient(
+                    base_url=service.url, timeout=10, headers=bearer("mous")
+                ) as client:
                     await publish(
                         infra.kafka_bootstrap_servers,
                         registered(granada, "Granada", "Spain"),

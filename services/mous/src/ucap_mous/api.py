@@ -3,13 +3,14 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from ucap_mous import handlers, views
+from ucap_mous import access, handlers, views
 from ucap_mous.domain import Amendment, MoU, Signature, Status, Termination
 from ucap_mous.events import LinkedDocument, MouDrafted, Party
 from ucap_shared.app import ServiceRuntime
+from ucap_shared.auth import Writer
 from ucap_shared.dates import ISO_PATTERN, PartialDate
 from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError, NotFoundError
 
@@ -21,17 +22,17 @@ def runtime_of(request: Request) -> ServiceRuntime:
     return runtime
 
 
-def actor_of(
-    x_ucap_actor: Annotated[
-        str, Header(description="Who makes the change, e.g. `city:granada`")
-    ] = "anonymous",
-) -> str:
-    return x_ucap_actor
-
-
 RuntimeDep = Annotated[ServiceRuntime, Depends(runtime_of)]
-ActorDep = Annotated[str, Depends(actor_of)]
 
+UNAUTHENTICATED: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "No valid token for this service"}
+}
+FORBIDDEN: dict[int | str, dict[str, Any]] = {
+    403: {
+        "model": ErrorBody,
+        "description": "A reader, or a city publisher acting for a city not party to the MoU",
+    }
+}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No MoU with this id"}
 }
@@ -121,7 +122,14 @@ class SignatureRequest(BaseModel):
         },
     )
 
-    city_id: str = Field(description="The party city signing", examples=["granada"])
+    city_id: str | None = Field(
+        default=None,
+        description=(
+            "The party city signing. A city system signs only for its own city and may leave"
+            " this out; an operator names it."
+        ),
+        examples=["granada"],
+    )
     signed_on: PartialDate = Field(description="When it signed, to the day, month or year")
     place: str | None = Field(default=None, description="Where", examples=["Zhengzhou"])
     signatory: str | None = Field(default=None, description="Who signed for the city")
@@ -129,8 +137,8 @@ class SignatureRequest(BaseModel):
         default=None, description="On what occasion", examples=["July 2018 mission"]
     )
 
-    def signature(self) -> Signature:
-        return Signature(**self.model_dump())
+    def signature(self, city_id: str) -> Signature:
+        return Signature(**(self.model_dump() | {"city_id": city_id}))
 
 
 class AmendmentRequest(BaseModel):
@@ -225,78 +233,86 @@ class ExpiryCheckResult(BaseModel):
 
 # --- routes -------------------------------------------------------------------
 
-router = APIRouter(prefix="/mous", tags=["mous"])
+router = APIRouter(prefix="/mous", tags=["mous"], responses=UNAUTHENTICATED)
+WRITE = FORBIDDEN | NOT_FOUND | CONFLICT
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Draft a MoU",
-    responses={409: {"model": ErrorBody, "description": "A MoU with this id exists"}},
+    responses=FORBIDDEN | {409: {"model": ErrorBody, "description": "A MoU with this id exists"}},
 )
-async def draft_mou(body: DraftMouRequest, runtime: RuntimeDep, actor: ActorDep) -> MouOut:
-    """Parties must be cities this service knows; stakeholders must be theirs."""
-    return MouOut.of(await handlers.draft_mou(runtime, body.command(), actor))
+async def draft_mou(body: DraftMouRequest, runtime: RuntimeDep, caller: Writer) -> MouOut:
+    """Parties must be cities this service knows; stakeholders must be theirs. A city
+    system drafts only MoUs its own city is a party to."""
+    return MouOut.of(await handlers.draft_mou(runtime, body.command(), caller))
 
 
 @router.post(
     "/expiry-check",
     summary="Record the expiry of MoUs whose validity has ended, now",
+    responses={403: {"model": ErrorBody, "description": "Only an operator (admin) runs it"}},
 )
-async def expiry_check(runtime: RuntimeDep) -> ExpiryCheckResult:
+async def expiry_check(runtime: RuntimeDep, caller: Writer) -> ExpiryCheckResult:
     """What the scheduled check does every `UCAP_MOUS_EXPIRY_CHECK_SECONDS`."""
-    return ExpiryCheckResult(expired=await handlers.check_expiries(runtime))
+    access.check_expiry_run(caller)
+    return ExpiryCheckResult(expired=await handlers.check_expiries(runtime, actor=caller.subject))
 
 
 @router.post(
     "/{mou_id}/parties",
     status_code=status.HTTP_201_CREATED,
     summary="Add a party city",
-    responses=NOT_FOUND | CONFLICT,
+    responses=WRITE,
 )
-async def add_party(mou_id: str, body: Party, runtime: RuntimeDep, actor: ActorDep) -> MouOut:
-    """Refused (409) once every party has signed, or when the MoU is expired or terminated."""
-    return MouOut.of(await handlers.add_party(runtime, mou_id, body, actor))
+async def add_party(mou_id: str, body: Party, runtime: RuntimeDep, caller: Writer) -> MouOut:
+    """Refused (409) once every party has signed, or when the MoU is expired or terminated.
+    A city system adds parties only to MoUs its city is a party to."""
+    return MouOut.of(await handlers.add_party(runtime, mou_id, body, caller))
 
 
 @router.post(
     "/{mou_id}/signatures",
     status_code=status.HTTP_201_CREATED,
     summary="Record one party's signature",
-    responses=NOT_FOUND | CONFLICT,
+    responses=WRITE,
 )
 async def sign_mou(
-    mou_id: str, body: SignatureRequest, runtime: RuntimeDep, actor: ActorDep
+    mou_id: str, body: SignatureRequest, runtime: RuntimeDep, caller: Writer
 ) -> MouOut:
     """409 when the city is not a party, has signed already, or the MoU is expired or
-    terminated."""
-    return MouOut.of(await handlers.sign_mou(runtime, mou_id, body.signature(), actor))
+    terminated. 403 when a city system signs for another city or a MoU its city is not a
+    party to."""
+    signature = body.signature(access.signing_city(caller, body.city_id))
+    return MouOut.of(await handlers.sign_mou(runtime, mou_id, signature, caller))
 
 
 @router.post(
     "/{mou_id}/amendments",
     status_code=status.HTTP_201_CREATED,
     summary="Record an amendment",
-    responses=NOT_FOUND | CONFLICT,
+    responses=WRITE,
 )
 async def amend_mou(
-    mou_id: str, body: AmendmentRequest, runtime: RuntimeDep, actor: ActorDep
+    mou_id: str, body: AmendmentRequest, runtime: RuntimeDep, caller: Writer
 ) -> MouOut:
-    """409 when the MoU is expired or terminated."""
-    return MouOut.of(await handlers.amend_mou(runtime, mou_id, body.amendment(), actor))
+    """409 when the MoU is expired or terminated; 403 for a city system not a party to it."""
+    return MouOut.of(await handlers.amend_mou(runtime, mou_id, body.amendment(), caller))
 
 
 @router.post(
     "/{mou_id}/termination",
     status_code=status.HTTP_201_CREATED,
     summary="Terminate the MoU",
-    responses=NOT_FOUND | CONFLICT,
+    responses=WRITE,
 )
 async def terminate_mou(
-    mou_id: str, body: TerminationRequest, runtime: RuntimeDep, actor: ActorDep
+    mou_id: str, body: TerminationRequest, runtime: RuntimeDep, caller: Writer
 ) -> MouOut:
-    """409 when the MoU is already expired or terminated."""
-    return MouOut.of(await handlers.terminate_mou(runtime, mou_id, body.termination(), actor))
+    """409 when the MoU is already expired or terminated; 403 for a city system not a party
+    to it."""
+    return MouOut.of(await handlers.terminate_mou(runtime, mou_id, body.termination(), caller))
 
 
 def _partial_date(name: str, value: str | None) -> PartialDate | None:

@@ -2,17 +2,21 @@
 
 A rule that fails raises before anything is appended, so a failed write emits
 no event. Two writers racing on one MoU: the event store lets one win and the
-other gets 409 (``ConcurrencyConflict``).
+other gets 409 (``ConcurrencyConflict``). Who may make a change is decided on
+the MoU as loaded (its parties at that version, see ``access``); the append
+expects that version, so parties changing in between make the write a 409
+rather than let it through.
 """
 
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from ucap_mous import domain, views
+from ucap_mous import access, domain, views
 from ucap_mous.domain import Amendment, MoU, Signature, Termination
 from ucap_mous.events import PUBLISHED_EVENTS, MouDrafted, MouEvent, Party
 from ucap_shared.app import ServiceRuntime
+from ucap_shared.auth import Principal
 from ucap_shared.envelope import Envelope
 from ucap_shared.errors import NotFoundError
 from ucap_shared.events import event_types
@@ -56,56 +60,71 @@ async def _commit(
     return mou
 
 
-async def draft_mou(runtime: ServiceRuntime, drafted: MouDrafted, actor: str) -> MoU:
+async def draft_mou(runtime: ServiceRuntime, drafted: MouDrafted, caller: Principal) -> MoU:
+    access.check_draft(caller, drafted)
     existing, version = await load_mou(runtime, drafted.mou_id)
     cities = await views.known_cities(
         runtime.database, [party.city_id for party in drafted.parties]
     )
     events = domain.draft_mou(existing, drafted, cities)
-    return await _commit(runtime, drafted.mou_id, version, events, actor)
+    return await _commit(runtime, drafted.mou_id, version, events, caller.subject)
 
 
-async def add_party(runtime: ServiceRuntime, mou_id: str, party: Party, actor: str) -> MoU:
+async def add_party(runtime: ServiceRuntime, mou_id: str, party: Party, caller: Principal) -> MoU:
     mou, version = await _existing(runtime, mou_id)
+    access.check_change(caller, mou, "add a party to")
     cities = await views.known_cities(runtime.database, [party.city_id])
     events = domain.add_party(mou, party, cities, today())
-    return await _commit(runtime, mou_id, version, events, actor)
+    return await _commit(runtime, mou_id, version, events, caller.subject)
 
 
 async def _change(
     runtime: ServiceRuntime,
     mou_id: str,
     decide: Callable[[MoU, date], list[MouEvent]],
-    actor: str,
+    caller: Principal,
+    doing: str,
 ) -> MoU:
     mou, version = await _existing(runtime, mou_id)
-    return await _commit(runtime, mou_id, version, decide(mou, today()), actor)
+    access.check_change(caller, mou, doing)
+    return await _commit(runtime, mou_id, version, decide(mou, today()), caller.subject)
 
 
-async def sign_mou(runtime: ServiceRuntime, mou_id: str, signature: Signature, actor: str) -> MoU:
+async def sign_mou(
+    runtime: ServiceRuntime, mou_id: str, signature: Signature, caller: Principal
+) -> MoU:
+    """``signature.city_id`` is already the one ``access.signing_city`` allows the caller."""
     return await _change(
-        runtime, mou_id, lambda mou, day: domain.sign_mou(mou, signature, day), actor
+        runtime, mou_id, lambda mou, day: domain.sign_mou(mou, signature, day), caller, "sign"
     )
 
 
-async def amend_mou(runtime: ServiceRuntime, mou_id: str, amendment: Amendment, actor: str) -> MoU:
+async def amend_mou(
+    runtime: ServiceRuntime, mou_id: str, amendment: Amendment, caller: Principal
+) -> MoU:
     return await _change(
-        runtime, mou_id, lambda mou, day: domain.amend_mou(mou, amendment, day), actor
+        runtime, mou_id, lambda mou, day: domain.amend_mou(mou, amendment, day), caller, "amend"
     )
 
 
 async def terminate_mou(
-    runtime: ServiceRuntime, mou_id: str, termination: Termination, actor: str
+    runtime: ServiceRuntime, mou_id: str, termination: Termination, caller: Principal
 ) -> MoU:
     return await _change(
-        runtime, mou_id, lambda mou, day: domain.terminate_mou(mou, termination, day), actor
+        runtime,
+        mou_id,
+        lambda mou, day: domain.terminate_mou(mou, termination, day),
+        caller,
+        "terminate",
     )
 
 
 async def check_expiries(
     runtime: ServiceRuntime, *, actor: str = "system:expiry-check"
 ) -> list[str]:
-    """Record ``ucap.mou.expired.v1`` for every MoU whose validity has ended; return their ids."""
+    """Record ``ucap.mou.expired.v1`` for every MoU whose validity has ended; return their ids.
+
+    ``actor``: the operator who asked, or the scheduled check itself."""
     day = today()
     expired: list[str] = []
     for mou_id in await views.expiry_candidates(runtime.database, day):
