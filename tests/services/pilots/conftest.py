@@ -5,6 +5,9 @@ Each test module gets its own app, database, consumer group and topic namespace
 pilot, city and MoU event any test ever published before reaching its own. Cities and
 MoUs are made known the way their services do it: by publishing
 ``ucap.city.registered.v1`` and ``ucap.mou.drafted.v1`` envelopes to their topics.
+
+The module's client sends an admin token for the ``pilots`` audience, as the
+gateway would; tests of other callers pass their own ``Authorization`` header.
 """
 
 import os
@@ -17,12 +20,15 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
 
+from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.waiting import eventually
 from ucap_pilots.config import Settings
 from ucap_pilots.main import create_app
 from ucap_pilots.views import CITIES_VIEW, MOUS_VIEW
+from ucap_shared.app import ServiceRuntime
 from ucap_shared.envelope import Envelope
 from ucap_shared.mongo import MongoClient, connect_mongo
 from ucap_shared.topics import events_topic
@@ -109,6 +115,16 @@ class PilotsService:
     client: httpx.AsyncClient
     settings: Settings
     mongo: MongoClient
+    app: FastAPI
+
+    @property
+    def runtime(self) -> ServiceRuntime:
+        runtime: ServiceRuntime = self.app.state.runtime
+        return runtime
+
+    async def version(self, pilot_id: str) -> int:
+        """How many events the pilot has in the store (0: none)."""
+        return await self.runtime.store.version(pilot_id)
 
     @property
     def bootstrap(self) -> str:
@@ -162,9 +178,9 @@ async def start_pilots(infra: Infra, name: str, **values: Any) -> AsyncIterator[
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(
-                transport=transport, base_url="http://pilots", timeout=30
+                transport=transport, base_url="http://pilots", timeout=30, headers=bearer("pilots")
             ) as client:
-                yield PilotsService(client=client, settings=settings, mongo=mongo)
+                yield PilotsService(client=client, settings=settings, mongo=mongo, app=app)
     finally:
         await mongo.drop_database(settings.database)
         await mongo.close()
@@ -186,7 +202,9 @@ def namespace() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 async def pilots(infra: Infra, namespace: str) -> AsyncIterator[PilotsService]:
-    async for service in start_pilots(infra, "api", max_body_bytes=64 * 1024):
+    # The shared guard's limit, set by its environment name (the field reads no other).
+    async for service in start_pilots(infra, "api", UCAP_MAX_BODY_BYTES=64 * 1024):
+        assert service.settings.max_body_bytes == 64 * 1024
         yield service
 
 

@@ -163,6 +163,8 @@ class TestRefusedInput:
         big["description"] = "x" * (pilots.settings.max_body_bytes + 10)
         response = await pilots.client.post("/pilots", json=big)
         assert response.status_code == 413
+        assert response.json()["error"] == "too_large"
+        assert (await pilots.client.get(f"/pilots/{cities[0]}-big")).status_code == 404
 
     async def test_a_streamed_body_over_the_limit_is_413(
         self, pilots: PilotsService, cities: list[str]

@@ -1,4 +1,9 @@
-"""The HTTP API: thin routes from requests to command handlers and view queries."""
+"""The HTTP API: thin routes from requests to command handlers and view queries.
+
+Every request carries the gateway's token (the shared guard answers 401
+otherwise). Any role reads; a write needs a publisher or an admin (``Writer``,
+403 otherwise), and the handlers check which pilots that caller may change.
+"""
 
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
@@ -25,6 +30,7 @@ from ucap_pilots.schemas import (
     StatusChangeRequest,
 )
 from ucap_shared.app import ServiceRuntime
+from ucap_shared.auth import Writer
 from ucap_shared.dates import PartialDate
 from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError, NotFoundError
 
@@ -34,19 +40,16 @@ def runtime_of(request: Request) -> ServiceRuntime:
     return runtime
 
 
-def actor_of(
-    x_ucap_actor: Annotated[
-        str, Header(description="Who makes the change, e.g. `city:granada`")
-    ] = "anonymous",
-) -> str:
-    return x_ucap_actor
-
-
 RuntimeDep = Annotated[ServiceRuntime, Depends(runtime_of)]
-ActorDep = Annotated[str, Depends(actor_of)]
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No pilot with this id"}
+}
+FORBIDDEN: dict[int | str, dict[str, Any]] = {
+    403: {
+        "description": "A reader; or a city publisher acting for a city other than the pilot's "
+        "lead or partners (or, reporting progress, other than its own)"
+    }
 }
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "The pilot's current state forbids this change"}
@@ -78,13 +81,12 @@ def _moment(name: str, value: str, *, end_of_day: bool) -> datetime:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Propose a pilot",
-    responses={409: {"model": ErrorBody, "description": "A pilot with this id exists"}},
+    responses=FORBIDDEN | {409: {"model": ErrorBody, "description": "A pilot with this id exists"}},
 )
-async def propose_pilot(
-    body: ProposePilotRequest, runtime: RuntimeDep, actor: ActorDep
-) -> PilotOut:
-    """Its cities and MoUs must be known to this service; its id starts with `<lead city>-`."""
-    pilot = await handlers.propose_pilot(runtime, body.command(), actor)
+async def propose_pilot(body: ProposePilotRequest, runtime: RuntimeDep, caller: Writer) -> PilotOut:
+    """Its cities and MoUs must be known to this service; its id starts with `<lead city>-`.
+    A city publisher proposes only with its own city as `lead_city_id`."""
+    pilot = await handlers.propose_pilot(runtime, body.command(), caller)
     return PilotOut.of(pilot, handlers.today())
 
 
@@ -92,20 +94,20 @@ def _status_route(action: Action, summary: str) -> None:
     async def change(
         pilot_id: str,
         runtime: RuntimeDep,
-        actor: ActorDep,
+        caller: Writer,
         body: StatusChangeRequest | None = None,
     ) -> PilotOut:
         body = body or StatusChangeRequest()
         pilot = await handlers.change_status(
-            runtime, pilot_id, action, body.effective_on, body.note, actor
+            runtime, pilot_id, action, body.effective_on, body.note, caller
         )
         return PilotOut.of(pilot, handlers.today())
 
     change.__name__ = f"{action.value}_pilot"
     change.__doc__ = "409, naming the allowed actions, when the pilot's status forbids it."
-    router.post(f"/{{pilot_id}}/{action.value}", summary=summary, responses=NOT_FOUND | CONFLICT)(
-        change
-    )
+    router.post(
+        f"/{{pilot_id}}/{action.value}", summary=summary, responses=NOT_FOUND | FORBIDDEN | CONFLICT
+    )(change)
 
 
 _status_route(Action.APPROVE, "Approve a proposed pilot")
@@ -116,12 +118,12 @@ _status_route(Action.COMPLETE, "Complete a running pilot")
 _status_route(Action.CANCEL, "Cancel an open pilot")
 
 
-@router.patch("/{pilot_id}", summary="Edit details", responses=NOT_FOUND | CONFLICT)
+@router.patch("/{pilot_id}", summary="Edit details", responses=NOT_FOUND | FORBIDDEN | CONFLICT)
 async def edit_pilot(
-    pilot_id: str, body: EditPilotRequest, runtime: RuntimeDep, actor: ActorDep
+    pilot_id: str, body: EditPilotRequest, runtime: RuntimeDep, caller: Writer
 ) -> PilotOut:
     """Only the fields sent change; a field equal to the current value records nothing."""
-    pilot = await handlers.update_details(runtime, body.command(pilot_id), actor)
+    pilot = await handlers.update_details(runtime, body.command(pilot_id), caller)
     return PilotOut.of(pilot, handlers.today())
 
 
@@ -129,29 +131,29 @@ async def edit_pilot(
     "/{pilot_id}/milestones",
     status_code=status.HTTP_201_CREATED,
     summary="Plan a milestone",
-    responses=NOT_FOUND | CONFLICT,
+    responses=NOT_FOUND | FORBIDDEN | CONFLICT,
 )
 async def add_milestone(
-    pilot_id: str, body: MilestoneRequest, runtime: RuntimeDep, actor: ActorDep
+    pilot_id: str, body: MilestoneRequest, runtime: RuntimeDep, caller: Writer
 ) -> PilotOut:
-    pilot = await handlers.add_milestone(runtime, pilot_id, body.milestone(), actor)
+    pilot = await handlers.add_milestone(runtime, pilot_id, body.milestone(), caller)
     return PilotOut.of(pilot, handlers.today())
 
 
 @router.post(
     "/{pilot_id}/milestones/{milestone_id}/complete",
     summary="Record a milestone reached",
-    responses=NOT_FOUND | CONFLICT,
+    responses=NOT_FOUND | FORBIDDEN | CONFLICT,
 )
 async def complete_milestone(
     pilot_id: str,
     milestone_id: str,
     body: CompleteMilestoneRequest,
     runtime: RuntimeDep,
-    actor: ActorDep,
+    caller: Writer,
 ) -> PilotOut:
     pilot = await handlers.complete_milestone(
-        runtime, pilot_id, milestone_id, body.completed_on, actor
+        runtime, pilot_id, milestone_id, body.completed_on, caller
     )
     return PilotOut.of(pilot, handlers.today())
 
@@ -160,12 +162,12 @@ async def complete_milestone(
     "/{pilot_id}/funding",
     status_code=status.HTTP_201_CREATED,
     summary="Record a funding award",
-    responses=NOT_FOUND | CONFLICT,
+    responses=NOT_FOUND | FORBIDDEN | CONFLICT,
 )
 async def award_funding(
-    pilot_id: str, body: FundingRequest, runtime: RuntimeDep, actor: ActorDep
+    pilot_id: str, body: FundingRequest, runtime: RuntimeDep, caller: Writer
 ) -> PilotOut:
-    pilot = await handlers.award_funding(runtime, pilot_id, body.award(), actor)
+    pilot = await handlers.award_funding(runtime, pilot_id, body.award(), caller)
     return PilotOut.of(pilot, handlers.today())
 
 
@@ -173,12 +175,12 @@ async def award_funding(
     "/{pilot_id}/indicators",
     status_code=status.HTTP_201_CREATED,
     summary="Define an indicator",
-    responses=NOT_FOUND | CONFLICT,
+    responses=NOT_FOUND | FORBIDDEN | CONFLICT,
 )
 async def add_indicator(
-    pilot_id: str, body: IndicatorRequest, runtime: RuntimeDep, actor: ActorDep
+    pilot_id: str, body: IndicatorRequest, runtime: RuntimeDep, caller: Writer
 ) -> PilotOut:
-    pilot = await handlers.add_indicator(runtime, pilot_id, body.indicator(), actor)
+    pilot = await handlers.add_indicator(runtime, pilot_id, body.indicator(), caller)
     return PilotOut.of(pilot, handlers.today())
 
 
@@ -186,13 +188,13 @@ async def add_indicator(
     "/{pilot_id}/progress",
     status_code=status.HTTP_201_CREATED,
     summary="Report progress (idempotent per key)",
-    responses=NOT_FOUND | CONFLICT,
+    responses=NOT_FOUND | FORBIDDEN | CONFLICT,
 )
 async def report_progress(
     pilot_id: str,
     body: ProgressRequest,
     runtime: RuntimeDep,
-    actor: ActorDep,
+    caller: Writer,
     response: Response,
     idempotency_key: Annotated[
         IdempotencyKey | None,
@@ -200,6 +202,7 @@ async def report_progress(
     ] = None,
 ) -> ProgressOut:
     """The key comes in the `Idempotency-Key` header or the body's `idempotency_key`.
+    A city publisher reports as its own city (`reporting_city_id`); an admin names any.
     A repeat answers like the first (with `Idempotent-Replayed: true`); the same key with a
     different update is 409."""
     if idempotency_key and body.idempotency_key and idempotency_key != body.idempotency_key:
@@ -212,7 +215,7 @@ async def report_progress(
             [FieldProblem(loc=["header", "Idempotency-Key"], msg="an idempotency key is required")]
         )
     result = await handlers.report_progress(
-        runtime, pilot_id, body.update(update_id_for(key)), actor
+        runtime, pilot_id, body.update(update_id_for(key)), caller
     )
     response.headers["Idempotent-Replayed"] = "true" if result.replayed else "false"
     return ProgressOut(pilot_id=pilot_id, update=result.update)

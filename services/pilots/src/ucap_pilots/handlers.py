@@ -1,9 +1,13 @@
 """Command handlers: load the pilot's events, decide, append, project at once.
 
-A rule that fails raises before anything is appended, so a failed write emits
-no event. Two writers racing on one pilot: the event store lets one win and
-the other gets 409 (``ConcurrencyConflict``) — except progress updates, which
-reload and retry, since partner cities report concurrently by design.
+Who may change what (``access``) is checked on the pilot as its events make
+it, before any rule of the domain. A check or rule that fails raises before
+anything is appended, so a refused or failed write emits no event. The
+events' actor is the caller's subject.
+
+Two writers racing on one pilot: the event store lets one win and the other
+gets 409 (``ConcurrencyConflict``) — except progress updates, which reload and
+retry, since partner cities report concurrently by design.
 """
 
 import asyncio
@@ -13,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from ucap_pilots import domain, views
+from ucap_pilots import access, domain, views
 from ucap_pilots.domain import Action, Pilot, RecordedUpdate
 from ucap_pilots.events import (
     PUBLISHED_EVENTS,
@@ -26,6 +30,7 @@ from ucap_pilots.events import (
     ProgressUpdate,
 )
 from ucap_shared.app import ServiceRuntime
+from ucap_shared.auth import Principal
 from ucap_shared.dates import PartialDate
 from ucap_shared.envelope import Envelope
 from ucap_shared.errors import ConflictError, NotFoundError
@@ -65,17 +70,25 @@ async def pilot_as_of(runtime: ServiceRuntime, pilot_id: str, moment: datetime) 
     return pilot
 
 
-async def _existing(runtime: ServiceRuntime, pilot_id: str) -> tuple[Pilot, int]:
+async def _changeable(
+    runtime: ServiceRuntime, pilot_id: str, caller: Principal
+) -> tuple[Pilot, int]:
+    """The pilot and its version, if it exists (404) and ``caller`` may change it (403)."""
     pilot, version = await load_pilot(runtime, pilot_id)
     if pilot is None:
         raise NotFoundError(f"no pilot {pilot_id}", pilot_id=pilot_id)
+    access.check_change(caller, pilot)
     return pilot, version
 
 
 async def _commit(
-    runtime: ServiceRuntime, pilot_id: str, version: int, events: list[PilotEvent], actor: str
+    runtime: ServiceRuntime,
+    pilot_id: str,
+    version: int,
+    events: list[PilotEvent],
+    caller: Principal,
 ) -> list[Envelope]:
-    envelopes = await runtime.store.append(pilot_id, version, events, actor=actor)
+    envelopes = await runtime.store.append(pilot_id, version, events, actor=caller.subject)
     await runtime.project_own(envelopes)
     return envelopes
 
@@ -84,23 +97,26 @@ async def _change(
     runtime: ServiceRuntime,
     pilot_id: str,
     decide: Callable[[Pilot], list[PilotEvent]],
-    actor: str,
+    caller: Principal,
 ) -> Pilot:
-    pilot, version = await _existing(runtime, pilot_id)
+    pilot, version = await _changeable(runtime, pilot_id, caller)
     events = decide(pilot)
-    envelopes = await _commit(runtime, pilot_id, version, events, actor)
+    envelopes = await _commit(runtime, pilot_id, version, events, caller)
     for envelope, event in zip(envelopes, events, strict=True):
         pilot = domain.evolve(pilot, event, envelope.time)
     return pilot
 
 
-async def propose_pilot(runtime: ServiceRuntime, proposed: PilotProposed, actor: str) -> Pilot:
+async def propose_pilot(
+    runtime: ServiceRuntime, proposed: PilotProposed, caller: Principal
+) -> Pilot:
+    access.check_propose(caller, proposed)
     existing, version = await load_pilot(runtime, proposed.pilot_id)
     city_ids = [proposed.lead_city_id, *(partner.city_id for partner in proposed.partners)]
     cities = await views.known_cities(runtime.database, city_ids)
     mous = await views.known_mous(runtime.database, list(proposed.mou_ids))
     events = domain.propose_pilot(existing, proposed, cities, mous)
-    envelopes = await _commit(runtime, proposed.pilot_id, version, events, actor)
+    envelopes = await _commit(runtime, proposed.pilot_id, version, events, caller)
     pilot = domain.fold(
         (event, envelope.time) for event, envelope in zip(events, envelopes, strict=True)
     )
@@ -114,35 +130,35 @@ async def change_status(
     action: Action,
     effective_on: PartialDate | None,
     note: str | None,
-    actor: str,
+    caller: Principal,
 ) -> Pilot:
     return await _change(
         runtime,
         pilot_id,
         lambda pilot: domain.change_status(pilot, action, effective_on, note),
-        actor,
+        caller,
     )
 
 
 async def update_details(
-    runtime: ServiceRuntime, changes: PilotDetailsUpdated, actor: str
+    runtime: ServiceRuntime, changes: PilotDetailsUpdated, caller: Principal
 ) -> Pilot:
-    pilot, version = await _existing(runtime, changes.pilot_id)
+    pilot, version = await _changeable(runtime, changes.pilot_id, caller)
     partners = changes.partners or ()
     cities = await views.known_cities(runtime.database, [p.city_id for p in partners])
     mous = await views.known_mous(runtime.database, list(changes.mou_ids or ()))
     events = domain.update_details(pilot, changes, cities, mous)
-    envelopes = await _commit(runtime, changes.pilot_id, version, events, actor)
+    envelopes = await _commit(runtime, changes.pilot_id, version, events, caller)
     for envelope, event in zip(envelopes, events, strict=True):
         pilot = domain.evolve(pilot, event, envelope.time)
     return pilot
 
 
 async def add_milestone(
-    runtime: ServiceRuntime, pilot_id: str, milestone: Milestone, actor: str
+    runtime: ServiceRuntime, pilot_id: str, milestone: Milestone, caller: Principal
 ) -> Pilot:
     return await _change(
-        runtime, pilot_id, lambda pilot: domain.add_milestone(pilot, milestone), actor
+        runtime, pilot_id, lambda pilot: domain.add_milestone(pilot, milestone), caller
     )
 
 
@@ -151,27 +167,29 @@ async def complete_milestone(
     pilot_id: str,
     milestone_id: str,
     completed_on: PartialDate,
-    actor: str,
+    caller: Principal,
 ) -> Pilot:
     return await _change(
         runtime,
         pilot_id,
         lambda pilot: domain.complete_milestone(pilot, milestone_id, completed_on),
-        actor,
+        caller,
     )
 
 
 async def award_funding(
-    runtime: ServiceRuntime, pilot_id: str, award: FundingAward, actor: str
+    runtime: ServiceRuntime, pilot_id: str, award: FundingAward, caller: Principal
 ) -> Pilot:
-    return await _change(runtime, pilot_id, lambda pilot: domain.award_funding(pilot, award), actor)
+    return await _change(
+        runtime, pilot_id, lambda pilot: domain.award_funding(pilot, award), caller
+    )
 
 
 async def add_indicator(
-    runtime: ServiceRuntime, pilot_id: str, indicator: Indicator, actor: str
+    runtime: ServiceRuntime, pilot_id: str, indicator: Indicator, caller: Principal
 ) -> Pilot:
     return await _change(
-        runtime, pilot_id, lambda pilot: domain.add_indicator(pilot, indicator), actor
+        runtime, pilot_id, lambda pilot: domain.add_indicator(pilot, indicator), caller
     )
 
 
@@ -196,7 +214,7 @@ def _replay(pilot: Pilot, update: ProgressUpdate) -> ProgressResult | None:
 
 
 async def report_progress(
-    runtime: ServiceRuntime, pilot_id: str, update: ProgressUpdate, actor: str
+    runtime: ServiceRuntime, pilot_id: str, update: ProgressUpdate, caller: Principal
 ) -> ProgressResult:
     """Record the update once per idempotency key (its ``update_id``).
 
@@ -206,13 +224,14 @@ async def report_progress(
     reload and retry.
     """
     for _ in range(PROGRESS_ATTEMPTS):
-        pilot, version = await _existing(runtime, pilot_id)
+        pilot, version = await _changeable(runtime, pilot_id, caller)
+        access.check_reporter(caller, update)
         replay = _replay(pilot, update)
         if replay is not None:
             return replay
         events = domain.report_progress(pilot, update)
         try:
-            envelopes = await _commit(runtime, pilot_id, version, events, actor)
+            envelopes = await _commit(runtime, pilot_id, version, events, caller)
         except ConcurrencyConflict:
             # Spread the losers out a little so they do not all collide again at once.
             await asyncio.sleep(random.uniform(0, 0.005))  # noqa: S311 - not for security

@@ -6,7 +6,6 @@ from ucap_pilots import views
 from ucap_pilots.api import router
 from ucap_pilots.config import Settings
 from ucap_pilots.consumers import city_handlers, mou_handlers
-from ucap_pilots.limits import BodySizeLimit
 from ucap_shared.app import ServiceDefinition, ServiceRuntime, build_service_app
 from ucap_shared.dispatch import Handlers
 
@@ -31,8 +30,5 @@ DEFINITION = ServiceDefinition(
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """The service app, refusing request bodies over ``max_body_bytes`` with 413."""
-    settings = settings or Settings()
-    app = build_service_app(settings, DEFINITION)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    return app
+    """The service app; the shared guard checks tokens, body size and JSON depth."""
+    return build_service_app(settings or Settings(), DEFINITION)
