@@ -33,7 +33,7 @@ def load(
     (the ``X-UCAP-Occurred-At`` header), so a status ``as_of`` a past day shows them.
     """
     created = skipped = 0
-    headers = {}
+    headers: dict[str, str] = {}
     if occurred_at:
         headers["X-UCAP-Occurred-At"] = occurred_at
     for city in cities:
@@ -61,9 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         help="sent as the bearer credential (default: $UCAP_API_KEY)",
     )
     args = parser.parse_args(argv)
+    if not args.key:
+        parser.error("no credential: pass --key or set UCAP_API_KEY")
     data = json.loads(args.file.read_text(encoding="utf-8"))
     cities: list[dict[str, Any]] = data["cities"]
-    headers = {"Authorization": f"Bearer {args.key}"} if args.key else {}
+    headers = {"Authorization": f"Bearer {args.key}"}
     with httpx.Client(base_url=args.url, timeout=30, headers=headers) as client:
         try:
             created, skipped = load(client, cities, data.get("occurred_at"))
