@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from tests.services.pilots.conftest import drafted, fresh_namespace, publish, registered
+from tests.support.auth import ADMIN, bearer
 from tests.support.infra import Infra
 from tests.support.processes import REPO_ROOT, run_service
 from tests.support.waiting import eventually
@@ -46,6 +47,8 @@ async def run_loader(url: str, suffix: str) -> str:
         url,
         "--suffix",
         suffix,
+        "--key",
+        bearer("pilots")["Authorization"].removeprefix("Bearer "),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -113,10 +116,30 @@ class TestGranadaPilots:
 
                 first = await run_loader(service.url, suffix)
                 second = await run_loader(service.url, suffix)
-                async with httpx.AsyncClient(base_url=service.url, timeout=30) as client:
+                async with httpx.AsyncClient(
+                    base_url=service.url, timeout=30, headers=bearer("pilots")
+                ) as client:
                     listed = (await client.get("/pilots", params={"ucap": ucap})).json()
+                    webinars_id = f"granada-{suffix}-blockchain-webinars"
+                    blocklab_id = f"granada-{suffix}-blocklab"
+                    end_of_2019 = {"as_of": "2019-12-31"}
+                    webinars_2019 = await client.get(f"/pilots/{webinars_id}", params=end_of_2019)
+                    blocklab_2019 = await client.get(f"/pilots/{blocklab_id}", params=end_of_2019)
+                    blocklab_2020 = await client.get(
+                        f"/pilots/{blocklab_id}", params={"as_of": "2020-05-31"}
+                    )
+                    history = (await client.get(f"/pilots/{webinars_id}/history")).json()
                     await eventually(lambda: caught_up(client), timeout=60)
 
+            # Dated in the cooperation's timeline: webinars proposed 2019-09 (fund
+            # application), the others 2020-05 (the finalised U-CAP).
+            assert webinars_2019.status_code == 200, webinars_2019.text
+            assert webinars_2019.json()["status"] == "approved"
+            assert [a["awarded_on"] for a in webinars_2019.json()["funding"]] == ["2019-09"]
+            assert blocklab_2019.status_code == 404, blocklab_2019.text
+            assert blocklab_2020.status_code == 200, blocklab_2020.text
+            assert [entry["time"][:7] for entry in history] == ["2019-09"] * len(history)
+            assert {entry["actor"] for entry in history} == {ADMIN.subject}
             assert first.count("proposed") == len(expected)
             assert second.count("up to date") == len(expected), second
             items = {item["id"]: item for item in listed["items"]}
