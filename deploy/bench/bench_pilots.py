@@ -2,6 +2,7 @@
 
     python deploy/bench/bench_pilots.py [--url http://127.0.0.1:8003] [--seconds 30]
                                         [--concurrency 32] [--pilots-per-city 4]
+                                        [--token-key KEY]
 
 Without ``--url`` it starts a pilots service itself (own database, consumer
 group and topic namespace) and makes its cities known by publishing ``ucap.city.registered.v1``
@@ -14,6 +15,11 @@ time (an async closed loop). It prints updates/s and p50/p99 latency, then
 measures two ceilings with the same client and concurrency: ``GET
 /health/live`` (the HTTP stack with no work) and raw MongoDB ``insert_one``
 (the store's write path with no HTTP), and the ratios.
+
+Every request sends an admin token for the ``pilots`` audience, signed as
+the gateway signs them (``--token-key``, default ``$UCAP_TOKEN_KEY`` or the
+development key), so each update pays for its token check as in production;
+``/health/live`` is open (its ceiling includes no token check).
 
 The client is Python too: at high rates it may saturate before the server
 does, so the hello-world ceiling is as much the client's as the server's.
@@ -36,12 +42,14 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
+from ucap_shared.auth import DEVELOPMENT_KEY, Principal, Role, issue_token
 from ucap_shared.envelope import Envelope
 
 CITIES = ("granada", "haikou", "kunming", "liuzhou", "zhengzhou")
 PARTNERS = (*CITIES[1:], "granada")
 """Five reporting cities: the four counterparts and Granada itself."""
 REPO_ROOT = Path(__file__).resolve().parents[2]
+BENCH_ADMIN = Principal(subject="ops:bench", roles=frozenset({Role.ADMIN}))
 
 
 @dataclass
@@ -156,8 +164,14 @@ async def bench(args: argparse.Namespace) -> None:
     limits = httpx.Limits(
         max_connections=args.concurrency, max_keepalive_connections=args.concurrency
     )
+    # Valid for the whole run: setting up, measuring, and the ceilings after.
+    ttl = int(args.seconds + 2 * args.ceiling_seconds) + 600
+    token = issue_token(BENCH_ADMIN, audience="pilots", key=args.token_key, ttl_seconds=ttl)
+    auth = {"Authorization": f"Bearer {token}"}
     try:
-        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+        async with httpx.AsyncClient(
+            base_url=url, limits=limits, timeout=60, headers=auth
+        ) as client:
             lead = city_of["granada"]
             pilots: list[tuple[str, str]] = []
             for partner in PARTNERS:
@@ -244,6 +258,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--mongodb", default=os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017/")
+    )
+    parser.add_argument(
+        "--token-key",
+        default=os.environ.get("UCAP_TOKEN_KEY") or DEVELOPMENT_KEY,
+        help="the key service tokens are signed with (default: $UCAP_TOKEN_KEY, else the "
+        "development key)",
     )
     asyncio.run(bench(parser.parse_args()))
 
