@@ -9,7 +9,7 @@ PY := .venv/bin/python
 export UV_CACHE_DIR := $(CURDIR)/.cache/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
-CHECKED := shared/src services/*/src deploy/local deploy/demo tests
+CHECKED := shared/src services/*/src deploy/local deploy/demo deploy/bench tests
 
 .PHONY: help install lock tools infra-up infra-down infra-status lint format test run up stop status contracts
 

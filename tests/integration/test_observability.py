@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, Request
 
-from tests.support.auth import bearer
+from tests.support.auth import bearer, city_publisher
 from tests.support.infra import Infra
 from tests.support.tally import Backbone, Counted
 from tests.support.waiting import eventually
@@ -71,6 +71,13 @@ class TestOccurredAt:
                 dated = await client.post("/tallies/t1", headers={"X-UCAP-Occurred-At": "2018-07"})
                 undated = await client.post("/tallies/t1")
                 refused = await client.post("/tallies/t1", headers={"X-UCAP-Occurred-At": "soon"})
+                backdating = await client.post(
+                    "/tallies/t1",
+                    headers={
+                        "X-UCAP-Occurred-At": "2018-07",
+                        **bearer(settings.service_name, city_publisher("granada")),
+                    },
+                )
                 runtime: ServiceRuntime = app.state.runtime
                 then = await runtime.store.as_of("t1", datetime(2019, 1, 1, tzinfo=UTC))
         await mongo.drop_database(settings.database)
@@ -80,6 +87,7 @@ class TestOccurredAt:
         assert refused.status_code == 422
         assert refused.json()["detail"][0]["loc"] == ["header", "X-UCAP-Occurred-At"]
         assert [e.sequence for e in then] == [1]
+        assert backdating.status_code == 403, "only an admin may date history"
 
 
 class TestCorrelation:

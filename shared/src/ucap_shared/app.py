@@ -21,6 +21,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pymongo.asynchronous.database import AsyncDatabase
 
+from ucap_shared.auth import current_principal
 from ucap_shared.consumer import ConsumerRunner, TopicFreshness
 from ucap_shared.dates import PartialDate
 from ucap_shared.dispatch import Handlers, UnusableRecord, dispatch
@@ -224,6 +225,15 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
                             "type": "value_error",
                         }
                     ]
+                },
+            )
+        caller = current_principal.get()
+        if when is not None and (caller is None or not caller.is_admin):
+            return JSONResponse(
+                status_code=403,
+                content={
+                    "error": "forbidden",
+                    "detail": f"only an admin may date what it records ({OCCURRED_AT_HEADER})",
                 },
             )
         token = correlation_id.set(cid)
