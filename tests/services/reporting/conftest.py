@@ -14,6 +14,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.waiting import eventually
 from ucap_reporting.config import Settings
@@ -277,7 +278,7 @@ async def start_reporting(
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(
-                transport=transport, base_url="http://reporting"
+                transport=transport, base_url="http://reporting", headers=bearer("reporting")
             ) as client:
                 yield ReportingService(client=client, settings=settings, mongo=mongo)
     finally:

@@ -1,6 +1,8 @@
-"""deploy/demo/load_ucap.py loads Granada's U-CAP summary entirely; it reads back complete.
+"""deploy/demo/load_ucap.py loads Granada's U-CAP summary entirely; it reads back complete,
+and dated in the cooperation's timeline.
 
-Through a real reporting process. The U-CAP id is made unique: the events
+Through a real reporting process, the loader sending a token for the
+``reporting`` audience as its key. The U-CAP id is made unique: the events
 topic is shared with everyone.
 """
 
@@ -8,17 +10,22 @@ import asyncio
 import json
 import sys
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.services.reporting.conftest import start_group_at_end
+from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.processes import REPO_ROOT, run_service
-from ucap_shared.mongo import MongoClient
+from ucap_shared.mongo import connect_mongo
 
 DEMO = REPO_ROOT / "deploy" / "demo"
+Json = dict[str, Any]
 
 
 async def run_loader(url: str, file: Path) -> str:
@@ -29,6 +36,8 @@ async def run_loader(url: str, file: Path) -> str:
         url,
         "--file",
         str(file),
+        "--key",
+        bearer("reporting")["Authorization"].removeprefix("Bearer "),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -37,43 +46,76 @@ async def run_loader(url: str, file: Path) -> str:
     return output
 
 
+@dataclass
+class Loaded:
+    """What the loader printed on two runs, and what the service answered after them."""
+
+    ucap_id: str
+    data: Json
+    first: str
+    second: str
+    ucap: Json
+    status: Json
+    history: list[Json]
+    as_of: dict[str, httpx.Response]
+
+
+AS_OF_DAYS = ("2018-05-31", "2018-06-30", "2019-01-01", "2020-05-31")
+
+
+@pytest.fixture(scope="module")
+async def loaded(
+    infra: Infra, service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Loaded]:
+    suffix = uuid.uuid4().hex[:8]
+    database, group = f"test_reporting_granada_{suffix}", f"reporting-test-granada-{suffix}"
+    ucap_id = f"granada-ucap-{suffix}"
+    data: Json = json.loads((DEMO / "granada-ucap.json").read_text())
+    data["ucap"]["id"] = ucap_id
+    folder = tmp_path_factory.mktemp("granada")
+    file = folder / "ucap.json"
+    file.write_text(json.dumps(data))
+    await start_group_at_end(infra.kafka_bootstrap_servers, group)
+    env = {
+        **service_env,
+        "UCAP_REPORTING_DATABASE": database,
+        "UCAP_REPORTING_CONSUMER_GROUP": group,
+    }
+    mongo = connect_mongo(infra.mongodb_uri)
+    try:
+        with run_service("reporting", env, folder) as service:
+            first = await run_loader(service.url, file)
+            second = await run_loader(service.url, file)
+            async with httpx.AsyncClient(
+                base_url=service.url, headers=bearer("reporting"), timeout=30
+            ) as client:
+                base = f"/ucaps/{ucap_id}"
+                yield Loaded(
+                    ucap_id=ucap_id,
+                    data=data,
+                    first=first,
+                    second=second,
+                    ucap=(await client.get(base)).json(),
+                    status=(await client.get(f"{base}/status")).json(),
+                    history=(await client.get(f"{base}/history")).json(),
+                    as_of={
+                        day: await client.get(base, params={"as_of": day}) for day in AS_OF_DAYS
+                    },
+                )
+    finally:
+        await mongo.drop_database(database)
+        await mongo.close()
+
+
 class TestGranadaSummary:
-    async def test_the_whole_summary_loads_once_and_reads_back_complete(
-        self,
-        infra: Infra,
-        service_env: dict[str, str],
-        log_dir: Path,
-        mongo: MongoClient,
-        tmp_path: Path,
-    ) -> None:
-        suffix = uuid.uuid4().hex[:8]
-        database, group = f"test_reporting_granada_{suffix}", f"reporting-test-granada-{suffix}"
-        ucap_id = f"granada-ucap-{suffix}"
-        data: dict[str, Any] = json.loads((DEMO / "granada-ucap.json").read_text())
-        data["ucap"]["id"] = ucap_id
-        file = tmp_path / "ucap.json"
-        file.write_text(json.dumps(data))
-        await start_group_at_end(infra.kafka_bootstrap_servers, group)
-        env = {
-            **service_env,
-            "UCAP_REPORTING_DATABASE": database,
-            "UCAP_REPORTING_CONSUMER_GROUP": group,
-        }
-        try:
-            with run_service("reporting", env, log_dir) as service:
-                first = await run_loader(service.url, file)
-                second = await run_loader(service.url, file)
-                async with httpx.AsyncClient(base_url=service.url) as client:
-                    ucap = (await client.get(f"/ucaps/{ucap_id}")).json()
-                    status = (await client.get(f"/ucaps/{ucap_id}/status")).json()
-                    history = (await client.get(f"/ucaps/{ucap_id}/history")).json()
-        finally:
-            await mongo.drop_database(database)
+    def test_the_loader_writes_once_then_finds_it_up_to_date(self, loaded: Loaded) -> None:
+        assert "created" in loaded.first
+        assert loaded.second.strip() == f"{loaded.ucap_id}: up to date"
+        assert len(loaded.history) == 1 + 11 + 2
+        assert {entry["actor"] for entry in loaded.history} == {"ops:test"}
 
-        assert "created" in first
-        assert second.strip() == f"{ucap_id}: up to date"
-        assert len(history) == 1 + 11 + 2
-
+    def test_the_whole_summary_reads_back_complete(self, loaded: Loaded) -> None:
+        ucap, data = loaded.ucap, loaded.data
         assert ucap["lead_city_id"] == "granada"
         assert ucap["counterpart_city_ids"] == ["haikou", "kunming", "liuzhou", "zhengzhou"]
         assert ucap["period"] == {"from": "2018-06", "until": "2020-11"}
@@ -105,8 +147,49 @@ class TestGranadaSummary:
             ("ucap", "2020-05"),
             ("concept_note", "2020-06"),
         ]
+        status = loaded.status
         assert status["ucap"] == ucap
         assert status["figures"]["activities_per_year"] == {"2018": 3, "2019": 4, "2020": 4}
         assert [c["city"]["city_id"] for c in status["counterparts"]] == ucap[
             "counterpart_city_ids"
         ]
+
+
+class TestDatedInTheCooperationsTimeline:
+    def test_each_event_is_recorded_at_the_date_it_happened(self, loaded: Loaded) -> None:
+        months = [entry["time"][:7] for entry in loaded.history]
+        assert months == [
+            "2018-06", "2018-07", "2018-09", "2018-11", "2019-04", "2019-06", "2019-09",
+            "2019-11", "2020-03", "2020-04", "2020-05", "2020-05", "2020-06", "2020-06",
+        ]  # fmt: skip
+        assert months == sorted(months)
+
+    def test_as_of_new_year_2019_shows_only_the_activities_up_to_november_2018(
+        self, loaded: Loaded
+    ) -> None:
+        response = loaded.as_of["2019-01-01"]
+        assert response.status_code == 200, response.text
+        ucap = response.json()
+        assert [a["activity_id"] for a in ucap["activities"]] == [
+            "2018-07-first-meeting",
+            "2018-09-second-meeting",
+            "2018-11-third-meeting",
+        ]
+        assert ucap["delivery_status"] == "draft"
+        assert ucap["deliverables"] == []
+
+    def test_before_the_period_starts_there_is_no_ucap_and_at_its_start_an_empty_one(
+        self, loaded: Loaded
+    ) -> None:
+        assert loaded.as_of["2018-05-31"].status_code == 404
+        started = loaded.as_of["2018-06-30"].json()
+        assert started["title"] == loaded.data["ucap"]["title"]
+        assert started["activities"] == []
+
+    def test_as_of_the_end_of_may_2020_the_ucap_is_final_without_the_concept_note(
+        self, loaded: Loaded
+    ) -> None:
+        ucap = loaded.as_of["2020-05-31"].json()
+        assert ucap["delivery_status"] == "final"
+        assert [d["kind"] for d in ucap["deliverables"]] == ["ucap"]
+        assert ucap["activities"][-1]["activity_id"] == "2020-05-ucap-delivered"

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from tests.services.reporting.conftest import Streams, fresh, publish, start_group_at_end, ucap_body
+from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.processes import REPO_ROOT, run_service
 from tests.support.waiting import eventually
@@ -61,13 +62,13 @@ def comparable(status: dict[str, Any]) -> dict[str, Any]:
 
 
 async def status_of(url: str, ucap_id: str) -> dict[str, Any] | None:
-    async with httpx.AsyncClient(base_url=url) as client:
+    async with httpx.AsyncClient(base_url=url, headers=bearer("reporting")) as client:
         response = await client.get(f"/ucaps/{ucap_id}/status")
     return comparable(response.json()) if response.status_code == 200 else None
 
 
 async def create(url: str, body: dict[str, Any]) -> None:
-    async with httpx.AsyncClient(base_url=url) as client:
+    async with httpx.AsyncClient(base_url=url, headers=bearer("reporting")) as client:
         response = await client.post("/ucaps", json=body)
     assert response.status_code == 201, response.text
 

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from ucap_reporting import handlers, views
@@ -21,6 +21,7 @@ from ucap_reporting.events import (
 from ucap_reporting.programme import Filters, ProgrammeStatus, read_programme
 from ucap_reporting.status import UcapStatus, status_of
 from ucap_shared.app import ServiceRuntime
+from ucap_shared.auth import Writer
 from ucap_shared.consumer import TopicFreshness
 from ucap_shared.dates import PartialDate
 from ucap_shared.errors import ErrorBody, NotFoundError
@@ -35,22 +36,22 @@ def runtime_of(request: Request) -> ServiceRuntime:
     return runtime
 
 
-def actor_of(
-    x_ucap_actor: Annotated[
-        str, Header(description="Who makes the change, e.g. `city:granada`")
-    ] = "anonymous",
-) -> str:
-    return x_ucap_actor
-
-
 RuntimeDep = Annotated[ServiceRuntime, Depends(runtime_of)]
-ActorDep = Annotated[str, Depends(actor_of)]
 AsOfQuery = Annotated[
     date | None, Query(description="The state at the end of this day (UTC), YYYY-MM-DD")
 ]
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No U-CAP (or activity) with this id"}
+}
+FORBIDDEN: dict[int | str, dict[str, Any]] = {
+    403: {
+        "model": ErrorBody,
+        "description": "The caller may not write, or its city does not lead this U-CAP",
+    }
+}
+EXISTS: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "A U-CAP with this id exists"}
 }
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "The U-CAP's current state forbids this change"}
@@ -207,65 +208,67 @@ router = APIRouter(tags=["ucaps"])
     "/ucaps",
     status_code=status.HTTP_201_CREATED,
     summary="Create a U-CAP",
-    responses={409: {"model": ErrorBody, "description": "A U-CAP with this id exists"}},
+    responses=EXISTS | FORBIDDEN,
 )
-async def create_ucap(body: CreateUcapRequest, runtime: RuntimeDep, actor: ActorDep) -> Ucap:
-    return await handlers.create_ucap(runtime, body.command(), actor)
+async def create_ucap(body: CreateUcapRequest, runtime: RuntimeDep, caller: Writer) -> Ucap:
+    return await handlers.create_ucap(runtime, body.command(), caller)
 
 
-@router.patch("/ucaps/{ucap_id}", summary="Edit sections of a U-CAP", responses=NOT_FOUND)
-async def update_ucap(ucap_id: str, body: UcapFields, runtime: RuntimeDep, actor: ActorDep) -> Ucap:
+@router.patch(
+    "/ucaps/{ucap_id}", summary="Edit sections of a U-CAP", responses=NOT_FOUND | FORBIDDEN
+)
+async def update_ucap(ucap_id: str, body: UcapFields, runtime: RuntimeDep, caller: Writer) -> Ucap:
     """Only the fields sent change; one `section_updated` event per section that changed."""
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     for name, value in list(changes.items()):
         if isinstance(value, list):
             changes[name] = tuple(value)
-    return await handlers.update_sections(runtime, ucap_id, changes, actor)
+    return await handlers.update_sections(runtime, ucap_id, changes, caller)
 
 
 @router.post(
     "/ucaps/{ucap_id}/activities",
     status_code=status.HTTP_201_CREATED,
     summary="Log an activity on the timeline",
-    responses=NOT_FOUND | CONFLICT,
+    responses=NOT_FOUND | FORBIDDEN | CONFLICT,
 )
-async def log_activity(ucap_id: str, body: Activity, runtime: RuntimeDep, actor: ActorDep) -> Ucap:
-    return await handlers.log_activity(runtime, ucap_id, body, actor)
+async def log_activity(ucap_id: str, body: Activity, runtime: RuntimeDep, caller: Writer) -> Ucap:
+    return await handlers.log_activity(runtime, ucap_id, body, caller)
 
 
 @router.patch(
     "/ucaps/{ucap_id}/activities/{activity_id}",
     summary="Edit an activity",
-    responses=NOT_FOUND,
+    responses=NOT_FOUND | FORBIDDEN,
 )
 async def update_activity(
-    ucap_id: str, activity_id: str, body: ActivityChanges, runtime: RuntimeDep, actor: ActorDep
+    ucap_id: str, activity_id: str, body: ActivityChanges, runtime: RuntimeDep, caller: Writer
 ) -> Ucap:
     changes = body.model_dump(mode="json", include=body.model_fields_set)
-    return await handlers.update_activity(runtime, ucap_id, activity_id, changes, actor)
+    return await handlers.update_activity(runtime, ucap_id, activity_id, changes, caller)
 
 
 @router.delete(
     "/ucaps/{ucap_id}/activities/{activity_id}",
     summary="Remove an activity",
-    responses=NOT_FOUND,
+    responses=NOT_FOUND | FORBIDDEN,
 )
 async def remove_activity(
-    ucap_id: str, activity_id: str, runtime: RuntimeDep, actor: ActorDep
+    ucap_id: str, activity_id: str, runtime: RuntimeDep, caller: Writer
 ) -> Ucap:
-    return await handlers.remove_activity(runtime, ucap_id, activity_id, actor)
+    return await handlers.remove_activity(runtime, ucap_id, activity_id, caller)
 
 
 @router.post(
     "/ucaps/{ucap_id}/deliver",
     summary="Record the U-CAP's delivery or finalisation",
-    responses=NOT_FOUND | CONFLICT,
+    responses=NOT_FOUND | FORBIDDEN | CONFLICT,
 )
-async def deliver(ucap_id: str, body: DeliverRequest, runtime: RuntimeDep, actor: ActorDep) -> Ucap:
+async def deliver(ucap_id: str, body: DeliverRequest, runtime: RuntimeDep, caller: Writer) -> Ucap:
     """Delivery moves forward (draft, delivered, final); at the same status again only with
     a new deliverable."""
     return await handlers.deliver(
-        runtime, ucap_id, body.status, body.delivered_on, body.deliverable, actor
+        runtime, ucap_id, body.status, body.delivered_on, body.deliverable, caller
     )
 
 

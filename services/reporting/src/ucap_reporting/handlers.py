@@ -1,14 +1,18 @@
 """Command handlers: load the U-CAP's events, decide, append, project at once.
 
-A rule that fails raises before anything is appended, so a failed write emits
-no event. Two writers racing on one U-CAP: one wins, the other gets 409.
+A rule that fails, or a caller who may not make the change (``access``),
+raises before anything is appended, so a failed or refused write emits no
+event. Whether the caller may change a U-CAP is judged on the U-CAP as loaded
+for this write; the append at that version makes a concurrent change of the
+lead a 409, never a write past the check. Two writers racing on one U-CAP: one
+wins, the other gets 409.
 """
 
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ucap_reporting import domain
+from ucap_reporting import access, domain
 from ucap_reporting.domain import Ucap
 from ucap_reporting.events import (
     PUBLISHED_EVENTS,
@@ -19,6 +23,7 @@ from ucap_reporting.events import (
     UcapEvent,
 )
 from ucap_shared.app import ServiceRuntime
+from ucap_shared.auth import Principal
 from ucap_shared.dates import PartialDate
 from ucap_shared.envelope import Envelope
 from ucap_shared.errors import NotFoundError
@@ -58,45 +63,77 @@ async def _commit(
     return ucap
 
 
+Decide = Callable[[Ucap], list[UcapEvent]]
+Check = Callable[[Ucap], None]
+
+
 async def _change(
-    runtime: ServiceRuntime, ucap_id: str, decide: Callable[[Ucap], list[UcapEvent]], actor: str
+    runtime: ServiceRuntime, ucap_id: str, check: Check, decide: Decide, caller: Principal
 ) -> Ucap:
     ucap, version = await load_ucap(runtime, ucap_id)
     if ucap is None:
         raise NotFoundError(f"no U-CAP {ucap_id}", ucap_id=ucap_id)
-    return await _commit(runtime, ucap_id, version, decide(ucap), actor)
+    check(ucap)
+    return await _commit(runtime, ucap_id, version, decide(ucap), caller.subject)
 
 
-async def create_ucap(runtime: ServiceRuntime, created: UcapCreated, actor: str) -> Ucap:
+async def create_ucap(runtime: ServiceRuntime, created: UcapCreated, caller: Principal) -> Ucap:
+    access.check_create(caller, created)
     existing, version = await load_ucap(runtime, created.ucap_id)
     events = domain.create_ucap(existing, created)
-    return await _commit(runtime, created.ucap_id, version, events, actor)
+    return await _commit(runtime, created.ucap_id, version, events, caller.subject)
 
 
 async def update_sections(
-    runtime: ServiceRuntime, ucap_id: str, changes: dict[str, Any], actor: str
+    runtime: ServiceRuntime, ucap_id: str, changes: dict[str, Any], caller: Principal
 ) -> Ucap:
-    return await _change(runtime, ucap_id, lambda u: domain.update_sections(u, changes), actor)
+    return await _change(
+        runtime,
+        ucap_id,
+        lambda u: access.check_sections(caller, u, changes),
+        lambda u: domain.update_sections(u, changes),
+        caller,
+    )
 
 
 async def log_activity(
-    runtime: ServiceRuntime, ucap_id: str, activity: Activity, actor: str
+    runtime: ServiceRuntime, ucap_id: str, activity: Activity, caller: Principal
 ) -> Ucap:
-    return await _change(runtime, ucap_id, lambda u: domain.log_activity(u, activity), actor)
+    return await _change(
+        runtime,
+        ucap_id,
+        lambda u: access.check_change(caller, u, "log an activity on"),
+        lambda u: domain.log_activity(u, activity),
+        caller,
+    )
 
 
 async def update_activity(
-    runtime: ServiceRuntime, ucap_id: str, activity_id: str, changes: dict[str, Any], actor: str
+    runtime: ServiceRuntime,
+    ucap_id: str,
+    activity_id: str,
+    changes: dict[str, Any],
+    caller: Principal,
 ) -> Ucap:
     return await _change(
-        runtime, ucap_id, lambda u: domain.update_activity(u, activity_id, changes), actor
+        runtime,
+        ucap_id,
+        lambda u: access.check_change(caller, u, "edit an activity of"),
+        lambda u: domain.update_activity(u, activity_id, changes),
+        caller,
     )
 
 
 async def remove_activity(
-    runtime: ServiceRuntime, ucap_id: str, activity_id: str, actor: str
+    runtime: ServiceRuntime, ucap_id: str, activity_id: str, caller: Principal
 ) -> Ucap:
-    return await _change(runtime, ucap_id, lambda u: domain.remove_activity(u, activity_id), actor)
+    return await _change(
+        runtime,
+        ucap_id,
+        lambda u: access.check_change(caller, u, "remove an activity of"),
+        lambda u: domain.remove_activity(u, activity_id),
+        caller,
+    )
 
 
 async def deliver(
@@ -105,10 +142,14 @@ async def deliver(
     status: DeliveryStatus,
     delivered_on: PartialDate,
     deliverable: Deliverable | None,
-    actor: str,
+    caller: Principal,
 ) -> Ucap:
     return await _change(
-        runtime, ucap_id, lambda u: domain.deliver(u, status, delivered_on, deliverable), actor
+        runtime,
+        ucap_id,
+        lambda u: access.check_change(caller, u, "deliver"),
+        lambda u: domain.deliver(u, status, delivered_on, deliverable),
+        caller,
     )
 
 
