@@ -5,8 +5,10 @@ from typing import Any
 
 from tests.services.reporting.conftest import ReportingService, fresh
 from tests.support.waiting import eventually
+from ucap_shared.topics import events_topic
 
-PILOTS_TOPIC = "ucap.pilots.events"
+# The session's namespace (tests/conftest.py sets it before this module is imported).
+PILOTS_TOPIC = events_topic("pilots")
 
 
 def freshness_of(body: dict[str, Any], topic: str) -> dict[str, Any]:
