@@ -86,6 +86,10 @@ class Upstreams:
             return await client.request(
                 method, path, params=params, headers=outgoing, content=content, **extra
             )
+        except httpx.InvalidURL as error:
+            raise UpstreamUnavailableError(
+                service, f"the request cannot be forwarded: {error}", timed_out=False
+            ) from error
         except httpx.TimeoutException as error:
             raise UpstreamUnavailableError(
                 service, f"no answer in time ({type(error).__name__})", timed_out=True
@@ -98,6 +102,10 @@ class Upstreams:
     async def forward(self, service: str, request: Request, path: str) -> Response:
         """Pass ``request`` on to ``service`` and its answer back, status and body as they are."""
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED}
+        # The path as the caller sent it (still percent-encoded), not decoded.
+        raw_path = request.scope.get("raw_path")
+        if isinstance(raw_path, bytes):
+            path = raw_path.decode("ascii", errors="replace")
         try:
             answer = await self.request(
                 service,
