@@ -162,3 +162,11 @@ class TestDelivery:
             title="Note", date=PartialDate(2020, 6), kind=DeliverableKind.CONCEPT_NOTE
         )
         assert domain.deliver(final, DeliveryStatus.FINAL, PartialDate(2020, 6), note)
+
+
+class TestRequiredSections:
+    @pytest.mark.parametrize("name", ["title", "lead_city_id", "counterpart_city_ids"])
+    def test_a_patch_cannot_remove_a_required_field(self, name: str) -> None:
+        with pytest.raises(InvalidInputError) as raised:
+            domain.update_sections(ucap(), {name: None})
+        assert [p.loc for p in raised.value.problems] == [["body", name]]

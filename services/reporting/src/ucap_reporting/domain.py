@@ -161,6 +161,9 @@ def create_ucap(existing: Ucap | None, created: UcapCreated) -> list[UcapEvent]:
     return [created]
 
 
+REQUIRED_FIELDS = ("title", "lead_city_id", "counterpart_city_ids")
+
+
 def update_sections(ucap: Ucap, changes: Mapping[str, Any]) -> list[UcapEvent]:
     """One ``section_updated`` per section whose content ``changes`` alters.
 
@@ -169,6 +172,13 @@ def update_sections(ucap: Ucap, changes: Mapping[str, Any]) -> list[UcapEvent]:
     """
     current = dict(ucap)
     merged = {**current, **changes}
+    required = [
+        FieldProblem(loc=["body", name], msg="may be changed, not removed")
+        for name in REQUIRED_FIELDS
+        if name in changes and changes[name] is None
+    ]
+    if required:
+        raise InvalidInputError(required)
     problems = _content_problems(
         {name: merged[name] for name in changes if name != "title"}
         | {
