@@ -19,15 +19,15 @@ from ucap_shared.app import ServiceDefinition
 from ucap_shared.mongo import MongoClient
 from ucap_shared.rebuild import rebuild
 from ucap_shared.settings import ServiceSettings
-from ucap_shared.topics import ensure_topics
+from ucap_shared.topics import dead_letter_topic, ensure_topics, events_topic
 
 
 def make_backbone(bootstrap: str, mongo: MongoClient, unique: str) -> Backbone:
     return Backbone(
         bootstrap=bootstrap,
         database=mongo[f"test_failures_{unique}"],
-        topic=f"ucap.test-{unique}.events",
-        dlq=f"ucap.test-{unique}.dlq",
+        topic=events_topic(f"test-{unique}"),
+        dlq=dead_letter_topic(f"test-{unique}"),
     )
 
 
