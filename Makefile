@@ -66,7 +66,7 @@ test: infra-up tools lint ## install, start the infrastructure, lint, type-check
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 run: infra-up ## run the whole system with local defaults; Ctrl-C stops it all
-	@$(PY) deploy/local/ucap_stack.py run; python3 deploy/local/ucap_infra.py down
+	@$(PY) deploy/local/ucap_stack.py run --stop-infra
 
 up: infra-up ## start the whole system in the background
 	@$(PY) deploy/local/ucap_stack.py up

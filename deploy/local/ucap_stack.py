@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+import ucap_infra
 from ucap_procs import REPO_ROOT, ManagedProcess
 
 DEFAULT_DEADLINE_SECONDS = 60.0
@@ -110,11 +111,13 @@ def status() -> bool:
     return healthy
 
 
-def run(deadline_seconds: float) -> None:
+def run(deadline_seconds: float, *, stop_infra: bool) -> None:
     def stop(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
+    # Installed explicitly: a process started in the background inherits SIGINT ignored.
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         up(deadline_seconds)
         print("Press Ctrl-C to stop.", flush=True)
@@ -125,15 +128,22 @@ def run(deadline_seconds: float) -> None:
         print("\nstopping …")
     finally:
         down()
+        if stop_infra:
+            ucap_infra.down()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run the ucap services locally.")
     parser.add_argument("command", choices=["run", "up", "down", "status"])
     parser.add_argument("--deadline", type=float, default=DEFAULT_DEADLINE_SECONDS)
+    parser.add_argument(
+        "--stop-infra",
+        action="store_true",
+        help="with run: also stop the local Kafka and FerretDB when it ends",
+    )
     args = parser.parse_args()
     if args.command == "run":
-        run(args.deadline)
+        run(args.deadline, stop_infra=args.stop_infra)
     elif args.command == "up":
         up(args.deadline)
     elif args.command == "down":
