@@ -5,9 +5,6 @@ queries filter and sort on. The status is not stored: it depends on today's
 date, so queries on it compare the stored dates with today.
 """
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,10 +14,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_mous.domain import KnownCities, MoU, Status, evolve
 from ucap_mous.events import PUBLISHED_EVENTS, MouEvent
+from ucap_shared.cursors import decode_cursor, encode_cursor
 from ucap_shared.dates import PartialDate
 from ucap_shared.dispatch import Handlers
 from ucap_shared.envelope import Envelope
-from ucap_shared.errors import FieldProblem, InvalidInputError
 from ucap_shared.events import EventData
 from ucap_shared.topics import events_topic
 from ucap_shared.views import Document, Outcome, apply_event
@@ -144,20 +141,6 @@ class Page:
     next_cursor: str | None
 
 
-def encode_cursor(sort_key: str, mou_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([sort_key, mou_id]).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    try:
-        sort_key, mou_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError, binascii.Error) as error:
-        raise InvalidInputError(
-            [FieldProblem(loc=["query", "cursor"], msg="not a cursor this service returned")]
-        ) from error
-    return str(sort_key), str(mou_id)
-
-
 async def list_mous(
     database: Database, filters: MouFilters, today: date, *, limit: int, cursor: str | None
 ) -> Page:
@@ -175,7 +158,7 @@ async def list_mous(
         # "2018-07~" is after every date within July 2018 ("2018-07-31") and before August.
         conditions.append({"signed_on": {"$ne": None, "$lte": filters.signed_until.iso() + "~"}})
     if cursor:
-        sort_key, mou_id = decode_cursor(cursor)
+        sort_key, mou_id = decode_cursor(cursor, 2)
         after = [{"sort_key": {"$gt": sort_key}}, {"sort_key": sort_key, "_id": {"$gt": mou_id}}]
         conditions.append({"$or": after})
     query: Document = {"$and": conditions} if conditions else {}

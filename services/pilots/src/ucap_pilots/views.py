@@ -4,8 +4,6 @@
 queries filter on (``city_ids``, ``party_roles``, ``roles``, ``updated_at_time``).
 """
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,9 +13,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_pilots.domain import Pilot, Status, evolve
 from ucap_pilots.events import PUBLISHED_EVENTS, PilotEvent, Role
+from ucap_shared.cursors import decode_cursor, encode_cursor
 from ucap_shared.dispatch import Handlers
 from ucap_shared.envelope import Envelope
-from ucap_shared.errors import FieldProblem, InvalidInputError
 from ucap_shared.events import EventData
 from ucap_shared.topics import events_topic
 from ucap_shared.views import Document, Outcome, apply_event
@@ -141,26 +139,13 @@ class Page:
     next_cursor: str | None
 
 
-def encode_cursor(pilot_id: str) -> str:
-    return base64.urlsafe_b64encode(pilot_id.encode()).decode()
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (ValueError, binascii.Error) as error:
-        raise InvalidInputError(
-            [FieldProblem(loc=["query", "cursor"], msg="not a cursor this service returned")]
-        ) from error
-
-
 async def list_pilots(
     database: Database, filters: PilotFilters, *, limit: int, cursor: str | None
 ) -> Page:
     """Pilots in id order, a page after ``cursor``."""
     conditions = filters.conditions()
     if cursor:
-        conditions.append({"_id": {"$gt": decode_cursor(cursor)}})
+        conditions.append({"_id": {"$gt": decode_cursor(cursor, 1)[0]}})
     query: Document = {"$and": conditions} if conditions else {}
     documents: list[dict[str, Any]] = (
         await database[PILOTS_VIEW].find(query).sort("_id", ASCENDING).limit(limit + 1).to_list()

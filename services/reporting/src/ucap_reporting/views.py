@@ -1,7 +1,5 @@
 """Queries over the reporting views (the projections that write them: ``projections.py``)."""
 
-import base64
-import binascii
 from dataclasses import dataclass
 
 from pymongo import ASCENDING
@@ -16,7 +14,7 @@ from ucap_reporting.projections import (
     UCAPS_VIEW,
     ucap_of,
 )
-from ucap_shared.errors import FieldProblem, InvalidInputError
+from ucap_shared.cursors import decode_cursor, encode_cursor
 from ucap_shared.views import APPLIED, Document
 
 Database = AsyncDatabase[Document]
@@ -45,19 +43,6 @@ class Page:
     next_cursor: str | None
 
 
-def encode_cursor(ucap_id: str) -> str:
-    return base64.urlsafe_b64encode(ucap_id.encode()).decode()
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (ValueError, binascii.Error) as error:
-        raise InvalidInputError(
-            [FieldProblem(loc=["query", "cursor"], msg="not a cursor this service returned")]
-        ) from error
-
-
 async def list_ucaps(
     database: Database, *, city: str | None, limit: int, cursor: str | None
 ) -> Page:
@@ -66,7 +51,7 @@ async def list_ucaps(
     if city:
         query["$or"] = [{"lead_city_id": city}, {"counterpart_city_ids": city}]
     if cursor:
-        query["_id"] = {"$gt": decode_cursor(cursor)}
+        query["_id"] = {"$gt": decode_cursor(cursor, 1)[0]}
     documents = (
         await database[UCAPS_VIEW]
         .find(query, {APPLIED: 0})
