@@ -1,0 +1,1 @@
+"""ucap's command for operators."""

@@ -1,0 +1,3 @@
+from ucap_ops.cli import main
+
+main()
