@@ -235,7 +235,9 @@ class ConsumerRunner:
         else:
             result = Result.IGNORED if call is None else await self._call_with_retries(call, origin)
             if result is not Result.DEAD_LETTERED:
-                await self._positions.advance(topic, stream, envelope.sequence)
+                await self._positions.advance(
+                    topic, stream, envelope.sequence, event_time=envelope.time
+                )
                 self._note_fresh(topic, envelope)
                 await self._release_held(handlers, envelope)
         EVENTS_CONSUMED.labels(self.group, topic, result.value).inc()

@@ -2,12 +2,25 @@
 
 The consumer checks an event's sequence against this before applying it: at or
 below is a duplicate, more than one above is a gap. Every event advances it,
-including those of types no handler of the group reads.
+including those of types no handler of the group reads. Each position also
+keeps when it last moved and the time of the event that moved it, so an
+operator can tell how fresh a group's views are with each topic.
 """
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from pymongo import DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
+
+
+@dataclass(frozen=True)
+class TopicPosition:
+    """The newest event a group applied from one topic, and when it applied one last."""
+
+    last_event_time: datetime | None
+    last_applied_at: datetime | None
 
 
 class StreamPositions:
@@ -22,9 +35,32 @@ class StreamPositions:
         found = await self._collection.find_one({"_id": self._key(topic, stream)})
         return int(found["sequence"]) if found else 0
 
-    async def advance(self, topic: str, stream: str, sequence: int) -> None:
+    async def advance(
+        self, topic: str, stream: str, sequence: int, *, event_time: datetime | None = None
+    ) -> None:
+        moved: dict[str, Any] = {
+            "group": self.group,
+            "topic": topic,
+            "stream": stream,
+            "sequence": sequence,
+            "applied_at": datetime.now(UTC),
+        }
+        if event_time is not None:
+            moved["event_time"] = event_time
         await self._collection.update_one(
-            {"_id": self._key(topic, stream)},
-            {"$set": {"group": self.group, "topic": topic, "stream": stream, "sequence": sequence}},
-            upsert=True,
+            {"_id": self._key(topic, stream)}, {"$set": moved}, upsert=True
+        )
+
+    async def newest(self, topic: str) -> TopicPosition:
+        """Across the topic's streams; positions written before times were kept have none."""
+        where = {"group": self.group, "topic": topic}
+        by_event = await self._collection.find_one(
+            {**where, "event_time": {"$exists": True}}, sort=[("event_time", DESCENDING)]
+        )
+        by_apply = await self._collection.find_one(
+            {**where, "applied_at": {"$exists": True}}, sort=[("applied_at", DESCENDING)]
+        )
+        return TopicPosition(
+            last_event_time=by_event["event_time"] if by_event else None,
+            last_applied_at=by_apply["applied_at"] if by_apply else None,
         )

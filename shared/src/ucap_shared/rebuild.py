@@ -24,6 +24,19 @@ from ucap_shared.positions import StreamPositions
 from ucap_shared.settings import ServiceSettings
 
 PROGRESS_EVERY = 500
+EVENT_STORE = "event store"
+
+
+@dataclass(frozen=True)
+class RebuildProgress:
+    """How far the replay of one source (the event store, or a topic) has got."""
+
+    source: str
+    done: int
+    total: int
+
+
+ProgressCallback = Callable[[RebuildProgress], None]
 
 
 @dataclass
@@ -47,7 +60,9 @@ async def rebuild(
     definition: ServiceDefinition,
     *,
     out: Callable[[str], None] = print,
+    progress: ProgressCallback | None = None,
 ) -> RebuildReport:
+    """Rebuild every view of the service; ``progress`` hears of each record replayed."""
     started = time.monotonic()
     report = RebuildReport()
     group = settings.group
@@ -82,15 +97,19 @@ async def rebuild(
         own = next((h for h in runtime.handlers if h.topic == runtime.own_topic), None)
         if own is not None:
             out(f"replaying the event store ({await runtime.store.count()} commits)")
+            total, done = await _count_events(runtime.store), 0
+            _tell(progress, EVENT_STORE, done, total)
             async for envelope in runtime.store.read_all():
                 await apply(own, envelope)
+                done += 1
+                _tell(progress, EVENT_STORE, done, total)
         for handlers in runtime.handlers:
             out(f"replaying {handlers.topic} from the beginning")
             ends, seen = await _replay_topic(
-                settings.kafka_bootstrap_servers, handlers, apply, report
+                settings.kafka_bootstrap_servers, handlers, apply, report, progress
             )
-            for stream, sequence in seen.items():
-                await positions.advance(handlers.topic, stream, sequence)
+            for stream, last in seen.items():
+                await positions.advance(handlers.topic, stream, last.sequence, event_time=last.time)
             await _commit_group_offsets(settings.kafka_bootstrap_servers, group, ends)
     finally:
         await mongo.close()
@@ -104,6 +123,19 @@ async def rebuild(
     return report
 
 
+def _tell(progress: ProgressCallback | None, source: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(RebuildProgress(source, done, total))
+
+
+async def _count_events(store: EventStore) -> int:
+    """Events, not commits: a commit holds every event of one append."""
+    total = 0
+    async for commit in store.commits.find({}, {"sequence": 1, "last_sequence": 1}):
+        total += int(commit["last_sequence"]) - int(commit["sequence"]) + 1
+    return total
+
+
 async def _refuse_if_active(bootstrap: str, group: str) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -113,7 +145,7 @@ async def _refuse_if_active(bootstrap: str, group: str) -> None:
         await admin.close()
     for response in described:
         for entry in response.groups:
-            state, members = entry[3], entry[5]
+            state, members = entry[2], entry[5]
             if members:
                 raise GroupStillActiveError(
                     f"consumer group {group} has {len(members)} active member(s) ({state}): "
@@ -126,8 +158,9 @@ async def _replay_topic(
     handlers: Handlers,
     apply: Callable[[Handlers, Envelope], Awaitable[None]],
     report: RebuildReport,
-) -> tuple[dict[TopicPartition, int], dict[str, int]]:
-    """Replay one topic up to its current end; the ends, and each stream's last sequence."""
+    progress: ProgressCallback | None = None,
+) -> tuple[dict[TopicPartition, int], dict[str, Envelope]]:
+    """Replay one topic up to its current end; the ends, and each stream's last event."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -135,12 +168,16 @@ async def _replay_topic(
             TopicPartition(handlers.topic, p)
             for p in sorted(await _partitions(consumer, handlers.topic))
         ]
-        seen: dict[str, int] = {}
+        seen: dict[str, Envelope] = {}
         if not partitions:
+            _tell(progress, handlers.topic, 0, 0)
             return {}, seen
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+        starts: dict[TopicPartition, int] = await consumer.beginning_offsets(partitions)
+        total, done = sum(ends[tp] - starts[tp] for tp in partitions), 0
+        _tell(progress, handlers.topic, done, total)
         remaining = [tp for tp in partitions if ends[tp] > 0]
         while remaining:
             batches = await consumer.getmany(*remaining, timeout_ms=2000)
@@ -148,14 +185,17 @@ async def _replay_topic(
                 for record in records:
                     if record.offset >= ends[tp]:
                         continue
+                    done += 1
+                    _tell(progress, handlers.topic, done, total)
                     try:
                         envelope = parse_envelope(record.value)
                     except UnusableRecord as error:
                         report.skipped.append(f"{tp.topic}/{tp.partition}@{record.offset}: {error}")
                         continue
-                    if envelope.sequence > seen.get(envelope.subject, 0):
+                    last = seen.get(envelope.subject)
+                    if last is None or envelope.sequence > last.sequence:
                         await apply(handlers, envelope)
-                        seen[envelope.subject] = envelope.sequence
+                        seen[envelope.subject] = envelope
             remaining = [tp for tp in remaining if await consumer.position(tp) < ends[tp]]
         return ends, seen
     finally:
