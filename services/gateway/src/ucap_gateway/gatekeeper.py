@@ -1,20 +1,24 @@
 """Who may come in: API keys checked, rate limited, the caller remembered.
 
-Every path but the health endpoints (and, outside production, the API docs)
-needs a key, in ``Authorization: Bearer ucap_…`` or ``X-API-Key``.
+Every path but the health endpoints, the log-in form (and, outside production,
+the API docs) needs a key, in ``Authorization: Bearer ucap_…`` or ``X-API-Key``.
+For GET and HEAD the log-in cookie's key does too (see ``login``); a browser
+asking for a page without one is sent to the log-in form, anyone else gets 401.
 """
 
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from ucap_gateway.keys import KeyStore
+from ucap_gateway.login import COOKIE, LOGIN_PATHS, forget_session, login_url
 from ucap_gateway.ratelimit import RateLimiter
 from ucap_shared.auth import current_principal
 
-OPEN_ALWAYS = ("/health/live", "/health/ready")
+OPEN_ALWAYS = ("/health/live", "/health/ready", *LOGIN_PATHS)
 DOCS = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
+SAFE_METHODS = ("GET", "HEAD")
 
 
 def presented_key(request: Request) -> str | None:
@@ -34,8 +38,14 @@ def install_gatekeeper(app: FastAPI, *, docs_open: bool) -> None:
         if request.url.path in open_paths:
             return await call_next(request)
         key = presented_key(request)
+        from_cookie = key is None and request.method in SAFE_METHODS and COOKIE in request.cookies
+        if from_cookie:
+            key = request.cookies[COOKIE]
+            _drop_cookie_header(request)
         if key is None:
-            return _unauthenticated("an API key is required (Authorization: Bearer or X-API-Key)")
+            return _unauthenticated(
+                request, "an API key is required (Authorization: Bearer or X-API-Key)"
+            )
         keys: KeyStore | None = getattr(request.app.state, "keys", None)
         if keys is None:
             return JSONResponse(
@@ -43,7 +53,10 @@ def install_gatekeeper(app: FastAPI, *, docs_open: bool) -> None:
             )
         record = await keys.authenticate(key)
         if record is None:
-            return _unauthenticated("unknown or revoked API key")
+            refused = _unauthenticated(request, "unknown or revoked API key")
+            if from_cookie:
+                forget_session(refused, secure=request.app.state.runtime.settings.production)
+            return refused
         limiter: RateLimiter = request.app.state.rate_limiter
         wait = limiter.take(record.key_id)
         if wait > 0:
@@ -59,7 +72,16 @@ def install_gatekeeper(app: FastAPI, *, docs_open: bool) -> None:
             current_principal.reset(token)
 
 
-def _unauthenticated(detail: str) -> JSONResponse:
+def _drop_cookie_header(request: Request) -> None:
+    """The services behind get the caller's token, never the key it logged in with."""
+    request.scope["headers"] = [
+        (name, value) for name, value in request.scope["headers"] if name != b"cookie"
+    ]
+
+
+def _unauthenticated(request: Request, detail: str) -> Response:
+    if request.method in SAFE_METHODS and "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse(login_url(request), status_code=303)
     return JSONResponse(
         status_code=401,
         content={"error": "unauthenticated", "detail": detail},

@@ -7,6 +7,7 @@ from ucap_gateway.config import Settings
 from ucap_gateway.gatekeeper import install_gatekeeper
 from ucap_gateway.keys import KeyStore
 from ucap_gateway.live import ChangeSignal, watching_events
+from ucap_gateway.login import router as login_router
 from ucap_gateway.openapi import install_merged_openapi, upstream_documents_fetched
 from ucap_gateway.ratelimit import RateLimiter
 from ucap_gateway.routing import forwarding_router
@@ -54,7 +55,7 @@ DEFINITION = ServiceDefinition(
         "The public entry to ucap: cities, MoUs, pilots and U-CAPs under one origin, "
         "and the live, compiled U-CAP status."
     ),
-    routers=(status_router, forwarding_router()),
+    routers=(status_router, login_router, forwarding_router()),
     publishes_events=False,
     background=background,
     verifies_tokens=False,

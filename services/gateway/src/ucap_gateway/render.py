@@ -1,4 +1,4 @@
-"""Markdown and HTML renderings of a compiled status, from templates."""
+"""HTML and Markdown pages from the templates: statuses, the programme, the log-in form."""
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -14,11 +14,19 @@ _environment = Environment(
 )
 
 
+def page(template: str, **context: object) -> str:
+    return _environment.get_template(template).render(**context)
+
+
 def markdown(compiled: CompiledStatus) -> str:
-    return _environment.get_template("status.md.j2").render(s=summarise(compiled))
+    return page("status.md.j2", s=summarise(compiled))
 
 
 def html(compiled: CompiledStatus, *, live_url: str | None = None) -> str:
-    return _environment.get_template("status.html.j2").render(
-        s=summarise(compiled), live_url=live_url
+    """The page; with ``live_url``, it follows that feed and refreshes itself."""
+    return page(
+        "status.html.j2",
+        s=summarise(compiled),
+        live_url=live_url,
+        etag=compiled.etag().strip('"'),
     )
