@@ -1,0 +1,334 @@
+"""The U-CAP data file that ``ucap load`` reads: its models, and reading one with errors
+that name the place.
+
+One JSON document: ``{"format": "ucap-data", "version": 1, "source": …, "cities": […],
+"mous": […], "pilots": […], "ucaps": […]}``. Each entry holds what the owning service's
+API takes to create it, plus what follows in its life (an MoU's signatures, a pilot's
+status changes, milestones, funding, indicators and progress, a U-CAP's activities and
+deliveries) and the dates that place each step in the cooperation's timeline. Business
+rules stay with the services: the file is checked for its shape only, and whatever a
+service refuses is reported by the loader.
+"""
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+FORMAT = "ucap-data"
+VERSION = 1
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=100)]
+Day = Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")]
+"""A date at its own precision: ``2018``, ``2018-07`` or ``2018-07-15``."""
+Text = Annotated[str, StringConstraints(min_length=1)]
+
+
+class Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+
+# --- cities ---------------------------------------------------------------------
+
+
+class Population(Entry):
+    known: bool
+    value: int | None = None
+    year: int | None = None
+
+
+class Stakeholder(Entry):
+    id: Slug
+    name: Text
+    kind: str
+    website: str | None = None
+
+
+class City(Entry):
+    id: Slug
+    registered_on: Day | None = Field(default=None, description="Dates the registration")
+    name: Text
+    native_name: str | None = None
+    region: str | None = None
+    country: str
+    world_region: str
+    population: Population
+    area_km2: float | None = None
+    clusters: list[str] = Field(default_factory=list)
+    stakeholders: list[Stakeholder] = Field(default_factory=list)
+
+
+# --- MoUs -----------------------------------------------------------------------
+
+
+class Party(Entry):
+    city_id: Slug
+    stakeholder_ids: list[str] = Field(default_factory=list)
+
+
+class Document(Entry):
+    title: Text
+    url: Text
+
+
+class Signature(Entry):
+    city_id: Slug
+    signed_on: Day
+    place: str | None = None
+    signatory: str | None = None
+    occasion: str | None = None
+
+
+class Mou(Entry):
+    id: Slug
+    drafted_on: Day | None = Field(default=None, description="Default: its first signature")
+    title: Text
+    subject: str = ""
+    parties: list[Party]
+    themes: list[str] = Field(default_factory=list)
+    valid_from: Day | None = None
+    valid_until: Day | None = None
+    documents: list[Document] = Field(default_factory=list)
+    signatures: list[Signature] = Field(default_factory=list)
+
+    @property
+    def drafted(self) -> str | None:
+        return self.drafted_on or min((s.signed_on for s in self.signatures), default=None)
+
+
+# --- pilots ---------------------------------------------------------------------
+
+
+class Partner(Entry):
+    city_id: Slug
+    role: str
+
+
+class StatusChange(Entry):
+    action: Literal["approve", "start", "hold", "resume", "complete", "cancel"]
+    effective_on: Day | None = None
+    note: str | None = None
+
+
+class Milestone(Entry):
+    id: Slug
+    title: Text
+    planned_on: Day
+    completed_on: Day | None = None
+
+
+class Award(Entry):
+    id: Slug
+    funder: Text
+    category: str | None = None
+    amount: str | None = None
+    currency: str | None = None
+    awarded_on: Day
+
+
+class Measure(Entry):
+    value: float
+    on: Day
+
+
+class Indicator(Entry):
+    id: Slug
+    name: Text
+    unit: Text
+    baseline: Measure | None = None
+    target: Measure | None = None
+
+
+class IndicatorValue(Entry):
+    indicator_id: Slug
+    value: float
+
+
+class Attachment(Entry):
+    title: Text
+    url: Text
+
+
+class Progress(Entry):
+    idempotency_key: Text = Field(description="Makes the update once-only, however often loaded")
+    reported_on: Day
+    reporting_city_id: Slug
+    summary: Text
+    indicator_values: list[IndicatorValue] = Field(default_factory=list)
+    milestone_id: Slug | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+
+
+class Pilot(Entry):
+    id: Slug
+    proposed_on: Day | None = None
+    title: Text
+    description: str = ""
+    lead_city_id: Slug
+    partners: list[Partner] = Field(default_factory=list)
+    stakeholder_ids: list[str] = Field(default_factory=list)
+    cluster: str | None = None
+    themes: list[str] = Field(default_factory=list)
+    sdg_goals: list[int] = Field(default_factory=list)
+    sdg_targets: list[str] = Field(default_factory=list)
+    urban_agenda_themes: list[str] = Field(default_factory=list)
+    mou_ids: list[Slug] = Field(default_factory=list)
+    ucap_id: Slug | None = None
+    milestones: list[Milestone] = Field(default_factory=list)
+    funding: list[Award] = Field(default_factory=list)
+    indicators: list[Indicator] = Field(default_factory=list)
+    status_changes: list[StatusChange] = Field(default_factory=list)
+    progress: list[Progress] = Field(default_factory=list)
+
+
+# --- U-CAPs ---------------------------------------------------------------------
+
+
+class Period(Entry):
+    from_: Day = Field(alias="from")
+    until: Day | None = None
+
+
+class Theme(Entry):
+    title: Text
+    key_focus: str = ""
+
+
+class Activity(Entry):
+    activity_id: Text
+    date: Day
+    kind: str
+    ordinal: int | None = None
+    title: Text
+    places: list[str] = Field(default_factory=list)
+    city_ids: list[Slug] = Field(default_factory=list)
+    outcome: str = ""
+    mou_ids: list[Slug] = Field(default_factory=list)
+    pilot_ids: list[Slug] = Field(default_factory=list)
+
+
+class Deliverable(Entry):
+    title: Text
+    date: Day
+    kind: str
+    url: str | None = None
+
+
+class Delivery(Entry):
+    status: str
+    delivered_on: Day
+    deliverable: Deliverable
+
+    @property
+    def on(self) -> str:
+        """When it happened: its deliverable's date."""
+        return self.deliverable.date
+
+
+class Ucap(Entry):
+    id: Slug
+    title: Text
+    lead_city_id: Slug
+    counterpart_city_ids: list[Slug]
+    period: Period | None = None
+    themes: list[Theme] | None = None
+    sdgs: list[int] | None = None
+    urban_agenda_themes: list[str] | None = None
+    key_challenges: list[str] | None = None
+    main_objectives: list[str] | None = None
+    expected_results: str | None = None
+    contact: str | None = None
+    activities: list[Activity] = Field(default_factory=list)
+    deliveries: list[Delivery] = Field(default_factory=list)
+
+    def sections(self) -> dict[str, Any]:
+        """The U-CAP's own fields as its API takes them (no timeline, no deliveries)."""
+        return self.model_dump(mode="json", exclude={"activities", "deliveries"}, exclude_none=True)
+
+
+# --- the file -------------------------------------------------------------------
+
+
+class DataFile(Entry):
+    format: Literal["ucap-data"]
+    version: Literal[1]
+    source: str | None = None
+    cities: list[City] = Field(default_factory=list)
+    mous: list[Mou] = Field(default_factory=list)
+    pilots: list[Pilot] = Field(default_factory=list)
+    ucaps: list[Ucap] = Field(default_factory=list)
+
+
+class DataFileError(ValueError):
+    """A file that is not a U-CAP data file this ucap reads; the message names the place."""
+
+
+def read_data_file(path: Path) -> DataFile:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise DataFileError(f"cannot read {path}: {error.strerror or error}") from error
+    return parse_data_file(text, str(path))
+
+
+def parse_data_file(text: str, name: str) -> DataFile:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DataFileError(
+            f"{name}: not JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from error
+    if not isinstance(raw, dict):
+        raise DataFileError(f"{name}: expected a JSON object with format, version and sections")
+    if raw.get("format") != FORMAT:
+        raise DataFileError(f'{name}: not a U-CAP data file (expected "format": "{FORMAT}")')
+    if raw.get("version") != VERSION:
+        raise DataFileError(
+            f"{name}: version {raw.get('version')!r} is not one this ucap reads ({VERSION})"
+        )
+    try:
+        data = DataFile.model_validate(raw)
+    except ValidationError as error:
+        problems = [f"{place(raw, problem['loc'])}: {problem['msg']}" for problem in error.errors()]
+        shown = "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" * (len(problems) > 5))
+        raise DataFileError(f"{name}: {shown}") from error
+    duplicates = repeated_ids(data)
+    if duplicates:
+        raise DataFileError(f"{name}: {'; '.join(duplicates)}")
+    return data
+
+
+def place(raw: object, loc: tuple[int | str, ...]) -> str:
+    """``pilots[3] (granada-blocklab).sdg_goals[0]``: where a problem is, by position and id."""
+    text = ""
+    node: Any = raw
+    for step in loc:
+        if isinstance(step, int):
+            text += f"[{step}]"
+            node = node[step] if isinstance(node, list) and step < len(node) else None
+            named = node.get("id") or node.get("activity_id") if isinstance(node, dict) else None
+            if isinstance(named, str):
+                text += f" ({named})"
+        else:
+            text += f".{step}" if text else step
+            node = node.get(step) if isinstance(node, dict) else None
+    return text or "(the file)"
+
+
+def repeated_ids(data: DataFile) -> list[str]:
+    sections: dict[str, list[str]] = {
+        "cities": [city.id for city in data.cities],
+        "mous": [mou.id for mou in data.mous],
+        "pilots": [pilot.id for pilot in data.pilots],
+        "ucaps": [ucap.id for ucap in data.ucaps],
+    }
+    for ucap in data.ucaps:
+        sections[f"ucaps ({ucap.id}).activities"] = [a.activity_id for a in ucap.activities]
+    return [
+        f"{section}: {value!r} appears {count} times"
+        for section, ids in sections.items()
+        for value, count in Counter(ids).items()
+        if count > 1
+    ]
