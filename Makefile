@@ -65,8 +65,8 @@ tools: ## Debian's chromium for the page tests, and wrk for the benchmarks, wher
 test: infra-up tools lint ## install, start the infrastructure, lint, type-check, run every test
 	.venv/bin/pytest $(PYTEST_ARGS)
 
-run: infra-up ## run the whole system with local defaults; Ctrl-C stops it all
-	@$(PY) deploy/local/ucap_stack.py run --stop-infra
+run: install ## run the whole system with the Granada demo loaded (UCAP_DEMO=0: without); Ctrl-C stops it
+	@$(PY) deploy/local/ucap_stack.py run --infra
 
 up: infra-up ## start the whole system in the background
 	@$(PY) deploy/local/ucap_stack.py up

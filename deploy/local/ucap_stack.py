@@ -1,16 +1,24 @@
 """Run every ucap service and the gateway as local processes.
 
-    python deploy/local/ucap_stack.py run     # start all, print URLs, stop all on Ctrl-C
+    python deploy/local/ucap_stack.py run     # start all, load the demo; Ctrl-C stops all
     python deploy/local/ucap_stack.py up      # start all in the background and return
     python deploy/local/ucap_stack.py down    # stop what `up` or `run` started
 
-Expects the infrastructure to be up (``make infra-up``). Ports come from
-``UCAP_<SERVICE>_PORT`` (defaults 8000 gateway, 8001 cities, 8002 mous,
-8003 pilots, 8004 reporting).
+Expects the infrastructure to be up (``make infra-up``), or, with ``run --infra``, brings
+it up itself and on exit stops only the servers it started. Ports come from
+``UCAP_<SERVICE>_PORT`` (defaults 8000 gateway, 8001 cities, 8002 mous, 8003 pilots,
+8004 reporting); the gateway is pointed at the services' ports.
+
+``run`` then sets up the live demo (unless ``UCAP_DEMO=0``): demo credentials in
+``<run dir>/demo-credentials.json``, ``deploy/demo/granada.json`` loaded through the
+gateway with each city's own key, and the URLs of the status page, the programme page
+and the API docs.
 """
 
 import argparse
+import asyncio
 import json
+import logging
 import os
 import signal
 import sys
@@ -20,9 +28,10 @@ import urllib.request
 from dataclasses import dataclass
 
 import ucap_infra
-from ucap_procs import REPO_ROOT, ManagedProcess
+from ucap_procs import REPO_ROOT, RUN_DIR, ManagedProcess
 
 DEFAULT_DEADLINE_SECONDS = 60.0
+DEMO_FILE = REPO_ROOT / "deploy" / "demo" / "granada.json"
 
 
 @dataclass(frozen=True)
@@ -63,13 +72,24 @@ def ready_status(url: str) -> tuple[int, str]:
         return 0, str(error)
 
 
+def upstream_urls() -> dict[str, str]:
+    """Where the gateway finds each service (unless the environment says otherwise)."""
+    urls = {}
+    for service in SERVICES:
+        variable = f"UCAP_GATEWAY_{service.name.upper()}_URL"
+        if service.name != "gateway" and variable not in os.environ:
+            urls[variable] = service.url
+    return urls
+
+
 def up(deadline_seconds: float) -> None:
     python = sys.executable
     for service in SERVICES:
         if service.process.pid() is not None:
             print(f"{service.name:10} already running (pid {service.process.pid()})")
             continue
-        service.process.start([python, "-m", f"ucap_{service.name}"], cwd=REPO_ROOT)
+        env = upstream_urls() if service.name == "gateway" else None
+        service.process.start([python, "-m", f"ucap_{service.name}"], env=env, cwd=REPO_ROOT)
     deadline = time.monotonic() + deadline_seconds
     pending = list(SERVICES)
     while pending and time.monotonic() < deadline:
@@ -111,16 +131,45 @@ def status() -> bool:
     return healthy
 
 
-def run(deadline_seconds: float, *, stop_infra: bool) -> None:
+def local_infra() -> list[ManagedProcess]:
+    """The local Kafka and FerretDB processes (none for an endpoint from the environment)."""
+    return [c.server.process for c in ucap_infra.components() if not c.external]
+
+
+def start_infra() -> None:
+    deadline = float(os.environ.get("UCAP_INFRA_DEADLINE", ucap_infra.DEFAULT_DEADLINE_SECONDS))
+    logging.basicConfig(level=logging.CRITICAL)
+    try:
+        asyncio.run(ucap_infra.up(deadline))
+    except ucap_infra.InfraError as error:
+        raise SystemExit(f"error: {error}") from error
+
+
+def demo() -> None:
+    if os.environ.get("UCAP_DEMO", "1") == "0":
+        print("UCAP_DEMO=0: no demo data loaded", flush=True)
+        return
+    # Imported here: the venv's packages, which `down` (run by the system Python) lacks.
+    from ucap_ops.demo import run_demo
+
+    run_demo(SERVICES[-1].url, RUN_DIR, DEMO_FILE)
+
+
+def run(deadline_seconds: float, *, infra: bool) -> None:
     def stop(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
     # Installed explicitly: a process started in the background inherits SIGINT ignored.
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # What runs already is someone else's (an earlier `make infra-up`): left running.
+    already_running = {p.name for p in local_infra() if p.pid() is not None} if infra else set()
     try:
+        if infra:
+            start_infra()
         up(deadline_seconds)
-        print("Press Ctrl-C to stop.", flush=True)
+        demo()
+        print("\nPress Ctrl-C to stop.", flush=True)
         while all(service.process.pid() is not None for service in SERVICES):
             time.sleep(1)
         print("a service exited; stopping the others", file=sys.stderr)
@@ -128,8 +177,10 @@ def run(deadline_seconds: float, *, stop_infra: bool) -> None:
         print("\nstopping …")
     finally:
         down()
-        if stop_infra:
-            ucap_infra.down()
+        if infra:
+            for process in local_infra():
+                if process.name not in already_running and process.stop():
+                    print(f"{process.name:10} stopped")
 
 
 def main() -> int:
@@ -137,13 +188,14 @@ def main() -> int:
     parser.add_argument("command", choices=["run", "up", "down", "status"])
     parser.add_argument("--deadline", type=float, default=DEFAULT_DEADLINE_SECONDS)
     parser.add_argument(
-        "--stop-infra",
+        "--infra",
         action="store_true",
-        help="with run: also stop the local Kafka and FerretDB when it ends",
+        help="with run: bring the local Kafka and FerretDB up first where they do not answer, "
+        "and stop the ones it started when it ends",
     )
     args = parser.parse_args()
     if args.command == "run":
-        run(args.deadline, stop_infra=args.stop_infra)
+        run(args.deadline, infra=args.infra)
     elif args.command == "up":
         up(args.deadline)
     elif args.command == "down":
