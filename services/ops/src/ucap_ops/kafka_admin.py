@@ -45,10 +45,21 @@ async def admin_client(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
         await admin.close()
 
 
-async def partitions_of(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-    """The topic's partitions; none when the topic does not exist."""
-    await consumer.topics()  # refreshes the cluster metadata
-    return [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+async def partitions_of(bootstrap: str, topics: Iterable[str]) -> dict[str, list[TopicPartition]]:
+    """Each topic's partitions; a topic that does not exist is left out."""
+    wanted = sorted(set(topics))
+    if not wanted:
+        return {}
+    async with admin_client(bootstrap) as admin:
+        described = await admin.describe_topics(wanted)
+    return {
+        entry["topic"]: sorted(
+            TopicPartition(entry["topic"], partition["partition"])
+            for partition in entry["partitions"]
+        )
+        for entry in described
+        if entry["error_code"] == 0
+    }
 
 
 async def offset_range(
@@ -65,10 +76,10 @@ async def offset_range(
 
 async def read_topic(bootstrap: str, topic: str) -> list[Record]:
     """Every record of ``topic`` from its beginning to its end as of now."""
+    partitions = (await partitions_of(bootstrap, [topic])).get(topic, [])
+    if not partitions:
+        return []
     async with topic_reader(bootstrap) as consumer:
-        partitions = await partitions_of(consumer, topic)
-        if not partitions:
-            return []
         ends = {tp: end for tp, (_, end) in (await offset_range(consumer, partitions)).items()}
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
@@ -87,10 +98,10 @@ async def read_topic(bootstrap: str, topic: str) -> list[Record]:
 
 async def read_record(bootstrap: str, topic: str, partition: int, offset: int) -> Record | None:
     """The record at ``offset`` of one partition; None when there is none."""
+    tp = TopicPartition(topic, partition)
+    if tp not in (await partitions_of(bootstrap, [topic])).get(topic, []):
+        return None
     async with topic_reader(bootstrap) as consumer:
-        tp = TopicPartition(topic, partition)
-        if tp not in await partitions_of(consumer, topic):
-            return None
         start, end = (await offset_range(consumer, [tp]))[tp]
         if not start <= offset < end:
             return None

@@ -8,7 +8,7 @@ group has members.
 """
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,7 +23,10 @@ from rich.progress import (
 
 from ucap_ops.backbone import CommandError, fail, run
 from ucap_ops.targets import ServiceName, ServiceTarget, service_target
-from ucap_shared.rebuild import GroupStillActiveError, RebuildProgress, RebuildReport, rebuild
+
+if TYPE_CHECKING:
+    from ucap_shared.app import ServiceDefinition
+    from ucap_shared.rebuild import RebuildProgress, RebuildReport
 
 
 class _ProgressBars:
@@ -33,7 +36,7 @@ class _ProgressBars:
         self._progress = progress
         self._tasks: dict[str, TaskID] = {}
 
-    def __call__(self, step: RebuildProgress) -> None:
+    def __call__(self, step: "RebuildProgress") -> None:
         task = self._tasks.get(step.source)
         if task is None:
             task = self._progress.add_task(step.source, total=step.total)
@@ -41,7 +44,12 @@ class _ProgressBars:
         self._progress.update(task, completed=step.done)
 
 
-async def _rebuild(target: ServiceTarget, console: Console) -> RebuildReport:
+async def _rebuild(
+    target: ServiceTarget, definition: "ServiceDefinition", console: Console
+) -> "RebuildReport":
+    # The rebuild runs the service's own handlers: importing them is for this command only.
+    from ucap_shared.rebuild import GroupStillActiveError, rebuild
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -52,7 +60,7 @@ async def _rebuild(target: ServiceTarget, console: Console) -> RebuildReport:
         try:
             return await rebuild(
                 target.settings,
-                target.definition,
+                definition,
                 out=lambda line: progress.console.print(line, highlight=False),
                 progress=_ProgressBars(progress),
             )
@@ -60,12 +68,14 @@ async def _rebuild(target: ServiceTarget, console: Console) -> RebuildReport:
             raise CommandError(str(error)) from error
 
 
-def _as_json(target: ServiceTarget, report: RebuildReport) -> dict[str, Any]:
+def _as_json(
+    target: ServiceTarget, definition: "ServiceDefinition", report: "RebuildReport"
+) -> dict[str, Any]:
     return {
         "service": target.name,
         "database": target.settings.database,
         "consumer_group": target.settings.group,
-        "views": list(target.definition.views),
+        "views": list(definition.views),
         "replayed": report.replayed,
         "applied": report.applied,
         "skipped": report.skipped,
@@ -87,13 +97,14 @@ def rebuild_command(
     """
     try:
         target = service_target(service.value)
+        definition = target.definition()
     except CommandError as error:
         fail(str(error))
-    report = run(_rebuild(target, Console(stderr=True)))
+    report = run(_rebuild(target, definition, Console(stderr=True)))
     if as_json:
-        typer.echo(json.dumps(_as_json(target, report), indent=2))
+        typer.echo(json.dumps(_as_json(target, definition, report), indent=2))
     else:
-        views = ", ".join(target.definition.views) or "(none)"
+        views = ", ".join(definition.views) or "(none)"
         typer.echo(
             f"{target.name}: views {views} rebuilt in {report.seconds:.1f}s: "
             f"{report.replayed} events replayed, {report.applied} applied, "
