@@ -39,7 +39,7 @@ def fresh_env(base: Mapping[str, str]) -> dict[str, str]:
 
 
 async def clean_up(env: Mapping[str, str], mongo: MongoClient) -> None:
-    for name in SERVICES:
+    for name in (*SERVICES, "gateway"):
         await mongo.drop_database(env[f"UCAP_{name.upper()}_DATABASE"])
     admin = AIOKafkaAdminClient(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
     await admin.start()
