@@ -21,7 +21,7 @@ Groups = dict[str, dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
-async def stack(
+async def system(
     infra: Infra, service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Stack]:
     log_dir: Path = tmp_path_factory.mktemp("lag-logs")
@@ -57,12 +57,14 @@ def register(stack: Stack, city_id: str) -> None:
 
 
 class TestLag:
-    async def test_shows_every_group_caught_up_with_its_last_event_time(self, stack: Stack) -> None:
-        register(stack, "haikou")
-        cities_topic = f"{stack.env['UCAP_TOPIC_NAMESPACE']}.cities.events"
+    async def test_shows_every_group_caught_up_with_its_last_event_time(
+        self, system: Stack
+    ) -> None:
+        register(system, "haikou")
+        cities_topic = f"{system.env['UCAP_TOPIC_NAMESPACE']}.cities.events"
 
         async def all_caught_up() -> Groups | None:
-            groups = await lag(stack)
+            groups = await lag(system)
             fresh = all(
                 group["members"] >= 1
                 and group["lag"] == 0
@@ -75,25 +77,25 @@ class TestLag:
 
         assert set(groups) == set(SERVICES)
         for service, group in groups.items():
-            assert group["group"] == stack.env[f"UCAP_{service.upper()}_CONSUMER_GROUP"]
+            assert group["group"] == system.env[f"UCAP_{service.upper()}_CONSUMER_GROUP"]
             assert group["state"] == "Stable"
         assert [t["topic"] for t in groups["mous"]["topics"]] == [
             cities_topic,
-            f"{stack.env['UCAP_TOPIC_NAMESPACE']}.mous.events",
+            f"{system.env['UCAP_TOPIC_NAMESPACE']}.mous.events",
         ]
         assert len(groups["reporting"]["topics"]) == 4
 
     async def test_a_stopped_service_falls_behind_and_catches_up_when_back(
-        self, stack: Stack
+        self, system: Stack
     ) -> None:
-        cities_topic = f"{stack.env['UCAP_TOPIC_NAMESPACE']}.cities.events"
-        mous = stack.services["mous"]
+        cities_topic = f"{system.env['UCAP_TOPIC_NAMESPACE']}.cities.events"
+        mous = system.services["mous"]
         mous.process.terminate()
         mous.process.wait(timeout=30)
-        register(stack, "liuzhou")
+        register(system, "liuzhou")
 
         async def mous_behind() -> Groups | None:
-            groups = await lag(stack, "--service", "mous")
+            groups = await lag(system, "--service", "mous")
             return groups if topic_of(groups["mous"], cities_topic)["lag"] > 0 else None
 
         behind = (await eventually(mous_behind, timeout=60, interval=0.5))["mous"]
@@ -101,10 +103,10 @@ class TestLag:
         assert topic_of(behind, cities_topic)["lag"] == 1
         before = topic_of(behind, cities_topic)["last_event_time"]
 
-        with run_service("mous", mous.env, stack.log_dir):
+        with run_service("mous", mous.env, system.log_dir):
 
             async def mous_caught_up() -> Groups | None:
-                groups = await lag(stack, "--service", "mous")
+                groups = await lag(system, "--service", "mous")
                 return groups if groups["mous"]["lag"] == 0 else None
 
             back = (await eventually(mous_caught_up, timeout=90, interval=0.5))["mous"]
