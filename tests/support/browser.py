@@ -1,7 +1,8 @@
 """Headless Chromium driven over the DevTools protocol, for tests of pages.
 
 No browser download: Debian's ``chromium``. The test can set request headers
-(an API key), open a page, read its text, watch its console, and screenshot it.
+(an API key), open a page, run a script in it, read its text, watch its
+console, and screenshot it.
 """
 
 import base64
@@ -78,13 +79,15 @@ class Page:
         self.call("Page.navigate", url=url)
         self.wait_for(lambda text: bool(text.strip()), timeout=20)
 
+    def evaluate(self, expression: str) -> Any:
+        """The value of a JavaScript expression in the page (JSON-serialisable values)."""
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression}: {result['exceptionDetails'].get('text')}")
+        return result["result"].get("value")
+
     def text(self) -> str:
-        result = self.call(
-            "Runtime.evaluate",
-            expression="document.body ? document.body.innerText : ''",
-            returnByValue=True,
-        )
-        return str(result["result"].get("value", ""))
+        return str(self.evaluate("document.body ? document.body.innerText : ''") or "")
 
     def wait_for(self, condition: Any, *, timeout: float) -> str:
         deadline = time.monotonic() + timeout

@@ -1,15 +1,14 @@
 """The programme page: every U-CAP with its figures, flags and a link to its status."""
 
+import hashlib
+import json
+from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from ucap_gateway.render import page
+from ucap_gateway.summary import as_given
 
-_environment = Environment(
-    loader=PackageLoader("ucap_gateway", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+Document = dict[str, Any]
 
 GROUPS = (
     ("by_cluster", "Cluster"),
@@ -19,13 +18,76 @@ GROUPS = (
 )
 
 
-def _context(programme: dict[str, Any], ucaps: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"p": programme, "ucaps": ucaps, "groups": GROUPS}
+@dataclass
+class UcapLine:
+    """One U-CAP as the programme page shows it."""
+
+    ucap_id: str
+    title: str
+    lead: str
+    pilots: str
+    mous: str
+    milestones: str
+    updated: str
+    flags: list[str]
 
 
-def programme_markdown(programme: dict[str, Any], ucaps: list[dict[str, Any]]) -> str:
-    return _environment.get_template("programme.md.j2").render(**_context(programme, ucaps))
+def programme_etag(programme: Document) -> str:
+    """Changes with the figures and flags, not with the consumers' clocks."""
+    content = {k: v for k, v in programme.items() if k != "freshness"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def programme_html(programme: dict[str, Any], ucaps: list[dict[str, Any]]) -> str:
-    return _environment.get_template("programme.html.j2").render(**_context(programme, ucaps))
+def _flags(flags: Document) -> list[str]:
+    overdue = [
+        f"Milestone overdue: {m['title']} ({m['pilot_id']}, planned {as_given(m['planned_on'])})"
+        for m in flags.get("overdue_milestones", [])
+    ]
+    stale = [
+        f"No update in 90 days: {p.get('title') or p['pilot_id']}"
+        + (f" (last {as_given(p['last_update_on'])})" if p.get("last_update_on") else " (never)")
+        for p in flags.get("stale_pilots", [])
+    ]
+    expiring = [
+        f"MoU expiring {as_given(m['valid_until'])}: {m.get('title') or m['mou_id']}"
+        for m in flags.get("expiring_mous", [])
+    ]
+    return overdue + stale + expiring
+
+
+def ucap_lines(programme: Document) -> list[UcapLine]:
+    lines = []
+    for row in programme.get("ucaps", []):
+        figures = row["figures"]
+        by_status = ", ".join(
+            f"{count} {status.replace('_', ' ')}"
+            for status, count in figures["pilots_by_status"].items()
+        )
+        done, due, overdue = (figures["milestones"][k] for k in ("done", "due", "overdue"))
+        share = figures.get("share_pilots_updated_90_days")
+        lines.append(
+            UcapLine(
+                ucap_id=row["ucap_id"],
+                title=row["title"],
+                lead=row["lead_city_id"],
+                pilots=f"{figures['pilots']}" + (f" ({by_status})" if by_status else ""),
+                mous=f"{figures['mous_signed']} of {figures['mous']}",
+                milestones=f"{done} done, {due} due, {overdue} overdue",
+                updated="–" if share is None else f"{round(share * 100)} %",
+                flags=_flags(row["flags"]),
+            )
+        )
+    return lines
+
+
+def _context(programme: Document) -> Document:
+    return {"p": programme, "ucaps": ucap_lines(programme), "groups": GROUPS}
+
+
+def programme_markdown(programme: Document) -> str:
+    return page("programme.md.j2", **_context(programme))
+
+
+def programme_html(programme: Document, *, live_url: str | None = None) -> str:
+    etag = programme_etag(programme)
+    return page("programme.html.j2", **_context(programme), live_url=live_url, etag=etag)

@@ -1,4 +1,4 @@
-"""The gateway's own routes: the compiled U-CAP status, its live feed, the programme."""
+"""The gateway's own routes: the compiled U-CAP status, the programme, and their live feeds."""
 
 import json
 from datetime import date
@@ -17,7 +17,7 @@ from ucap_gateway.compose import (
 )
 from ucap_gateway.config import Settings
 from ucap_gateway.live import ChangeSignal, status_stream
-from ucap_gateway.programme import programme_html, programme_markdown
+from ucap_gateway.programme import programme_etag, programme_html, programme_markdown
 from ucap_gateway.render import html, markdown
 from ucap_gateway.routing import upstreams_of
 from ucap_gateway.upstreams import UpstreamUnavailableError, unavailable_response
@@ -156,31 +156,17 @@ async def ucap_live(ucap_id: str, request: Request) -> Response:
     )
 
 
-@router.get(
-    "/programme/status",
-    summary="Every U-CAP by cluster, theme, SDG and country: counts and attention flags",
-    responses={200: {"content": {"text/markdown": {}, "text/html": {}}}},
-)
-async def programme_status(
-    request: Request,
-    format_: FormatQuery = None,
-    cluster: Annotated[str | None, Query(max_length=100)] = None,
-    theme: Annotated[str | None, Query(max_length=200)] = None,
-    sdg: Annotated[int | None, Query(ge=1, le=17)] = None,
-    country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
-) -> Response:
-    filters = {
-        k: str(v)
-        for k, v in {"cluster": cluster, "theme": theme, "sdg": sdg, "country": country}.items()
-        if v
-    }
-    upstreams = upstreams_of(request)
+ClusterQuery = Annotated[str | None, Query(max_length=100)]
+ThemeQuery = Annotated[str | None, Query(max_length=200)]
+SdgQuery = Annotated[int | None, Query(ge=1, le=17)]
+CountryQuery = Annotated[str | None, Query(min_length=2, max_length=2)]
+
+
+async def _programme(request: Request, filters: dict[str, str]) -> dict[str, Any] | Response:
+    """The reporting service's programme status (a dict), or the answer to pass on instead."""
     try:
-        answer = await upstreams.request(
+        answer = await upstreams_of(request).request(
             "reporting", "GET", "/programme/status", params=_query(filters)
-        )
-        listing = await upstreams.request(
-            "reporting", "GET", "/ucaps", params=_query({"limit": "200"})
         )
     except UpstreamUnavailableError as error:
         return unavailable_response(error)
@@ -191,15 +177,76 @@ async def programme_status(
             media_type=answer.headers.get("content-type"),
         )
     programme: dict[str, Any] = answer.json()
-    ucaps: list[dict[str, Any]] = (
-        listing.json().get("items", []) if listing.status_code == 200 else []
-    )
+    return programme
+
+
+def _filters(
+    cluster: str | None, theme: str | None, sdg: int | None, country: str | None
+) -> dict[str, str]:
+    given = {"cluster": cluster, "theme": theme, "sdg": sdg, "country": country}
+    return {name: str(value) for name, value in given.items() if value}
+
+
+@router.get(
+    "/programme/status",
+    summary="Every U-CAP with its figures and attention flags, and counts by cluster, theme, "
+    "SDG and country",
+    responses={200: {"content": {"text/markdown": {}, "text/html": {}}}},
+)
+async def programme_status(
+    request: Request,
+    format_: FormatQuery = None,
+    cluster: ClusterQuery = None,
+    theme: ThemeQuery = None,
+    sdg: SdgQuery = None,
+    country: CountryQuery = None,
+) -> Response:
+    filters = _filters(cluster, theme, sdg, country)
+    programme = await _programme(request, filters)
+    if isinstance(programme, Response):
+        return programme
     chosen = negotiate(request, format_)
+    headers = {"Cache-Control": "no-cache", "Vary": "Accept"}
     if chosen is Format.MARKDOWN:
-        return Response(programme_markdown(programme, ucaps), media_type=MEDIA[chosen])
+        return Response(programme_markdown(programme), media_type=MEDIA[chosen], headers=headers)
     if chosen is Format.HTML:
-        return HTMLResponse(programme_html(programme, ucaps))
-    return Response(json.dumps(programme), media_type=MEDIA[Format.JSON])
+        live = request.url_for("programme_live").path + (f"?{_query(filters)}" if filters else "")
+        return HTMLResponse(programme_html(programme, live_url=live), headers=headers)
+    return Response(json.dumps(programme), media_type=MEDIA[Format.JSON], headers=headers)
+
+
+@router.get(
+    "/programme/live",
+    summary="Server-sent events: the programme status, pushed whenever it changes",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def programme_live(
+    request: Request,
+    cluster: ClusterQuery = None,
+    theme: ThemeQuery = None,
+    sdg: SdgQuery = None,
+    country: CountryQuery = None,
+) -> Response:
+    filters = _filters(cluster, theme, sdg, country)
+    first = await _programme(request, filters)
+    if isinstance(first, Response):
+        return first
+    seed, latest = [first], [first]
+
+    async def current() -> tuple[str, str]:
+        programme = seed.pop() if seed else await _programme(request, filters)
+        # While reporting is away there is nothing new to say: the last known one stands.
+        if not isinstance(programme, Response):
+            latest[0] = programme
+        return programme_etag(latest[0]), json.dumps(latest[0])
+
+    signal: ChangeSignal = request.app.state.live_signal
+    return StreamingResponse(
+        status_stream(signal, current, disconnected=request.is_disconnected),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 def _query(values: dict[str, str]) -> httpx.QueryParams:

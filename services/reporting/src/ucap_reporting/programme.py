@@ -23,7 +23,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_reporting.projections import STATUS_VIEW
-from ucap_reporting.status import UcapStatus, status_of
+from ucap_reporting.status import Figures, Flags, UcapStatus, status_of
 from ucap_shared.consumer import TopicFreshness
 from ucap_shared.views import APPLIED, Document
 
@@ -52,10 +52,21 @@ class Filters(BaseModel):
     country: str | None = None
 
 
+class UcapRow(BaseModel):
+    """One U-CAP of the programme: its figures and what needs attention."""
+
+    ucap_id: str = Field(examples=["granada-ucap"])
+    title: str
+    lead_city_id: str = Field(examples=["granada"])
+    figures: Figures
+    flags: Flags
+
+
 class ProgrammeStatus(BaseModel):
     on: date
     filters: Filters
     totals: Counts
+    ucaps: list[UcapRow] = Field(description="Every U-CAP counted, in id order")
     by_cluster: list[Group]
     by_theme: list[Group]
     by_sdg: list[Group]
@@ -114,6 +125,16 @@ def programme_of(
         on=today,
         filters=filters,
         totals=_counts(s for _, s in rows),
+        ucaps=[
+            UcapRow(
+                ucap_id=s.ucap_id,
+                title=s.ucap.title,
+                lead_city_id=s.ucap.lead_city_id,
+                figures=s.figures,
+                flags=s.flags,
+            )
+            for _, s in rows
+        ],
         by_cluster=_groups([(d["f_clusters"], s) for d, s in rows]),
         by_theme=_groups([(d["f_themes"], s) for d, s in rows]),
         by_sdg=_groups([([str(g) for g in d["f_sdgs"]], s) for d, s in rows]),
