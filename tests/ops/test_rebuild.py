@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from tests.ops.event_services import caught_up, city, clean_up, fresh_env, ucap
 from tests.support.auth import bearer
@@ -16,6 +17,7 @@ from tests.support.processes import run_service
 from tests.support.waiting import eventually
 from ucap_mous.views import CITIES_VIEW, MOUS_VIEW
 from ucap_shared.mongo import MongoClient, connect_mongo
+from ucap_shared.topics import TopicSpec, ensure_topics
 
 MOU = "granada-kunming"
 
@@ -137,3 +139,30 @@ class TestRebuildRefuses:
 
         assert result.returncode == 2
         assert "'gateway' is not one of" in result.stderr
+
+
+class TestRebuildReportsWhatItSkipped:
+    async def test_a_record_that_is_no_event_fails_the_rebuild(
+        self, infra: Infra, service_env: dict[str, str], mongo: MongoClient
+    ) -> None:
+        env = fresh_env(service_env)
+        topic = f"{env['UCAP_TOPIC_NAMESPACE']}.cities.events"
+        try:
+            await ensure_topics(infra.kafka_bootstrap_servers, [TopicSpec(topic)])
+            producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+            await producer.start()
+            try:
+                await producer.send_and_wait(topic, b"not an event", key=b"granada")
+            finally:
+                await producer.stop()
+
+            result = ucap(env, "rebuild", "mous", "--json")
+
+            assert result.returncode == 1
+            report = json.loads(result.stdout)
+            [skipped] = report["skipped"]
+            assert topic in skipped
+            assert "not a ucap event envelope" in skipped
+            assert "could not be applied" in result.stderr
+        finally:
+            await clean_up(env, mongo)

@@ -6,6 +6,7 @@ never a traceback.
 """
 
 import asyncio
+import logging
 from collections.abc import Coroutine
 from typing import Any, NoReturn, TypeVar
 
@@ -27,12 +28,17 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
 
 def run(work: Coroutine[Any, Any, T]) -> T:
     """Run ``work``; a known failure becomes a one-line error and exit code 1."""
+    # The clients' own logs would repeat the failure reported here, over several lines.
+    for client in ("aiokafka", "pymongo"):
+        logging.getLogger(client).setLevel(logging.CRITICAL)
     try:
         return asyncio.run(work)
     except CommandError as error:
         fail(str(error))
     except KafkaError as error:
-        fail(f"Kafka: {type(error).__name__}: {error}")
+        detail = str(error)
+        name = type(error).__name__
+        fail(f"Kafka: {detail if detail.startswith(name) else f'{name}: {detail}'}")
     except PyMongoError as error:
         summary = str(error).split(", Topology Description", 1)[0]
         fail(f"MongoDB: {type(error).__name__}: {summary[:300]}")
