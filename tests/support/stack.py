@@ -1,24 +1,18 @@
 """The whole system as real processes, on a topic namespace and databases of its own."""
 
-import subprocess
-import sys
-import time
+import json
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.support.keys import auth, create_key
-from tests.support.processes import REPO_ROOT, RunningService, run_service
+from tests.support.processes import RunningService, run_service
+from tests.support.ucap_command import GRANADA, ucap
 
 SERVICES = ("cities", "mous", "pilots", "reporting")
-LOADERS = (
-    ("load_cities.py", "cities"),
-    ("load_mous.py", "mous"),
-    ("load_pilots.py", "pilots"),
-    ("load_ucap.py", "reporting"),
-)
 
 
 @dataclass
@@ -62,23 +56,15 @@ def running_stack(
         yield Stack(services, gateway, {**gateway_env, "UCAP_API_KEY": admin}, log_dir)
 
 
-def load_granada(url: str, env: Mapping[str, str], *, timeout: float = 90.0) -> None:
-    """Run each demo loader against the gateway, again until it succeeds (they are
-    idempotent): each waits for the views the one before it fed. The key they use
-    comes from ``UCAP_API_KEY`` in ``env``."""
-    for loader, _ in LOADERS:
-        deadline = time.monotonic() + timeout
-        while True:
-            result = subprocess.run(
-                [sys.executable, str(REPO_ROOT / "deploy" / "demo" / loader), "--url", url],
-                env=dict(env),
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-            if result.returncode == 0:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{loader} failed:\n{result.stdout}\n{result.stderr}")
-            time.sleep(0.5)
+def load_granada(
+    url: str, env: Mapping[str, str], *, suffix: str = "", wait: float = 90.0
+) -> dict[str, Any]:
+    """``ucap load deploy/demo/granada.json`` through the gateway at ``url``, with the key
+    in ``env``'s ``UCAP_API_KEY``; its JSON summary. The loader itself waits for the views
+    each section feeds, for up to ``wait`` seconds an item."""
+    args = ["load", str(GRANADA), "--gateway", url, "--json", "--wait", str(wait)]
+    result = ucap(*args, *(["--suffix", suffix] if suffix else []), env=env)
+    if result.returncode != 0:
+        raise RuntimeError(f"ucap load failed:\n{result.stdout}\n{result.stderr}")
+    summary: dict[str, Any] = json.loads(result.stdout)
+    return summary

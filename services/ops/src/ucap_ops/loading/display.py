@@ -20,7 +20,8 @@ from ucap_ops.loading.outcome import ItemResult, Outcome, Summary
 
 
 class ProgressBar:
-    """The :class:`~ucap_ops.loading.progress.Progress` of a load, drawn with rich."""
+    """The :class:`~ucap_ops.loading.progress.Progress` of a load, drawn with rich from its
+    first item on (a load that cannot start shows no bar)."""
 
     def __init__(self, total: int, console: Console) -> None:
         self._bar = Progress(
@@ -33,9 +34,9 @@ class ProgressBar:
             transient=False,
         )
         self._task: TaskID = self._bar.add_task("loading", total=total)
+        self._started = False
 
     def __enter__(self) -> "ProgressBar":
-        self._bar.start()
         return self
 
     def __exit__(
@@ -44,10 +45,14 @@ class ProgressBar:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        self._bar.update(self._task, description="done")
-        self._bar.stop()
+        if self._started:
+            self._bar.update(self._task, description="done" if error is None else "stopped")
+            self._bar.stop()
 
     def working_on(self, text: str) -> None:
+        if not self._started:
+            self._bar.start()
+            self._started = True
         self._bar.update(self._task, description=escape(text[:60]))
 
     def finished(self, result: ItemResult) -> None:

@@ -86,16 +86,17 @@ class Gateway:
         self.dated = False
         """Whether writes carry their date: only an admin's key may date"""
 
-    def check_keys(self) -> None:
-        """Every key must authenticate; a single key that may date will date the writes."""
+    def check_keys(self, listing: str) -> None:
+        """Every key must authenticate (a read of ``listing``, a list the load writes to); a
+        single key that may date (an admin's) will date the writes."""
         for holder, key in self._keys.every_key().items():
-            answer = self._request("GET", "/cities", key, params={"limit": "1"})
-            if answer.status_code == httpx.codes.UNAUTHORIZED:
-                raise LoadError(f"the gateway refuses the key of {holder}: {describe(answer)}")
+            answer = self._request("GET", listing, key, params={"limit": "1"})
+            if answer.status_code in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):
+                raise LoadError(f"the key of {holder} is refused: {describe(answer)}")
         if self._keys.single is not None:
             probe = self._request(
                 "GET",
-                "/cities",
+                listing,
                 self._keys.single,
                 params={"limit": "1"},
                 headers={OCCURRED_AT: "2000-01"},
@@ -157,7 +158,7 @@ class Gateway:
                 path,
                 json=json,
                 params=params,
-                headers={"X-API-Key": key, **(headers or {})},
+                headers={"Authorization": f"Bearer {key}", **(headers or {})},
             )
         except httpx.HTTPError as error:
             raise LoadError(unreachable(str(self._client.base_url), error)) from error

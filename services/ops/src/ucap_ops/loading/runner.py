@@ -52,6 +52,17 @@ def defined_ids(data: DataFile) -> set[str]:
     return {city.id for city in data.cities} | {mou.id for mou in data.mous}
 
 
+def first_listing(data: DataFile) -> str:
+    """The list of the first section the file fills: readable by any key of the load."""
+    sections = {
+        "/cities": data.cities,
+        "/mous": data.mous,
+        "/pilots": data.pilots,
+        "/ucaps": data.ucaps,
+    }
+    return next((path for path, entries in sections.items() if entries), "/cities")
+
+
 @contextmanager
 def _client(url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=url, timeout=30) as client:
@@ -72,7 +83,7 @@ def load(
             wait_seconds=plan.wait_seconds,
             progress=progress,
         )
-        gateway.check_keys()
+        gateway.check_keys(first_listing(plan.data))
         if on_ready is not None:
             on_ready(gateway.dated)
         run = Run(gateway, progress)

@@ -1,8 +1,8 @@
-"""Every id a data file defines made unique with a suffix, so the same data can be loaded
-next to other data (as tests do): ``granada`` becomes ``granada-<suffix>``, a pilot
-``granada-blocklab`` becomes ``granada-<suffix>-blocklab`` (a pilot's id starts with its
-lead city's), and every reference to a renamed id follows it. References to ids the file
-does not define are left as they are."""
+"""Every city, MoU, pilot and U-CAP id of a data file made unique with a suffix, so the
+same data can be loaded next to other data (as tests do): ``granada`` becomes
+``granada-<suffix>``, a pilot ``granada-blocklab`` becomes ``granada-<suffix>-blocklab``
+(a pilot's id starts with its lead city's). References are renamed alike, also to what
+the file does not define itself, so one section of a file loads on its own."""
 
 import re
 
@@ -29,9 +29,7 @@ def with_suffix(data: DataFile, suffix: str) -> DataFile:
 
 class _Renames:
     def __init__(self, data: DataFile, suffix: str) -> None:
-        self._cities = {city.id: f"{city.id}-{suffix}" for city in data.cities}
-        self._mous = {mou.id: f"{mou.id}-{suffix}" for mou in data.mous}
-        self._ucaps = {ucap.id: f"{ucap.id}-{suffix}" for ucap in data.ucaps}
+        self._suffix = suffix
         self._pilots = {pilot.id: self._pilot_id(pilot, suffix) for pilot in data.pilots}
 
     @staticmethod
@@ -42,24 +40,27 @@ class _Renames:
         return f"{pilot.id}-{suffix}"
 
     def city(self, city_id: str) -> str:
-        return self._cities.get(city_id, city_id)
+        return f"{city_id}-{self._suffix}"
 
     def cities(self, city_ids: list[str]) -> list[str]:
         return [self.city(city_id) for city_id in city_ids]
 
+    def mou(self, mou_id: str) -> str:
+        return f"{mou_id}-{self._suffix}"
+
     def mous(self, mou_ids: list[str]) -> list[str]:
-        return [self._mous.get(mou_id, mou_id) for mou_id in mou_ids]
+        return [self.mou(mou_id) for mou_id in mou_ids]
 
     def pilots(self, pilot_ids: list[str]) -> list[str]:
-        return [self._pilots.get(pilot_id, pilot_id) for pilot_id in pilot_ids]
+        return [self._pilots.get(p, f"{p}-{self._suffix}") for p in pilot_ids]
 
-    def ucap(self, ucap_id: str | None) -> str | None:
-        return self._ucaps.get(ucap_id, ucap_id) if ucap_id else ucap_id
+    def ucap(self, ucap_id: str) -> str:
+        return f"{ucap_id}-{self._suffix}"
 
     def in_mou(self, mou: Mou) -> Mou:
         return mou.model_copy(
             update={
-                "id": self._mous[mou.id],
+                "id": self.mou(mou.id),
                 "parties": [
                     p.model_copy(update={"city_id": self.city(p.city_id)}) for p in mou.parties
                 ],
@@ -78,7 +79,7 @@ class _Renames:
                     p.model_copy(update={"city_id": self.city(p.city_id)}) for p in pilot.partners
                 ],
                 "mou_ids": self.mous(pilot.mou_ids),
-                "ucap_id": self.ucap(pilot.ucap_id),
+                "ucap_id": self.ucap(pilot.ucap_id) if pilot.ucap_id else None,
                 "progress": [
                     update.model_copy(
                         update={
@@ -94,7 +95,7 @@ class _Renames:
     def in_ucap(self, ucap: Ucap) -> Ucap:
         return ucap.model_copy(
             update={
-                "id": self._ucaps[ucap.id],
+                "id": self.ucap(ucap.id),
                 "lead_city_id": self.city(ucap.lead_city_id),
                 "counterpart_city_ids": self.cities(ucap.counterpart_city_ids),
                 "activities": [
