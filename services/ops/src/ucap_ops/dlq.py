@@ -43,7 +43,7 @@ app = typer.Typer(
 ServiceOption = Annotated[
     ServiceName | None, typer.Option("--service", "-s", help="Only this service's records.")
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _stdout() -> Console:
