@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
 CHECKED := shared/src services/*/src deploy/local deploy/demo deploy/bench tests
 
-.PHONY: help install lock tools infra-up infra-down infra-status lint format test run up stop status contracts
+.PHONY: help install lock tools infra-up infra-down infra-status lint format test run up stop status contracts demo-feed
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ run: install ## run the whole system with the Granada demo loaded (UCAP_DEMO=0: 
 
 up: infra-up ## start the whole system in the background
 	@$(PY) deploy/local/ucap_stack.py up
+
+demo-feed: install ## partner cities post progress to the demo at a steady rate (after make run; ARGS="--rate 2")
+	@$(PY) deploy/demo/feed.py $(ARGS)
 
 stop: ## stop every service and the local infrastructure
 	@python3 deploy/local/ucap_stack.py down
