@@ -21,6 +21,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pymongo.asynchronous.database import AsyncDatabase
 
+from ucap_shared.api_docs import install_service_docs
 from ucap_shared.auth import current_principal
 from ucap_shared.consumer import ConsumerRunner, TopicFreshness
 from ucap_shared.dates import PartialDate
@@ -206,6 +207,7 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
     app.include_router(ops_router())
     for router in definition.routers:
         app.include_router(router)
+    install_service_docs(app, ALWAYS_OPEN)
 
     @app.middleware("http")
     async def carry_correlation_id(

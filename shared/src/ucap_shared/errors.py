@@ -10,7 +10,10 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 
+from ucap_shared.endpoints import allowed_methods as methods_of
+from ucap_shared.endpoints import endpoint_index
 from ucap_shared.eventstore import ConcurrencyConflict
 
 
@@ -74,9 +77,50 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=error.status_code, content=body.model_dump(exclude_none=True)
         )
 
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        if error.status_code == status.HTTP_400_BAD_REQUEST:
+            # FastAPI's only 400: a body that is not text in the declared encoding.
+            return unreadable_body(str(error.detail))
+        headers = dict(error.headers or {})
+        if error.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+            headers["Allow"] = allowed_methods(request)
+        body = ErrorBody(
+            error=HTTP_ERROR_KINDS.get(error.status_code, "error"), detail=str(error.detail)
+        )
+        return JSONResponse(
+            status_code=error.status_code,
+            content=body.model_dump(exclude_none=True),
+            headers=headers,
+        )
+
     @app.exception_handler(ConcurrencyConflict)
     async def concurrency_conflict(request: Request, error: ConcurrencyConflict) -> JSONResponse:
         body = ErrorBody(error="concurrent_change", detail=f"{error}; reload and retry")
         return JSONResponse(
             status_code=status.HTTP_409_CONFLICT, content=body.model_dump(exclude_none=True)
         )
+
+
+HTTP_ERROR_KINDS = {
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
+
+
+def unreadable_body(detail: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content={"detail": [{"loc": ["body"], "msg": detail, "type": "json_invalid"}]},
+    )
+
+
+def allowed_methods(request: Request) -> str:
+    """What the service's document says this path serves (Starlette names one route's)."""
+    raw_path = request.scope.get("raw_path")
+    path = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else request.url.path
+    return methods_of(endpoint_index(request.app).matching(path))

@@ -3,6 +3,7 @@
 import asyncio
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -174,3 +175,77 @@ class TestMergedOpenApi:
         )
         schemas = merged["components"]["schemas"]  # type: ignore[index]
         assert any(name.startswith("cities_") for name in schemas)
+
+
+def merged_document(gateway: RunningService) -> dict[str, Any]:
+    """The gateway's document once the cities part is in (the other services are down)."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        answer = httpx.get(f"{gateway.url}/openapi.json", headers=gateway.headers).json()
+        if "/cities" in answer["paths"]:
+            return dict(answer)
+        time.sleep(0.1)
+    raise TimeoutError("the cities paths never appeared")
+
+
+class TestOnlyDocumentedOperationsAreServed:
+    def test_a_method_the_path_does_not_serve_is_405_with_exactly_its_methods(
+        self, stack: tuple[RunningService, RunningService]
+    ) -> None:
+        gateway, _ = stack
+        merged_document(gateway)
+
+        put = httpx.put(f"{gateway.url}/cities", headers=gateway.headers, json={})
+        options = httpx.options(f"{gateway.url}/cities/granada", headers=gateway.headers)
+
+        assert put.status_code == 405
+        assert put.headers["allow"] == "GET, POST"
+        assert put.json()["error"] == "method_not_allowed"
+        assert options.status_code == 405
+        assert options.headers["allow"] == "GET, PATCH"
+
+    def test_a_path_no_operation_matches_is_404_from_the_gateway(
+        self, stack: tuple[RunningService, RunningService]
+    ) -> None:
+        gateway, _ = stack
+        merged_document(gateway)
+
+        answer = httpx.get(f"{gateway.url}/cities/granada/no/such/thing", headers=gateway.headers)
+
+        assert answer.status_code == 404
+        assert answer.json() == {"error": "not_found", "detail": "no such endpoint in this API"}
+
+    def test_a_header_value_that_is_not_ascii_is_passed_on_not_a_500(
+        self, stack: tuple[RunningService, RunningService]
+    ) -> None:
+        gateway, _ = stack
+        headers = [(k.encode(), v.encode()) for k, v in gateway.headers.items()]
+
+        answer = httpx.get(
+            f"{gateway.url}/cities/no-such-city",
+            headers=[*headers, (b"X-Note", "Zhèngzhōu".encode())],
+        )
+
+        assert answer.status_code == 404
+        assert answer.headers.get_list("date") == [answer.headers["date"]], "one Date header"
+
+
+class TestDocumentedAnswers:
+    def test_every_operation_but_health_documents_the_gateways_own_refusals(
+        self, stack: tuple[RunningService, RunningService]
+    ) -> None:
+        gateway, _ = stack
+        document = merged_document(gateway)
+
+        undocumented = [
+            (method, path, code)
+            for path, operations in document["paths"].items()
+            if not path.startswith("/health")
+            for method, operation in operations.items()
+            for code in ("401", "429")
+            if code not in operation["responses"]
+        ]
+
+        assert undocumented == []
+        assert document["components"]["securitySchemes"]["apiKey"]["name"] == "X-API-Key"
+        assert document["paths"]["/health/live"]["get"]["security"] == []

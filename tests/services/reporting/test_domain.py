@@ -170,3 +170,16 @@ class TestRequiredSections:
         with pytest.raises(InvalidInputError) as raised:
             domain.update_sections(ucap(), {name: None})
         assert [p.loc for p in raised.value.problems] == [["body", name]]
+
+
+class TestActivityChanges:
+    @pytest.mark.parametrize("name", ["date", "kind", "title", "places", "outcome"])
+    def test_a_change_that_leaves_an_invalid_activity_is_refused_naming_the_field(
+        self, name: str
+    ) -> None:
+        state = domain.evolve(
+            ucap(), UcapActivityLogged(ucap_id="granada-ucap", activity=activity())
+        )
+        with pytest.raises(InvalidInputError) as raised:
+            domain.update_activity(state, "a1", {name: None})
+        assert [p.loc for p in raised.value.problems] == [["body", name]]

@@ -12,6 +12,7 @@ import hashlib
 import json
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, Field
@@ -99,7 +100,7 @@ async def compile_status(
         answer = await upstreams.request(
             "reporting",
             "GET",
-            f"/ucaps/{ucap_id}/status",
+            f"/ucaps/{quote(ucap_id, safe='')}/status",
             params=httpx.QueryParams(params),
             timeout=timeout * 3,
         )
@@ -124,7 +125,10 @@ async def compile_status(
 
     async def cities() -> dict[str, Document]:
         found = await asyncio.gather(
-            *(_json(upstreams, "cities", f"/cities/{city_id}", timeout) for city_id in city_ids)
+            *(
+                _json(upstreams, "cities", f"/cities/{quote(city_id, safe='')}", timeout)
+                for city_id in city_ids
+            )
         )
         return {city["id"]: city for city in found}
 

@@ -14,8 +14,15 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from ucap_gateway.gatekeeper import OPEN_ALWAYS
 from ucap_gateway.routing import ROUTES
 from ucap_gateway.upstreams import Upstreams, UpstreamUnavailableError
+from ucap_shared.api_docs import (
+    add_responses,
+    ensure_error_schemas,
+    error_response,
+    guard_responses,
+)
 
 log = logging.getLogger(__name__)
 PRIVATE_PREFIXES = ("/health", "/metrics", "/ops", "/openapi", "/docs", "/redoc")
@@ -62,7 +69,42 @@ def merged_openapi(app: FastAPI, upstream_documents: dict[str, dict[str, Any]]) 
         for path, operations in paths.items():
             document["paths"].setdefault(path, {}).update(operations)
         schemas.update(components)
+    document_gateway_answers(document)
     return document
+
+
+def gateway_responses(method: str, operation: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What the gateway itself may answer for any operation, besides the operation's own."""
+    responses = guard_responses(method, operation)
+    responses["429"] = {
+        **error_response("Too many requests for this API key"),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again",
+                "schema": {"type": "integer"},
+            }
+        },
+    }
+    if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+        responses["404"] = error_response("Nothing with this id")
+    if operation.get("tags", [""])[0] in ROUTES.values():
+        responses["502"] = error_response("The service that owns this did not answer")
+        responses["504"] = error_response("The service that owns this answered too late")
+    return responses
+
+
+def document_gateway_answers(document: dict[str, Any]) -> None:
+    """API keys as the security scheme, and the gateway's own answers on every operation."""
+    ensure_error_schemas(document)
+    add_responses(document, gateway_responses, open_paths=OPEN_ALWAYS)
+    document["components"]["securitySchemes"] = {
+        "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+        "bearerApiKey": {"type": "http", "scheme": "bearer", "description": "The API key"},
+    }
+    document["security"] = [{"apiKey": []}, {"bearerApiKey": []}]
+    for path in OPEN_ALWAYS:
+        for operation in document["paths"].get(path, {}).values():
+            operation["security"] = []
 
 
 def install_merged_openapi(app: FastAPI) -> None:

@@ -1,7 +1,7 @@
 """The services behind the gateway, reached over pooled HTTP connections."""
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -14,8 +14,13 @@ from ucap_shared.logs import correlation_id
 
 log = logging.getLogger(__name__)
 
-# Hop-by-hop headers (RFC 9110 §7.6.1) and those the gateway sets itself.
+# Hop-by-hop headers (RFC 9110 §7.6.1), those the gateway sets itself, and the
+# caller's credentials, which are for the gateway alone.
 _NOT_FORWARDED = {
+    "authorization",
+    "x-api-key",
+    "cookie",
+    "x-correlation-id",
     "connection",
     "keep-alive",
     "proxy-authenticate",
@@ -28,6 +33,8 @@ _NOT_FORWARDED = {
     "content-length",
     "content-encoding",
 }
+# Answer headers the gateway's own server writes.
+_SET_BY_GATEWAY = {"date", "server"}
 
 
 class UpstreamUnavailableError(Exception):
@@ -67,19 +74,22 @@ class Upstreams:
         path: str,
         *,
         params: httpx.QueryParams | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Sequence[tuple[bytes, bytes]] = (),
         content: bytes | None = None,
         timeout: float | None = None,
     ) -> httpx.Response:
-        """Send one request to ``service``; UpstreamUnavailableError when it cannot answer."""
-        outgoing = dict(headers or {})
+        """Send one request to ``service``; UpstreamUnavailableError when it cannot answer.
+
+        ``headers`` are raw, as a caller sent them: a value need not be ASCII.
+        """
+        outgoing = list(headers)
         if (cid := correlation_id.get()) is not None:
-            outgoing[CORRELATION_HEADER] = cid
+            outgoing.append((CORRELATION_HEADER.lower().encode(), cid.encode()))
         if (caller := current_principal.get()) is not None:
             token = issue_token(
                 caller, audience=service, key=self._signing_key, ttl_seconds=self._token_ttl
             )
-            outgoing["Authorization"] = f"Bearer {token}"
+            outgoing.append((b"authorization", f"Bearer {token}".encode()))
         client = self._clients[service]
         extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         try:
@@ -101,7 +111,11 @@ class Upstreams:
 
     async def forward(self, service: str, request: Request, path: str) -> Response:
         """Pass ``request`` on to ``service`` and its answer back, status and body as they are."""
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED}
+        headers = [
+            (name, value)
+            for name, value in request.headers.raw
+            if name.decode("latin-1").lower() not in _NOT_FORWARDED
+        ]
         # The path as the caller sent it (still percent-encoded), not decoded.
         raw_path = request.scope.get("raw_path")
         if isinstance(raw_path, bytes):
@@ -117,7 +131,11 @@ class Upstreams:
             )
         except UpstreamUnavailableError as error:
             return unavailable_response(error)
-        passed = {k: v for k, v in answer.headers.items() if k.lower() not in _NOT_FORWARDED}
+        passed = {
+            name: value
+            for name, value in answer.headers.items()
+            if name.lower() not in _NOT_FORWARDED and name.lower() not in _SET_BY_GATEWAY
+        }
         return Response(content=answer.content, status_code=answer.status_code, headers=passed)
 
 

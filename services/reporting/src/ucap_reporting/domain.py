@@ -10,7 +10,7 @@ note after the final U-CAP, say); going back is a conflict.
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ucap_reporting.events import (
     SECTION_FIELDS,
@@ -226,9 +226,17 @@ def update_activity(ucap: Ucap, activity_id: str, changes: Mapping[str, Any]) ->
     current = ucap.activity(activity_id)
     if current is None:
         raise NotFoundError(f"no activity {activity_id} in {ucap.ucap_id}", activity_id=activity_id)
-    updated = Activity.model_validate(
-        {**current.model_dump(), **changes, "activity_id": activity_id}
-    )
+    try:
+        updated = Activity.model_validate(
+            {**current.model_dump(), **changes, "activity_id": activity_id}
+        )
+    except ValidationError as error:
+        raise InvalidInputError(
+            [
+                FieldProblem(loc=["body", *problem["loc"]], msg=problem["msg"])
+                for problem in error.errors()
+            ]
+        ) from error
     problems = _activity_problems(updated)
     if problems:
         raise InvalidInputError(problems)
