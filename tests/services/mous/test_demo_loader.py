@@ -1,10 +1,12 @@
-"""deploy/demo/load_mous.py loads Granada's MoUs, and loading twice changes nothing."""
+"""``ucap load`` loads the demo file's MoUs into a real MoUs service, and loading twice
+changes nothing."""
 
 import asyncio
 import json
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaProducer
@@ -13,11 +15,11 @@ from tests.services.mous.conftest import CITIES_TOPIC, registered
 from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.processes import REPO_ROOT, run_service
+from tests.support.ucap_command import GRANADA
 from tests.support.waiting import eventually
 from ucap_mous.views import CITIES_VIEW
 from ucap_shared.mongo import MongoClient
 
-DEMO = REPO_ROOT / "deploy" / "demo"
 CITIES = ("granada", "haikou", "kunming", "zhengzhou")
 MOUS = (
     "granada-haikou-2018",
@@ -27,22 +29,29 @@ MOUS = (
 )
 
 
-async def run_loader(url: str, file: Path) -> str:
+async def run_loader(url: str, file: Path, suffix: str) -> dict[str, Any]:
+    """``ucap load FILE --suffix`` straight into the service; its JSON summary."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(DEMO / "load_mous.py"),
-        "--url",
-        url,
-        "--file",
+        "-m",
+        "ucap_ops",
+        "load",
         str(file),
+        "--gateway",
+        url,
+        "--suffix",
+        suffix,
+        "--json",
         "--key",
         bearer("mous")["Authorization"].removeprefix("Bearer "),
+        cwd=REPO_ROOT,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        stderr=asyncio.subprocess.PIPE,
     )
-    output = (await asyncio.wait_for(process.communicate(), 60))[0].decode()
-    assert process.returncode == 0, output
-    return output
+    output, errors = await asyncio.wait_for(process.communicate(), 90)
+    assert process.returncode == 0, output.decode() + errors.decode()
+    summary: dict[str, Any] = json.loads(output)
+    return summary
 
 
 class TestDemoLoader:
@@ -56,12 +65,10 @@ class TestDemoLoader:
     ) -> None:
         suffix = uuid.uuid4().hex[:8]
         database = f"test_mous_demo_{suffix}"
-        # The file's city and MoU ids made unique: the topics are shared with everyone.
-        text = (DEMO / "granada-mous.json").read_text()
-        for city in (*CITIES, *MOUS):
-            text = text.replace(f'"{city}"', f'"{city}-{suffix}"')
+        # Only the MoUs; --suffix makes their ids and cities unique (the topics are shared).
+        data = json.loads(GRANADA.read_text())
         file = tmp_path / "mous.json"
-        file.write_text(text)
+        file.write_text(json.dumps({**data, "cities": [], "pilots": [], "ucaps": []}))
         env = {
             **service_env,
             "UCAP_MOUS_DATABASE": database,
@@ -87,8 +94,8 @@ class TestDemoLoader:
 
                 await eventually(cities_known, timeout=60)
 
-                first = await run_loader(service.url, file)
-                second = await run_loader(service.url, file)
+                first = await run_loader(service.url, file, suffix)
+                second = await run_loader(service.url, file, suffix)
                 async with httpx.AsyncClient(
                     base_url=service.url, headers=bearer("mous")
                 ) as client:
@@ -96,8 +103,10 @@ class TestDemoLoader:
                         await client.get("/mous", params={"city": f"granada-{suffix}"})
                     ).json()
 
-            assert "drafted" in first
-            assert second.count("up to date") == 4
+            assert first["by_kind"]["mou"]["created"] == 4
+            assert first["by_kind"]["signature"]["created"] == 8
+            assert first["totals"]["refused"] == 0
+            assert second["totals"] == {"created": 0, "updated": 0, "skipped": 12, "refused": 0}
             items = listed["items"]
             assert [item["id"] for item in items] == [f"{mou}-{suffix}" for mou in MOUS]
             assert [item["signed_on"] for item in items] == [
@@ -108,6 +117,8 @@ class TestDemoLoader:
             ]
             assert {item["status"] for item in items} == {"in_force"}
             assert items[2]["signatures"][0]["place"] == "Granada"
-            assert json.loads(text)["mous"][0]["id"] == f"granada-zhengzhou-2018-{suffix}"
+            assert {party["city_id"] for item in items for party in item["parties"]} == {
+                f"{city}-{suffix}" for city in CITIES
+            }
         finally:
             await mongo.drop_database(database)

@@ -1,5 +1,6 @@
-"""Granada's pilots load through a real pilots process and read back complete;
-``python -m ucap_pilots rebuild`` then gives back the same views."""
+"""Granada's pilots (the demo file's, with ``ucap load``) load through a real pilots
+process and read back complete; ``python -m ucap_pilots rebuild`` then gives back the
+same views."""
 
 import asyncio
 import hashlib
@@ -15,11 +16,11 @@ from tests.services.pilots.conftest import drafted, fresh_namespace, publish, re
 from tests.support.auth import ADMIN, bearer
 from tests.support.infra import Infra
 from tests.support.processes import REPO_ROOT, run_service
+from tests.support.ucap_command import GRANADA
 from tests.support.waiting import eventually
 from ucap_pilots.views import CITIES_VIEW, MOUS_VIEW, PILOTS_VIEW
 from ucap_shared.mongo import MongoClient
 
-DEMO = REPO_ROOT / "deploy" / "demo"
 CITIES = ("granada", "haikou", "kunming", "liuzhou", "zhengzhou")
 MOUS = {
     "granada-zhengzhou-2018": ["granada", "zhengzhou"],
@@ -39,22 +40,29 @@ DETAILS = (
 )
 
 
-async def run_loader(url: str, suffix: str) -> str:
+async def run_loader(url: str, file: Path, suffix: str) -> dict[str, Any]:
+    """``ucap load FILE --suffix`` straight into the service; its JSON summary."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(DEMO / "load_pilots.py"),
-        "--url",
+        "-m",
+        "ucap_ops",
+        "load",
+        str(file),
+        "--gateway",
         url,
         "--suffix",
         suffix,
+        "--json",
         "--key",
         bearer("pilots")["Authorization"].removeprefix("Bearer "),
+        cwd=REPO_ROOT,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        stderr=asyncio.subprocess.PIPE,
     )
-    output = (await asyncio.wait_for(process.communicate(), 120))[0].decode()
-    assert process.returncode == 0, output
-    return output
+    output, errors = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, output.decode() + errors.decode()
+    summary: dict[str, Any] = json.loads(output)
+    return summary
 
 
 async def digest(mongo: MongoClient, database: str, collection: str, ids: set[str] | None) -> str:
@@ -71,7 +79,12 @@ async def caught_up(client: httpx.AsyncClient) -> bool:
 
 class TestGranadaPilots:
     async def test_load_through_the_api_read_back_complete_and_rebuild_to_the_same_views(
-        self, infra: Infra, service_env: dict[str, str], log_dir: Path, mongo: MongoClient
+        self,
+        infra: Infra,
+        service_env: dict[str, str],
+        log_dir: Path,
+        mongo: MongoClient,
+        tmp_path: Path,
     ) -> None:
         suffix = uuid.uuid4().hex[:8]
         database = f"test_pilots_granada_{suffix}"
@@ -84,7 +97,10 @@ class TestGranadaPilots:
         }
         cities = {f"{city}-{suffix}" for city in CITIES}
         mous = {f"{mou}-{suffix}" for mou in MOUS}
-        expected = json.loads((DEMO / "granada-pilots.json").read_text())["pilots"]
+        data = json.loads(GRANADA.read_text())
+        expected = data["pilots"]
+        file = tmp_path / "pilots.json"
+        file.write_text(json.dumps({**data, "cities": [], "mous": [], "ucaps": []}))
         ucap = f"granada-ucap-{suffix}"
         try:
             with run_service("pilots", env, log_dir) as service:
@@ -114,8 +130,8 @@ class TestGranadaPilots:
 
                 await eventually(all_known, timeout=60)
 
-                first = await run_loader(service.url, suffix)
-                second = await run_loader(service.url, suffix)
+                first = await run_loader(service.url, file, suffix)
+                second = await run_loader(service.url, file, suffix)
                 async with httpx.AsyncClient(
                     base_url=service.url, timeout=30, headers=bearer("pilots")
                 ) as client:
@@ -140,8 +156,9 @@ class TestGranadaPilots:
             assert blocklab_2020.status_code == 200, blocklab_2020.text
             assert [entry["time"][:7] for entry in history] == ["2019-09"] * len(history)
             assert {entry["actor"] for entry in history} == {ADMIN.subject}
-            assert first.count("proposed") == len(expected)
-            assert second.count("up to date") == len(expected), second
+            assert first["by_kind"]["pilot"]["created"] == len(expected)
+            assert first["totals"]["refused"] == 0, first["refused"]
+            assert second["totals"]["skipped"] == len(second["items"]), second["totals"]
             items = {item["id"]: item for item in listed["items"]}
             assert len(items) == len(expected) == 13
             for pilot in expected:

@@ -1,5 +1,5 @@
-"""deploy/demo/load_ucap.py loads Granada's U-CAP summary entirely; it reads back complete,
-and dated in the cooperation's timeline.
+"""``ucap load`` loads Granada's U-CAP summary (the demo file's U-CAP) entirely; it reads
+back complete, and dated in the cooperation's timeline.
 
 Through a real reporting process, the loader sending a token for the
 ``reporting`` audience as its key. The U-CAP id is made unique: the events
@@ -22,38 +22,43 @@ from tests.services.reporting.conftest import start_group_at_end
 from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.processes import REPO_ROOT, run_service
+from tests.support.ucap_command import GRANADA
 from ucap_shared.mongo import connect_mongo
 
-DEMO = REPO_ROOT / "deploy" / "demo"
 Json = dict[str, Any]
 
 
-async def run_loader(url: str, file: Path) -> str:
+async def run_loader(url: str, file: Path) -> Json:
+    """``ucap load FILE`` straight into the service; its JSON summary."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(DEMO / "load_ucap.py"),
-        "--url",
-        url,
-        "--file",
+        "-m",
+        "ucap_ops",
+        "load",
         str(file),
+        "--gateway",
+        url,
+        "--json",
         "--key",
         bearer("reporting")["Authorization"].removeprefix("Bearer "),
+        cwd=REPO_ROOT,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        stderr=asyncio.subprocess.PIPE,
     )
-    output = (await asyncio.wait_for(process.communicate(), 60))[0].decode()
-    assert process.returncode == 0, output
-    return output
+    output, errors = await asyncio.wait_for(process.communicate(), 90)
+    assert process.returncode == 0, output.decode() + errors.decode()
+    summary: Json = json.loads(output)
+    return summary
 
 
 @dataclass
 class Loaded:
-    """What the loader printed on two runs, and what the service answered after them."""
+    """What the loader summed up on two runs, and what the service answered after them."""
 
     ucap_id: str
     data: Json
-    first: str
-    second: str
+    first: Json
+    second: Json
     ucap: Json
     status: Json
     history: list[Json]
@@ -70,11 +75,12 @@ async def loaded(
     suffix = uuid.uuid4().hex[:8]
     database, group = f"test_reporting_granada_{suffix}", f"reporting-test-granada-{suffix}"
     ucap_id = f"granada-ucap-{suffix}"
-    data: Json = json.loads((DEMO / "granada-ucap.json").read_text())
-    data["ucap"]["id"] = ucap_id
+    demo: Json = json.loads(GRANADA.read_text())
+    (data,) = demo["ucaps"]
+    data["id"] = ucap_id
     folder = tmp_path_factory.mktemp("granada")
     file = folder / "ucap.json"
-    file.write_text(json.dumps(data))
+    file.write_text(json.dumps({**demo, "cities": [], "mous": [], "pilots": [], "ucaps": [data]}))
     await start_group_at_end(infra.kafka_bootstrap_servers, group)
     env = {
         **service_env,
@@ -109,8 +115,9 @@ async def loaded(
 
 class TestGranadaSummary:
     def test_the_loader_writes_once_then_finds_it_up_to_date(self, loaded: Loaded) -> None:
-        assert "created" in loaded.first
-        assert loaded.second.strip() == f"{loaded.ucap_id}: up to date"
+        assert loaded.first["totals"] == {"created": 14, "updated": 0, "skipped": 0, "refused": 0}
+        assert loaded.second["totals"] == {"created": 0, "updated": 0, "skipped": 14, "refused": 0}
+        assert loaded.second["by_kind"]["ucap"]["skipped"] == 1
         assert len(loaded.history) == 1 + 11 + 2
         assert {entry["actor"] for entry in loaded.history} == {"ops:test"}
 
@@ -129,7 +136,7 @@ class TestGranadaSummary:
         assert sorted(ucap["sdgs"]) == [3, 4, 9, 11]
         assert ucap["urban_agenda_themes"] == ["Culture/Cultural Heritage", "Digital Transition"]
         assert any("triple-helix" in c for c in ucap["key_challenges"])
-        assert ucap["main_objectives"] == data["ucap"]["main_objectives"]
+        assert ucap["main_objectives"] == data["main_objectives"]
         assert "BlockLab" in ucap["expected_results"]
         assert ucap["contact"] == "IUC-ASIA_office@iuc-asia.eu"
 
@@ -183,7 +190,7 @@ class TestDatedInTheCooperationsTimeline:
     ) -> None:
         assert loaded.as_of["2018-05-31"].status_code == 404
         started = loaded.as_of["2018-06-30"].json()
-        assert started["title"] == loaded.data["ucap"]["title"]
+        assert started["title"] == loaded.data["title"]
         assert started["activities"] == []
 
     def test_as_of_the_end_of_may_2020_the_ucap_is_final_without_the_concept_note(
