@@ -23,7 +23,8 @@ LOGIN_PATHS = ("/login", "/logout")
 DEFAULT_NEXT = "/programme/status"
 FORM = "application/x-www-form-urlencoded"
 
-router = APIRouter(tags=["log-in"])
+# Pages for people, not operations of the API: kept out of the OpenAPI document.
+router = APIRouter(tags=["log-in"], include_in_schema=False)
 
 
 class UnsafeNextError(ValueError):
