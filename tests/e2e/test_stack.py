@@ -70,6 +70,8 @@ class TestRunUntilInterrupted:
         env = {
             **service_env,
             "UCAP_RUN_DIR": str(tmp_path / "run"),
+            # The demo is test_make_run's: this one interrupts the runner as soon as it is up.
+            "UCAP_DEMO": "0",
             **{f"UCAP_{name.upper()}_PORT": str(port) for name, port in ports.items()},
         }
         runner = subprocess.Popen(
