@@ -3,6 +3,7 @@ reports what a service refuses and why; names the place of a malformed file."""
 
 import json
 import os
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import httpx
 
 from tests.ops.conftest import listed
 from tests.support.keys import create_key
+from tests.support.processes import REPO_ROOT
 from tests.support.stack import Stack
 from tests.support.ucap_command import GRANADA, ucap
 from ucap_ops.datafile import read_data_file
@@ -254,3 +256,27 @@ class TestMalformedFiles:
 
 def _env_without_key() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if name != "UCAP_API_KEY"}
+
+
+class TestTheReadmeExample:
+    def test_loads_completely_then_is_up_to_date(self, stack: Stack, tmp_path: Path) -> None:
+        readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+        example = re.search(r"```json\n(.*?)\n```", readme, re.S)
+        assert example is not None, "the README shows a data file"
+        file = tmp_path / "example.json"
+        file.write_text(example.group(1), encoding="utf-8")
+        suffix = uuid.uuid4().hex[:8]
+
+        first_code, first, _ = load(stack, file, "--suffix", suffix)
+        second_code, second, _ = load(stack, file, "--suffix", suffix)
+        pilot = httpx.get(
+            f"{stack.url}/pilots/granada-{suffix}-blockchain-webinars", headers=stack.headers
+        ).json()
+
+        assert first_code == 0, first["refused"]
+        assert first["totals"]["created"] == len(first["items"])
+        assert second_code == 0, second["refused"]
+        assert second["totals"]["skipped"] == len(second["items"])
+        assert pilot["milestones"][0]["completed_on"] == "2020-07"
+        assert pilot["indicators"][0]["latest"]["value"] == 120
+        assert [update["summary"] for update in pilot["updates"]] == ["First webinar held"]

@@ -114,7 +114,8 @@ def show_where_to_look(
     console.print(f"Programme page:    {gateway_url}/programme/status", highlight=False)
     console.print(f"API docs:          {gateway_url}/docs", highlight=False)
     if _has_login(gateway_url):
-        console.print(f"Log in (browser):  {gateway_url}/login", highlight=False)
+        after = f"?next=/ucaps/{ucap_id}/status" if ucap_id else ""
+        console.print(f"Log in (browser):  {gateway_url}/login{after}", highlight=False)
     if status_url:
         console.print(f'Try:  curl -H "X-API-Key: {reader}" {status_url}', highlight=False)
 
