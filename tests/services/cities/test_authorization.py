@@ -1,14 +1,15 @@
 """Who may change a city: its own publisher or an admin; readers read; strangers get 401.
 
 Tokens are sent straight to the service, as the gateway would send them; the bad
-ones are built with PyJWT directly.
+ones are built with PyJWT directly. A refused write must leave the city as it
+was in the event store, in the view and on the service's events topic.
 """
 
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import jwt
@@ -17,6 +18,7 @@ from fastapi.routing import APIRoute
 
 from tests.services.cities.conftest import CitiesService, city_body, new_id
 from tests.support.auth import ADMIN, bearer, city_publisher, reader
+from tests.support.published import Outbox, published_count
 from ucap_cities.api import router
 from ucap_shared.auth import DEVELOPMENT_KEY, ISSUER, Principal
 
@@ -93,12 +95,23 @@ async def registered(service: CitiesService) -> str:
     return city_id
 
 
-async def snapshot(service: CitiesService, city_id: str) -> tuple[int, Any, Any]:
-    """The stored version, the view and the history of a city, as they are now."""
+class Snapshot(NamedTuple):
+    """A city as it is now: its version in the store, its view and its history."""
+
+    version: int
+    view: tuple[int, Any]
+    history: tuple[int, Any]
+
+
+async def snapshot(service: CitiesService, city_id: str) -> Snapshot:
     version = await service.app.state.runtime.store.version(city_id)
     view = await service.client.get(f"/cities/{city_id}")
     events = await service.client.get(f"/cities/{city_id}/history")
-    return version, (view.status_code, view.json()), (events.status_code, events.json())
+    return Snapshot(version, (view.status_code, view.json()), (events.status_code, events.json()))
+
+
+def outbox(service: CitiesService) -> Outbox:
+    return Outbox.of(service.app.state.runtime)
 
 
 async def actors(service: CitiesService, city_id: str) -> list[str]:
@@ -136,6 +149,7 @@ class TestAPublisherOfAnotherCity:
 
         assert response.status_code == 403, response.text
         assert await snapshot(cities, city_id) == before
+        assert await published_count(outbox(cities), city_id) == before.version
 
     @ON_EACH_WRITE
     async def test_is_refused_before_the_city_is_looked_up(
@@ -147,6 +161,7 @@ class TestAPublisherOfAnotherCity:
 
         assert response.status_code == 403, response.text
         assert await cities.app.state.runtime.store.version(city_id) == 0
+        assert await published_count(outbox(cities), city_id) == 0
 
 
 class TestAPublisherOfTheCityItself:
@@ -206,6 +221,7 @@ class TestAReader:
 
         assert response.status_code == 403, response.text
         assert await snapshot(cities, city_id) == before
+        assert await published_count(outbox(cities), city_id) == before.version
 
     async def test_reads_every_city_its_history_and_the_list(self, cities: CitiesService) -> None:
         city_id = await registered(cities)

@@ -2,7 +2,9 @@
 
 Against the real Kafka and MongoDB-protocol server, the service in-process.
 Every refusal is checked to have changed nothing: the MoU's version in the
-event store and what ``GET /mous/{id}`` answers are the same before and after.
+event store and what ``GET /mous/{id}`` answers are the same before and after,
+and in the tenant and reader matrices the service's events topic holds exactly
+the MoU's stored events.
 """
 
 import time
@@ -18,6 +20,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 
 from tests.services.mous.conftest import MousService, unique_mou_id
 from tests.support.auth import ADMIN, bearer, city_publisher, reader
+from tests.support.published import Outbox, published_count
 from ucap_shared.auth import DEVELOPMENT_KEY, ISSUER, Principal
 
 AUDIENCE = "mous"
@@ -116,6 +119,10 @@ async def snapshot(mous: MousService, mou_id: str) -> Snapshot:
     return Snapshot(await mous.version(mou_id), response.status_code, response.json())
 
 
+def outbox(mous: MousService) -> Outbox:
+    return Outbox.of(mous.app.state.runtime)
+
+
 async def prepare(mous: MousService, tenants: Tenants, write: Write) -> str:
     """A MoU of cities b and c (drafted by an admin), or only its id for the draft."""
     mou_id = unique_mou_id(f"authz-{write.name.replace(' ', '-')}")
@@ -151,6 +158,7 @@ class TestTenantMatrix:
         assert response.status_code == 403, response.text
         assert response.json()["detail"].startswith(f"city:{tenants.a} may not")
         assert await snapshot(mous, mou_id) == before
+        assert await published_count(outbox(mous), mou_id) == before.version
 
 
 @pytest.mark.parametrize("write", WRITES, ids=[write.name for write in WRITES])
@@ -165,6 +173,7 @@ class TestReaderWritesNothing:
 
         assert response.status_code == 403, response.text
         assert await snapshot(mous, mou_id) == before
+        assert await published_count(outbox(mous), mou_id) == before.version
 
 
 class TestReaderReadsEverything:

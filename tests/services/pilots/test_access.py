@@ -3,7 +3,7 @@
 Every write endpoint is exercised by the same table (``WRITES``): the tenant
 matrix (a city outside the pilot), a reader, and the callers who may (an admin,
 the lead city, a partner). A refusal must leave the event store and the view
-as they were.
+as they were, and the events topic holding exactly the pilot's stored events.
 """
 
 import time
@@ -18,6 +18,7 @@ import pytest
 
 from tests.services.pilots.conftest import PilotsService
 from tests.support.auth import ADMIN, bearer, city_publisher, reader
+from tests.support.published import Outbox, published_count
 from ucap_shared.auth import DEVELOPMENT_KEY, ISSUER, Principal
 
 
@@ -158,6 +159,8 @@ class TestTenantMatrix:
         assert response.status_code == 403, response.text
         assert f"city:{target.stranger}" in response.json()["detail"]
         assert await snapshot(pilots, write.subject(target)) == before
+        outbox = Outbox.of(pilots.runtime)
+        assert await published_count(outbox, write.subject(target)) == before.version
 
 
 class TestReader:
@@ -172,6 +175,8 @@ class TestReader:
 
         assert response.status_code == 403, response.text
         assert await snapshot(pilots, write.subject(target)) == before
+        outbox = Outbox.of(pilots.runtime)
+        assert await published_count(outbox, write.subject(target)) == before.version
 
     async def test_a_reader_reads_pilots_lists_and_history(
         self, pilots: PilotsService, cities: list[str]

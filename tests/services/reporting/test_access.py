@@ -1,8 +1,9 @@
 """Who may write what: the caller comes from the token, a U-CAP belongs to its lead city.
 
 In-process against the real Kafka and MongoDB-protocol server. Every refused
-write must leave the U-CAP exactly as it was: no event in its history, the
-same answer to a GET.
+write must leave the U-CAP exactly as it was: the same version in the event
+store, no event in its history, the same answer to a GET, and on the service's
+events topic exactly the U-CAP's stored events.
 """
 
 import time
@@ -16,8 +17,11 @@ import pytest
 
 from tests.services.reporting.conftest import ReportingService, fresh, ucap_body
 from tests.support.auth import ADMIN, bearer, city_publisher, reader
+from tests.support.published import Outbox, published
 from ucap_shared.auth import DEVELOPMENT_KEY, ISSUER
 from ucap_shared.auth import Principal as Caller
+from ucap_shared.eventstore import EventStore
+from ucap_shared.topics import events_topic
 
 ACTIVITY_ID = "2018-07-first-meeting"
 
@@ -105,20 +109,32 @@ async def send(
     )
 
 
+def outbox(reporting: ReportingService) -> Outbox:
+    """The service's event store and the topic its relay publishes to."""
+    settings = reporting.settings
+    store = EventStore(reporting.mongo[settings.database], source=f"ucap/{settings.service_name}")
+    return Outbox(store, events_topic(settings.service_name), reporting.bootstrap)
+
+
 @dataclass
 class Snapshot:
+    version: int
     ucap: Any
     history: Any
-    created: int
-    """The status code of a GET of the U-CAP the ``create`` write would make."""
+    created: tuple[int, int]
+    """The stored version and the GET status of the U-CAP the ``create`` write would make."""
 
 
 async def snapshot(reporting: ReportingService, ucap_id: str) -> Snapshot:
-    get = reporting.client.get
+    get, store = reporting.client.get, outbox(reporting).store
     return Snapshot(
+        version=await store.version(ucap_id),
         ucap=(await get(f"/ucaps/{ucap_id}")).json(),
         history=(await get(f"/ucaps/{ucap_id}/history")).json(),
-        created=(await get(f"/ucaps/{ucap_id}-new")).status_code,
+        created=(
+            await store.version(f"{ucap_id}-new"),
+            (await get(f"/ucaps/{ucap_id}-new")).status_code,
+        ),
     )
 
 
@@ -140,7 +156,10 @@ def refused(reporting: ReportingService) -> Refused:
         response = await send(reporting, write, seed, caller)
         after = await snapshot(reporting, seed.ucap_id)
         assert after == before
-        assert before.created == 404
+        assert before.created == (0, 404)
+        on_topic = await published(outbox(reporting))
+        assert on_topic[seed.ucap_id] == before.version
+        assert on_topic[f"{seed.ucap_id}-new"] == 0
         return response
 
     return attempt
