@@ -1,0 +1,84 @@
+"""Reading a U-CAP data file: JSON, its format marker and version, its shape, its ids;
+each problem named by its place (``pilots[3] (granada-blocklab).sdg_goals[0]``)."""
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ucap_ops.datafile.models import FORMAT, VERSION, DataFile
+
+
+class DataFileError(ValueError):
+    """A file that is not a U-CAP data file this ucap reads; the message names the place."""
+
+
+def read_data_file(path: Path) -> DataFile:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise DataFileError(f"cannot read {path}: {error.strerror or error}") from error
+    return parse_data_file(text, str(path))
+
+
+def parse_data_file(text: str, name: str) -> DataFile:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DataFileError(
+            f"{name}: not JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from error
+    if not isinstance(raw, dict):
+        raise DataFileError(f"{name}: expected a JSON object with format, version and sections")
+    if raw.get("format") != FORMAT:
+        raise DataFileError(f'{name}: not a U-CAP data file (expected "format": "{FORMAT}")')
+    if raw.get("version") != VERSION:
+        raise DataFileError(
+            f"{name}: version {raw.get('version')!r} is not one this ucap reads ({VERSION})"
+        )
+    try:
+        data = DataFile.model_validate(raw)
+    except ValidationError as error:
+        problems = [f"{place(raw, problem['loc'])}: {problem['msg']}" for problem in error.errors()]
+        shown = "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" * (len(problems) > 5))
+        raise DataFileError(f"{name}: {shown}") from error
+    duplicates = repeated_ids(data)
+    if duplicates:
+        raise DataFileError(f"{name}: {'; '.join(duplicates)}")
+    return data
+
+
+def place(raw: object, loc: tuple[int | str, ...]) -> str:
+    """``pilots[3] (granada-blocklab).sdg_goals[0]``: where a problem is, by position and id."""
+    text = ""
+    node: Any = raw
+    for step in loc:
+        if isinstance(step, int):
+            text += f"[{step}]"
+            node = node[step] if isinstance(node, list) and step < len(node) else None
+            named = node.get("id") or node.get("activity_id") if isinstance(node, dict) else None
+            if isinstance(named, str):
+                text += f" ({named})"
+        else:
+            text += f".{step}" if text else step
+            node = node.get(step) if isinstance(node, dict) else None
+    return text or "(the file)"
+
+
+def repeated_ids(data: DataFile) -> list[str]:
+    sections: dict[str, list[str]] = {
+        "cities": [city.id for city in data.cities],
+        "mous": [mou.id for mou in data.mous],
+        "pilots": [pilot.id for pilot in data.pilots],
+        "ucaps": [ucap.id for ucap in data.ucaps],
+    }
+    for ucap in data.ucaps:
+        sections[f"ucaps ({ucap.id}).activities"] = [a.activity_id for a in ucap.activities]
+    return [
+        f"{section}: {value!r} appears {count} times"
+        for section, ids in sections.items()
+        for value, count in Counter(ids).items()
+        if count > 1
+    ]
