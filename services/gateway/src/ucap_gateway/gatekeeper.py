@@ -38,10 +38,12 @@ def install_gatekeeper(app: FastAPI, *, docs_open: bool) -> None:
         if request.url.path in open_paths:
             return await call_next(request)
         key = presented_key(request)
-        from_cookie = key is None and request.method in SAFE_METHODS and COOKIE in request.cookies
-        if from_cookie:
-            key = request.cookies[COOKIE]
+        session_key = request.cookies.get(COOKIE)
+        if session_key is not None:
             _drop_cookie_header(request)
+        from_cookie = key is None and session_key is not None and request.method in SAFE_METHODS
+        if from_cookie:
+            key = session_key
         if key is None:
             return _unauthenticated(
                 request, "an API key is required (Authorization: Bearer or X-API-Key)"
