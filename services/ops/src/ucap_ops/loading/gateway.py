@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from ucap_ops.credentials import Credentials
-from ucap_ops.gateway_access import describe, unreachable
+from ucap_ops.gateway_access import describe, problems_of, unreachable
 from ucap_ops.loading.progress import Progress
 
 OCCURRED_AT = "X-UCAP-Occurred-At"
@@ -176,11 +176,8 @@ class Gateway:
         """The reference a 422 is waiting for, when every problem is one the file defines."""
         if answer.status_code != httpx.codes.UNPROCESSABLE_ENTITY:
             return None
-        try:
-            problems = answer.json().get("detail")
-        except ValueError:
-            return None
-        if not isinstance(problems, list) or not problems:
+        problems = problems_of(answer)
+        if not problems:
             return None
         named = []
         for problem in problems:
