@@ -100,7 +100,7 @@ def make_run(env: dict[str, str]) -> Iterator[MakeRun]:
 
 
 @pytest.fixture
-def run_env(service_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+def run_env(service_env: dict[str, str], tmp_path: Path, infra: Infra) -> Iterator[dict[str, str]]:
     unique = uuid.uuid4().hex[:8]
     env = {
         **service_env,
@@ -116,7 +116,13 @@ def run_env(service_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
         }
     env.pop("UCAP_DEMO", None)
     env.pop("UCAP_API_KEY", None)
-    return env
+    yield env
+    mongo: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_uri)
+    try:
+        for name in SERVICES:
+            mongo.drop_database(env[f"UCAP_{name.upper()}_DATABASE"])
+    finally:
+        mongo.close()
 
 
 def service_pids(run_dir: Path) -> list[int]:
