@@ -5,8 +5,6 @@ environment as the services it acts on: their databases, consumer groups and
 topic namespace, all of the test's own.
 """
 
-import subprocess
-import sys
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -14,23 +12,8 @@ from typing import Any
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 
-from tests.support.processes import REPO_ROOT
 from tests.support.stack import SERVICES, isolated_env
 from ucap_shared.mongo import MongoClient
-
-
-def ucap(
-    env: Mapping[str, str], *args: str, timeout: float = 180
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ucap_ops", *args],
-        env=dict(env),
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def fresh_env(base: Mapping[str, str]) -> dict[str, str]:

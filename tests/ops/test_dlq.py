@@ -20,11 +20,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.ops.event_services import city, clean_up, fresh_env, ucap
+from tests.ops.event_services import city, clean_up, fresh_env
 from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.kafka_reading import read_topic
 from tests.support.processes import RunningService, run_service
+from tests.support.ucap_command import ucap
 from tests.support.waiting import eventually
 from ucap_mous.views import CITIES_VIEW
 from ucap_shared.mongo import MongoClient, connect_mongo
@@ -52,7 +53,7 @@ class Scene:
 
 
 def listing(env: dict[str, str]) -> list[dict[str, Any]]:
-    result = ucap(env, "dlq", "list", "--service", "mous", "--json")
+    result = ucap("dlq", "list", "--service", "mous", "--json", env=env)
     assert result.returncode == 0, result.stderr
     letters: list[dict[str, Any]] = json.loads(result.stdout)
     return letters
@@ -101,9 +102,9 @@ async def scene(
             await eventually(dead_lettered, timeout=60, interval=0.5)
             listed = listing(env)
             letter_id = listed[0]["id"]
-            shown = ucap(env, "dlq", "show", letter_id, "--json")
+            shown = ucap("dlq", "show", letter_id, "--json", env=env)
             assert shown.returncode == 0, shown.stderr
-            as_table = ucap(env, "dlq", "list")
+            as_table = ucap("dlq", "list", env=env)
             assert as_table.returncode == 0, as_table.stderr
             yield Scene(
                 env,
@@ -164,7 +165,7 @@ async def replayed(scene: Scene, infra: Infra) -> AsyncIterator[dict[str, Any]]:
         group = scene.env["UCAP_CITIES_CONSUMER_GROUP"]
         skipped_before = await duplicates_skipped(scene.cities, group, scene.cities_topic)
 
-        result = ucap(scene.env, "dlq", "replay", scene.letter_id, "--by", "ops:test")
+        result = ucap("dlq", "replay", scene.letter_id, "--by", "ops:test", env=scene.env)
 
         assert result.returncode == 0, result.stderr
         document = await eventually(
@@ -212,8 +213,8 @@ class TestReplayingAfterTheFix:
     def test_does_not_replay_it_again_unless_forced(
         self, replayed: dict[str, Any], scene: Scene
     ) -> None:
-        again = ucap(scene.env, "dlq", "replay", scene.letter_id)
-        every = ucap(scene.env, "dlq", "replay", "--all", "--service", "mous", "--json")
+        again = ucap("dlq", "replay", scene.letter_id, env=scene.env)
+        every = ucap("dlq", "replay", "--all", "--service", "mous", "--json", env=scene.env)
 
         assert again.returncode == 1
         assert "replayed already" in again.stderr
@@ -224,14 +225,14 @@ class TestReplayingAfterTheFix:
 
 class TestReplayRefuses:
     def test_an_id_with_no_record(self, scene: Scene) -> None:
-        result = ucap(scene.env, "dlq", "replay", "mous:0:999999")
+        result = ucap("dlq", "replay", "mous:0:999999", env=scene.env)
 
         assert result.returncode == 1
         assert "no dead-lettered record mous:0:999999" in result.stderr
         assert "Traceback" not in result.stderr
 
     def test_something_that_is_no_id(self, scene: Scene) -> None:
-        result = ucap(scene.env, "dlq", "show", "granada")
+        result = ucap("dlq", "show", "granada", env=scene.env)
 
         assert result.returncode == 1
         assert "is not a dead-letter id" in result.stderr

@@ -1,6 +1,7 @@
 """``ucap lag`` against the whole system: a stopped service falls behind, then catches up."""
 
 import asyncio
+import functools
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -10,10 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.ops.event_services import city, clean_up, ucap
+from tests.ops.event_services import city, clean_up
 from tests.support.infra import Infra
 from tests.support.processes import run_service
 from tests.support.stack import SERVICES, Stack, running_stack
+from tests.support.ucap_command import ucap
 from tests.support.waiting import eventually
 from ucap_shared.mongo import connect_mongo
 
@@ -36,7 +38,7 @@ async def system(
 
 async def lag(stack: Stack, *args: str) -> Groups:
     """``ucap lag --json``, by service."""
-    result = await asyncio.to_thread(ucap, stack.env, "lag", "--json", *args)
+    result = await asyncio.to_thread(functools.partial(ucap, env=stack.env), "lag", "--json", *args)
     assert result.returncode == 0, result.stderr
     return {group["service"]: group for group in json.loads(result.stdout)}
 

@@ -10,10 +10,11 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from tests.ops.event_services import caught_up, city, clean_up, fresh_env, ucap
+from tests.ops.event_services import caught_up, city, clean_up, fresh_env
 from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.processes import run_service
+from tests.support.ucap_command import ucap
 from tests.support.waiting import eventually
 from ucap_mous.views import CITIES_VIEW, MOUS_VIEW
 from ucap_shared.mongo import MongoClient, connect_mongo
@@ -97,7 +98,7 @@ class TestRebuildingAStoppedService:
     ) -> None:
         await mongo[loaded.database][MOUS_VIEW].delete_many({})  # damage it: rebuild repairs
 
-        result = ucap(loaded.env, "rebuild", "mous", "--json")
+        result = ucap("rebuild", "mous", "--json", env=loaded.env)
 
         assert result.returncode == 0, result.stderr
         report = json.loads(result.stdout)
@@ -112,7 +113,7 @@ class TestRebuildingAStoppedService:
     async def test_keeps_the_time_of_the_newest_event_applied_per_topic(
         self, loaded: Loaded, mongo: MongoClient
     ) -> None:
-        result = ucap(loaded.env, "rebuild", "mous")
+        result = ucap("rebuild", "mous", env=loaded.env)
 
         assert result.returncode == 0, result.stderr
         assert "events replayed" in result.stdout
@@ -127,7 +128,7 @@ class TestRebuildRefuses:
             async with httpx.AsyncClient(base_url=mous.url, headers=bearer("mous")) as client:
                 await eventually(lambda: caught_up(client), timeout=60)
 
-                result = ucap(loaded.env, "rebuild", "mous")
+                result = ucap("rebuild", "mous", env=loaded.env)
 
         assert result.returncode == 1
         assert "active member" in result.stderr
@@ -135,7 +136,7 @@ class TestRebuildRefuses:
         assert await digest(mongo, loaded.database) == loaded.digest
 
     def test_a_service_that_keeps_no_views(self, loaded: Loaded) -> None:
-        result = ucap(loaded.env, "rebuild", "gateway")
+        result = ucap("rebuild", "gateway", env=loaded.env)
 
         assert result.returncode == 2
         assert "'gateway' is not one of" in result.stderr
@@ -156,7 +157,7 @@ class TestRebuildReportsWhatItSkipped:
             finally:
                 await producer.stop()
 
-            result = ucap(env, "rebuild", "mous", "--json")
+            result = ucap("rebuild", "mous", "--json", env=env)
 
             assert result.returncode == 1
             report = json.loads(result.stdout)

@@ -38,6 +38,15 @@ class KeyRecord(BaseModel):
     def as_principal(self) -> Principal:
         return Principal(subject=self.principal, city_id=self.city_id, roles=frozenset(self.roles))
 
+    def describe(self) -> str:
+        """One line for a listing: id, principal, roles, when made and last used, state."""
+        state = f"revoked {self.revoked_at:%Y-%m-%d %H:%M}" if self.revoked_at else "active"
+        used = f"{self.last_used_at:%Y-%m-%d %H:%M}" if self.last_used_at else "never"
+        return (
+            f"{self.key_id}  {self.principal:24} {','.join(self.roles):24} "
+            f"created {self.created_at:%Y-%m-%d %H:%M}  last used {used}  {state}"
+        )
+
 
 class NewKey(BaseModel):
     record: KeyRecord

@@ -6,7 +6,7 @@ import json
 import sys
 
 from ucap_gateway.config import Settings
-from ucap_gateway.keys import KeyRecord, KeyStore
+from ucap_gateway.keys import KeyStore
 from ucap_shared.auth import Role
 from ucap_shared.mongo import connect_mongo
 
@@ -33,15 +33,6 @@ def parser() -> argparse.ArgumentParser:
     return keys
 
 
-def _line(record: KeyRecord) -> str:
-    state = f"revoked {record.revoked_at:%Y-%m-%d %H:%M}" if record.revoked_at else "active"
-    used = f"{record.last_used_at:%Y-%m-%d %H:%M}" if record.last_used_at else "never"
-    return (
-        f"{record.key_id}  {record.principal:24} {','.join(record.roles):24} "
-        f"created {record.created_at:%Y-%m-%d %H:%M}  last used {used}  {state}"
-    )
-
-
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     mongo = connect_mongo(settings.mongodb_uri)
     try:
@@ -65,7 +56,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                 print(json.dumps([r.model_dump(mode="json") for r in records]))
             else:
                 for record in records:
-                    print(_line(record))
+                    print(record.describe())
             return 0
         if await store.revoke(args.key_id):
             print(f"revoked {args.key_id}")

@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from ucap_gateway.compose import (
@@ -180,11 +180,18 @@ async def _programme(request: Request, filters: dict[str, str]) -> dict[str, Any
     return programme
 
 
-def _filters(
-    cluster: str | None, theme: str | None, sdg: int | None, country: str | None
+def programme_filters(
+    cluster: ClusterQuery = None,
+    theme: ThemeQuery = None,
+    sdg: SdgQuery = None,
+    country: CountryQuery = None,
 ) -> dict[str, str]:
+    """The programme's filters that were given, as query parameters for reporting."""
     given = {"cluster": cluster, "theme": theme, "sdg": sdg, "country": country}
     return {name: str(value) for name, value in given.items() if value}
+
+
+ProgrammeFilters = Annotated[dict[str, str], Depends(programme_filters)]
 
 
 @router.get(
@@ -194,14 +201,8 @@ def _filters(
     responses={200: {"content": {"text/markdown": {}, "text/html": {}}}},
 )
 async def programme_status(
-    request: Request,
-    format_: FormatQuery = None,
-    cluster: ClusterQuery = None,
-    theme: ThemeQuery = None,
-    sdg: SdgQuery = None,
-    country: CountryQuery = None,
+    request: Request, filters: ProgrammeFilters, format_: FormatQuery = None
 ) -> Response:
-    filters = _filters(cluster, theme, sdg, country)
     programme = await _programme(request, filters)
     if isinstance(programme, Response):
         return programme
@@ -221,14 +222,7 @@ async def programme_status(
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-async def programme_live(
-    request: Request,
-    cluster: ClusterQuery = None,
-    theme: ThemeQuery = None,
-    sdg: SdgQuery = None,
-    country: CountryQuery = None,
-) -> Response:
-    filters = _filters(cluster, theme, sdg, country)
+async def programme_live(request: Request, filters: ProgrammeFilters) -> Response:
     first = await _programme(request, filters)
     if isinstance(first, Response):
         return first

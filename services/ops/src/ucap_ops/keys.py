@@ -49,15 +49,6 @@ def as_json(record: KeyRecord) -> dict[str, object]:
     return record.model_dump(mode="json")
 
 
-def line(record: KeyRecord) -> str:
-    state = f"revoked {record.revoked_at:%Y-%m-%d %H:%M}" if record.revoked_at else "active"
-    used = f"{record.last_used_at:%Y-%m-%d %H:%M}" if record.last_used_at else "never"
-    return (
-        f"{record.key_id}  {record.principal:24} {','.join(record.roles):18} "
-        f"created {record.created_at:%Y-%m-%d %H:%M}  last used {used}  {state}"
-    )
-
-
 @app.command("create")
 def create_command(
     role: Annotated[
@@ -98,7 +89,7 @@ def list_command(json_output: JsonOption = False) -> None:
     if not records:
         typer.echo("no keys")
     for record in records:
-        typer.echo(line(record))
+        typer.echo(record.describe())
 
 
 @app.command("revoke")
