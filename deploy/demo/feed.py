@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import sys
 import time
 import uuid
@@ -246,6 +247,9 @@ def main() -> int:
     )
     parser.add_argument("--seed", type=int, default=None, help="repeatable choices")
     args = parser.parse_args()
+    # A process started in the background inherits SIGINT ignored: Ctrl-C must still stop it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         return run(args)
     except FeedError as error:

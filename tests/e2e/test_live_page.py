@@ -97,8 +97,8 @@ class TestStatusPage:
     ) -> None:
         summary = f"Webinar recording published {uuid.uuid4().hex[:6]}"
         with browser_page() as page:
-            first = log_in(page, granada, reader_key, STATUS_PAGE)
-            assert "Three digital webinars on blockchain" in first
+            log_in(page, granada, reader_key, STATUS_PAGE)
+            page.wait_for(lambda text: "Three digital webinars on blockchain" in text, timeout=30)
             assert page.evaluate("location.pathname + location.search") == STATUS_PAGE
             assert "ucap_key" not in page.evaluate("document.cookie"), "the cookie is HttpOnly"
             page.wait_for(lambda text: "Live: following changes" in text, timeout=20)
@@ -153,7 +153,10 @@ class TestProgrammePage:
         self, granada: Stack, publisher: dict[str, str], reader_key: str
     ) -> None:
         with browser_page() as page:
-            first = log_in(page, granada, reader_key, "/programme/status")
+            log_in(page, granada, reader_key, "/programme/status")
+            first = page.wait_for(
+                lambda text: "Milestone overdue: Granada International Forum" in text, timeout=30
+            )
             assert page.evaluate("location.pathname") == "/programme/status"
             links = page.evaluate(
                 "[...document.querySelectorAll('#ucaps a')].map(a => a.getAttribute('href'))"

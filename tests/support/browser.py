@@ -114,7 +114,8 @@ def browser_page() -> Iterator[Page]:
     if binary is None:
         raise RuntimeError("chromium is not installed")
     port = free_port()
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still write to the profile as the browser exits.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [
                 binary,
