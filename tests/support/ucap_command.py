@@ -1,9 +1,14 @@
 """The ``ucap`` command run as a process, as an operator runs it."""
 
+import asyncio
+import json
 import subprocess
 import sys
 from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
+from tests.support.auth import bearer
 from tests.support.processes import REPO_ROOT
 
 GRANADA = REPO_ROOT / "deploy" / "demo" / "granada.json"
@@ -22,3 +27,32 @@ def ucap(
         timeout=timeout,
         check=False,
     )
+
+
+async def load_into_service(
+    service: str, url: str, file: Path, *, suffix: str | None = None, timeout: float = 120
+) -> dict[str, Any]:
+    """``ucap load FILE`` straight into one service (an admin token for it, no gateway);
+    its JSON summary."""
+    token = bearer(service)["Authorization"].removeprefix("Bearer ")
+    renamed = ["--suffix", suffix] if suffix else []
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ucap_ops",
+        "load",
+        str(file),
+        "--gateway",
+        url,
+        *renamed,
+        "--json",
+        "--key",
+        token,
+        cwd=REPO_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    output, errors = await asyncio.wait_for(process.communicate(), timeout)
+    assert process.returncode == 0, output.decode() + errors.decode()
+    summary: dict[str, Any] = json.loads(output)
+    return summary

@@ -1,12 +1,9 @@
 """``ucap load`` loads the demo file's MoUs into a real MoUs service, and loading twice
 changes nothing."""
 
-import asyncio
 import json
-import sys
 import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaProducer
@@ -14,8 +11,8 @@ from aiokafka import AIOKafkaProducer
 from tests.services.mous.conftest import CITIES_TOPIC, registered
 from tests.support.auth import bearer
 from tests.support.infra import Infra
-from tests.support.processes import REPO_ROOT, run_service
-from tests.support.ucap_command import GRANADA
+from tests.support.processes import run_service
+from tests.support.ucap_command import GRANADA, load_into_service
 from tests.support.waiting import eventually
 from ucap_mous.views import CITIES_VIEW
 from ucap_shared.mongo import MongoClient
@@ -27,31 +24,6 @@ MOUS = (
     "granada-kunming-ciba-2018",
     "granada-kunming-2018-11",
 )
-
-
-async def run_loader(url: str, file: Path, suffix: str) -> dict[str, Any]:
-    """``ucap load FILE --suffix`` straight into the service; its JSON summary."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "ucap_ops",
-        "load",
-        str(file),
-        "--gateway",
-        url,
-        "--suffix",
-        suffix,
-        "--json",
-        "--key",
-        bearer("mous")["Authorization"].removeprefix("Bearer "),
-        cwd=REPO_ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    output, errors = await asyncio.wait_for(process.communicate(), 90)
-    assert process.returncode == 0, output.decode() + errors.decode()
-    summary: dict[str, Any] = json.loads(output)
-    return summary
 
 
 class TestDemoLoader:
@@ -94,8 +66,8 @@ class TestDemoLoader:
 
                 await eventually(cities_known, timeout=60)
 
-                first = await run_loader(service.url, file, suffix)
-                second = await run_loader(service.url, file, suffix)
+                first = await load_into_service("mous", service.url, file, suffix=suffix)
+                second = await load_into_service("mous", service.url, file, suffix=suffix)
                 async with httpx.AsyncClient(
                     base_url=service.url, headers=bearer("mous")
                 ) as client:

@@ -16,7 +16,7 @@ from tests.services.pilots.conftest import drafted, fresh_namespace, publish, re
 from tests.support.auth import ADMIN, bearer
 from tests.support.infra import Infra
 from tests.support.processes import REPO_ROOT, run_service
-from tests.support.ucap_command import GRANADA
+from tests.support.ucap_command import GRANADA, load_into_service
 from tests.support.waiting import eventually
 from ucap_pilots.views import CITIES_VIEW, MOUS_VIEW, PILOTS_VIEW
 from ucap_shared.mongo import MongoClient
@@ -38,31 +38,6 @@ DETAILS = (
     "sdg_targets",
     "urban_agenda_themes",
 )
-
-
-async def run_loader(url: str, file: Path, suffix: str) -> dict[str, Any]:
-    """``ucap load FILE --suffix`` straight into the service; its JSON summary."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "ucap_ops",
-        "load",
-        str(file),
-        "--gateway",
-        url,
-        "--suffix",
-        suffix,
-        "--json",
-        "--key",
-        bearer("pilots")["Authorization"].removeprefix("Bearer "),
-        cwd=REPO_ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    output, errors = await asyncio.wait_for(process.communicate(), 120)
-    assert process.returncode == 0, output.decode() + errors.decode()
-    summary: dict[str, Any] = json.loads(output)
-    return summary
 
 
 async def digest(mongo: MongoClient, database: str, collection: str, ids: set[str] | None) -> str:
@@ -130,8 +105,8 @@ class TestGranadaPilots:
 
                 await eventually(all_known, timeout=60)
 
-                first = await run_loader(service.url, file, suffix)
-                second = await run_loader(service.url, file, suffix)
+                first = await load_into_service("pilots", service.url, file, suffix=suffix)
+                second = await load_into_service("pilots", service.url, file, suffix=suffix)
                 async with httpx.AsyncClient(
                     base_url=service.url, timeout=30, headers=bearer("pilots")
                 ) as client:

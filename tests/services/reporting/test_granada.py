@@ -6,13 +6,10 @@ Through a real reporting process, the loader sending a token for the
 topic is shared with everyone.
 """
 
-import asyncio
 import json
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,34 +18,11 @@ import pytest
 from tests.services.reporting.conftest import start_group_at_end
 from tests.support.auth import bearer
 from tests.support.infra import Infra
-from tests.support.processes import REPO_ROOT, run_service
-from tests.support.ucap_command import GRANADA
+from tests.support.processes import run_service
+from tests.support.ucap_command import GRANADA, load_into_service
 from ucap_shared.mongo import connect_mongo
 
 Json = dict[str, Any]
-
-
-async def run_loader(url: str, file: Path) -> Json:
-    """``ucap load FILE`` straight into the service; its JSON summary."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "ucap_ops",
-        "load",
-        str(file),
-        "--gateway",
-        url,
-        "--json",
-        "--key",
-        bearer("reporting")["Authorization"].removeprefix("Bearer "),
-        cwd=REPO_ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    output, errors = await asyncio.wait_for(process.communicate(), 90)
-    assert process.returncode == 0, output.decode() + errors.decode()
-    summary: Json = json.loads(output)
-    return summary
 
 
 @dataclass
@@ -90,8 +64,8 @@ async def loaded(
     mongo = connect_mongo(infra.mongodb_uri)
     try:
         with run_service("reporting", env, folder) as service:
-            first = await run_loader(service.url, file)
-            second = await run_loader(service.url, file)
+            first = await load_into_service("reporting", service.url, file)
+            second = await load_into_service("reporting", service.url, file)
             async with httpx.AsyncClient(
                 base_url=service.url, headers=bearer("reporting"), timeout=30
             ) as client:
