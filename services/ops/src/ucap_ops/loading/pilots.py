@@ -7,11 +7,14 @@ whether one was new."""
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from ucap_ops.datafile import Pilot
 from ucap_ops.loading.gateway import Reply
 from ucap_ops.loading.outcome import Outcome
 from ucap_ops.loading.run import Run
 
+ALREADY = {"funding": "already awarded", "indicator": "already defined"}
 PROPOSAL_FIELDS = {
     "id",
     "title",
@@ -118,28 +121,37 @@ class _PilotSteps:
             self.loading.record("milestone", item, outcome, detail)
 
     def funding(self) -> None:
-        held = {award["award_id"] for award in self.held.get("funding", [])}
+        awarded = self._held_ids("funding", "award_id")
         for award in self.pilot.funding:
-            item = f"{self.pilot.id}/{award.id}"
-            if award.id in held:
-                self.loading.record("funding", item, Outcome.SKIPPED, "already awarded")
-                continue
-            self.loading.progress.working_on(f"funding {item}")
-            body = award.model_dump(mode="json", exclude_none=True)
-            reply = self._send("/funding", body, award.awarded_on)
-            self.loading.written("funding", item, reply, Outcome.CREATED)
+            self._add_once("funding", "/funding", award.id, award, awarded, on=award.awarded_on)
 
     def indicators(self) -> None:
-        held = {indicator["id"] for indicator in self.held.get("indicators", [])}
+        defined = self._held_ids("indicators", "id")
         for indicator in self.pilot.indicators:
-            item = f"{self.pilot.id}/{indicator.id}"
-            if indicator.id in held:
-                self.loading.record("indicator", item, Outcome.SKIPPED, "already defined")
-                continue
-            self.loading.progress.working_on(f"indicator {item}")
-            body = indicator.model_dump(mode="json", exclude_none=True)
-            reply = self._send("/indicators", body, None)
-            self.loading.written("indicator", item, reply, Outcome.CREATED)
+            self._add_once("indicator", "/indicators", indicator.id, indicator, defined, on=None)
+
+    def _held_ids(self, collection: str, key: str) -> set[str]:
+        return {str(held[key]) for held in self.held.get(collection, [])}
+
+    def _add_once(
+        self,
+        kind: str,
+        path: str,
+        entry_id: str,
+        entry: BaseModel,
+        held: set[str],
+        *,
+        on: str | None,
+    ) -> None:
+        """Post ``entry`` to the pilot's ``path`` unless the pilot holds it already."""
+        item = f"{self.pilot.id}/{entry_id}"
+        if entry_id in held:
+            self.loading.record(kind, item, Outcome.SKIPPED, ALREADY[kind])
+            return
+        self.loading.progress.working_on(f"{kind} {item}")
+        body = entry.model_dump(mode="json", exclude_none=True)
+        reply = self._send(path, body, on)
+        self.loading.written(kind, item, reply, Outcome.CREATED)
 
     def progress(self) -> None:
         for update in self.pilot.progress:
