@@ -25,9 +25,10 @@ from ucap_shared.api_docs import install_service_docs
 from ucap_shared.auth import current_principal
 from ucap_shared.consumer import ConsumerRunner, TopicFreshness
 from ucap_shared.dates import PartialDate
-from ucap_shared.dispatch import Handlers, UnusableRecord, dispatch
+from ucap_shared.dispatch import Handler, Handlers, UnusableRecord, dispatch
 from ucap_shared.envelope import Envelope
 from ucap_shared.errors import install_error_handlers
+from ucap_shared.events import EventData
 from ucap_shared.eventstore import EventStore
 from ucap_shared.guard import ALWAYS_OPEN, DOCS, RequestGuard
 from ucap_shared.health import ReadinessCheck, health_router
@@ -39,9 +40,11 @@ from ucap_shared.mongo import MongoClient, connect_mongo, ping_mongo
 from ucap_shared.relay import Relay
 from ucap_shared.settings import ServiceSettings
 from ucap_shared.topics import TopicSpec, dead_letter_topic, events_topic
+from ucap_shared.views import Outcome, StreamGap
 
 CORRELATION_HEADER = "X-Correlation-ID"
 OCCURRED_AT_HEADER = "X-UCAP-Occurred-At"
+HEALING_ATTEMPTS = 5
 
 
 def parse_occurred_at(value: str | None) -> datetime | None:
@@ -89,14 +92,18 @@ class ServiceRuntime:
             for name in sorted(names)
         ]
 
+    def own_handlers(self) -> Handlers | None:
+        return next((h for h in self.handlers if h.topic == self.own_topic), None)
+
     async def project_own(self, envelopes: Sequence[Envelope]) -> None:
         """Apply freshly appended events to the service's own views at once.
 
         The consumer of the service's own topic applies them again later; the
         views' sequence guard makes that a no-op. If this process dies before
-        projecting, that consumer is what brings the views up to date.
+        projecting, that consumer, or the next command on the aggregate, is
+        what brings the views up to date.
         """
-        own = next((h for h in self.handlers if h.topic == self.own_topic), None)
+        own = self.own_handlers()
         if own is None:
             return
         for envelope in envelopes:
@@ -104,6 +111,35 @@ class ServiceRuntime:
                 await dispatch(own, envelope, group=self.settings.group)
             except UnusableRecord:
                 return
+
+    def install_healing(self) -> None:
+        """Own views take no event before its predecessors: on a gap, the store's come first.
+
+        A gap in an own view means a writer appended and died (or lost the
+        database) before projecting, or a concurrent writer is still projecting
+        its earlier event. Either way the missing events are in the store.
+        """
+        own = self.own_handlers()
+        if own is None:
+            return
+        healed = Handlers(own.topic, own.type_prefix)
+        for event_type, (model, handler) in own.by_type.items():
+            healed.by_type[event_type] = (model, self._healing(healed, handler))
+        self.handlers = [healed if h is own else h for h in self.handlers]
+
+    def _healing(self, healed: Handlers, handler: Handler) -> Handler:
+        async def apply(envelope: Envelope, data: EventData) -> Outcome | None:
+            for _ in range(HEALING_ATTEMPTS):
+                try:
+                    return await handler(envelope, data)
+                except StreamGap as gap:
+                    for missing in await self.store.load_after(envelope.subject, gap.last):
+                        if missing.sequence >= envelope.sequence:
+                            break
+                        await dispatch(healed, missing, group=self.settings.group)
+            return await handler(envelope, data)
+
+        return apply
 
     def freshness(self) -> list[TopicFreshness]:
         return list(self.consumer.freshness.values()) if self.consumer else []
@@ -157,6 +193,7 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
             if definition.setup is not None:
                 await definition.setup(runtime)
             runtime.handlers = list(handlers(runtime)) if handlers else []
+            runtime.install_healing()
             if publishes_events:
                 runtime.relay = Relay(
                     runtime.store,

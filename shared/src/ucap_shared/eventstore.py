@@ -46,6 +46,7 @@ class Cursor:
 
 class EventStore:
     def __init__(self, database: AsyncDatabase[Document], *, source: str) -> None:
+        self.database = database
         self._commits: AsyncCollection[Document] = database["events"]
         self.source = source
         self.appended = asyncio.Event()
@@ -59,9 +60,7 @@ class EventStore:
         await self._commits.create_index(
             [("aggregate_id", ASCENDING), ("sequence", ASCENDING)], unique=True
         )
-        await self._commits.create_index(
-            [("published", ASCENDING), ("aggregate_id", ASCENDING), ("sequence", ASCENDING)]
-        )
+        await self._commits.create_index([("published", ASCENDING)])
 
     async def append(
         self,
@@ -94,7 +93,7 @@ class EventStore:
             for offset, event in enumerate(events, start=1)
         ]
         commit = {
-            "_id": f"{aggregate_id}@{expected_sequence + 1}",
+            "_id": commit_id(aggregate_id, expected_sequence + 1),
             "aggregate_id": aggregate_id,
             "sequence": expected_sequence + 1,
             "last_sequence": envelopes[-1].sequence,
@@ -110,16 +109,47 @@ class EventStore:
             EVENTS_APPENDED.labels(self.source, envelope.type).inc()
         return envelopes
 
+    async def commit_at(self, aggregate_id: str, sequence: int) -> Document | None:
+        """The commit whose first event has ``sequence``: a point read by ``_id``."""
+        return await self._commits.find_one({"_id": commit_id(aggregate_id, sequence)})
+
+    async def load_after(self, aggregate_id: str, version: int) -> list[Envelope]:
+        """The aggregate's events after ``version``, in order, by point reads.
+
+        Each commit names where the next one starts (``last_sequence + 1``), so
+        this reads one commit per read and a last read that finds nothing:
+        what it costs depends on how many commits follow ``version``, never on
+        the aggregate's history or the store's size. ``version`` may fall
+        inside a commit (a view that applied part of it); that commit is then
+        found by the aggregate's id and cut.
+        """
+        envelopes: list[Envelope] = []
+        commit = await self.commit_at(aggregate_id, version + 1)
+        if commit is None and version > 0:
+            commit = await self._commit_holding(aggregate_id, version + 1)
+        while commit is not None:
+            envelopes.extend(e for e in envelopes_of(commit) if e.sequence > version)
+            commit = await self.commit_at(aggregate_id, int(commit["last_sequence"]) + 1)
+        return envelopes
+
+    async def _commit_holding(self, aggregate_id: str, sequence: int) -> Document | None:
+        """The commit with event ``sequence`` inside it (rare: a partly projected commit)."""
+        async for commit in self._commits.find({"aggregate_id": aggregate_id}):
+            if commit["sequence"] <= sequence <= commit["last_sequence"]:
+                return commit
+        return None
+
     async def load(self, aggregate_id: str, *, until: datetime | None = None) -> list[Envelope]:
-        """Every event of one aggregate in order.
+        """Every event of one aggregate in order (its history; commands use snapshots).
 
         With ``until``, the stream up to its first event after that moment: a
         prefix, so what is folded from it is a state the aggregate really had.
         """
+        commits = await self._commits.find({"aggregate_id": aggregate_id}).to_list()
+        commits.sort(key=lambda commit: int(commit["sequence"]))
         envelopes: list[Envelope] = []
-        cursor = self._commits.find({"aggregate_id": aggregate_id}).sort("sequence", ASCENDING)
-        async for commit in cursor:
-            for envelope in map(_from_document, commit["events"]):
+        for commit in commits:
+            for envelope in envelopes_of(commit):
                 if until is not None and envelope.time > until:
                     return envelopes
                 envelopes.append(envelope)
@@ -130,61 +160,64 @@ class EventStore:
         return await self.load(aggregate_id, until=moment)
 
     async def version(self, aggregate_id: str) -> int:
-        latest = await self._commits.find_one(
-            {"aggregate_id": aggregate_id}, sort=[("sequence", -1)], projection={"last_sequence": 1}
-        )
-        return int(latest["last_sequence"]) if latest else 0
+        envelopes = await self.load_after(aggregate_id, 0)
+        return envelopes[-1].sequence if envelopes else 0
 
     async def read_all(
         self, *, after: Cursor | None = None, batch_size: int = 500
     ) -> AsyncIterator[Envelope]:
-        """Every event in the store, aggregate by aggregate, each in order (for replay)."""
-        position = after
-        while True:
-            query: Document = {}
-            if position is not None:
-                query = {
-                    "$or": [
-                        {"aggregate_id": {"$gt": position.aggregate_id}},
-                        {
-                            "aggregate_id": position.aggregate_id,
-                            "sequence": {"$gt": position.sequence},
-                        },
-                    ]
-                }
-            batch = (
-                await self._commits.find(query)
-                .sort([("aggregate_id", ASCENDING), ("sequence", ASCENDING)])
-                .limit(batch_size)
-                .to_list()
-            )
-            if not batch:
-                return
-            for commit in batch:
+        """Every event in the store, aggregate by aggregate, each in order (for replay).
+
+        One pass for the aggregate ids, then one equality query per aggregate:
+        the cost grows with the store, not with its square.
+        """
+        aggregate_ids = sorted(await self._commits.distinct("aggregate_id"))
+        for aggregate_id in aggregate_ids:
+            if after is not None and aggregate_id < after.aggregate_id:
+                continue
+            cursor = self._commits.find({"aggregate_id": aggregate_id}).batch_size(batch_size)
+            commits = sorted(await cursor.to_list(), key=lambda commit: int(commit["sequence"]))
+            for commit in commits:
+                if (
+                    after is not None
+                    and aggregate_id == after.aggregate_id
+                    and commit["sequence"] <= after.sequence
+                ):
+                    continue
                 for document in commit["events"]:
                     yield _from_document(document)
-            last = batch[-1]
-            position = Cursor(last["aggregate_id"], last["sequence"])
 
     async def count(self) -> int:
         return await self._commits.count_documents({})
 
     async def unpublished(self, limit: int) -> list[Document]:
-        """The oldest unpublished commits, each aggregate's in sequence order."""
-        return (
-            await self._commits.find({"published": False})
-            .sort([("aggregate_id", ASCENDING), ("sequence", ASCENDING)])
-            .limit(limit)
-            .to_list()
-        )
+        """The oldest unpublished commits, each aggregate's in sequence order.
+
+        An equality on ``published`` (an index serves it) over the ids only;
+        the order is taken here, and only the commits to publish are read whole.
+        """
+        pending = await self._commits.find(
+            {"published": False}, {"_id": 1, "aggregate_id": 1, "sequence": 1}
+        ).to_list()
+        pending.sort(key=lambda commit: (commit["aggregate_id"], int(commit["sequence"])))
+        commits = [await self._commits.find_one({"_id": c["_id"]}) for c in pending[:limit]]
+        return [commit for commit in commits if commit is not None]
 
     async def mark_published(self, commit_ids: Sequence[str]) -> None:
-        await self._commits.update_many(
-            {"_id": {"$in": list(commit_ids)}}, {"$set": {"published": True}}
+        """One point write per commit (a ``$in`` filter would scan the store)."""
+        await asyncio.gather(
+            *(
+                self._commits.update_one({"_id": commit}, {"$set": {"published": True}})
+                for commit in commit_ids
+            )
         )
 
     async def backlog(self) -> int:
         return await self._commits.count_documents({"published": False})
+
+
+def commit_id(aggregate_id: str, sequence: int) -> str:
+    return f"{aggregate_id}@{sequence}"
 
 
 def _in_milliseconds(moment: datetime) -> datetime:

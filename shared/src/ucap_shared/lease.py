@@ -1,34 +1,112 @@
-"""A lease in MongoDB: at most one holder at a time, renewed before its deadline."""
+"""A lease in MongoDB built on unique inserts: one holder per epoch, renewed before its deadline.
 
+The only compare-and-set every MongoDB-protocol server gives is an insert against a
+unique index (FerretDB checks no more than ``_id`` when it updates a document), so
+taking the lease is inserting the next epoch's document, ``<name>#<epoch>``: of two
+contenders exactly one succeeds. Each epoch's document is written after that only by
+its holder (to renew or release it), so no write of it races another.
+
+A holder that stalls past its deadline may not yet know it lost the lease; the epoch
+is its fencing token, and the work the lease guards must refuse a stale one (the relay
+re-initialises its transactional Kafka producer on every new epoch, which fences the
+producer of every earlier holder).
+"""
+
+import contextlib
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One epoch of the lease: who holds it and until when."""
+
+    epoch: int
+    holder: str
+    expires_at: datetime
+
 
 class Lease:
     def __init__(
-        self, collection: AsyncCollection[dict[str, Any]], name: str, *, ttl_seconds: float
+        self, collection: AsyncCollection[Document], name: str, *, ttl_seconds: float
     ) -> None:
         self._collection = collection
         self.name = name
         self.ttl = timedelta(seconds=ttl_seconds)
         self.holder = f"{uuid.uuid4()}"
+        self.epoch: int | None = None
+        """The epoch this holder has, or None: the fencing token of the work it guards."""
+
+    def _term_id(self, epoch: int) -> str:
+        return f"{self.name}#{epoch}"
+
+    @property
+    def _hint_id(self) -> str:
+        return f"{self.name}#latest"
+
+    async def current(self) -> Term | None:
+        """The newest epoch: from a hint (which may lag), then forward by point reads."""
+        hint = await self._collection.find_one({"_id": self._hint_id})
+        epoch = int(hint["epoch"]) if hint else 0
+        term = await self._read(epoch) if epoch else None
+        while (following := await self._read(epoch + 1)) is not None:
+            epoch, term = epoch + 1, following
+        return term
+
+    async def _read(self, epoch: int) -> Term | None:
+        found = await self._collection.find_one({"_id": self._term_id(epoch)})
+        if found is None:
+            return None
+        return Term(epoch, str(found["holder"]), found["expires_at"])
 
     async def acquire(self) -> bool:
-        """Take or renew the lease; False while another holder's lease runs."""
+        """Take or renew the lease; False while another holder's term runs."""
         now = datetime.now(UTC)
+        term = await self.current()
+        if term is not None and term.holder == self.holder and term.expires_at > now:
+            await self._collection.update_one(
+                {"_id": self._term_id(term.epoch)},
+                {"$set": {"expires_at": now + self.ttl, "renewed_at": now}},
+            )
+            self.epoch = term.epoch
+            return True
+        self.epoch = None
+        if term is not None and term.expires_at > now:
+            return False
+        epoch = term.epoch + 1 if term is not None else 1
         try:
-            result = await self._collection.update_one(
-                {"_id": self.name, "$or": [{"holder": self.holder}, {"expires_at": {"$lt": now}}]},
-                {"$set": {"holder": self.holder, "expires_at": now + self.ttl, "renewed_at": now}},
-                upsert=True,
+            await self._collection.insert_one(
+                {
+                    "_id": self._term_id(epoch),
+                    "name": self.name,
+                    "epoch": epoch,
+                    "holder": self.holder,
+                    "expires_at": now + self.ttl,
+                    "renewed_at": now,
+                }
             )
         except DuplicateKeyError:
             return False
-        return result.matched_count == 1 or result.upserted_id is not None
+        # The hint only saves reads: a stale one is corrected by reading forward.
+        with contextlib.suppress(DuplicateKeyError):
+            await self._collection.replace_one(
+                {"_id": self._hint_id}, {"epoch": epoch}, upsert=True
+            )
+        self.epoch = epoch
+        return True
 
     async def release(self) -> None:
-        await self._collection.delete_one({"_id": self.name, "holder": self.holder})
+        """End this holder's term now, so another replica need not wait for the deadline."""
+        if self.epoch is None:
+            return
+        epoch, self.epoch = self.epoch, None
+        await self._collection.update_one(
+            {"_id": self._term_id(epoch)}, {"$set": {"expires_at": datetime.now(UTC)}}
+        )

@@ -22,6 +22,7 @@ from ucap_shared.eventstore import EventStore
 from ucap_shared.mongo import connect_mongo
 from ucap_shared.positions import StreamPositions
 from ucap_shared.settings import ServiceSettings
+from ucap_shared.views import REVISIONS
 
 PROGRESS_EVERY = 500
 EVENT_STORE = "event store"
@@ -76,7 +77,7 @@ async def rebuild(
         )
         runtime.handlers = list(definition.handlers(runtime)) if definition.handlers else []
         await _refuse_if_active(settings.kafka_bootstrap_servers, group)
-        for name in [*definition.views, "held_events", "stream_positions"]:
+        for name in [*definition.views, REVISIONS, "held_events", "stream_positions"]:
             await database.drop_collection(name)
         out(f"dropped views: {', '.join(definition.views) or '(none)'}")
         positions = StreamPositions(database["stream_positions"], group)
@@ -161,7 +162,9 @@ async def _replay_topic(
     progress: ProgressCallback | None = None,
 ) -> tuple[dict[TopicPartition, int], dict[str, Envelope]]:
     """Replay one topic up to its current end; the ends, and each stream's last event."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
     await consumer.start()
     try:
         partitions = [
@@ -213,7 +216,10 @@ async def _commit_group_offsets(
     if not ends:
         return
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
     )
     await consumer.start()
     try:

@@ -1,9 +1,16 @@
 """The relay: publishes the event store's unpublished commits to Kafka, in order.
 
 Only the holder of the relay lease publishes, so replicas of a service never
-race each other. The relay wakes as soon as the local store appends; a slow
-poll catches appends made by other replicas. While Kafka is down it backs off
-and keeps the events; nothing is marked published before Kafka acknowledged it.
+race each other. Each batch is one Kafka transaction of a producer whose
+transactional id is the service's (``<topic>.relay``); a relay starts that
+producer anew whenever it takes a new epoch of the lease, and starting it
+fences the producer of every earlier holder, so a holder that stalled past its
+lease cannot publish once its successor has begun: its transaction is aborted
+and consumers, reading committed records only, never see it.
+
+The relay wakes as soon as the local store appends; a slow poll catches appends
+made by other replicas. While Kafka is down it backs off and keeps the events;
+nothing is marked published before Kafka acknowledged it.
 """
 
 import asyncio
@@ -43,6 +50,7 @@ class Relay:
         self._max_backoff = max_backoff_seconds
         self._topics_to_create = list(topics_to_create)
         self._producer: AIOKafkaProducer | None = None
+        self._producer_epoch: int | None = None
         self._task: asyncio.Task[None] | None = None
         self.last_error: str | None = None
         self.published_total = 0
@@ -107,29 +115,33 @@ class Relay:
         if not commits:
             return 0
         producer = await self._producer_started()
-        sends = [
-            await producer.send(
-                self.topic,
-                envelope.to_json(),
-                key=envelope.record_key(),
-                headers=envelope.record_headers(),
-            )
-            for commit in commits
-            for envelope in envelopes_of(commit)
-        ]
-        await asyncio.gather(*sends)
+        envelopes = [envelope for commit in commits for envelope in envelopes_of(commit)]
+        async with producer.transaction():
+            sends = [
+                await producer.send(
+                    self.topic,
+                    envelope.to_json(),
+                    key=envelope.record_key(),
+                    headers=envelope.record_headers(),
+                )
+                for envelope in envelopes
+            ]
+            await asyncio.gather(*sends)
         await self.mark_published([commit["_id"] for commit in commits])
-        EVENTS_PUBLISHED.labels(self.topic).inc(len(sends))
-        self.published_total += len(sends)
+        EVENTS_PUBLISHED.labels(self.topic).inc(len(envelopes))
+        self.published_total += len(envelopes)
         return len(commits)
 
     async def mark_published(self, commit_ids: list[str]) -> None:
         await self.store.mark_published(commit_ids)
 
     async def _producer_started(self) -> AIOKafkaProducer:
+        if self._producer is not None and self._producer_epoch != self.lease.epoch:
+            await self._close_producer()
         if self._producer is None:
             producer = AIOKafkaProducer(
                 bootstrap_servers=self._bootstrap,
+                transactional_id=f"{self.topic}.relay",
                 enable_idempotence=True,
                 acks="all",
                 linger_ms=5,
@@ -140,7 +152,7 @@ class Relay:
             except Exception:
                 await producer.stop()
                 raise
-            self._producer = producer
+            self._producer, self._producer_epoch = producer, self.lease.epoch
         return self._producer
 
     async def _close_producer(self) -> None:

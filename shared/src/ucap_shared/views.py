@@ -1,13 +1,37 @@
-"""Views built from events, guarded by each stream's sequence.
+"""Views built from events, guarded by each stream's sequence and a log of revisions.
 
 A view document records, per stream (aggregate id) that fed it, the last
-sequence applied (``_applied``). Applying an event checks that record and
-writes the new document conditionally on it, in one write: a duplicate is
-skipped and two writers cannot both apply. Order (no gaps) is the consumer's
-concern: it sees every event of a stream, including those no view reads.
+sequence applied (``_applied``), and its revision (``_rev``). A duplicate event
+is skipped; an event whose stream must arrive without gaps (``contiguous``: a
+document that sees every event of its stream) and does not follow the last
+applied one raises :class:`StreamGap`, so the caller can bring the missing
+events first.
+
+Writers race (the HTTP handler that appended, the consumer, replicas), and the
+only compare-and-set every MongoDB-protocol server gives is an insert against a
+unique index: FerretDB checks nothing but ``_id`` when it replaces a document.
+So each change of a document is first *claimed* by inserting its next revision,
+``<view>|<doc>|<rev>``, into ``view_revisions``, holding the new content: of two
+writers of one revision exactly one wins, and the loser reads again. The winner
+then writes the document by ``_id``. Every revision has one writer and is built
+on the one before it, which its writer saw written, so the document moves
+forward one revision at a time and never back.
+
+A claimant that dies between its claim and its write leaves a claim that no
+document shows. Once a claim is older than ``STALE_CLAIM``, the next writer
+takes that revision as void and claims the one after it on the document as it
+stands; the dead claimant's event was never applied, so it is applied again
+when it comes again (the consumer delivers at least once). A claimant that
+finds itself later than half of ``STALE_CLAIM`` after its claim does not write
+(its event comes again too), and a writer that took longer than that to read
+the document and its claims reads again, so no two writers ever write for one
+revision. The bound assumes clocks within a few seconds of each other.
 """
 
+import asyncio
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -18,11 +42,31 @@ Document = dict[str, Any]
 Projection = Callable[[Document | None], Document]
 
 APPLIED = "_applied"
+REVISION = "_rev"
+BOOKKEEPING = (APPLIED, REVISION)
+REVISIONS = "view_revisions"
+STALE_CLAIM = timedelta(seconds=10)
+_CLAIM_WAIT_SECONDS = 0.005
+_TRUSTED_READ_SECONDS = STALE_CLAIM.total_seconds() / 4
 
 
 class Outcome(Enum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
+
+
+class StreamGap(Exception):  # noqa: N818 - names the state found, not a failure
+    """The view has not applied the events of ``stream`` between ``last`` and ``sequence``."""
+
+    def __init__(self, stream: str, last: int, sequence: int) -> None:
+        super().__init__(f"{stream}: got {sequence} after {last}")
+        self.stream = stream
+        self.last = last
+        self.sequence = sequence
+
+
+class ViewContentionError(RuntimeError):
+    """Too many writers changed one document while this one tried."""
 
 
 def check_stream_key(stream: str) -> str:
@@ -34,7 +78,42 @@ def check_stream_key(stream: str) -> str:
 def strip_bookkeeping(document: Document | None) -> Document | None:
     if document is None:
         return None
-    return {key: value for key, value in document.items() if key != APPLIED}
+    return {key: value for key, value in document.items() if key not in BOOKKEEPING}
+
+
+def applied_sequence(document: Document | None, stream: str) -> int:
+    """The last sequence of ``stream`` that ``document`` applied (0: none)."""
+    if document is None:
+        return 0
+    return int(document.get(APPLIED, {}).get(stream, 0))
+
+
+def _claim_id(collection: AsyncCollection[Document], doc_id: str, revision: int) -> str:
+    return f"{collection.name}|{doc_id}|{revision}"
+
+
+async def _base(
+    collection: AsyncCollection[Document], doc_id: str
+) -> tuple[Document | None, int] | None:
+    """The document and the revision a change of it must claim next.
+
+    None while a claim beyond the written document is fresh (its claimant is
+    about to write it), or when reading took too long to trust: read again.
+    """
+    started = time.monotonic()
+    revisions = collection.database[REVISIONS]
+    current = await collection.find_one({"_id": doc_id})
+    revision = int(current.get(REVISION, 0)) if current else 0
+    while True:
+        claim = await revisions.find_one({"_id": _claim_id(collection, doc_id, revision + 1)})
+        if claim is None:
+            break
+        if datetime.now(UTC) - claim["claimed_at"] < STALE_CLAIM:
+            return None
+        revision += 1  # void: its claimant never wrote it, and never will
+    if time.monotonic() - started > _TRUSTED_READ_SECONDS:
+        return None
+    return current, revision + 1
 
 
 async def apply_event(
@@ -44,32 +123,45 @@ async def apply_event(
     stream: str,
     sequence: int,
     project: Projection,
-    max_attempts: int = 20,
+    contiguous: bool = False,
 ) -> Outcome:
     """Apply one event of ``stream`` to the view document ``doc_id``.
 
     ``project`` gets the current document (without bookkeeping, or None) and
-    returns the new one.
+    returns the new one. With ``contiguous``, raises :class:`StreamGap` unless
+    the document has applied every earlier event of ``stream``.
     """
     check_stream_key(stream)
-    for _ in range(max_attempts):
-        current = await collection.find_one({"_id": doc_id})
-        applied: dict[str, int] = dict(current.get(APPLIED, {})) if current else {}
-        last = applied.get(stream)
-        if last is not None and sequence <= last:
+    revisions = collection.database[REVISIONS]
+    deadline = time.monotonic() + 3 * STALE_CLAIM.total_seconds()
+    while time.monotonic() < deadline:
+        base = await _base(collection, doc_id)
+        if base is None:
+            await asyncio.sleep(_CLAIM_WAIT_SECONDS)
+            continue
+        current, revision = base
+        last = applied_sequence(current, stream)
+        if sequence <= last:
             return Outcome.DUPLICATE
-        new = project(strip_bookkeeping(current))
-        new = {**new, "_id": doc_id, APPLIED: {**applied, stream: sequence}}
-        if current is None:
-            try:
-                await collection.insert_one(new)
-            except DuplicateKeyError:
-                continue
-            return Outcome.APPLIED
-        # The whole record must be unchanged, or a concurrent write to this
-        # document (from any stream) would be overwritten.
-        guard: Document = {"_id": doc_id, APPLIED: current.get(APPLIED, {})}
-        result = await collection.replace_one(guard, new)
-        if result.matched_count == 1:
-            return Outcome.APPLIED
-    raise RuntimeError(f"{doc_id}: too much contention applying {stream}#{sequence}")
+        if contiguous and sequence != last + 1:
+            raise StreamGap(stream, last, sequence)
+        applied: dict[str, int] = dict(current.get(APPLIED, {})) if current else {}
+        new = {
+            **project(strip_bookkeeping(current)),
+            "_id": doc_id,
+            APPLIED: {**applied, stream: sequence},
+            REVISION: revision,
+        }
+        claimed = time.monotonic()
+        try:
+            await revisions.insert_one(
+                {"_id": _claim_id(collection, doc_id, revision), "claimed_at": datetime.now(UTC)}
+            )
+        except DuplicateKeyError:
+            await asyncio.sleep(_CLAIM_WAIT_SECONDS)
+            continue
+        if time.monotonic() - claimed > STALE_CLAIM.total_seconds() / 2:
+            raise ViewContentionError(f"{doc_id}: claimed revision {revision} too late to write it")
+        await collection.replace_one({"_id": doc_id}, new, upsert=True)
+        return Outcome.APPLIED
+    raise ViewContentionError(f"{doc_id}: too much contention applying {stream}#{sequence}")

@@ -184,7 +184,10 @@ async def start_group_at_end(bootstrap: str, group: str) -> None:
     ``as_of`` still read the topics from their beginning).
     """
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
     )
     await consumer.start()
     try:

@@ -6,6 +6,7 @@ from typing import Any
 from ucap_cities import domain
 from ucap_cities.domain import City, RegisterCity
 from ucap_cities.events import PUBLISHED_EVENTS, CityEvent, StakeholderData
+from ucap_shared.aggregates import AggregateCommits, Loaded
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.envelope import Envelope
 from ucap_shared.events import event_types
@@ -21,23 +22,24 @@ def to_event(envelope: Envelope) -> CityEvent:
     return event
 
 
-async def load_city(runtime: ServiceRuntime, city_id: str) -> tuple[City | None, int]:
-    """The city as its stored events leave it, and the version they bring it to."""
-    envelopes = await runtime.store.load(city_id)
-    city = domain.fold(to_event(e) for e in envelopes)
-    return city, envelopes[-1].sequence if envelopes else 0
+def _evolve(city: City | None, envelope: Envelope) -> City:
+    return domain.evolve(city, to_event(envelope))
+
+
+CITIES = AggregateCommits(City, _evolve, kind="city")
+
+
+async def load_city(runtime: ServiceRuntime, city_id: str) -> Loaded[City]:
+    """The city from its snapshot and the commits after it, with its views brought up to it."""
+    return await CITIES.load_current(runtime, city_id)
 
 
 async def _decide_and_append(
     runtime: ServiceRuntime, city_id: str, decide: Decision, actor: str
 ) -> list[Envelope]:
-    city, version = await load_city(runtime, city_id)
-    events = decide(city)
-    if not events:
-        return []
-    envelopes = await runtime.store.append(city_id, version, events, actor=actor)
-    await runtime.project_own(envelopes)
-    return envelopes
+    loaded = await load_city(runtime, city_id)
+    committed = await CITIES.commit(runtime, city_id, loaded, decide(loaded.state), actor=actor)
+    return committed.envelopes
 
 
 async def register_city(runtime: ServiceRuntime, command: RegisterCity, actor: str) -> None:

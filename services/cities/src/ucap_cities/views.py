@@ -50,6 +50,7 @@ def city_handlers(topic: str, database: AsyncDatabase[Document]) -> Handlers:
             stream=envelope.subject,
             sequence=envelope.sequence,
             project=project,
+            contiguous=True,
         )
 
     @handlers.on(CityRegistered)

@@ -9,7 +9,8 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -57,9 +58,21 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class KeyStore:
-    def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        database: AsyncDatabase[dict[str, Any]],
+        *,
+        touch_interval: timedelta = timedelta(seconds=60),
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
         self._keys: AsyncCollection[dict[str, Any]] = database["api_keys"]
+        self._touch_interval = touch_interval
+        self._clock = clock
 
     async def create_indexes(self) -> None:
         await self._keys.create_index([("principal", ASCENDING)])
@@ -75,7 +88,7 @@ class KeyStore:
             key_id=key_id,
             principal=principal,
             roles=sorted(set(roles)),
-            created_at=datetime.now(UTC),
+            created_at=self._clock(),
         )
         await self._keys.insert_one(
             {"_id": key_id, "hash": _hash(secret), **record.model_dump(exclude={"key_id"})}
@@ -93,18 +106,31 @@ class KeyStore:
             return None
         if not hmac.compare_digest(found["hash"], _hash(secret)):
             return None
-        now = datetime.now(UTC)
+        record = _record(found)
+        now = self._clock()
+        # A write per request would cost the database as much as the request itself;
+        # a last-used time up to a minute behind is as useful to whoever reads it.
+        if record.last_used_at is not None and _as_utc(record.last_used_at) >= (
+            now - self._touch_interval
+        ):
+            return record
         await self._keys.update_one({"_id": key_id}, {"$set": {"last_used_at": now}})
-        return _record(found).model_copy(update={"last_used_at": now})
+        return record.model_copy(update={"last_used_at": now})
 
     async def list(self) -> list[KeyRecord]:
         return [_record(doc) async for doc in self._keys.find({}).sort("created_at", ASCENDING)]
 
     async def revoke(self, key_id: str) -> bool:
         result = await self._keys.update_one(
-            {"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": datetime.now(UTC)}}
+            {"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": self._clock()}}
         )
         return result.matched_count == 1
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # A client opened without tz_aware hands back naive UTC times, which cannot be
+    # compared with the clock's aware ones.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _record(document: dict[str, Any]) -> KeyRecord:

@@ -54,6 +54,7 @@ async def watching_events(bootstrap: str, signal: ChangeSignal) -> AsyncIterator
                 bootstrap_servers=bootstrap,
                 auto_offset_reset="latest",
                 enable_auto_commit=False,
+                isolation_level="read_committed",
             )
             try:
                 await consumer.start()

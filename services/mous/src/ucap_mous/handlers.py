@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from ucap_mous import access, domain, views
 from ucap_mous.domain import Amendment, MoU, Signature, Termination
 from ucap_mous.events import PUBLISHED_EVENTS, MouDrafted, MouEvent, Party
+from ucap_shared.aggregates import AggregateCommits, Loaded
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Principal
 from ucap_shared.envelope import Envelope
@@ -36,46 +37,49 @@ def parse_event(envelope: Envelope) -> MouEvent:
     return event
 
 
-async def load_mou(runtime: ServiceRuntime, mou_id: str) -> tuple[MoU | None, int]:
-    """The MoU as its events make it, and its version."""
-    envelopes = await runtime.store.load(mou_id)
-    state = domain.fold(parse_event(envelope) for envelope in envelopes)
-    return state, envelopes[-1].sequence if envelopes else 0
+def _evolve(mou: MoU | None, envelope: Envelope) -> MoU:
+    return domain.evolve(mou, parse_event(envelope))
 
 
-async def _existing(runtime: ServiceRuntime, mou_id: str) -> tuple[MoU, int]:
-    mou, version = await load_mou(runtime, mou_id)
-    if mou is None:
+MOUS = AggregateCommits(MoU, _evolve, kind="mou")
+
+
+async def load_mou(runtime: ServiceRuntime, mou_id: str) -> Loaded[MoU]:
+    """The MoU from its snapshot and the commits after it, with its views brought up to it."""
+    return await MOUS.load_current(runtime, mou_id)
+
+
+async def _existing(runtime: ServiceRuntime, mou_id: str) -> tuple[MoU, Loaded[MoU]]:
+    loaded = await load_mou(runtime, mou_id)
+    if loaded.state is None:
         raise NotFoundError(f"no MoU {mou_id}", mou_id=mou_id)
-    return mou, version
+    return loaded.state, loaded
 
 
 async def _commit(
-    runtime: ServiceRuntime, mou_id: str, version: int, events: list[MouEvent], actor: str
+    runtime: ServiceRuntime, mou_id: str, loaded: Loaded[MoU], events: list[MouEvent], actor: str
 ) -> MoU:
-    envelopes = await runtime.store.append(mou_id, version, events, actor=actor)
-    await runtime.project_own(envelopes)
-    mou, _ = await load_mou(runtime, mou_id)
-    assert mou is not None
-    return mou
+    committed = await MOUS.commit(runtime, mou_id, loaded, events, actor=actor)
+    assert committed.state is not None
+    return committed.state
 
 
 async def draft_mou(runtime: ServiceRuntime, drafted: MouDrafted, caller: Principal) -> MoU:
     access.check_draft(caller, drafted)
-    existing, version = await load_mou(runtime, drafted.mou_id)
+    loaded = await load_mou(runtime, drafted.mou_id)
     cities = await views.known_cities(
         runtime.database, [party.city_id for party in drafted.parties]
     )
-    events = domain.draft_mou(existing, drafted, cities)
-    return await _commit(runtime, drafted.mou_id, version, events, caller.subject)
+    events = domain.draft_mou(loaded.state, drafted, cities)
+    return await _commit(runtime, drafted.mou_id, loaded, events, caller.subject)
 
 
 async def add_party(runtime: ServiceRuntime, mou_id: str, party: Party, caller: Principal) -> MoU:
-    mou, version = await _existing(runtime, mou_id)
+    mou, loaded = await _existing(runtime, mou_id)
     access.check_change(caller, mou, "add a party to")
     cities = await views.known_cities(runtime.database, [party.city_id])
     events = domain.add_party(mou, party, cities, today())
-    return await _commit(runtime, mou_id, version, events, caller.subject)
+    return await _commit(runtime, mou_id, loaded, events, caller.subject)
 
 
 async def _change(
@@ -85,9 +89,9 @@ async def _change(
     caller: Principal,
     doing: str,
 ) -> MoU:
-    mou, version = await _existing(runtime, mou_id)
+    mou, loaded = await _existing(runtime, mou_id)
     access.check_change(caller, mou, doing)
-    return await _commit(runtime, mou_id, version, decide(mou, today()), caller.subject)
+    return await _commit(runtime, mou_id, loaded, decide(mou, today()), caller.subject)
 
 
 async def sign_mou(
@@ -128,14 +132,14 @@ async def check_expiries(
     day = today()
     expired: list[str] = []
     for mou_id in await views.expiry_candidates(runtime.database, day):
-        mou, version = await load_mou(runtime, mou_id)
-        if mou is None:
+        loaded = await load_mou(runtime, mou_id)
+        if loaded.state is None:
             continue
-        events = domain.expire_mou(mou, day)
+        events = domain.expire_mou(loaded.state, day)
         if not events:
             continue
         try:
-            await _commit(runtime, mou_id, version, events, actor)
+            await _commit(runtime, mou_id, loaded, events, actor)
         except ConcurrencyConflict:
             # Another replica or a concurrent write got there first; the next check retries.
             log.info("expiry check raced another write", extra={"mou_id": mou_id})

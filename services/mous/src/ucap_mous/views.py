@@ -5,6 +5,7 @@ queries filter and sort on. The status is not stored: it depends on today's
 date, so queries on it compare the stored dates with today.
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -67,6 +68,7 @@ def own_handlers(database: Database) -> Handlers:
             stream=envelope.subject,
             sequence=envelope.sequence,
             project=project,
+            contiguous=True,
         )
 
     for model in PUBLISHED_EVENTS:
@@ -90,8 +92,14 @@ async def find_mou(database: Database, mou_id: str) -> MoU | None:
 
 async def known_cities(database: Database, city_ids: list[str]) -> KnownCities:
     """The registered cities among ``city_ids``, with their stakeholders' ids."""
-    cursor = database[CITIES_VIEW].find({"_id": {"$in": city_ids}, "registered": True})
-    return {doc["_id"]: frozenset(doc.get("stakeholder_ids", [])) async for doc in cursor}
+    found = await asyncio.gather(
+        *(database[CITIES_VIEW].find_one({"_id": city_id}) for city_id in sorted(set(city_ids)))
+    )
+    return {
+        doc["_id"]: frozenset(doc.get("stakeholder_ids", []))
+        for doc in found
+        if doc is not None and doc.get("registered") is True
+    }
 
 
 async def expiry_candidates(database: Database, today: date) -> list[str]:

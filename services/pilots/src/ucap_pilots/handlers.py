@@ -29,6 +29,7 @@ from ucap_pilots.events import (
     PilotProposed,
     ProgressUpdate,
 )
+from ucap_shared.aggregates import AggregateCommits, Loaded
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Principal
 from ucap_shared.dates import PartialDate
@@ -56,10 +57,16 @@ def fold_envelopes(envelopes: list[Envelope]) -> Pilot | None:
     return domain.fold((parse_event(envelope), envelope.time) for envelope in envelopes)
 
 
-async def load_pilot(runtime: ServiceRuntime, pilot_id: str) -> tuple[Pilot | None, int]:
-    """The pilot as its events make it, and its version."""
-    envelopes = await runtime.store.load(pilot_id)
-    return fold_envelopes(envelopes), envelopes[-1].sequence if envelopes else 0
+def _evolve(pilot: Pilot | None, envelope: Envelope) -> Pilot:
+    return domain.evolve(pilot, parse_event(envelope), envelope.time)
+
+
+PILOTS = AggregateCommits(Pilot, _evolve, kind="pilot")
+
+
+async def load_pilot(runtime: ServiceRuntime, pilot_id: str) -> Loaded[Pilot]:
+    """The pilot from its snapshot and the commits after it, with its views brought up to it."""
+    return await PILOTS.load_current(runtime, pilot_id)
 
 
 async def pilot_as_of(runtime: ServiceRuntime, pilot_id: str, moment: datetime) -> Pilot:
@@ -72,25 +79,25 @@ async def pilot_as_of(runtime: ServiceRuntime, pilot_id: str, moment: datetime) 
 
 async def _changeable(
     runtime: ServiceRuntime, pilot_id: str, caller: Principal
-) -> tuple[Pilot, int]:
-    """The pilot and its version, if it exists (404) and ``caller`` may change it (403)."""
-    pilot, version = await load_pilot(runtime, pilot_id)
-    if pilot is None:
+) -> tuple[Pilot, Loaded[Pilot]]:
+    """The pilot as loaded, if it exists (404) and ``caller`` may change it (403)."""
+    loaded = await load_pilot(runtime, pilot_id)
+    if loaded.state is None:
         raise NotFoundError(f"no pilot {pilot_id}", pilot_id=pilot_id)
-    access.check_change(caller, pilot)
-    return pilot, version
+    access.check_change(caller, loaded.state)
+    return loaded.state, loaded
 
 
 async def _commit(
     runtime: ServiceRuntime,
     pilot_id: str,
-    version: int,
+    loaded: Loaded[Pilot],
     events: list[PilotEvent],
     caller: Principal,
-) -> list[Envelope]:
-    envelopes = await runtime.store.append(pilot_id, version, events, actor=caller.subject)
-    await runtime.project_own(envelopes)
-    return envelopes
+) -> tuple[Pilot, list[Envelope]]:
+    committed = await PILOTS.commit(runtime, pilot_id, loaded, events, actor=caller.subject)
+    assert committed.state is not None
+    return committed.state, committed.envelopes
 
 
 async def _change(
@@ -99,28 +106,21 @@ async def _change(
     decide: Callable[[Pilot], list[PilotEvent]],
     caller: Principal,
 ) -> Pilot:
-    pilot, version = await _changeable(runtime, pilot_id, caller)
-    events = decide(pilot)
-    envelopes = await _commit(runtime, pilot_id, version, events, caller)
-    for envelope, event in zip(envelopes, events, strict=True):
-        pilot = domain.evolve(pilot, event, envelope.time)
-    return pilot
+    pilot, loaded = await _changeable(runtime, pilot_id, caller)
+    changed, _ = await _commit(runtime, pilot_id, loaded, decide(pilot), caller)
+    return changed
 
 
 async def propose_pilot(
     runtime: ServiceRuntime, proposed: PilotProposed, caller: Principal
 ) -> Pilot:
     access.check_propose(caller, proposed)
-    existing, version = await load_pilot(runtime, proposed.pilot_id)
+    loaded = await load_pilot(runtime, proposed.pilot_id)
     city_ids = [proposed.lead_city_id, *(partner.city_id for partner in proposed.partners)]
     cities = await views.known_cities(runtime.database, city_ids)
     mous = await views.known_mous(runtime.database, list(proposed.mou_ids))
-    events = domain.propose_pilot(existing, proposed, cities, mous)
-    envelopes = await _commit(runtime, proposed.pilot_id, version, events, caller)
-    pilot = domain.fold(
-        (event, envelope.time) for event, envelope in zip(events, envelopes, strict=True)
-    )
-    assert pilot is not None
+    events = domain.propose_pilot(loaded.state, proposed, cities, mous)
+    pilot, _ = await _commit(runtime, proposed.pilot_id, loaded, events, caller)
     return pilot
 
 
@@ -143,15 +143,13 @@ async def change_status(
 async def update_details(
     runtime: ServiceRuntime, changes: PilotDetailsUpdated, caller: Principal
 ) -> Pilot:
-    pilot, version = await _changeable(runtime, changes.pilot_id, caller)
+    pilot, loaded = await _changeable(runtime, changes.pilot_id, caller)
     partners = changes.partners or ()
     cities = await views.known_cities(runtime.database, [p.city_id for p in partners])
     mous = await views.known_mous(runtime.database, list(changes.mou_ids or ()))
     events = domain.update_details(pilot, changes, cities, mous)
-    envelopes = await _commit(runtime, changes.pilot_id, version, events, caller)
-    for envelope, event in zip(envelopes, events, strict=True):
-        pilot = domain.evolve(pilot, event, envelope.time)
-    return pilot
+    changed, _ = await _commit(runtime, changes.pilot_id, loaded, events, caller)
+    return changed
 
 
 async def add_milestone(
@@ -224,14 +222,14 @@ async def report_progress(
     reload and retry.
     """
     for _ in range(PROGRESS_ATTEMPTS):
-        pilot, version = await _changeable(runtime, pilot_id, caller)
+        pilot, loaded = await _changeable(runtime, pilot_id, caller)
         access.check_reporter(caller, update)
         replay = _replay(pilot, update)
         if replay is not None:
             return replay
         events = domain.report_progress(pilot, update)
         try:
-            envelopes = await _commit(runtime, pilot_id, version, events, caller)
+            _, envelopes = await _commit(runtime, pilot_id, loaded, events, caller)
         except ConcurrencyConflict:
             # Spread the losers out a little so they do not all collide again at once.
             await asyncio.sleep(random.uniform(0, 0.005))  # noqa: S311 - not for security

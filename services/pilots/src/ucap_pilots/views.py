@@ -4,6 +4,7 @@
 queries filter on (``city_ids``, ``party_roles``, ``roles``, ``updated_at_time``).
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,6 +62,7 @@ def own_handlers(database: Database) -> Handlers:
             stream=envelope.subject,
             sequence=envelope.sequence,
             project=project,
+            contiguous=True,
         )
 
     for model in PUBLISHED_EVENTS:
@@ -86,18 +88,20 @@ async def find_pilot(database: Database, pilot_id: str) -> Pilot | None:
 
 async def known_cities(database: Database, city_ids: list[str]) -> set[str]:
     """The registered cities among ``city_ids``."""
-    cursor = database[CITIES_VIEW].find(
-        {"_id": {"$in": sorted(set(city_ids))}, "registered": True}, {"_id": 1}
-    )
-    return {doc["_id"] async for doc in cursor}
+    return await _having(database, CITIES_VIEW, city_ids, "registered")
 
 
 async def known_mous(database: Database, mou_ids: list[str]) -> set[str]:
     """The drafted MoUs among ``mou_ids``."""
-    cursor = database[MOUS_VIEW].find(
-        {"_id": {"$in": sorted(set(mou_ids))}, "drafted": True}, {"_id": 1}
+    return await _having(database, MOUS_VIEW, mou_ids, "drafted")
+
+
+async def _having(database: Database, view: str, ids: list[str], flag: str) -> set[str]:
+    """Those of ``ids`` whose document has ``flag`` set: a read by ``_id`` each (no ``$in``)."""
+    found = await asyncio.gather(
+        *(database[view].find_one({"_id": doc_id}, {flag: 1}) for doc_id in sorted(set(ids)))
     )
-    return {doc["_id"] async for doc in cursor}
+    return {doc["_id"] for doc in found if doc is not None and doc.get(flag) is True}
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,9 @@ def end_of(day: date) -> datetime:
 
 async def read_topic(bootstrap: str, topic: str) -> AsyncIterator[Envelope]:
     """Every parseable event of ``topic`` up to its current end, each partition in order."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
     await consumer.start()
     try:
         await consumer._client.force_metadata_update()

@@ -22,6 +22,7 @@ from ucap_reporting.events import (
     UcapCreated,
     UcapEvent,
 )
+from ucap_shared.aggregates import AggregateCommits, Loaded
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Principal
 from ucap_shared.dates import PartialDate
@@ -41,9 +42,16 @@ def fold_envelopes(envelopes: list[Envelope]) -> Ucap | None:
     return domain.fold(parse_event(envelope) for envelope in envelopes)
 
 
-async def load_ucap(runtime: ServiceRuntime, ucap_id: str) -> tuple[Ucap | None, int]:
-    envelopes = await runtime.store.load(ucap_id)
-    return fold_envelopes(envelopes), envelopes[-1].sequence if envelopes else 0
+def _evolve(ucap: Ucap | None, envelope: Envelope) -> Ucap:
+    return domain.evolve(ucap, parse_event(envelope))
+
+
+UCAPS = AggregateCommits(Ucap, _evolve, kind="ucap")
+
+
+async def load_ucap(runtime: ServiceRuntime, ucap_id: str) -> Loaded[Ucap]:
+    """The U-CAP from its snapshot and the commits after it, with its views brought up to it."""
+    return await UCAPS.load_current(runtime, ucap_id)
 
 
 async def ucap_as_of(runtime: ServiceRuntime, ucap_id: str, until: datetime) -> Ucap:
@@ -54,13 +62,11 @@ async def ucap_as_of(runtime: ServiceRuntime, ucap_id: str, until: datetime) -> 
 
 
 async def _commit(
-    runtime: ServiceRuntime, ucap_id: str, version: int, events: list[UcapEvent], actor: str
+    runtime: ServiceRuntime, ucap_id: str, loaded: Loaded[Ucap], events: list[UcapEvent], actor: str
 ) -> Ucap:
-    envelopes = await runtime.store.append(ucap_id, version, events, actor=actor)
-    await runtime.project_own(envelopes)
-    ucap, _ = await load_ucap(runtime, ucap_id)
-    assert ucap is not None
-    return ucap
+    committed = await UCAPS.commit(runtime, ucap_id, loaded, events, actor=actor)
+    assert committed.state is not None
+    return committed.state
 
 
 Decide = Callable[[Ucap], list[UcapEvent]]
@@ -70,18 +76,19 @@ Check = Callable[[Ucap], None]
 async def _change(
     runtime: ServiceRuntime, ucap_id: str, check: Check, decide: Decide, caller: Principal
 ) -> Ucap:
-    ucap, version = await load_ucap(runtime, ucap_id)
+    loaded = await load_ucap(runtime, ucap_id)
+    ucap = loaded.state
     if ucap is None:
         raise NotFoundError(f"no U-CAP {ucap_id}", ucap_id=ucap_id)
     check(ucap)
-    return await _commit(runtime, ucap_id, version, decide(ucap), caller.subject)
+    return await _commit(runtime, ucap_id, loaded, decide(ucap), caller.subject)
 
 
 async def create_ucap(runtime: ServiceRuntime, created: UcapCreated, caller: Principal) -> Ucap:
     access.check_create(caller, created)
-    existing, version = await load_ucap(runtime, created.ucap_id)
-    events = domain.create_ucap(existing, created)
-    return await _commit(runtime, created.ucap_id, version, events, caller.subject)
+    loaded = await load_ucap(runtime, created.ucap_id)
+    events = domain.create_ucap(loaded.state, created)
+    return await _commit(runtime, created.ucap_id, loaded, events, caller.subject)
 
 
 async def update_sections(

@@ -73,6 +73,7 @@ async def apply_and_read(
     stream: str,
     sequence: int,
     project: Callable[[Document | None], Document],
+    contiguous: bool = False,
 ) -> tuple[Outcome, Document]:
     """Apply, and return the document as it now stands (read again only after a duplicate)."""
     written: list[Document] = []
@@ -81,7 +82,9 @@ async def apply_and_read(
         written.append(project(current))
         return written[-1]
 
-    outcome = await views.apply(view, doc_id, stream=stream, sequence=sequence, project=capture)
+    outcome = await views.apply(
+        view, doc_id, stream=stream, sequence=sequence, project=capture, contiguous=contiguous
+    )
     if outcome is Outcome.APPLIED:
         return outcome, written[-1]
     document = await views.get(view, doc_id)
@@ -177,6 +180,7 @@ def own_handlers(views: ViewStore, topic: str = OWN_TOPIC) -> Handlers:
             stream=stream,
             sequence=envelope.sequence,
             project=project_ucap,
+            contiguous=True,
         )
         latest = ucap_of(document)
         assert latest is not None

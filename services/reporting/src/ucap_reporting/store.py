@@ -12,7 +12,15 @@ from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from ucap_shared.views import APPLIED, Document, Outcome, Projection, apply_event, strip_bookkeeping
+from ucap_shared.views import (
+    APPLIED,
+    Document,
+    Outcome,
+    Projection,
+    StreamGap,
+    apply_event,
+    strip_bookkeeping,
+)
 
 
 class ViewStore(Protocol):
@@ -25,7 +33,14 @@ class ViewStore(Protocol):
         ...
 
     async def apply(
-        self, view: str, doc_id: str, *, stream: str, sequence: int, project: Projection
+        self,
+        view: str,
+        doc_id: str,
+        *,
+        stream: str,
+        sequence: int,
+        project: Projection,
+        contiguous: bool = False,
     ) -> Outcome: ...
 
 
@@ -37,14 +52,30 @@ class MongoViews:
         return strip_bookkeeping(await self.database[view].find_one({"_id": doc_id}))
 
     async def find_in(self, view: str, field: str, values: list[Any]) -> list[Document]:
-        cursor = self.database[view].find({field: {"$in": values}}, {APPLIED: 0})
-        return [document async for document in cursor]
+        """One equality query per value (an index serves each; ``$in`` would scan)."""
+        found: dict[Any, Document] = {}
+        for value in values:
+            async for document in self.database[view].find({field: value}, {APPLIED: 0}):
+                found.setdefault(document["_id"], document)
+        return list(found.values())
 
     async def apply(
-        self, view: str, doc_id: str, *, stream: str, sequence: int, project: Projection
+        self,
+        view: str,
+        doc_id: str,
+        *,
+        stream: str,
+        sequence: int,
+        project: Projection,
+        contiguous: bool = False,
     ) -> Outcome:
         return await apply_event(
-            self.database[view], doc_id, stream=stream, sequence=sequence, project=project
+            self.database[view],
+            doc_id,
+            stream=stream,
+            sequence=sequence,
+            project=project,
+            contiguous=contiguous,
         )
 
 
@@ -73,14 +104,23 @@ class MemoryViews:
         ]
 
     async def apply(
-        self, view: str, doc_id: str, *, stream: str, sequence: int, project: Projection
+        self,
+        view: str,
+        doc_id: str,
+        *,
+        stream: str,
+        sequence: int,
+        project: Projection,
+        contiguous: bool = False,
     ) -> Outcome:
         documents = self.views.setdefault(view, {})
         current = documents.get(doc_id)
         applied: dict[str, int] = dict(current.get(APPLIED, {})) if current else {}
-        last = applied.get(stream)
-        if last is not None and sequence <= last:
+        last = applied.get(stream, 0)
+        if sequence <= last:
             return Outcome.DUPLICATE
+        if contiguous and sequence != last + 1:
+            raise StreamGap(stream, last, sequence)
         new = project(copy.deepcopy(strip_bookkeeping(current)))
         documents[doc_id] = {**new, "_id": doc_id, APPLIED: {**applied, stream: sequence}}
         return Outcome.APPLIED

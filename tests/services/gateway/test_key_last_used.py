@@ -1,0 +1,157 @@
+"""A key's last-used time: written at most once an interval, yet revocation is at once."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+from pymongo.monitoring import (
+    CommandFailedEvent,
+    CommandListener,
+    CommandStartedEvent,
+    CommandSucceededEvent,
+)
+
+from tests.support.infra import Infra
+from ucap_gateway.keys import KeyStore
+from ucap_shared.auth import Role
+from ucap_shared.mongo import MongoClient
+
+# Whole milliseconds, since MongoDB keeps no finer, so stored times compare exactly.
+START = datetime(2030, 5, 17, 9, 30, tzinfo=UTC)
+INTERVAL = timedelta(seconds=60)
+
+
+class FakeClock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
+
+
+class UpdateRecorder(CommandListener):
+    """The filters of every update the client sends to the key collection."""
+
+    def __init__(self) -> None:
+        self.filters: list[dict[str, Any]] = []
+
+    def started(self, event: CommandStartedEvent) -> None:
+        if event.command_name == "update" and event.command.get("update") == "api_keys":
+            self.filters += [dict(update["q"]) for update in event.command["updates"]]
+
+    def succeeded(self, event: CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: CommandFailedEvent) -> None:
+        pass
+
+
+@dataclass
+class Keys:
+    store: KeyStore
+    clock: FakeClock
+    client: MongoClient
+    database: str
+    updates: UpdateRecorder
+
+    async def stored_last_used(self, key_id: str) -> datetime | None:
+        document = await self.client[self.database]["api_keys"].find_one({"_id": key_id})
+        assert document is not None
+        last_used: datetime | None = document.get("last_used_at")
+        return last_used
+
+
+@pytest.fixture
+async def keys(infra: Infra, mongo: MongoClient, unique: str) -> AsyncIterator[Keys]:
+    updates = UpdateRecorder()
+    database = f"test_key_last_used_{unique}"
+    client: MongoClient = AsyncMongoClient(
+        infra.mongodb_uri, tz_aware=True, serverSelectionTimeoutMS=5000, event_listeners=[updates]
+    )
+    clock = FakeClock(START)
+    store = KeyStore(client[database], touch_interval=INTERVAL, clock=clock)
+    try:
+        yield Keys(store=store, clock=clock, client=mongo, database=database, updates=updates)
+    finally:
+        await client.close()
+        await mongo.drop_database(database)
+
+
+async def new_key(keys: Keys) -> tuple[str, str]:
+    """A fresh key's id and the whole key, with nothing recorded of its use."""
+    created = await keys.store.create("city:granada", [Role.PUBLISHER])
+    assert await keys.stored_last_used(created.record.key_id) is None
+    return created.record.key_id, created.secret
+
+
+class TestTwoAuthenticationsWithinTheInterval:
+    async def test_the_stored_time_stays_the_first_one(self, keys: Keys) -> None:
+        key_id, secret = await new_key(keys)
+        first = await keys.store.authenticate(secret)
+        assert first is not None
+        assert first.last_used_at == START
+        assert await keys.stored_last_used(key_id) == START
+
+        keys.clock.advance(INTERVAL - timedelta(seconds=1))
+        second = await keys.store.authenticate(secret)
+
+        assert second is not None
+        assert second.last_used_at == START
+        assert await keys.stored_last_used(key_id) == START
+        listed = {record.key_id: record for record in await keys.store.list()}
+        assert listed[key_id].last_used_at == START
+
+
+class TestAuthenticationAfterTheInterval:
+    async def test_the_new_time_is_written(self, keys: Keys) -> None:
+        key_id, secret = await new_key(keys)
+        assert await keys.store.authenticate(secret) is not None
+        keys.clock.advance(timedelta(seconds=20))
+        assert await keys.store.authenticate(secret) is not None
+        assert await keys.stored_last_used(key_id) == START
+
+        keys.clock.advance(INTERVAL)
+        later = await keys.store.authenticate(secret)
+
+        assert later is not None
+        assert later.last_used_at == START + timedelta(seconds=20) + INTERVAL
+        assert await keys.stored_last_used(key_id) == later.last_used_at
+
+
+class TestRevocationWithinTheInterval:
+    async def test_a_revoked_key_is_refused_on_its_next_authentication(self, keys: Keys) -> None:
+        key_id, secret = await new_key(keys)
+        assert await keys.store.authenticate(secret) is not None
+        keys.clock.advance(timedelta(seconds=5))
+        assert await keys.store.authenticate(secret) is not None
+        # The second use made no write, so nothing about the key is held from it.
+        assert await keys.stored_last_used(key_id) == START
+
+        assert await keys.store.revoke(key_id)
+        keys.clock.advance(timedelta(seconds=1))
+
+        assert await keys.store.authenticate(secret) is None
+        assert await keys.stored_last_used(key_id) == START
+
+
+class TestWritesCounted:
+    async def test_one_point_update_per_key_per_interval(self, keys: Keys) -> None:
+        key_id, secret = await new_key(keys)
+        other_id, other = await new_key(keys)
+        for _ in range(5):
+            assert await keys.store.authenticate(secret) is not None
+            assert await keys.store.authenticate(other) is not None
+            keys.clock.advance(timedelta(seconds=10))
+        assert keys.updates.filters == [{"_id": key_id}, {"_id": other_id}]
+
+        keys.clock.advance(INTERVAL)
+        for _ in range(3):
+            assert await keys.store.authenticate(secret) is not None
+
+        assert keys.updates.filters == [{"_id": key_id}, {"_id": other_id}, {"_id": key_id}]
