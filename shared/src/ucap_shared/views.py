@@ -35,8 +35,10 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
+import bson
+from bson.raw_bson import RawBSONDocument
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 Document = dict[str, Any]
 Projection = Callable[[Document | None], Document]
@@ -44,6 +46,8 @@ Projection = Callable[[Document | None], Document]
 APPLIED = "_applied"
 REVISION = "_rev"
 BOOKKEEPING = (APPLIED, REVISION)
+WITHOUT_BOOKKEEPING: dict[str, Any] = {field: 0 for field in BOOKKEEPING}
+"""A projection that reads a view document as its queries see it."""
 REVISIONS = "view_revisions"
 STALE_CLAIM = timedelta(seconds=10)
 _CLAIM_WAIT_SECONDS = 0.005
@@ -152,6 +156,8 @@ async def apply_event(
             APPLIED: {**applied, stream: sequence},
             REVISION: revision,
         }
+        # Encoded before the claim, so a document that cannot be stored claims nothing.
+        encoded = RawBSONDocument(bson.encode(new))
         claimed = time.monotonic()
         try:
             await revisions.insert_one(
@@ -162,6 +168,11 @@ async def apply_event(
             continue
         if time.monotonic() - claimed > STALE_CLAIM.total_seconds() / 2:
             raise ViewContentionError(f"{doc_id}: claimed revision {revision} too late to write it")
-        await collection.replace_one({"_id": doc_id}, new, upsert=True)
+        try:
+            await collection.replace_one({"_id": doc_id}, encoded, upsert=True)
+        except OperationFailure:
+            # Refused by the server, so never written: the revision is free again.
+            await revisions.delete_one({"_id": _claim_id(collection, doc_id, revision)})
+            raise
         return Outcome.APPLIED
     raise ViewContentionError(f"{doc_id}: too much contention applying {stream}#{sequence}")

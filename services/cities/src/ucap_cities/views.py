@@ -22,7 +22,7 @@ from ucap_cities.events import (
 )
 from ucap_shared.dispatch import Handlers
 from ucap_shared.envelope import Envelope
-from ucap_shared.views import APPLIED, Outcome, apply_event
+from ucap_shared.views import WITHOUT_BOOKKEEPING, Outcome, apply_event
 
 Document = dict[str, Any]
 Change = Callable[[Document | None], Document]
@@ -150,7 +150,7 @@ class CityFilter:
 
 
 async def find_city(database: AsyncDatabase[Document], city_id: str) -> Document | None:
-    return await cities_view(database).find_one({"_id": city_id}, projection={APPLIED: 0})
+    return await cities_view(database).find_one({"_id": city_id}, projection=WITHOUT_BOOKKEEPING)
 
 
 async def list_cities(
@@ -162,7 +162,7 @@ async def list_cities(
         query["_id"] = {"$gt": after}
     cursor = (
         cities_view(database)
-        .find(query, projection={APPLIED: 0})
+        .find(query, projection=WITHOUT_BOOKKEEPING)
         .sort("_id", ASCENDING)
         .limit(limit + 1)
     )

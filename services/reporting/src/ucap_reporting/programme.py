@@ -25,7 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from ucap_reporting.projections import STATUS_VIEW
 from ucap_reporting.status import Figures, Flags, UcapStatus, status_of
 from ucap_shared.consumer import TopicFreshness
-from ucap_shared.views import APPLIED, Document
+from ucap_shared.views import WITHOUT_BOOKKEEPING, Document
 
 MAX_UCAPS = 2000
 
@@ -152,7 +152,7 @@ async def read_programme(
 ) -> ProgrammeStatus:
     cursor = (
         database[STATUS_VIEW]
-        .find(query_of(filters), {APPLIED: 0})
+        .find(query_of(filters), WITHOUT_BOOKKEEPING)
         .sort("_id", ASCENDING)
         .limit(MAX_UCAPS + 1)
     )

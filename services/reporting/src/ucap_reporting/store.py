@@ -14,6 +14,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_shared.views import (
     APPLIED,
+    BOOKKEEPING,
+    WITHOUT_BOOKKEEPING,
     Document,
     Outcome,
     Projection,
@@ -55,7 +57,7 @@ class MongoViews:
         """One equality query per value (an index serves each; ``$in`` would scan)."""
         found: dict[Any, Document] = {}
         for value in values:
-            async for document in self.database[view].find({field: value}, {APPLIED: 0}):
+            async for document in self.database[view].find({field: value}, WITHOUT_BOOKKEEPING):
                 found.setdefault(document["_id"], document)
         return list(found.values())
 
@@ -98,7 +100,7 @@ class MemoryViews:
             return value in wanted
 
         return [
-            copy.deepcopy({k: v for k, v in doc.items() if k != APPLIED})
+            {k: copy.deepcopy(v) for k, v in doc.items() if k not in BOOKKEEPING}
             for doc in self.views.get(view, {}).values()
             if matches(doc.get(field))
         ]

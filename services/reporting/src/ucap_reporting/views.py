@@ -15,7 +15,7 @@ from ucap_reporting.projections import (
     ucap_of,
 )
 from ucap_shared.cursors import decode_cursor, encode_cursor
-from ucap_shared.views import APPLIED, Document
+from ucap_shared.views import WITHOUT_BOOKKEEPING, Document
 
 Database = AsyncDatabase[Document]
 
@@ -30,11 +30,11 @@ async def create_indexes(database: Database) -> None:
 
 
 async def find_ucap(database: Database, ucap_id: str) -> Ucap | None:
-    return ucap_of(await database[UCAPS_VIEW].find_one({"_id": ucap_id}, {APPLIED: 0}))
+    return ucap_of(await database[UCAPS_VIEW].find_one({"_id": ucap_id}, WITHOUT_BOOKKEEPING))
 
 
 async def status_document(database: Database, ucap_id: str) -> Document | None:
-    return await database[STATUS_VIEW].find_one({"_id": ucap_id}, {APPLIED: 0})
+    return await database[STATUS_VIEW].find_one({"_id": ucap_id}, WITHOUT_BOOKKEEPING)
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ async def list_ucaps(
         query["_id"] = {"$gt": decode_cursor(cursor, 1)[0]}
     documents = (
         await database[UCAPS_VIEW]
-        .find(query, {APPLIED: 0})
+        .find(query, WITHOUT_BOOKKEEPING)
         .sort("_id", ASCENDING)
         .limit(limit + 1)
         .to_list()
