@@ -102,6 +102,15 @@ class Lease:
         self.epoch = epoch
         return True
 
+    async def still_held(self) -> bool:
+        """Whether this holder's term runs and no later epoch has been taken."""
+        if self.epoch is None:
+            return False
+        term = await self._read(self.epoch)
+        if term is None or term.holder != self.holder or term.expires_at <= datetime.now(UTC):
+            return False
+        return await self._read(self.epoch + 1) is None
+
     async def release(self) -> None:
         """End this holder's term now, so another replica need not wait for the deadline."""
         if self.epoch is None:

@@ -109,12 +109,20 @@ class Relay:
         self.store.appended.clear()
 
     async def publish_pending(self) -> int:
-        """Publish one batch of unpublished commits; return how many were published."""
+        """Publish one batch of unpublished commits; return how many were published.
+
+        The producer is started (fencing every earlier holder's) before the lease
+        is checked once more and the batch read: a successor takes its epoch
+        before it starts its own producer, so either this check sees it, or the
+        successor's producer fences this one before or while it sends.
+        """
+        producer = await self._producer_started()
+        if not await self.lease.still_held():
+            return 0
         commits = await self.store.unpublished(self._batch_size)
         RELAY_BACKLOG.labels(self.store.source).set(await self.store.backlog())
         if not commits:
             return 0
-        producer = await self._producer_started()
         envelopes = [envelope for commit in commits for envelope in envelopes_of(commit)]
         async with producer.transaction():
             sends = [
