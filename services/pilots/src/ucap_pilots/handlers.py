@@ -64,9 +64,15 @@ def _evolve(pilot: Pilot | None, envelope: Envelope) -> Pilot:
 PILOTS = AggregateCommits(Pilot, _evolve, kind="pilot")
 
 
-async def load_pilot(runtime: ServiceRuntime, pilot_id: str) -> Loaded[Pilot]:
-    """The pilot from its snapshot and the commits after it, with its views brought up to it."""
-    return await PILOTS.load_current(runtime, pilot_id)
+async def load_pilot(runtime: ServiceRuntime, pilot_id: str, *, heal: bool = True) -> Loaded[Pilot]:
+    """The pilot from its snapshot and the commits after it, with its views brought up to it.
+
+    ``heal=False`` leaves the views as they are: for a retry after losing a race,
+    whose winner is projecting its own commit.
+    """
+    if heal:
+        return await PILOTS.load_current(runtime, pilot_id)
+    return await PILOTS.load(runtime.store, pilot_id)
 
 
 async def pilot_as_of(runtime: ServiceRuntime, pilot_id: str, moment: datetime) -> Pilot:
@@ -78,10 +84,10 @@ async def pilot_as_of(runtime: ServiceRuntime, pilot_id: str, moment: datetime) 
 
 
 async def _changeable(
-    runtime: ServiceRuntime, pilot_id: str, caller: Principal
+    runtime: ServiceRuntime, pilot_id: str, caller: Principal, *, heal: bool = True
 ) -> tuple[Pilot, Loaded[Pilot]]:
     """The pilot as loaded, if it exists (404) and ``caller`` may change it (403)."""
-    loaded = await load_pilot(runtime, pilot_id)
+    loaded = await load_pilot(runtime, pilot_id, heal=heal)
     if loaded.state is None:
         raise NotFoundError(f"no pilot {pilot_id}", pilot_id=pilot_id)
     access.check_change(caller, loaded.state)
@@ -221,11 +227,13 @@ async def report_progress(
     answer with the first result. Requests with other keys that lose the race
     reload and retry.
     """
-    for _ in range(PROGRESS_ATTEMPTS):
-        pilot, loaded = await _changeable(runtime, pilot_id, caller)
+    for attempt in range(PROGRESS_ATTEMPTS):
+        pilot, loaded = await _changeable(runtime, pilot_id, caller, heal=attempt == 0)
         access.check_reporter(caller, update)
         replay = _replay(pilot, update)
         if replay is not None:
+            if attempt > 0:
+                await runtime.project_own(loaded.newer)  # the concurrent first request's
             return replay
         events = domain.report_progress(pilot, update)
         try:
