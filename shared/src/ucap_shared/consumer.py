@@ -90,6 +90,7 @@ class ConsumerRunner:
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq: AIOKafkaProducer | None = None
         self._processed: dict[TopicPartition, int] = {}
+        self._committed: dict[TopicPartition, int] = {}
         self.freshness = {topic: TopicFreshness(topic=topic) for topic in self._handlers}
         self.last_error: str | None = None
 
@@ -137,6 +138,7 @@ class ConsumerRunner:
                             await self.handle(record)
                             self._processed[partition] = record.offset + 1
                         await self.commit_processed([partition])
+                    await self._commit_past_markers()
                     await self._update_lag()
                     self.last_error = None
                     backoff = 0.5
@@ -176,6 +178,7 @@ class ConsumerRunner:
         consumer, self._consumer = self._consumer, None
         dlq, self._dlq = self._dlq, None
         self._processed.clear()
+        self._committed.clear()
         for client in (consumer, dlq):
             if client is not None:
                 with contextlib.suppress(Exception):
@@ -185,8 +188,37 @@ class ConsumerRunner:
         offsets = {tp: self._processed[tp] for tp in partitions if tp in self._processed}
         if offsets and self._consumer is not None:
             await self._consumer.commit(offsets)
-            for tp in offsets:
+            for tp, offset in offsets.items():
                 self._processed.pop(tp, None)
+                self._committed[tp] = offset
+
+    def forget(self, partitions: Sequence[TopicPartition]) -> None:
+        """Partitions gone to another member: what this one committed there is no longer known."""
+        for tp in partitions:
+            self._committed.pop(tp, None)
+
+    async def _commit_past_markers(self) -> None:
+        """Commit the position where it passed only transaction markers (no records).
+
+        The relay publishes in transactions, whose commit markers take offsets;
+        the consumer's position moves past them, and so does the committed offset,
+        or every partition would show one record of lag that is not there.
+        """
+        consumer = self._consumer
+        if consumer is None:
+            return
+        moved = {}
+        for tp in consumer.assignment():
+            if tp in self._processed:
+                continue
+            if tp not in self._committed:
+                self._committed[tp] = await consumer.committed(tp) or 0
+            position = await consumer.position(tp)
+            if position > self._committed[tp]:
+                moved[tp] = position
+        if moved:
+            await consumer.commit(moved)
+            self._committed.update(moved)
 
     async def _update_lag(self) -> None:
         consumer = self._consumer
@@ -389,6 +421,7 @@ class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         with contextlib.suppress(Exception):
             await self._runner.commit_processed(revoked)
+        self._runner.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         return None
