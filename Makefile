@@ -37,10 +37,10 @@ lock: $(UV) ## re-resolve the dependencies after a pyproject.toml change; writes
 	@$(UV) lock --quiet
 	@$(UV) export --quiet --frozen --all-packages --all-groups --no-emit-workspace --no-header -o requirements.lock
 
-infra-up: install ## start local Kafka and FerretDB (or use KAFKA_BOOTSTRAP_SERVERS / MONGODB_URI)
+infra-up: install ## start local Kafka, PostgreSQL and FerretDB (or use KAFKA_BOOTSTRAP_SERVERS / MONGODB_URI)
 	@$(PY) deploy/local/ucap_infra.py up
 
-infra-down: ## stop the local Kafka and FerretDB started here
+infra-down: ## stop the local Kafka, PostgreSQL and FerretDB started here
 	@python3 deploy/local/ucap_infra.py down
 
 infra-status: ## say whether Kafka and MongoDB answer

@@ -5,7 +5,8 @@
 ``up`` resolves the Kafka broker from its Maven artifacts and builds the
 FerretDB launcher (both cached under ``.cache/``), starts what is not already
 answering, and waits until Kafka answers a metadata request and MongoDB a
-``ping``. Where ``KAFKA_BOOTSTRAP_SERVERS`` or ``MONGODB_URI`` is set, that
+``ping``. FerretDB stores its data in a PostgreSQL cluster of its own, started
+first. Where ``KAFKA_BOOTSTRAP_SERVERS`` or ``MONGODB_URI`` is set, that
 endpoint is used and nothing is started for it.
 """
 
@@ -15,6 +16,7 @@ import base64
 import hashlib
 import logging
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -24,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import ucap_postgres
 from ucap_procs import CACHE_DIR, REPO_ROOT, RUN_DIR, ManagedProcess
 
 HERE = Path(__file__).resolve().parent
@@ -170,18 +173,219 @@ def _megabytes(size: str) -> int:
     return int(size[:-1]) * units[size[-1].lower()] if size[-1].lower() in units else int(size)
 
 
+# --- PostgreSQL ------------------------------------------------------------
+
+
+def _as_cluster_owner(command: list[str]) -> list[str]:
+    """``command`` run as the ``postgres`` user when we are root (PostgreSQL refuses root)."""
+    if os.geteuid() != 0:
+        return command
+    owner = _cluster_owner()
+    return [
+        "setpriv",
+        f"--reuid={owner.pw_uid}",
+        f"--regid={owner.pw_gid}",
+        "--init-groups",
+        *command,
+    ]
+
+
+def _cluster_owner() -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(ucap_postgres.OS_USER)
+    except KeyError:
+        raise InfraError(
+            f"PostgreSQL refuses to run as root and there is no `{ucap_postgres.OS_USER}` user: "
+            f"install Debian's {ucap_postgres.DEBIAN_PACKAGE} package, which creates it"
+        ) from None
+
+
+def _owned_directory(path: Path, mode: int = 0o755) -> None:
+    path.mkdir(parents=True, exist_ok=True, mode=mode)
+    if os.geteuid() == 0:
+        owner = _cluster_owner()
+        os.chown(path, owner.pw_uid, owner.pw_gid)
+
+
+@dataclass(frozen=True)
+class PostgresProcess(ManagedProcess):
+    """The postmaster, stopped by pg_ctl's fast mode: clients are disconnected, not awaited."""
+
+    data: Path
+
+    def stop(self, *, grace_seconds: float = 20.0) -> bool:
+        if self.pid() is None:
+            return super().stop(grace_seconds=grace_seconds)
+        pg_ctl = str(ucap_postgres.BIN_DIR / "pg_ctl")
+        wait = str(int(grace_seconds))
+        subprocess.run(
+            _as_cluster_owner([pg_ctl, "stop", "-D", str(self.data), "-m", "fast", "-t", wait]),
+            capture_output=True,
+            check=False,
+        )
+        super().stop(grace_seconds=grace_seconds)
+        return True
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    port: int
+    home: Path
+    name: str = "postgres"
+
+    @classmethod
+    def from_env(cls) -> "PostgresServer":
+        return cls(port=_env_int("UCAP_POSTGRES_PORT", 5433), home=RUN_DIR / "postgres")
+
+    @property
+    def data(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def process(self) -> PostgresProcess:
+        return PostgresProcess(self.name, data=self.data)
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def ferretdb_url(self) -> str:
+        return (
+            f"postgres://{ucap_postgres.SUPERUSER}@{self.endpoint}/{ucap_postgres.DATABASE}"
+            f"?pool_max_conns={ucap_postgres.FERRETDB_POOL_MAX_CONNS}"
+            "&pool_max_conn_idle_time=1m&sslmode=disable"
+        )
+
+    @staticmethod
+    def _binary(name: str) -> str:
+        return str(ucap_postgres.BIN_DIR / name)
+
+    def prepare(self) -> None:
+        """Install Debian's PostgreSQL 15 where it is missing and we may (root, apt-get)."""
+        if all(
+            (ucap_postgres.BIN_DIR / tool).exists()
+            for tool in ("initdb", "postgres", "pg_ctl", "psql")
+        ):
+            return
+        package = ucap_postgres.DEBIAN_PACKAGE
+        apt_get = shutil.which("apt-get")
+        if os.geteuid() != 0 or apt_get is None:
+            raise InfraError(
+                f"PostgreSQL 15 is not installed (nothing in {ucap_postgres.BIN_DIR}): "
+                f"install Debian's {package} package (as root, this command installs it)"
+            )
+        print(f"postgres: installing Debian's {package} with apt-get", flush=True)
+        _run([apt_get, "update", "-qq"], what="apt-get update")
+        _run(
+            [apt_get, "install", "-y", "-qq", package],
+            what=f"apt-get install {package}",
+            env={"DEBIAN_FRONTEND": "noninteractive"},
+        )
+
+    def _initdb(self) -> None:
+        """Create the cluster in a scratch folder, renamed into place only when complete."""
+        scratch = self.home / "data.initdb"
+        shutil.rmtree(scratch, ignore_errors=True)
+        _owned_directory(scratch, mode=0o700)
+        _run(
+            _as_cluster_owner(
+                [
+                    self._binary("initdb"),
+                    *("-D", str(scratch), "-U", ucap_postgres.SUPERUSER),
+                    *("-E", "UTF8", "--locale=C", "--auth=trust", "--no-instructions"),
+                ]
+            ),
+            what="creating the PostgreSQL cluster",
+            cwd=self.home,
+        )
+        scratch.rename(self.data)
+
+    def start(self) -> subprocess.Popen[bytes]:
+        _owned_directory(self.home)
+        reachable = subprocess.run(_as_cluster_owner(["test", "-w", str(self.home)]), check=False)
+        if reachable.returncode != 0:
+            raise InfraError(
+                f"the `{ucap_postgres.OS_USER}` user, which PostgreSQL runs as when we are root, "
+                f"cannot reach {self.home}: let it through the folders above (chmod o+x) "
+                "or set UCAP_RUN_DIR elsewhere"
+            )
+        if not (self.data / "PG_VERSION").exists():
+            self._initdb()
+        sockets = self.home / "socket"
+        _owned_directory(sockets)
+        config, hba = self.home / "postgresql.conf", self.home / "pg_hba.conf"
+        config.write_text(
+            ucap_postgres.server_config(port=self.port, socket_dir=sockets, hba_file=hba)
+        )
+        hba.write_text(ucap_postgres.HBA_CONFIG)
+        return self.process.start(
+            _as_cluster_owner(
+                [self._binary("postgres"), "-D", str(self.data), "-c", f"config_file={config}"]
+            ),
+            cwd=self.home,
+        )
+
+    def _psql(self, database: str) -> list[str]:
+        return [
+            self._binary("psql"),
+            *("-X", "-q", "-t", "-v", "ON_ERROR_STOP=1"),
+            *("-h", "127.0.0.1", "-p", str(self.port), "-U", ucap_postgres.SUPERUSER),
+            *("-d", database),
+        ]
+
+    async def ping(self) -> None:
+        process = await asyncio.create_subprocess_exec(
+            *self._psql("postgres"),
+            *("-c", "SELECT 1"),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "PGCONNECT_TIMEOUT": "2"},
+        )
+        _, error = await process.communicate()
+        if process.returncode != 0:
+            raise InfraError(f"PostgreSQL at {self.endpoint}: {error.decode().strip()}")
+
+    def configure(self) -> None:
+        """The database FerretDB uses and the trigger giving its indexes GIN twins (idempotent)."""
+        for database, script, single_transaction in (
+            ("postgres", ucap_postgres.CREATE_DATABASE_SQL, False),
+            (ucap_postgres.DATABASE, ucap_postgres.GIN_TWINS_SQL, True),
+        ):
+            options = ["--single-transaction"] if single_transaction else []
+            result = subprocess.run(
+                [*self._psql(database), *options, "-v", f"database={ucap_postgres.DATABASE}"],
+                input=script,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if result.returncode != 0:
+                raise InfraError(
+                    f"setting up PostgreSQL at {self.endpoint} (database {database}) failed:\n"
+                    f"{result.stdout}{result.stderr}"
+                )
+
+
 # --- FerretDB --------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class FerretDBServer:
+    """FerretDB on PostgreSQL, or on SQLite files in ``data`` without a ``postgresql_url``."""
+
     port: int
     data: Path
     name: str = "ferretdb"
+    postgresql_url: str | None = None
 
     @classmethod
     def from_env(cls) -> "FerretDBServer":
-        return cls(port=_env_int("UCAP_MONGO_PORT", 27017), data=RUN_DIR / "ferretdb" / "data")
+        return cls(
+            port=_env_int("UCAP_MONGO_PORT", 27017),
+            data=RUN_DIR / "ferretdb" / "data",
+            postgresql_url=PostgresServer.from_env().ferretdb_url,
+        )
 
     @property
     def process(self) -> ManagedProcess:
@@ -217,10 +421,13 @@ class FerretDBServer:
         )
 
     def start(self) -> subprocess.Popen[bytes]:
-        self.data.mkdir(parents=True, exist_ok=True)
-        return self.process.start(
-            [str(self.binary()), "-listen", f"127.0.0.1:{self.port}", "-data", str(self.data)]
-        )
+        command = [str(self.binary()), "-listen", f"127.0.0.1:{self.port}"]
+        if self.postgresql_url:
+            command += ["-postgresql-url", self.postgresql_url]
+        else:
+            self.data.mkdir(parents=True, exist_ok=True)
+            command += ["-data", str(self.data)]
+        return self.process.start(command)
 
     async def ping(self) -> None:
         from ucap_shared.mongo import connect_mongo, ping_mongo
@@ -235,7 +442,7 @@ class FerretDBServer:
 # --- orchestration ---------------------------------------------------------
 
 
-Server = KafkaServer | FerretDBServer
+Server = KafkaServer | PostgresServer | FerretDBServer
 
 
 @dataclass(frozen=True)
@@ -246,17 +453,28 @@ class Component:
     endpoint: str
     external: bool
     server: Server
+    after: tuple[str, ...] = ()
+    """Labels of the components that must be ready before this one starts."""
 
 
 def components() -> list[Component]:
+    """In the order to stop them: FerretDB before the PostgreSQL it uses."""
     kafka = KafkaServer.from_env()
+    postgres = PostgresServer.from_env()
     mongo = FerretDBServer.from_env()
     external_kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     external_mongo = os.environ.get("MONGODB_URI")
-    return [
+    found = [
         Component("kafka", external_kafka or kafka.bootstrap, bool(external_kafka), kafka),
-        Component("mongodb", external_mongo or mongo.uri, bool(external_mongo), mongo),
     ]
+    if external_mongo:
+        found.append(Component("mongodb", external_mongo, True, mongo))
+    else:
+        found += [
+            Component("mongodb", mongo.uri, False, mongo, after=("postgres",)),
+            Component("postgres", postgres.endpoint, False, postgres),
+        ]
+    return found
 
 
 async def _answers(ping: Callable[[], Awaitable[None]], timeout: float = 3.0) -> bool:
@@ -301,6 +519,24 @@ async def _wait_ready(
     raise InfraError(f"{component.label} at {component.endpoint} is not ready in time{where}{tail}")
 
 
+async def _bring_up(
+    component: Component, dependencies: list[asyncio.Task[None]], deadline: float
+) -> None:
+    for dependency in dependencies:
+        await dependency
+    process = None
+    if component.external:
+        print(f"{component.label}: using {component.endpoint} (from the environment)")
+    elif await _answers(component.server.ping):
+        print(f"{component.label}: already answering at {component.endpoint}")
+    else:
+        print(f"{component.label}: starting at {component.endpoint}", flush=True)
+        process = await asyncio.to_thread(component.server.start)
+    await _wait_ready(component, process, deadline)
+    if isinstance(component.server, PostgresServer):
+        await asyncio.to_thread(component.server.configure)
+
+
 async def up(deadline_seconds: float = DEFAULT_DEADLINE_SECONDS) -> None:
     started = time.monotonic()
     todo = components()
@@ -311,18 +547,17 @@ async def up(deadline_seconds: float = DEFAULT_DEADLINE_SECONDS) -> None:
     ]
     await asyncio.gather(*(asyncio.to_thread(server.prepare) for server in to_prepare))
     deadline = time.monotonic() + deadline_seconds
-    waits = []
-    for component in todo:
-        process = None
-        if component.external:
-            print(f"{component.label}: using {component.endpoint} (from the environment)")
-        elif await _answers(component.server.ping):
-            print(f"{component.label}: already answering at {component.endpoint}")
-        else:
-            print(f"{component.label}: starting at {component.endpoint}", flush=True)
-            process = component.server.start()
-        waits.append(_wait_ready(component, process, deadline))
-    await asyncio.gather(*waits)
+    by_label = {component.label: component for component in todo}
+    tasks: dict[str, asyncio.Task[None]] = {}
+
+    def task_for(label: str) -> asyncio.Task[None]:
+        if label not in tasks:
+            component = by_label[label]
+            dependencies = [task_for(dependency) for dependency in component.after]
+            tasks[label] = asyncio.create_task(_bring_up(component, dependencies, deadline))
+        return tasks[label]
+
+    await asyncio.gather(*(task_for(component.label) for component in todo))
     print(f"infrastructure ready in {time.monotonic() - started:.1f}s", flush=True)
 
 

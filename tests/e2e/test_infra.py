@@ -1,11 +1,22 @@
-"""`make infra-up` twice is harmless; `make infra-down` leaves no process behind."""
+"""`make infra-up` twice is harmless; `make infra-down` leaves no process behind; the
+FerretDB it starts on PostgreSQL stands more concurrent writes than one client makes."""
 
+import asyncio
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
+import pytest
+from pymongo import AsyncMongoClient
+
+import ucap_infra
+from tests.support.infra import Infra
 from tests.support.processes import REPO_ROOT, free_port
+from tests.support.waiting import eventually
 
 
 def infra(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -20,17 +31,23 @@ def infra(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     )
 
 
-def ours(run_dir: Path) -> list[str]:
-    """Processes whose command line names this run folder (broker or FerretDB)."""
-    found = subprocess.run(
-        ["pgrep", "-af", str(run_dir)], capture_output=True, text=True, check=False
-    ).stdout.splitlines()
-    return [line for line in found if "pgrep" not in line]
+def ours(*patterns: str) -> list[str]:
+    """Processes whose command line has one of ``patterns`` (this run's folder, its ports)."""
+    found: set[str] = set()
+    for pattern in patterns:
+        listed = subprocess.run(
+            ["pgrep", "-af", "--", pattern], capture_output=True, text=True, check=False
+        ).stdout.splitlines()
+        found |= {line for line in listed if "pgrep" not in line}
+    return sorted(found)
 
 
 class TestInfraLifecycle:
-    def test_up_twice_reuses_the_servers_and_down_stops_them_all(self, tmp_path: Path) -> None:
-        run_dir = tmp_path / "run"
+    def test_up_twice_reuses_the_servers_and_down_stops_them_all(self) -> None:
+        # Not pytest's tmp_path: as root, PostgreSQL runs as `postgres`, which must reach it.
+        run_dir = Path(tempfile.mkdtemp(prefix="ucap-infra-test-"))
+        run_dir.chmod(0o755)
+        mongo_port = free_port()
         env = {
             key: value
             for key, value in os.environ.items()
@@ -40,24 +57,86 @@ class TestInfraLifecycle:
             "UCAP_RUN_DIR": str(run_dir),
             "UCAP_KAFKA_PORT": str(free_port()),
             "UCAP_KAFKA_CONTROLLER_PORT": str(free_port()),
-            "UCAP_MONGO_PORT": str(free_port()),
+            "UCAP_MONGO_PORT": str(mongo_port),
+            "UCAP_POSTGRES_PORT": str(free_port()),
             "UCAP_KAFKA_HEAP": "384m",
         }
+        patterns = (str(run_dir), f"-listen 127.0.0.1:{mongo_port}")
         try:
             first = infra("up", env)
             second = infra("up", env)
             status = infra("status", env)
-            running = ours(run_dir)
+            running = ours(*patterns)
         finally:
             down = infra("down", env)
+            left = ours(*patterns)
+            shutil.rmtree(run_dir, ignore_errors=True)
 
         assert first.returncode == 0, first.stdout + first.stderr
         assert "kafka: starting" in first.stdout
+        assert "postgres: starting" in first.stdout
+        assert first.stdout.index("postgres: starting") < first.stdout.index("mongodb: starting")
         assert second.returncode == 0, second.stdout + second.stderr
         assert "kafka: already answering" in second.stdout
+        assert "postgres: already answering" in second.stdout
         assert "mongodb: already answering" in second.stdout
-        assert status.returncode == 0
-        assert len(running) == 2, running
+        assert status.returncode == 0, status.stdout
+        assert len(running) == 3, running
         assert down.returncode == 0
         assert "kafka: stopped" in down.stdout
-        assert ours(run_dir) == []
+        assert "mongodb: stopped" in down.stdout
+        assert "postgres: stopped" in down.stdout
+        assert left == []
+
+
+class TestFerretDBOnPostgres:
+    WRITERS = 200
+    ROUNDS = 30
+
+    async def test_more_concurrent_updates_than_its_default_pool_all_complete(
+        self, infra: Infra, tmp_path: Path, unique: str
+    ) -> None:
+        postgres = ucap_infra.PostgresServer.from_env()
+        try:
+            await postgres.ping()
+        except (ucap_infra.InfraError, OSError) as error:
+            pytest.skip(f"no local PostgreSQL (infrastructure from {infra.origin}): {error}")
+        server = ucap_infra.FerretDBServer(
+            port=free_port(),
+            data=tmp_path / "unused",
+            name=f"ferretdb-test-{tmp_path.name}",
+            postgresql_url=postgres.ferretdb_url,
+        )
+        server.prepare()
+        server.start()
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            server.uri, maxPoolSize=self.WRITERS + 10, serverSelectionTimeoutMS=2000
+        )
+        docs = client[f"pool_{unique}"]["docs"]
+        try:
+            await eventually(lambda: _pings(client), timeout=30)
+            await docs.insert_many([{"_id": n, "v": 0} for n in range(self.WRITERS)])
+
+            async def rounds() -> None:
+                for _ in range(self.ROUNDS):
+                    await asyncio.gather(
+                        *(
+                            docs.update_one({"_id": n}, {"$inc": {"v": 1}})
+                            for n in range(self.WRITERS)
+                        )
+                    )
+
+            await asyncio.wait_for(rounds(), timeout=60)
+            assert await docs.count_documents({"v": self.ROUNDS}) == self.WRITERS
+            await client.drop_database(docs.database.name)
+        finally:
+            await client.close()
+            server.process.stop()
+
+
+async def _pings(client: AsyncMongoClient[dict[str, Any]]) -> bool:
+    try:
+        await client.admin.command("ping")
+    except Exception:  # noqa: BLE001 - not up yet
+        return False
+    return True
