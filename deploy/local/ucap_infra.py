@@ -18,6 +18,7 @@ import logging
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -227,6 +228,22 @@ class PostgresProcess(ManagedProcess):
         return True
 
 
+def _postgres_home(run_dir: Path) -> Path:
+    """``<run dir>/postgres``, or a folder of its own when PostgreSQL could not reach that.
+
+    As root, PostgreSQL runs as the ``postgres`` user, which needs to pass through
+    every folder above its data: a checkout under a private home (mode 0700) does
+    not let it, so its cluster lives under /var/lib/ucap then, named after the run dir.
+    """
+    home = run_dir.resolve() / "postgres"
+    if os.geteuid() != 0 or all(
+        folder.stat().st_mode & stat.S_IXOTH for folder in home.parents if folder.exists()
+    ):
+        return home
+    digest = hashlib.sha256(str(home).encode()).hexdigest()[:12]
+    return Path("/var/lib/ucap") / f"postgres-{digest}"
+
+
 @dataclass(frozen=True)
 class PostgresServer:
     port: int
@@ -235,7 +252,7 @@ class PostgresServer:
 
     @classmethod
     def from_env(cls) -> "PostgresServer":
-        return cls(port=_env_int("UCAP_POSTGRES_PORT", 5433), home=RUN_DIR / "postgres")
+        return cls(port=_env_int("UCAP_POSTGRES_PORT", 5433), home=_postgres_home(RUN_DIR))
 
     @property
     def data(self) -> Path:
