@@ -133,7 +133,10 @@ class ServiceRuntime:
                 try:
                     return await handler(envelope, data)
                 except StreamGap as gap:
-                    for missing in await self.store.load_after(envelope.subject, gap.last):
+                    missing_events = await self.store.load_after(
+                        envelope.subject, gap.last, within_commit=True
+                    )
+                    for missing in missing_events:
                         if missing.sequence >= envelope.sequence:
                             break
                         await dispatch(healed, missing, group=self.settings.group)

@@ -113,19 +113,22 @@ class EventStore:
         """The commit whose first event has ``sequence``: a point read by ``_id``."""
         return await self._commits.find_one({"_id": commit_id(aggregate_id, sequence)})
 
-    async def load_after(self, aggregate_id: str, version: int) -> list[Envelope]:
+    async def load_after(
+        self, aggregate_id: str, version: int, *, within_commit: bool = False
+    ) -> list[Envelope]:
         """The aggregate's events after ``version``, in order, by point reads.
 
         Each commit names where the next one starts (``last_sequence + 1``), so
         this reads one commit per read and a last read that finds nothing:
         what it costs depends on how many commits follow ``version``, never on
-        the aggregate's history or the store's size. ``version`` may fall
-        inside a commit (a view that applied part of it); that commit is then
-        found by the aggregate's id and cut.
+        the aggregate's history or the store's size. ``within_commit``:
+        ``version`` may fall inside a commit (a view that applied part of it);
+        when no commit starts after it, the one holding it is then found by the
+        aggregate's id and cut (rare, and the one read that grows with history).
         """
         envelopes: list[Envelope] = []
         commit = await self.commit_at(aggregate_id, version + 1)
-        if commit is None and version > 0:
+        if commit is None and within_commit and version > 0:
             commit = await self._commit_holding(aggregate_id, version + 1)
         while commit is not None:
             envelopes.extend(e for e in envelopes_of(commit) if e.sequence > version)
