@@ -125,7 +125,7 @@ async def _run_hot_paths(database: AsyncDatabase[Document]) -> None:
             contiguous=True,
         )
 
-    pending = await store.unpublished(100)
+    pending, _ = await store.unpublished(100)
     await store.mark_published([commit["_id"] for commit in pending])
     await store.backlog()
 

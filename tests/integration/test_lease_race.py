@@ -147,13 +147,13 @@ class StalledStore(EventStore):
         self.stalled = asyncio.Event()
         self.resume = asyncio.Event()
 
-    async def unpublished(self, limit: int) -> list[Document]:
-        commits = await super().unpublished(limit)
+    async def unpublished(self, limit: int) -> tuple[list[Document], int]:
+        commits, pending = await super().unpublished(limit)
         if self.stall and commits:
             self.stall = False
             self.stalled.set()
             await self.resume.wait()
-        return commits
+        return commits, pending
 
 
 class WatchedRelay(Relay):

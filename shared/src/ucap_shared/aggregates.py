@@ -8,6 +8,10 @@ state the aggregate really had and the commits after it are read as well. So a
 command reads one snapshot, the commits since it (usually one) and one read
 that finds nothing, whatever the length of the aggregate's history or the size
 of the store.
+
+The state is kept as one JSON string, not as a nested document: nothing queries
+inside a snapshot, and a server that converts every field of a document on each
+read and write (FerretDB does) then handles one field however large the state.
 """
 
 import contextlib
@@ -52,7 +56,7 @@ class Aggregates(Generic[S]):
         self._evolve = evolve
         shape = json.dumps(self._adapter.json_schema(), sort_keys=True).encode()
         # A snapshot of another shape of the model is not read: the fold starts over.
-        self._kind = f"{kind}:{hashlib.sha256(shape).hexdigest()[:16]}"
+        self._kind = f"{kind}:json:{hashlib.sha256(shape).hexdigest()[:16]}"
 
     async def load(self, store: EventStore, aggregate_id: str) -> Loaded[S]:
         state, version = await self._snapshot(store, aggregate_id)
@@ -69,7 +73,7 @@ class Aggregates(Generic[S]):
         if found is None or found.get("kind") != self._kind:
             return None, 0
         try:
-            return self._adapter.validate_python(found["state"]), int(found["version"])
+            return self._adapter.validate_json(found["state"]), int(found["version"])
         except (ValidationError, KeyError):
             return None, 0  # written by another shape of the model: fold from the start
 
@@ -82,7 +86,7 @@ class Aggregates(Generic[S]):
             "_id": aggregate_id,
             "kind": self._kind,
             "version": version,
-            "state": self._adapter.dump_python(state, mode="json"),
+            "state": self._adapter.dump_json(state).decode(),
         }
         # Two first snapshots of one aggregate may both try to insert it.
         with contextlib.suppress(DuplicateKeyError):

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_shared.api_docs import install_service_docs
+from ucap_shared.applied import AppliedEvents
 from ucap_shared.auth import current_principal
 from ucap_shared.consumer import ConsumerRunner, TopicFreshness
 from ucap_shared.dates import PartialDate
@@ -71,6 +72,7 @@ class ServiceRuntime:
     handlers: list[Handlers] = field(default_factory=list)
     relay: Relay | None = None
     consumer: ConsumerRunner | None = None
+    applied_own: AppliedEvents = field(default_factory=AppliedEvents)
 
     @property
     def database(self) -> AsyncDatabase[dict[str, Any]]:
@@ -129,6 +131,11 @@ class ServiceRuntime:
 
     def _healing(self, healed: Handlers, handler: Handler) -> Handler:
         async def apply(envelope: Envelope, data: EventData) -> Outcome | None:
+            return await self.applied_own.once(
+                (envelope.subject, envelope.sequence), lambda: heal_and_apply(envelope, data)
+            )
+
+        async def heal_and_apply(envelope: Envelope, data: EventData) -> Outcome | None:
             for _ in range(HEALING_ATTEMPTS):
                 try:
                     return await handler(envelope, data)

@@ -93,6 +93,9 @@ class ConsumerRunner:
         self._committed: dict[TopicPartition, int] = {}
         self.freshness = {topic: TopicFreshness(topic=topic) for topic in self._handlers}
         self.last_error: str | None = None
+        # What this member read or wrote itself, while it owns the partitions: saves reads.
+        self._positions_known: dict[tuple[str, str], int] = {}
+        self._held_uncounted: set[str] = set(self._handlers)
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -179,6 +182,7 @@ class ConsumerRunner:
         dlq, self._dlq = self._dlq, None
         self._processed.clear()
         self._committed.clear()
+        self._forget_known()
         for client in (consumer, dlq):
             if client is not None:
                 with contextlib.suppress(Exception):
@@ -196,6 +200,12 @@ class ConsumerRunner:
         """Partitions gone to another member: what this one committed there is no longer known."""
         for tp in partitions:
             self._committed.pop(tp, None)
+        self._forget_known()
+
+    def _forget_known(self) -> None:
+        """Partitions moved: another member may have applied and held events since."""
+        self._positions_known.clear()
+        self._held_uncounted = set(self._handlers)
 
     async def _commit_past_markers(self) -> None:
         """Commit the position where it passed only transaction markers (no records).
@@ -258,7 +268,9 @@ class ConsumerRunner:
     ) -> Result:
         """Apply ``envelope`` if it is the next of its stream; hold it after a gap."""
         topic, stream = handlers.topic, envelope.subject
-        last = await self._positions.last(topic, stream)
+        last = self._positions_known.get((topic, stream))
+        if last is None:
+            last = await self._positions.last(topic, stream)
         if envelope.sequence <= last:
             result = Result.DUPLICATE
         elif envelope.sequence > last + 1:
@@ -270,6 +282,7 @@ class ConsumerRunner:
                 await self._positions.advance(
                     topic, stream, envelope.sequence, event_time=envelope.time
                 )
+                self._positions_known[(topic, stream)] = envelope.sequence
                 self._note_fresh(topic, envelope)
                 await self._release_held(handlers, envelope)
         EVENTS_CONSUMED.labels(self.group, topic, result.value).inc()
@@ -360,6 +373,11 @@ class ConsumerRunner:
 
     async def _release_held(self, handlers: Handlers, applied: Envelope) -> None:
         """Apply the held event that was waiting for ``applied``, if any (and so on)."""
+        if handlers.topic in self._held_uncounted:
+            await self._count_held(handlers.topic)
+            self._held_uncounted.discard(handlers.topic)
+        if self.freshness[handlers.topic].held_events == 0:
+            return  # none held by this group: each hold counts again
         waiting = await self._held.find_one(
             {
                 "group": self.group,
@@ -424,4 +442,4 @@ class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
         self._runner.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        return None
+        self._runner.forget([])

@@ -23,6 +23,7 @@ from ucap_shared.logs import correlation_id, occurred_at
 from ucap_shared.metrics import EVENTS_APPENDED
 
 Document = dict[str, Any]
+MARKS_IN_FLIGHT = 8
 
 
 class ConcurrencyConflict(Exception):  # noqa: N818 - a domain outcome, not a programming error
@@ -193,8 +194,9 @@ class EventStore:
     async def count(self) -> int:
         return await self._commits.count_documents({})
 
-    async def unpublished(self, limit: int) -> list[Document]:
-        """The oldest unpublished commits, each aggregate's in sequence order.
+    async def unpublished(self, limit: int) -> tuple[list[Document], int]:
+        """The oldest unpublished commits, each aggregate's in sequence order, and how many
+        are unpublished in all.
 
         An equality on ``published`` (an index serves it) over the ids only;
         the order is taken here, and only the commits to publish are read whole.
@@ -204,16 +206,21 @@ class EventStore:
         ).to_list()
         pending.sort(key=lambda commit: (commit["aggregate_id"], int(commit["sequence"])))
         commits = [await self._commits.find_one({"_id": c["_id"]}) for c in pending[:limit]]
-        return [commit for commit in commits if commit is not None]
+        return [commit for commit in commits if commit is not None], len(pending)
 
     async def mark_published(self, commit_ids: Sequence[str]) -> None:
-        """One point write per commit (a ``$in`` filter would scan the store)."""
-        await asyncio.gather(
-            *(
-                self._commits.update_one({"_id": commit}, {"$set": {"published": True}})
-                for commit in commit_ids
+        """One point write per commit (a ``$in`` filter would scan the store), a few at once.
+
+        Few: FerretDB holds a connection of its pool for each update it runs, and
+        stalls for good once the updates in flight have taken them all.
+        """
+        for start in range(0, len(commit_ids), MARKS_IN_FLIGHT):
+            await asyncio.gather(
+                *(
+                    self._commits.update_one({"_id": commit}, {"$set": {"published": True}})
+                    for commit in commit_ids[start : start + MARKS_IN_FLIGHT]
+                )
             )
-        )
 
     async def backlog(self) -> int:
         """Unpublished commits, counted here: FerretDB pushes a find's equality down to

@@ -43,6 +43,7 @@ class Lease:
         self.holder = f"{uuid.uuid4()}"
         self.epoch: int | None = None
         """The epoch this holder has, or None: the fencing token of the work it guards."""
+        self._expires_at: datetime | None = None
 
     def _term_id(self, epoch: int) -> str:
         return f"{self.name}#{epoch}"
@@ -67,17 +68,24 @@ class Lease:
         return Term(epoch, str(found["holder"]), found["expires_at"])
 
     async def acquire(self) -> bool:
-        """Take or renew the lease; False while another holder's term runs."""
+        """Take or renew the lease; False while another holder's term runs.
+
+        A holder renews once half its term has passed; before that it answers
+        from memory, since :meth:`still_held` reads the store before any work.
+        """
         now = datetime.now(UTC)
+        held_for = self._expires_at - now if self._expires_at is not None else None
+        if self.epoch is not None and held_for is not None and held_for > self.ttl / 2:
+            return True
         term = await self.current()
         if term is not None and term.holder == self.holder and term.expires_at > now:
             await self._collection.update_one(
                 {"_id": self._term_id(term.epoch)},
                 {"$set": {"expires_at": now + self.ttl, "renewed_at": now}},
             )
-            self.epoch = term.epoch
+            self.epoch, self._expires_at = term.epoch, now + self.ttl
             return True
-        self.epoch = None
+        self._lose()
         if term is not None and term.expires_at > now:
             return False
         epoch = term.epoch + 1 if term is not None else 1
@@ -99,23 +107,33 @@ class Lease:
             await self._collection.replace_one(
                 {"_id": self._hint_id}, {"epoch": epoch}, upsert=True
             )
-        self.epoch = epoch
+        self.epoch, self._expires_at = epoch, now + self.ttl
         return True
+
+    def _lose(self) -> None:
+        self.epoch, self._expires_at = None, None
 
     async def still_held(self) -> bool:
         """Whether this holder's term runs and no later epoch has been taken."""
         if self.epoch is None:
             return False
         term = await self._read(self.epoch)
-        if term is None or term.holder != self.holder or term.expires_at <= datetime.now(UTC):
-            return False
-        return await self._read(self.epoch + 1) is None
+        held = (
+            term is not None
+            and term.holder == self.holder
+            and term.expires_at > datetime.now(UTC)
+            and await self._read(self.epoch + 1) is None
+        )
+        if not held:
+            self._lose()
+        return held
 
     async def release(self) -> None:
         """End this holder's term now, so another replica need not wait for the deadline."""
         if self.epoch is None:
             return
-        epoch, self.epoch = self.epoch, None
+        epoch = self.epoch
+        self._lose()
         await self._collection.update_one(
             {"_id": self._term_id(epoch)}, {"$set": {"expires_at": datetime.now(UTC)}}
         )

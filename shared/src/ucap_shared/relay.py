@@ -87,7 +87,11 @@ class Relay:
                 if self._topics_to_create:
                     await ensure_topics(self._bootstrap, self._topics_to_create)
                     self._topics_to_create = []
-                while await self.lease.acquire() and await self.publish_pending():
+                # A batch short of full took everything pending when it was read;
+                # what was appended since has set ``appended`` again.
+                while (
+                    await self.lease.acquire() and await self.publish_pending() >= self._batch_size
+                ):
                     pass
                 self.last_error = None
                 backoff = 0.2
@@ -119,8 +123,8 @@ class Relay:
         producer = await self._producer_started()
         if not await self.lease.still_held():
             return 0
-        commits = await self.store.unpublished(self._batch_size)
-        RELAY_BACKLOG.labels(self.store.source).set(await self.store.backlog())
+        commits, pending = await self.store.unpublished(self._batch_size)
+        RELAY_BACKLOG.labels(self.store.source).set(pending)
         if not commits:
             return 0
         envelopes = [envelope for commit in commits for envelope in envelopes_of(commit)]

@@ -1,7 +1,9 @@
 """The pilots service's views: ``pilots_view`` (its own pilots), ``cities_view``, ``mous_view``.
 
-``pilots_view`` holds each pilot as folded from its events, plus the fields its
-queries filter on (``city_ids``, ``party_roles``, ``roles``, ``updated_at_time``).
+``pilots_view`` holds each pilot as folded from its events, as one JSON string
+(``pilot``), next to the fields its queries filter on. A pilot grows with every
+progress update, and a server that converts each field of a document on every
+read and write (FerretDB does) handles one string field at a fraction of the cost.
 """
 
 import asyncio
@@ -33,16 +35,21 @@ Database = AsyncDatabase[Document]
 
 def pilot_document(pilot: Pilot) -> Document:
     return {
-        **pilot.model_dump(mode="json"),
+        "pilot": pilot.model_dump_json(),
         "city_ids": pilot.city_ids,
         "roles": sorted({partner.role.value for partner in pilot.partners}),
         "party_roles": [f"{p.city_id}|{p.role.value}" for p in pilot.partners],
+        "status": pilot.status.value,
+        "cluster": pilot.cluster,
+        "themes": list(pilot.themes),
+        "sdg_goals": list(pilot.sdg_goals),
+        "ucap_id": pilot.ucap_id,
         "updated_at_time": pilot.updated_at,
     }
 
 
 def pilot_of(document: Document) -> Pilot:
-    return Pilot.model_validate(document)
+    return Pilot.model_validate_json(document["pilot"])
 
 
 def own_handlers(database: Database) -> Handlers:
