@@ -28,7 +28,7 @@ from ucap_shared.events import EventData
 from ucap_shared.eventstore import EventStore
 from ucap_shared.lease import Lease
 from ucap_shared.positions import StreamPositions
-from ucap_shared.views import Document, apply_event
+from ucap_shared.views import REVISIONS, STALE_CLAIM, Document, apply_event
 
 FILLER = 3000
 QUERIES = ("find", "count", "update", "delete", "aggregate")
@@ -115,6 +115,10 @@ async def _run_hot_paths(database: AsyncDatabase[Document]) -> None:
     await tallies.load(store, "tally-1")
     await store.load_after("tally-1", 1)
 
+    # A claim whose writer died makes the next writer read the revision log.
+    await database[REVISIONS].insert_one(
+        {"_id": "tallies_view|tally-1|2", "claimed_at": datetime.now(UTC) - 2 * STALE_CLAIM}
+    )
     for sequence in (1, 2):
         await apply_event(
             database["tallies_view"],

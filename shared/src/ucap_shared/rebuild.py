@@ -6,6 +6,10 @@ beginning to where they end when the rebuild starts. The consumer group's
 offsets are then set to those ends, so the service, started again, carries on
 from there. Its consumers must be stopped meanwhile: the rebuild refuses to
 run while the group has members.
+
+Being then the views' one writer, it folds them in memory
+(``ucap_shared.view_buffer``) and inserts them in batches once every event is
+replayed; until then the dropped views stay empty.
 """
 
 import time
@@ -22,9 +26,13 @@ from ucap_shared.eventstore import EventStore
 from ucap_shared.mongo import connect_mongo
 from ucap_shared.positions import StreamPositions
 from ucap_shared.settings import ServiceSettings
-from ucap_shared.views import REVISIONS
+from ucap_shared.view_buffer import ViewBuffer
+from ucap_shared.views import REVISIONS, VIEW_BUFFER
 
 PROGRESS_EVERY = 500
+Ends = dict[TopicPartition, int]
+Seen = dict[str, Envelope]
+"""Each stream's last event replayed."""
 EVENT_STORE = "event store"
 
 
@@ -95,20 +103,16 @@ async def rebuild(
             if report.replayed % PROGRESS_EVERY == 0:
                 out(f"  … {report.replayed} events replayed")
 
-        own = next((h for h in runtime.handlers if h.topic == runtime.own_topic), None)
-        if own is not None:
-            out(f"replaying the event store ({await runtime.store.count()} commits)")
-            total, done = await _count_events(runtime.store), 0
-            _tell(progress, EVENT_STORE, done, total)
-            async for envelope in runtime.store.read_all():
-                await apply(own, envelope)
-                done += 1
-                _tell(progress, EVENT_STORE, done, total)
+        buffer = ViewBuffer()
+        buffering = VIEW_BUFFER.set(buffer)
+        try:
+            ends_by_topic = await _replay_all(settings, runtime, apply, report, progress, out)
+        finally:
+            VIEW_BUFFER.reset(buffering)
+        out(f"writing {buffer.documents()} view documents")
+        await buffer.write(database, out)
         for handlers in runtime.handlers:
-            out(f"replaying {handlers.topic} from the beginning")
-            ends, seen = await _replay_topic(
-                settings.kafka_bootstrap_servers, handlers, apply, report, progress
-            )
+            ends, seen = ends_by_topic[handlers.topic]
             for stream, last in seen.items():
                 await positions.advance(handlers.topic, stream, last.sequence, event_time=last.time)
             await _commit_group_offsets(settings.kafka_bootstrap_servers, group, ends)
@@ -122,6 +126,33 @@ async def rebuild(
     for reason in report.skipped[:20]:
         out(f"  skipped {reason}")
     return report
+
+
+async def _replay_all(
+    settings: ServiceSettings,
+    runtime: ServiceRuntime,
+    apply: Callable[[Handlers, Envelope], Awaitable[None]],
+    report: RebuildReport,
+    progress: ProgressCallback | None,
+    out: Callable[[str], None],
+) -> dict[str, tuple[Ends, Seen]]:
+    """The event store through the own handlers, then each topic to its end."""
+    own = next((h for h in runtime.handlers if h.topic == runtime.own_topic), None)
+    if own is not None:
+        out(f"replaying the event store ({await runtime.store.count()} commits)")
+        total, done = await _count_events(runtime.store), 0
+        _tell(progress, EVENT_STORE, done, total)
+        async for envelope in runtime.store.read_all():
+            await apply(own, envelope)
+            done += 1
+            _tell(progress, EVENT_STORE, done, total)
+    ends_by_topic: dict[str, tuple[Ends, Seen]] = {}
+    for handlers in runtime.handlers:
+        out(f"replaying {handlers.topic} from the beginning")
+        ends_by_topic[handlers.topic] = await _replay_topic(
+            settings.kafka_bootstrap_servers, handlers, apply, report, progress
+        )
+    return ends_by_topic
 
 
 def _tell(progress: ProgressCallback | None, source: str, done: int, total: int) -> None:
@@ -160,7 +191,7 @@ async def _replay_topic(
     apply: Callable[[Handlers, Envelope], Awaitable[None]],
     report: RebuildReport,
     progress: ProgressCallback | None = None,
-) -> tuple[dict[TopicPartition, int], dict[str, Envelope]]:
+) -> tuple[Ends, Seen]:
     """Replay one topic up to its current end; the ends, and each stream's last event."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"

@@ -15,7 +15,9 @@ So each change of a document is first *claimed* by inserting its next revision,
 writers of one revision exactly one wins, and the loser reads again. The winner
 then writes the document by ``_id``. Every revision has one writer and is built
 on the one before it, which its writer saw written, so the document moves
-forward one revision at a time and never back.
+forward one revision at a time and never back. A writer claims the revision
+after the document's at once; only when that claim exists does it read the
+claims to see why.
 
 A claimant that dies between its claim and its write leaves a claim that no
 document shows. Once a claim is older than ``STALE_CLAIM``, the next writer
@@ -31,9 +33,10 @@ revision. The bound assumes clocks within a few seconds of each other.
 import asyncio
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 import bson
 from bson.raw_bson import RawBSONDocument
@@ -52,6 +55,29 @@ REVISIONS = "view_revisions"
 STALE_CLAIM = timedelta(seconds=10)
 _CLAIM_WAIT_SECONDS = 0.005
 _TRUSTED_READ_SECONDS = STALE_CLAIM.total_seconds() / 4
+
+
+class SingleWriter(Protocol):
+    """Where views go while one writer alone builds them (``ucap_shared.view_buffer``)."""
+
+    def apply(
+        self,
+        view: str,
+        doc_id: str,
+        *,
+        stream: str,
+        sequence: int,
+        project: "Projection",
+        contiguous: bool = False,
+    ) -> "Outcome": ...
+
+    def get(self, view: str, doc_id: str) -> Document | None: ...
+
+    def find_in(self, view: str, field: str, values: list[Any]) -> list[Document]: ...
+
+
+VIEW_BUFFER: ContextVar[SingleWriter | None] = ContextVar("view_buffer", default=None)
+"""Set by a rebuild: view changes go there instead of to the database."""
 
 
 class Outcome(Enum):
@@ -97,18 +123,21 @@ def _claim_id(collection: AsyncCollection[Document], doc_id: str, revision: int)
 
 
 async def _base(
-    collection: AsyncCollection[Document], doc_id: str
+    collection: AsyncCollection[Document], doc_id: str, *, read_claims: bool
 ) -> tuple[Document | None, int] | None:
     """The document and the revision a change of it must claim next.
 
     None while a claim beyond the written document is fresh (its claimant is
     about to write it), or when reading took too long to trust: read again.
+    Without ``read_claims``, the revision after the document's: right unless
+    a claim for it exists, and then claiming it fails, and the caller reads again
+    with the claims.
     """
     started = time.monotonic()
     revisions = collection.database[REVISIONS]
     current = await collection.find_one({"_id": doc_id})
     revision = int(current.get(REVISION, 0)) if current else 0
-    while True:
+    while read_claims:
         claim = await revisions.find_one({"_id": _claim_id(collection, doc_id, revision + 1)})
         if claim is None:
             break
@@ -136,10 +165,21 @@ async def apply_event(
     the document has applied every earlier event of ``stream``.
     """
     check_stream_key(stream)
+    buffer = VIEW_BUFFER.get()
+    if buffer is not None:
+        return buffer.apply(
+            collection.name,
+            doc_id,
+            stream=stream,
+            sequence=sequence,
+            project=project,
+            contiguous=contiguous,
+        )
     revisions = collection.database[REVISIONS]
     deadline = time.monotonic() + 3 * STALE_CLAIM.total_seconds()
+    contended = False
     while time.monotonic() < deadline:
-        base = await _base(collection, doc_id)
+        base = await _base(collection, doc_id, read_claims=contended)
         if base is None:
             await asyncio.sleep(_CLAIM_WAIT_SECONDS)
             continue
@@ -164,6 +204,7 @@ async def apply_event(
                 {"_id": _claim_id(collection, doc_id, revision), "claimed_at": datetime.now(UTC)}
             )
         except DuplicateKeyError:
+            contended = True
             await asyncio.sleep(_CLAIM_WAIT_SECONDS)
             continue
         if time.monotonic() - claimed > STALE_CLAIM.total_seconds() / 2:

@@ -15,6 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from ucap_shared.views import (
     APPLIED,
     BOOKKEEPING,
+    VIEW_BUFFER,
     WITHOUT_BOOKKEEPING,
     Document,
     Outcome,
@@ -47,14 +48,20 @@ class ViewStore(Protocol):
 
 
 class MongoViews:
+    """The live views; during a rebuild, the buffer it builds them in (``VIEW_BUFFER``)."""
+
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self.database = database
 
     async def get(self, view: str, doc_id: str) -> Document | None:
+        if (buffer := VIEW_BUFFER.get()) is not None:
+            return buffer.get(view, doc_id)
         return strip_bookkeeping(await self.database[view].find_one({"_id": doc_id}))
 
     async def find_in(self, view: str, field: str, values: list[Any]) -> list[Document]:
         """One equality query per value (an index serves each; ``$in`` would scan)."""
+        if (buffer := VIEW_BUFFER.get()) is not None:
+            return buffer.find_in(view, field, values)
         found: dict[Any, Document] = {}
         for value in values:
             async for document in self.database[view].find({field: value}, WITHOUT_BOOKKEEPING):
