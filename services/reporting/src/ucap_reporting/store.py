@@ -7,20 +7,17 @@ stores do exactly that, so the same projection code builds the live views in
 MongoDB and, for a status "as it stood on a date", a throwaway copy in memory.
 """
 
-import copy
 from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from ucap_shared.view_buffer import ViewBuffer
 from ucap_shared.views import (
-    APPLIED,
-    BOOKKEEPING,
     VIEW_BUFFER,
     WITHOUT_BOOKKEEPING,
     Document,
     Outcome,
     Projection,
-    StreamGap,
     apply_event,
     strip_bookkeeping,
 )
@@ -89,28 +86,16 @@ class MongoViews:
 
 
 class MemoryViews:
-    """The same operations over dicts, with the same per-stream sequence guard."""
+    """The same operations over dicts: the rebuild's buffer, with the same sequence guard."""
 
     def __init__(self) -> None:
-        self.views: dict[str, dict[str, Document]] = {}
+        self._buffer = ViewBuffer()
 
     async def get(self, view: str, doc_id: str) -> Document | None:
-        found = self.views.get(view, {}).get(doc_id)
-        return copy.deepcopy(strip_bookkeeping(found))
+        return self._buffer.get(view, doc_id)
 
     async def find_in(self, view: str, field: str, values: list[Any]) -> list[Document]:
-        wanted = set(values)
-
-        def matches(value: object) -> bool:
-            if isinstance(value, list):
-                return any(item in wanted for item in value)
-            return value in wanted
-
-        return [
-            {k: copy.deepcopy(v) for k, v in doc.items() if k not in BOOKKEEPING}
-            for doc in self.views.get(view, {}).values()
-            if matches(doc.get(field))
-        ]
+        return self._buffer.find_in(view, field, values)
 
     async def apply(
         self,
@@ -122,14 +107,6 @@ class MemoryViews:
         project: Projection,
         contiguous: bool = False,
     ) -> Outcome:
-        documents = self.views.setdefault(view, {})
-        current = documents.get(doc_id)
-        applied: dict[str, int] = dict(current.get(APPLIED, {})) if current else {}
-        last = applied.get(stream, 0)
-        if sequence <= last:
-            return Outcome.DUPLICATE
-        if contiguous and sequence != last + 1:
-            raise StreamGap(stream, last, sequence)
-        new = project(copy.deepcopy(strip_bookkeeping(current)))
-        documents[doc_id] = {**new, "_id": doc_id, APPLIED: {**applied, stream: sequence}}
-        return Outcome.APPLIED
+        return self._buffer.apply(
+            view, doc_id, stream=stream, sequence=sequence, project=project, contiguous=contiguous
+        )
