@@ -26,9 +26,6 @@ class AppliedEvents:
         self._applied: OrderedDict[Event, None] = OrderedDict()
         self._applying: dict[Event, asyncio.Event] = {}
 
-    def __contains__(self, event: Event) -> bool:
-        return event in self._applied
-
     async def once(
         self, event: Event, apply: Callable[[], Awaitable[Outcome | None]]
     ) -> Outcome | None:

@@ -182,7 +182,7 @@ class ConsumerRunner:
         dlq, self._dlq = self._dlq, None
         self._processed.clear()
         self._committed.clear()
-        self._forget_known()
+        self.forget_known()
         for client in (consumer, dlq):
             if client is not None:
                 with contextlib.suppress(Exception):
@@ -200,9 +200,9 @@ class ConsumerRunner:
         """Partitions gone to another member: what this one committed there is no longer known."""
         for tp in partitions:
             self._committed.pop(tp, None)
-        self._forget_known()
+        self.forget_known()
 
-    def _forget_known(self) -> None:
+    def forget_known(self) -> None:
         """Partitions moved: another member may have applied and held events since."""
         self._positions_known.clear()
         self._held_uncounted = set(self._handlers)
@@ -442,4 +442,4 @@ class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
         self._runner.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        self._runner.forget([])
+        self._runner.forget_known()

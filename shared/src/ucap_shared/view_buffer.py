@@ -24,6 +24,7 @@ from ucap_shared.views import (
     Outcome,
     Projection,
     StreamGap,
+    applied_sequence,
     strip_bookkeeping,
 )
 
@@ -35,6 +36,11 @@ def _values(value: object) -> Iterable[Any]:
     if isinstance(value, list):
         return [item for item in value if isinstance(item, str | int | float | bool)]
     return [value] if isinstance(value, str | int | float | bool) else []
+
+
+def _content(document: Document) -> Document:
+    """A copy without the bookkeeping, as a query of the live view returns it."""
+    return copy.deepcopy({k: v for k, v in document.items() if k not in BOOKKEEPING})
 
 
 class ViewBuffer:
@@ -54,8 +60,7 @@ class ViewBuffer:
     ) -> Outcome:
         documents = self._views.setdefault(view, {})
         current = documents.get(doc_id)
-        applied: dict[str, int] = dict(current.get(APPLIED, {})) if current else {}
-        last = applied.get(stream, 0)
+        last = applied_sequence(current, stream)
         if sequence <= last:
             return Outcome.DUPLICATE
         if contiguous and sequence != last + 1:
@@ -64,7 +69,7 @@ class ViewBuffer:
         new = {
             **project(copy.deepcopy(strip_bookkeeping(current))),
             "_id": doc_id,
-            APPLIED: {**applied, stream: sequence},
+            APPLIED: {**(current or {}).get(APPLIED, {}), stream: sequence},
             REVISION: revision,
         }
         self._reindex(view, current, new)
@@ -73,17 +78,15 @@ class ViewBuffer:
 
     def get(self, view: str, doc_id: str) -> Document | None:
         """The document without its bookkeeping, a copy the caller may change."""
-        return copy.deepcopy(strip_bookkeeping(self._views.get(view, {}).get(doc_id)))
+        found = self._views.get(view, {}).get(doc_id)
+        return _content(found) if found is not None else None
 
     def find_in(self, view: str, field: str, values: list[Any]) -> list[Document]:
         """Documents whose ``field`` equals, or as an array holds, one of ``values``."""
         index = self._index(view, field)
         ids = sorted({doc_id for value in values for doc_id in index.get(value, ())})
         documents = self._views.get(view, {})
-        return [
-            {k: copy.deepcopy(v) for k, v in documents[doc_id].items() if k not in BOOKKEEPING}
-            for doc_id in ids
-        ]
+        return [_content(documents[doc_id]) for doc_id in ids]
 
     def _index(self, view: str, field: str) -> dict[Any, set[str]]:
         """Built on the first search of ``field``, then kept up to date by every change."""
@@ -109,18 +112,11 @@ class ViewBuffer:
 
     async def write(
         self, database: AsyncDatabase[Document], out: Callable[[str], None] = print
-    ) -> int:
+    ) -> None:
         """Insert every document, in batches; the views were dropped, so none is there yet."""
-        written = 0
-        for view, documents in sorted(self._views.items()):
-            batch: list[Document] = []
-            for document in documents.values():
-                batch.append(document)
-                if len(batch) == INSERT_BATCH:
-                    await database[view].insert_many(batch, ordered=False)
-                    written, batch = written + len(batch), []
-            if batch:
+        for view, by_id in sorted(self._views.items()):
+            documents = list(by_id.values())
+            for start in range(0, len(documents), INSERT_BATCH):
+                batch = documents[start : start + INSERT_BATCH]
                 await database[view].insert_many(batch, ordered=False)
-                written += len(batch)
             out(f"  wrote {len(documents)} documents to {view}")
-        return written
