@@ -157,7 +157,12 @@ class KafkaServer:
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
             _run(
                 self._java(
-                    "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)
+                    # The "=" form: a random id may begin with "-", which would read as an option.
+                    "kafka.tools.StorageTool",
+                    "format",
+                    f"--cluster-id={cluster_id}",
+                    "-c",
+                    str(config),
                 ),
                 what="formatting Kafka storage",
             )
