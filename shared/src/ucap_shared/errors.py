@@ -109,6 +109,7 @@ HTTP_ERROR_KINDS = {
     405: "method_not_allowed",
     413: "too_large",
     415: "unsupported_media_type",
+    429: "too_many_requests",
 }
 
 

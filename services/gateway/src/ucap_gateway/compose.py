@@ -21,6 +21,7 @@ from ucap_gateway.upstreams import Upstreams, UpstreamUnavailableError
 
 Document = dict[str, Any]
 PAGE = "200"
+MAX_PAGES = 100
 
 
 class Part(BaseModel):
@@ -92,6 +93,47 @@ async def _json(
     return body
 
 
+async def _every_page(
+    upstreams: Upstreams, service: str, path: str, timeout: float, **params: str
+) -> dict[str, Document]:
+    """Every item of a paged list, by id, following ``next_cursor`` to the last page."""
+    items: dict[str, Document] = {}
+    cursor: str | None = None
+    for _ in range(MAX_PAGES):
+        page = await _json(
+            upstreams,
+            service,
+            path,
+            timeout,
+            **params,
+            limit=PAGE,
+            **({"cursor": cursor} if cursor else {}),
+        )
+        items.update((item["id"], item) for item in page["items"])
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return items
+    raise UpstreamUnavailableError(
+        service, f"more than {MAX_PAGES} pages of {path}", timed_out=False
+    )
+
+
+def subjects(ucap_id: str, compiled: "CompiledStatus | None") -> frozenset[str]:
+    """The ids whose events can change this status: the U-CAP, its cities, pilots and MoUs."""
+    if compiled is None:
+        return frozenset({ucap_id})
+    ucap = compiled.status.get("ucap", {})
+    return frozenset(
+        {
+            ucap_id,
+            *[c for c in [ucap.get("lead_city_id"), *ucap.get("counterpart_city_ids", [])] if c],
+            *compiled.details.pilots,
+            *compiled.details.mous,
+            *compiled.details.cities,
+        }
+    )
+
+
 async def compile_status(
     upstreams: Upstreams, ucap_id: str, *, as_of: date | None, timeout: float
 ) -> CompiledStatus:
@@ -114,14 +156,12 @@ async def compile_status(
     city_ids = [c for c in [lead, *ucap.get("counterpart_city_ids", [])] if c]
 
     async def pilots() -> dict[str, Document]:
-        page = await _json(upstreams, "pilots", "/pilots", timeout, ucap=ucap_id, limit=PAGE)
-        return {pilot["id"]: pilot for pilot in page["items"]}
+        return await _every_page(upstreams, "pilots", "/pilots", timeout, ucap=ucap_id)
 
     async def mous() -> dict[str, Document]:
         if not lead:
             return {}
-        page = await _json(upstreams, "mous", "/mous", timeout, city=lead, limit=PAGE)
-        return {mou["id"]: mou for mou in page["items"]}
+        return await _every_page(upstreams, "mous", "/mous", timeout, city=lead)
 
     async def cities() -> dict[str, Document]:
         found = await asyncio.gather(

@@ -22,6 +22,23 @@ class Settings(ServiceSettings):
         default=3.0, gt=0, description="How long one part of a compiled status may take"
     )
 
+    kept_refresh_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="A kept status or programme page is compiled again at least this often "
+        "while it is read or watched (and after every event that touches it)",
+    )
+    kept_capacity: int = Field(
+        default=512, ge=1, description="Kept statuses (and, apart, programme pages) at most"
+    )
+    live_feeds_per_key: int = Field(default=50, ge=1, description="Open live feeds per API key")
+    live_feeds_total: int = Field(
+        default=2000, ge=1, description="Open live feeds on this gateway replica"
+    )
+    live_key_check_seconds: float = Field(
+        default=2.0, gt=0, description="How often an open feed's API key is checked again"
+    )
+
     rate_limit_per_second: float = Field(
         default=50.0, gt=0, description="Steady requests per second allowed per API key"
     )

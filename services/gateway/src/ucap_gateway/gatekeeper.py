@@ -67,6 +67,7 @@ def install_gatekeeper(app: FastAPI, *, docs_open: bool) -> None:
                 content={"error": "rate_limited", "detail": "too many requests for this key"},
                 headers={"Retry-After": limiter.retry_after(wait)},
             )
+        request.state.key_id = record.key_id
         token = current_principal.set(record.as_principal())
         try:
             return await call_next(request)

@@ -117,6 +117,11 @@ class KeyStore:
         await self._keys.update_one({"_id": key_id}, {"$set": {"last_used_at": now}})
         return record.model_copy(update={"last_used_at": now})
 
+    async def is_active(self, key_id: str) -> bool:
+        """Whether the key exists and is not revoked."""
+        found = await self._keys.find_one({"_id": key_id}, {"revoked_at": 1})
+        return found is not None and found.get("revoked_at") is None
+
     async def list(self) -> list[KeyRecord]:
         return [_record(doc) async for doc in self._keys.find({}).sort("created_at", ASCENDING)]
 

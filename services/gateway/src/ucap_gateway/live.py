@@ -1,51 +1,58 @@
-"""Server-sent events for a U-CAP's status, woken by the domain events on Kafka.
+"""What wakes the kept answers, and the live feeds that follow them.
 
 Each gateway replica reads every service's events topic itself, from the end,
-with no consumer group (so every replica sees every event). An event wakes the
-open streams; each stream compiles its U-CAP's status again and pushes it when
-its ETag changed. The views behind the status apply the same event a moment
-later, so a wake is followed by a few re-checks.
+with no consumer group (so every replica sees every event), and touches the
+kept answers each event names. A live feed follows one kept answer: every
+viewer of a U-CAP is sent the same compile, once per change.
 """
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer
+from fastapi.sse import ServerSentEvent
 
+from ucap_gateway.kept import Keeper, Snapshot
+from ucap_shared.dispatch import UnusableRecord, parse_envelope
+from ucap_shared.envelope import Envelope
 from ucap_shared.topics import events_topic
 
 log = logging.getLogger(__name__)
 
 SOURCES = ("cities", "mous", "pilots", "reporting")
-RECHECK_SECONDS = (0.2, 0.5, 1.0, 2.0, 4.0)
-HEARTBEAT_SECONDS = 15.0
+LONGEST_NAME = 200
+DEEPEST = 4
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
-class ChangeSignal:
-    """A counter that event batches bump, and streams wait on."""
+def names_in(event: Envelope) -> frozenset[str]:
+    """The event's subject and every short string in its data: the ids it may refer to."""
+    names = {event.subject}
+    _collect(event.data, names, DEEPEST)
+    return frozenset(names)
 
-    def __init__(self) -> None:
-        self.version = 0
-        self._changed = asyncio.Condition()
 
-    async def bump(self) -> None:
-        async with self._changed:
-            self.version += 1
-            self._changed.notify_all()
-
-    async def wait_past(self, version: int, timeout: float) -> int:
-        async with self._changed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._changed.wait_for(lambda: self.version > version), timeout
-                )
-            return self.version
+def _collect(value: object, names: set[str], depth: int) -> None:
+    if isinstance(value, str):
+        if len(value) <= LONGEST_NAME:
+            names.add(value)
+    elif depth > 0 and isinstance(value, dict):
+        for item in value.values():
+            _collect(item, names, depth - 1)
+    elif depth > 0 and isinstance(value, list):
+        for item in value:
+            _collect(item, names, depth - 1)
 
 
 @contextlib.asynccontextmanager
-async def watching_events(bootstrap: str, signal: ChangeSignal) -> AsyncIterator[None]:
+async def watching_events(
+    bootstrap: str, keepers: Sequence[Keeper[Any, Any]]
+) -> AsyncIterator[None]:
     async def watch() -> None:
         backoff = 0.5
         while True:
@@ -61,8 +68,9 @@ async def watching_events(bootstrap: str, signal: ChangeSignal) -> AsyncIterator
                 backoff = 0.5
                 while True:
                     batches = await consumer.getmany(timeout_ms=1000)
-                    if batches:
-                        await signal.bump()
+                    for records in batches.values():
+                        for record in records:
+                            _touch(keepers, record.value)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - keep watching whatever happened
@@ -82,34 +90,38 @@ async def watching_events(bootstrap: str, signal: ChangeSignal) -> AsyncIterator
             await task
 
 
-async def status_stream(
-    signal: ChangeSignal,
-    current: Callable[[], Awaitable[tuple[str, str]]],
+def _touch(keepers: Sequence[Keeper[Any, Any]], raw: bytes | None) -> None:
+    try:
+        names = names_in(parse_envelope(raw))
+    except UnusableRecord:
+        return
+    for keeper in keepers:
+        keeper.touch(names)
+
+
+async def follow(
+    keeper: Keeper[K, V],
+    key: K,
+    body_of: Callable[[Snapshot[V]], str],
     *,
-    disconnected: Callable[[], Awaitable[bool]],
-) -> AsyncIterator[str]:
-    """SSE lines: the status now, then again each time its ETag changes.
+    still_allowed: Callable[[], Awaitable[bool]],
+    check_seconds: float,
+) -> AsyncIterator[ServerSentEvent]:
+    """The kept answer now, then again each time it changes; ends once not allowed.
 
-    ``current`` returns (etag, JSON text) of the status.
+    Snapshots without a value (the answer's source away) are not sent: the last
+    one sent stands until there is a new one.
     """
-    etag, body = await current()
-    yield _event("status", body, etag)
-    version = signal.version
-    while not await disconnected():
-        seen = await signal.wait_past(version, HEARTBEAT_SECONDS)
-        if seen == version:
-            yield ": heartbeat\n\n"
-            continue
-        version = seen
-        for delay in RECHECK_SECONDS:
-            await asyncio.sleep(delay)
-            new_etag, new_body = await current()
-            if new_etag != etag:
-                etag = new_etag
-                yield _event("status", new_body, etag)
-                break
-
-
-def _event(name: str, data: str, event_id: str) -> str:
-    lines = "".join(f"data: {line}\n" for line in data.splitlines() or [""])
-    return f"event: {name}\nid: {event_id.strip(chr(34))}\n{lines}\n"
+    with keeper.watching(key):
+        snapshot = await keeper.get(key)
+        sent: str | None = None
+        while True:
+            if snapshot.value is not None and snapshot.etag != sent:
+                sent = snapshot.etag
+                yield ServerSentEvent(
+                    event="status", raw_data=body_of(snapshot), id=(sent or "").strip('"')
+                )
+            snapshot = await keeper.next_change(key, snapshot.version, check_seconds)
+            if not await still_allowed():
+                yield ServerSentEvent(event="end", raw_data="the API key is no longer valid")
+                return

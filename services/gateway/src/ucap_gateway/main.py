@@ -4,9 +4,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from ucap_gateway.config import Settings
+from ucap_gateway.feeds import FeedGate
 from ucap_gateway.gatekeeper import install_gatekeeper
+from ucap_gateway.kept_answers import programme_keeper, status_keeper
 from ucap_gateway.keys import KeyStore
-from ucap_gateway.live import ChangeSignal, watching_events
+from ucap_gateway.live import watching_events
 from ucap_gateway.login import router as login_router
 from ucap_gateway.openapi import install_merged_openapi, upstream_documents_fetched
 from ucap_gateway.ratelimit import RateLimiter
@@ -34,14 +36,31 @@ async def background(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Non
         per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst
     )
     install_merged_openapi(app)
-    app.state.live_signal = ChangeSignal()
+    statuses = status_keeper(
+        upstreams,
+        part_timeout=settings.status_part_timeout_seconds,
+        refresh_seconds=settings.kept_refresh_seconds,
+        capacity=settings.kept_capacity,
+    )
+    programmes = programme_keeper(
+        upstreams, refresh_seconds=settings.kept_refresh_seconds, capacity=settings.kept_capacity
+    )
+    app.state.status_keeper, app.state.programme_keeper = statuses, programmes
+    app.state.feed_gate = FeedGate(
+        per_key=settings.live_feeds_per_key,
+        total=settings.live_feeds_total,
+        is_active=app.state.keys.is_active,
+        check_seconds=settings.live_key_check_seconds,
+    )
     try:
         async with (
             upstream_documents_fetched(app, upstreams),
-            watching_events(settings.kafka_bootstrap_servers, app.state.live_signal),
+            watching_events(settings.kafka_bootstrap_servers, [statuses, programmes]),
         ):
             yield
     finally:
+        await statuses.close()
+        await programmes.close()
         await upstreams.close()
 
 

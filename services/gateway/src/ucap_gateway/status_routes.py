@@ -1,13 +1,15 @@
 """The gateway's own routes: the compiled U-CAP status, the programme, and their live feeds."""
 
 import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from ucap_gateway.compose import (
     CompiledStatus,
@@ -16,11 +18,13 @@ from ucap_gateway.compose import (
     compile_status,
 )
 from ucap_gateway.config import Settings
-from ucap_gateway.live import ChangeSignal, status_stream
-from ucap_gateway.programme import programme_etag, programme_html, programme_markdown
+from ucap_gateway.feeds import FeedGate
+from ucap_gateway.kept import Keeper, Snapshot
+from ucap_gateway.kept_answers import Document, ProgrammeKey
+from ucap_gateway.live import follow
+from ucap_gateway.programme import programme_html, programme_markdown
 from ucap_gateway.render import html, markdown
 from ucap_gateway.routing import upstreams_of
-from ucap_gateway.upstreams import UpstreamUnavailableError, unavailable_response
 
 router = APIRouter(tags=["status"])
 
@@ -38,6 +42,7 @@ FormatQuery = Annotated[
 AsOfQuery = Annotated[
     date | None, Query(description="The status as it stood at the end of that day (YYYY-MM-DD)")
 ]
+UcapId = Annotated[str, Path(max_length=100)]
 MEDIA = {
     Format.JSON: "application/json",
     Format.MARKDOWN: "text/markdown",
@@ -61,7 +66,7 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
-async def _compiled(request: Request, ucap_id: str, as_of: date | None) -> CompiledStatus:
+async def _compiled(request: Request, ucap_id: str, as_of: date) -> CompiledStatus:
     return await compile_status(
         upstreams_of(request),
         ucap_id,
@@ -91,9 +96,43 @@ def passed_on(error: UpstreamAnswerError) -> Response:
     )
 
 
+def failed(error: Exception) -> Response:
+    """The answer for a kept compile that failed."""
+    if isinstance(error, UpstreamAnswerError):
+        return passed_on(error)
+    if isinstance(error, ReportingUnavailableError):
+        return reporting_down(error)
+    return reporting_down(ReportingUnavailableError(f"{type(error).__name__}: {error}"))
+
+
+def status_keeper_of(request: Request) -> Keeper[str, CompiledStatus]:
+    keeper: Keeper[str, CompiledStatus] = request.app.state.status_keeper
+    return keeper
+
+
+def programme_keeper_of(request: Request) -> Keeper[ProgrammeKey, Document]:
+    keeper: Keeper[ProgrammeKey, Document] = request.app.state.programme_keeper
+    return keeper
+
+
+def tagged(chosen: Format, etag: str) -> str:
+    return f'W/"{chosen.value}-{etag.strip(chr(34))}"'
+
+
+def _rendered(snapshot: Snapshot[CompiledStatus], chosen: Format, live: str | None) -> bytes:
+    if chosen is Format.MARKDOWN:
+        return snapshot.rendered(chosen, lambda c: markdown(c).encode())
+    if chosen is Format.HTML:
+        return snapshot.rendered((chosen, live), lambda c: html(c, live_url=live).encode())
+    return snapshot.rendered(chosen, lambda c: c.model_dump_json().encode())
+
+
 @router.get(
     "/ucaps/{ucap_id}/status",
     summary="The live U-CAP status, compiled from every service",
+    description="Kept compiled by each gateway replica and compiled again when an event "
+    "touches it, and every few seconds while it is read: see the README, "
+    "'The compiled status'.",
     response_model=CompiledStatus,
     responses={
         200: {
@@ -105,79 +144,96 @@ def passed_on(error: UpstreamAnswerError) -> Response:
     },
 )
 async def ucap_status(
-    ucap_id: str, request: Request, format_: FormatQuery = None, as_of: AsOfQuery = None
+    ucap_id: UcapId, request: Request, format_: FormatQuery = None, as_of: AsOfQuery = None
 ) -> Response:
+    chosen = negotiate(request, format_)
+    if as_of is not None:
+        return await _status_as_of(request, ucap_id, as_of, chosen)
+    snapshot = await status_keeper_of(request).get(ucap_id)
+    if snapshot.value is None or snapshot.etag is None:
+        assert snapshot.error is not None
+        return failed(snapshot.error)
+    etag = tagged(chosen, snapshot.etag)
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    live = str(request.url_for("ucap_live", ucap_id=ucap_id).path)
+    body = _rendered(snapshot, chosen, live)
+    return Response(body, media_type=MEDIA[chosen], headers=headers)
+
+
+async def _status_as_of(request: Request, ucap_id: str, as_of: date, chosen: Format) -> Response:
     try:
         compiled = await _compiled(request, ucap_id, as_of)
     except ReportingUnavailableError as error:
         return reporting_down(error)
     except UpstreamAnswerError as error:
         return passed_on(error)
-    chosen = negotiate(request, format_)
-    etag = compiled.etag()
-    tagged = f'W/"{chosen.value}-{etag.strip(chr(34))}"'
-    headers = {"ETag": tagged, "Cache-Control": "no-cache", "Vary": "Accept"}
-    if request.headers.get("if-none-match") == tagged:
+    etag = tagged(chosen, compiled.etag())
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept"}
+    if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     if chosen is Format.MARKDOWN:
-        body = markdown(compiled)
-    elif chosen is Format.HTML:
-        live = None if as_of else str(request.url_for("ucap_live", ucap_id=ucap_id).path)
-        return HTMLResponse(html(compiled, live_url=live), headers=headers)
-    else:
-        body = compiled.model_dump_json()
-    return Response(body, media_type=MEDIA[chosen], headers=headers)
+        return Response(markdown(compiled), media_type=MEDIA[chosen], headers=headers)
+    if chosen is Format.HTML:
+        return HTMLResponse(html(compiled, live_url=None), headers=headers)
+    return Response(compiled.model_dump_json(), media_type=MEDIA[chosen], headers=headers)
+
+
+async def feed_slot(request: Request) -> AsyncIterator[str]:
+    """Admit one more live feed for the caller's key (429 beyond the bounds) until it ends."""
+    gate: FeedGate = request.app.state.feed_gate
+    key_id: str = request.state.key_id
+    gate.admit(key_id)
+    try:
+        yield key_id
+    finally:
+        gate.release(key_id)
+
+
+FeedSlot = Annotated[str, Depends(feed_slot)]
+LIVE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {}}},
+    429: {"description": "Too many live feeds open for this API key, or in all"},
+}
+
+
+def _still_allowed(request: Request, key_id: str) -> Callable[[], Awaitable[bool]]:
+    gate: FeedGate = request.app.state.feed_gate
+
+    async def check() -> bool:
+        return await gate.still_active(key_id)
+
+    return check
 
 
 @router.get(
     "/ucaps/{ucap_id}/live",
     summary="Server-sent events: the U-CAP's status, pushed whenever it changes",
-    response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    description="An `event: status` with the status JSON now and after each change (its id "
+    "the ETag), a `: ping` comment every 15 s, and an `event: end` before the feed closes "
+    "because its API key was revoked.",
+    response_class=EventSourceResponse,
+    responses=LIVE_RESPONSES,
 )
-async def ucap_live(ucap_id: str, request: Request) -> Response:
-    try:
-        first = await _compiled(request, ucap_id, None)
-    except ReportingUnavailableError as error:
-        return reporting_down(error)
-    except UpstreamAnswerError as error:
-        return passed_on(error)
-    signal: ChangeSignal = request.app.state.live_signal
-    seed = [first]
-
-    async def current() -> tuple[str, str]:
-        compiled = seed.pop() if seed else await _compiled(request, ucap_id, None)
-        return compiled.etag(), compiled.model_dump_json()
-
-    return StreamingResponse(
-        status_stream(signal, current, disconnected=request.is_disconnected),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+async def ucap_live(
+    ucap_id: UcapId, request: Request, key_id: FeedSlot
+) -> AsyncIterator[ServerSentEvent]:
+    gate: FeedGate = request.app.state.feed_gate
+    async for event in follow(
+        status_keeper_of(request),
+        ucap_id,
+        lambda snapshot: _rendered(snapshot, Format.JSON, None).decode(),
+        still_allowed=_still_allowed(request, key_id),
+        check_seconds=gate.check_seconds,
+    ):
+        yield event
 
 
 ClusterQuery = Annotated[str | None, Query(max_length=100)]
 ThemeQuery = Annotated[str | None, Query(max_length=200)]
 SdgQuery = Annotated[int | None, Query(ge=1, le=17)]
 CountryQuery = Annotated[str | None, Query(min_length=2, max_length=2)]
-
-
-async def _programme(request: Request, filters: dict[str, str]) -> dict[str, Any] | Response:
-    """The reporting service's programme status (a dict), or the answer to pass on instead."""
-    try:
-        answer = await upstreams_of(request).request(
-            "reporting", "GET", "/programme/status", params=_query(filters)
-        )
-    except UpstreamUnavailableError as error:
-        return unavailable_response(error)
-    if answer.status_code != 200:
-        return Response(
-            answer.content,
-            status_code=answer.status_code,
-            media_type=answer.headers.get("content-type"),
-        )
-    programme: dict[str, Any] = answer.json()
-    return programme
 
 
 def programme_filters(
@@ -203,44 +259,50 @@ ProgrammeFilters = Annotated[dict[str, str], Depends(programme_filters)]
 async def programme_status(
     request: Request, filters: ProgrammeFilters, format_: FormatQuery = None
 ) -> Response:
-    programme = await _programme(request, filters)
-    if isinstance(programme, Response):
-        return programme
+    snapshot = await programme_keeper_of(request).get(_programme_key(filters))
+    if snapshot.value is None or snapshot.etag is None:
+        assert snapshot.error is not None
+        return failed(snapshot.error)
     chosen = negotiate(request, format_)
-    headers = {"Cache-Control": "no-cache", "Vary": "Accept"}
+    etag = tagged(chosen, snapshot.etag)
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
     if chosen is Format.MARKDOWN:
-        return Response(programme_markdown(programme), media_type=MEDIA[chosen], headers=headers)
-    if chosen is Format.HTML:
+        body = snapshot.rendered(chosen, lambda p: programme_markdown(p).encode())
+    elif chosen is Format.HTML:
         live = request.url_for("programme_live").path + (f"?{_query(filters)}" if filters else "")
-        return HTMLResponse(programme_html(programme, live_url=live), headers=headers)
-    return Response(json.dumps(programme), media_type=MEDIA[Format.JSON], headers=headers)
+        body = snapshot.rendered(
+            (chosen, live), lambda p: programme_html(p, live_url=live).encode()
+        )
+    else:
+        body = snapshot.rendered(chosen, lambda p: json.dumps(p).encode())
+    return Response(body, media_type=MEDIA[chosen], headers=headers)
+
+
+def _programme_key(filters: dict[str, str]) -> ProgrammeKey:
+    return tuple(sorted(filters.items()))
 
 
 @router.get(
     "/programme/live",
     summary="Server-sent events: the programme status, pushed whenever it changes",
-    response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    description="As `/ucaps/{ucap_id}/live`, for the programme page with these filters.",
+    response_class=EventSourceResponse,
+    responses=LIVE_RESPONSES,
 )
-async def programme_live(request: Request, filters: ProgrammeFilters) -> Response:
-    first = await _programme(request, filters)
-    if isinstance(first, Response):
-        return first
-    seed, latest = [first], [first]
-
-    async def current() -> tuple[str, str]:
-        programme = seed.pop() if seed else await _programme(request, filters)
-        # While reporting is away there is nothing new to say: the last known one stands.
-        if not isinstance(programme, Response):
-            latest[0] = programme
-        return programme_etag(latest[0]), json.dumps(latest[0])
-
-    signal: ChangeSignal = request.app.state.live_signal
-    return StreamingResponse(
-        status_stream(signal, current, disconnected=request.is_disconnected),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+async def programme_live(
+    request: Request, filters: ProgrammeFilters, key_id: FeedSlot
+) -> AsyncIterator[ServerSentEvent]:
+    gate: FeedGate = request.app.state.feed_gate
+    async for event in follow(
+        programme_keeper_of(request),
+        _programme_key(filters),
+        lambda snapshot: snapshot.rendered(Format.JSON, lambda p: json.dumps(p).encode()).decode(),
+        still_allowed=_still_allowed(request, key_id),
+        check_seconds=gate.check_seconds,
+    ):
+        yield event
 
 
 def _query(values: dict[str, str]) -> httpx.QueryParams:

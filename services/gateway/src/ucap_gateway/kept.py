@@ -1,0 +1,228 @@
+"""Compiled answers the gateway keeps, compiled again when a change touches them.
+
+Each kept answer (a U-CAP's status, a programme page) has one task of its own
+that compiles it. A request is served from what is kept; only the first
+request for a key waits for a compile. The task compiles again:
+
+- after an event that touches the answer, at each of ``settle_seconds`` after
+  the last such event (the views behind the answer apply that event a moment
+  after the gateway sees it);
+- every ``refresh_seconds`` in any case, while the answer is read or watched.
+
+So no kept answer is older than ``refresh_seconds`` plus one compile, and a
+change that the views hold within the last settle point after its event is in
+the answer by then. An answer nobody read or watched for ``idle_seconds`` is
+dropped, as is the least recently read beyond ``capacity``.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+SETTLE_SECONDS = (0.1, 0.5, 1.5)
+
+
+@dataclass
+class Snapshot(Generic[V]):
+    """One compile's outcome: a value with its ETag, or the error to answer with."""
+
+    value: V | None
+    etag: str | None
+    error: Exception | None
+    version: int
+    compiled_at: float
+    subjects: frozenset[str] | None = None
+    renderings: dict[Hashable, bytes] = field(default_factory=dict)
+
+    def rendered(self, how: Hashable, render: Callable[[V], bytes]) -> bytes:
+        """``render(value)``, made once per snapshot and format."""
+        assert self.value is not None
+        if how not in self.renderings:
+            self.renderings[how] = render(self.value)
+        return self.renderings[how]
+
+
+@dataclass
+class _Entry(Generic[V]):
+    first: asyncio.Event = field(default_factory=asyncio.Event)
+    woken: asyncio.Event = field(default_factory=asyncio.Event)
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    snapshot: Snapshot[V] | None = None
+    touched_at: float = float("-inf")
+    last_read: float = field(default_factory=time.monotonic)
+    watchers: int = 0
+    task: asyncio.Task[None] | None = None
+
+
+class Keeper(Generic[K, V]):
+    """Kept answers by key; see the module's docstring for when they are compiled."""
+
+    def __init__(
+        self,
+        compile_: Callable[[K], Awaitable[V]],
+        *,
+        etag_of: Callable[[V], str],
+        subjects_of: Callable[[K, V | None], frozenset[str]] | None = None,
+        refresh_seconds: float = 5.0,
+        settle_seconds: tuple[float, ...] = SETTLE_SECONDS,
+        idle_seconds: float = 60.0,
+        capacity: int = 512,
+        kept_errors: tuple[type[Exception], ...] = (),
+    ) -> None:
+        self._compile = compile_
+        self._etag_of = etag_of
+        self._subjects_of = subjects_of
+        self.refresh_seconds = refresh_seconds
+        self._settle = settle_seconds
+        self._idle = idle_seconds
+        self._capacity = capacity
+        self._kept_errors = kept_errors
+        self._entries: OrderedDict[K, _Entry[V]] = OrderedDict()
+        self.compiles = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def get(self, key: K) -> Snapshot[V]:
+        """What is kept for ``key``, compiled first if nothing is."""
+        entry = self._entry(key)
+        entry.last_read = time.monotonic()
+        await entry.first.wait()
+        assert entry.snapshot is not None
+        return entry.snapshot
+
+    async def next_change(self, key: K, version: int, timeout: float) -> Snapshot[V]:
+        """The snapshot once its version passes ``version``, or as it is after ``timeout``."""
+        entry = self._entry(key)
+        await entry.first.wait()
+        async with entry.changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    entry.changed.wait_for(
+                        lambda: entry.snapshot is not None and entry.snapshot.version > version
+                    ),
+                    timeout,
+                )
+        assert entry.snapshot is not None
+        return entry.snapshot
+
+    @contextlib.contextmanager
+    def watching(self, key: K) -> Iterator[None]:
+        """Keep ``key`` while a live feed follows it."""
+        entry = self._entry(key)
+        entry.watchers += 1
+        try:
+            yield
+        finally:
+            entry.watchers -= 1
+            entry.last_read = time.monotonic()
+
+    def touch(self, names: frozenset[str]) -> int:
+        """Mark the kept answers an event naming ``names`` touches; how many it touched.
+
+        Without ``subjects_of`` every event touches every answer; with it, an
+        answer whose subjects share a name with the event.
+        """
+        now = time.monotonic()
+        touched = 0
+        for entry in self._entries.values():
+            subjects = entry.snapshot.subjects if entry.snapshot else None
+            if self._subjects_of is None or subjects is None or not subjects.isdisjoint(names):
+                entry.touched_at = now
+                entry.woken.set()
+                touched += 1
+        return touched
+
+    async def close(self) -> None:
+        tasks = [entry.task for entry in self._entries.values() if entry.task is not None]
+        self._entries.clear()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _entry(self, key: K) -> _Entry[V]:
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+            return entry
+        entry = _Entry()
+        self._entries[key] = entry
+        entry.task = asyncio.create_task(self._keep(key, entry), name=f"kept {key!r}")
+        self._evict()
+        return entry
+
+    def _evict(self) -> None:
+        for key in list(self._entries)[: max(0, len(self._entries) - self._capacity)]:
+            if self._entries[key].watchers == 0:
+                self._retire(key)
+
+    def _retire(self, key: K) -> None:
+        entry = self._entries.pop(key, None)
+        if (
+            entry is not None
+            and entry.task is not None
+            and entry.task is not asyncio.current_task()
+        ):
+            entry.task.cancel()
+
+    async def _keep(self, key: K, entry: _Entry[V]) -> None:
+        while True:
+            started = time.monotonic()
+            await self._compile_into(key, entry)
+            while True:
+                entry.woken.clear()
+                wait = self._next_compile(entry, started) - time.monotonic()
+                if wait <= 0:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(entry.woken.wait(), wait)
+            if entry.watchers == 0 and time.monotonic() - entry.last_read > self._idle:
+                self._retire(key)
+                return
+
+    def _next_compile(self, entry: _Entry[V], last_started: float) -> float:
+        """The first settle point after the last touch not yet covered, or the refresh."""
+        for delay in self._settle:
+            due = entry.touched_at + delay
+            if due > last_started:
+                return due
+        return last_started + self.refresh_seconds
+
+    async def _compile_into(self, key: K, entry: _Entry[V]) -> None:
+        previous = entry.snapshot
+        version = previous.version if previous else 0
+        self.compiles += 1
+        try:
+            value = await self._compile(key)
+            etag = self._etag_of(value)
+            subjects = self._subjects_of(key, value) if self._subjects_of else None
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a failed compile keeps what was kept
+            if not isinstance(error, self._kept_errors):
+                log.warning("compile failed", extra={"key": repr(key), "error": repr(error)})
+                if previous is not None:
+                    return
+            subjects = self._subjects_of(key, None) if self._subjects_of else None
+            snapshot: Snapshot[V] = Snapshot(
+                None, None, error, version + 1, time.monotonic(), subjects
+            )
+        else:
+            changed = previous is None or previous.etag != etag
+            snapshot = Snapshot(value, etag, None, version + changed, time.monotonic(), subjects)
+        async with entry.changed:
+            entry.snapshot = snapshot
+            entry.changed.notify_all()
+        entry.first.set()

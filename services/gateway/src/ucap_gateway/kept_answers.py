@@ -1,0 +1,82 @@
+"""The answers each gateway replica keeps: U-CAP statuses and programme pages.
+
+Reads need no caller's rights beyond reading, so what is kept is compiled
+once for everyone, as the gateway itself (a reader), never as the caller
+whose request first asked for it.
+"""
+
+from typing import Any
+
+import httpx
+
+from ucap_gateway.compose import (
+    CompiledStatus,
+    ReportingUnavailableError,
+    UpstreamAnswerError,
+    compile_status,
+    subjects,
+)
+from ucap_gateway.kept import Keeper
+from ucap_gateway.programme import programme_etag
+from ucap_gateway.upstreams import Upstreams, UpstreamUnavailableError
+from ucap_shared.auth import Principal, Role, current_principal
+from ucap_shared.logs import correlation_id
+
+Document = dict[str, Any]
+ProgrammeKey = tuple[tuple[str, str], ...]
+GATEWAY_READER = Principal(subject="ops:gateway", roles=frozenset({Role.READER}))
+KEPT_ERRORS = (ReportingUnavailableError, UpstreamAnswerError)
+
+
+def _as_gateway() -> None:
+    """In a keeper's own task: compile as the gateway, with no caller's correlation id."""
+    current_principal.set(GATEWAY_READER)
+    correlation_id.set(None)
+
+
+def status_keeper(
+    upstreams: Upstreams, *, part_timeout: float, refresh_seconds: float, capacity: int
+) -> Keeper[str, CompiledStatus]:
+    async def compile_(ucap_id: str) -> CompiledStatus:
+        _as_gateway()
+        return await compile_status(upstreams, ucap_id, as_of=None, timeout=part_timeout)
+
+    return Keeper(
+        compile_,
+        etag_of=CompiledStatus.etag,
+        subjects_of=subjects,
+        refresh_seconds=refresh_seconds,
+        capacity=capacity,
+        kept_errors=KEPT_ERRORS,
+    )
+
+
+async def compile_programme(upstreams: Upstreams, filters: ProgrammeKey) -> Document:
+    try:
+        answer = await upstreams.request(
+            "reporting", "GET", "/programme/status", params=httpx.QueryParams(dict(filters))
+        )
+    except UpstreamUnavailableError as error:
+        raise ReportingUnavailableError(error.reason) from error
+    if answer.status_code != 200:
+        raise UpstreamAnswerError(answer)
+    programme: Document = answer.json()
+    return programme
+
+
+def programme_keeper(
+    upstreams: Upstreams, *, refresh_seconds: float, capacity: int
+) -> Keeper[ProgrammeKey, Document]:
+    """Every event touches the programme: it sums up every U-CAP."""
+
+    async def compile_(filters: ProgrammeKey) -> Document:
+        _as_gateway()
+        return await compile_programme(upstreams, filters)
+
+    return Keeper(
+        compile_,
+        etag_of=lambda programme: f'"{programme_etag(programme)}"',
+        refresh_seconds=refresh_seconds,
+        capacity=capacity,
+        kept_errors=KEPT_ERRORS,
+    )
