@@ -25,6 +25,7 @@ from ucap_shared.views import (
     Projection,
     StreamGap,
     applied_sequence,
+    packed,
     strip_bookkeeping,
 )
 
@@ -117,6 +118,6 @@ class ViewBuffer:
         for view, by_id in sorted(self._views.items()):
             documents = list(by_id.values())
             for start in range(0, len(documents), INSERT_BATCH):
-                batch = documents[start : start + INSERT_BATCH]
+                batch = [packed(view, d) for d in documents[start : start + INSERT_BATCH]]
                 await database[view].insert_many(batch, ordered=False)
             out(f"  wrote {len(documents)} documents to {view}")

@@ -32,13 +32,14 @@ revision. The bound assumes clocks within a few seconds of each other.
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, Protocol
 
 import bson
+from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError, OperationFailure
@@ -50,7 +51,9 @@ APPLIED = "_applied"
 REVISION = "_rev"
 BOOKKEEPING = (APPLIED, REVISION)
 WITHOUT_BOOKKEEPING: dict[str, Any] = {field: 0 for field in BOOKKEEPING}
-"""A projection that reads a view document as its queries see it."""
+"""A projection that reads a view document as its queries see it (then :func:`readable`)."""
+PACKED = "_packed"
+_PACKED_FIELDS: dict[str, frozenset[str]] = {}
 REVISIONS = "view_revisions"
 STALE_CLAIM = timedelta(seconds=10)
 _CLAIM_WAIT_SECONDS = 0.005
@@ -105,10 +108,49 @@ def check_stream_key(stream: str) -> str:
     return stream
 
 
+def pack_fields(view: str, fields: Iterable[str]) -> None:
+    """Store these fields of ``view``'s documents as one BSON blob, never queried into.
+
+    For large nested fields rewritten whole on every change: the server stores
+    and returns one binary value instead of converting every nested value (on
+    FerretDB, about ten times less work for a document of 300 kB).
+    """
+    _PACKED_FIELDS[view] = frozenset(fields)
+
+
+def packed(view: str, document: Document) -> Document:
+    """``document`` as stored: its packed fields (see :func:`pack_fields`) in one blob."""
+    fields = _PACKED_FIELDS.get(view)
+    if not fields:
+        return document
+    blob = {key: value for key, value in document.items() if key in fields}
+    rest = {key: value for key, value in document.items() if key not in fields}
+    return {**rest, PACKED: bson.Binary(bson.encode(blob))}
+
+
+def unpacked(
+    document: Mapping[str, Any] | None, options: CodecOptions[Document]
+) -> Document | None:
+    """A stored document with its packed fields in place again (``options``: its client's)."""
+    if document is None:
+        return None
+    if PACKED not in document:
+        return dict(document)
+    blob: Document = bson.decode(document[PACKED], codec_options=options)
+    return {**{k: v for k, v in document.items() if k != PACKED}, **blob}
+
+
 def strip_bookkeeping(document: Document | None) -> Document | None:
     if document is None:
         return None
     return {key: value for key, value in document.items() if key not in BOOKKEEPING}
+
+
+def readable(
+    document: Mapping[str, Any] | None, options: CodecOptions[Document]
+) -> Document | None:
+    """A stored view document as its readers see it: unpacked, without bookkeeping."""
+    return strip_bookkeeping(unpacked(document, options))
 
 
 def applied_sequence(document: Document | None, stream: str) -> int:
@@ -135,7 +177,7 @@ async def _base(
     """
     started = time.monotonic()
     revisions = collection.database[REVISIONS]
-    current = await collection.find_one({"_id": doc_id})
+    current = unpacked(await collection.find_one({"_id": doc_id}), collection.codec_options)
     revision = int(current.get(REVISION, 0)) if current else 0
     while read_claims:
         claim = await revisions.find_one({"_id": _claim_id(collection, doc_id, revision + 1)})
@@ -197,7 +239,7 @@ async def apply_event(
             REVISION: revision,
         }
         # Encoded before the claim, so a document that cannot be stored claims nothing.
-        encoded = RawBSONDocument(bson.encode(new))
+        encoded = RawBSONDocument(bson.encode(packed(collection.name, new)))
         claimed = time.monotonic()
         try:
             await revisions.insert_one(

@@ -8,14 +8,13 @@ event wrote.
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
 from tests.services.reporting.conftest import ReportingService, fresh, start_reporting
 from tests.support.infra import Infra
 from ucap_reporting.projections import VIEWS
-from ucap_shared.views import APPLIED
+from ucap_shared.views import APPLIED, PACKED, unpacked
 
 Snapshot = dict[tuple[str, str], int]
 
@@ -27,13 +26,14 @@ async def reporting(infra: Infra) -> AsyncIterator[ReportingService]:
 
 
 async def applied_for(reporting: ReportingService, stream: str) -> Snapshot:
-    """Per view document: the last sequence of ``stream`` it applied."""
+    """Per view document: the last sequence of ``stream`` it applied (packed or not)."""
     database = reporting.mongo[reporting.settings.database]
     found: Snapshot = {}
     for view in VIEWS:
-        query: dict[str, Any] = {f"{APPLIED}.{stream}": {"$exists": True}}
-        async for document in database[view].find(query, {APPLIED: 1}):
-            found[(view, document["_id"])] = document[APPLIED][stream]
+        async for stored in database[view].find({}, {APPLIED: 1, PACKED: 1}):
+            document = unpacked(stored, database.codec_options) or {}
+            if stream in document.get(APPLIED, {}):
+                found[(view, document["_id"])] = document[APPLIED][stream]
     return found
 
 

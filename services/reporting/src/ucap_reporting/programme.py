@@ -25,7 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from ucap_reporting.projections import STATUS_VIEW
 from ucap_reporting.status import Figures, Flags, UcapStatus, status_of
 from ucap_shared.consumer import TopicFreshness
-from ucap_shared.views import WITHOUT_BOOKKEEPING, Document
+from ucap_shared.views import WITHOUT_BOOKKEEPING, Document, readable
 
 MAX_UCAPS = 2000
 
@@ -156,7 +156,9 @@ async def read_programme(
         .sort("_id", ASCENDING)
         .limit(MAX_UCAPS + 1)
     )
-    return programme_of(await cursor.to_list(), filters, today, freshness)
+    options = database.codec_options
+    documents = [readable(found, options) or {} for found in await cursor.to_list()]
+    return programme_of(documents, filters, today, freshness)
 
 
 INDEXED_FACETS = ("f_clusters", "f_themes", "f_sdgs", "f_countries")

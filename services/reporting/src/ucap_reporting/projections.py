@@ -46,7 +46,7 @@ from ucap_shared.dispatch import Handlers
 from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
 from ucap_shared.topics import events_topic
-from ucap_shared.views import Document, Outcome
+from ucap_shared.views import APPLIED, Document, Outcome, pack_fields
 
 UCAPS_VIEW = "ucaps_view"
 STATUS_VIEW = "ucap_status_view"
@@ -56,6 +56,9 @@ MOUS_VIEW = "mous_view"
 PILOT_INDEX_VIEW = "pilot_index_view"
 OWN_TOPIC = events_topic("reporting")
 VIEWS = (UCAPS_VIEW, STATUS_VIEW, CITIES_VIEW, CITY_INDEX_VIEW, MOUS_VIEW, PILOT_INDEX_VIEW)
+# A status document is rewritten whole on each event of its U-CAP's cities, MoUs and
+# pilots; its copies of them, and the sequences applied, are one blob (none is queried).
+pack_fields(STATUS_VIEW, ("cities", "mous", "pilots", APPLIED))
 
 _narrow = ConfigDict(frozen=True, extra="ignore")
 

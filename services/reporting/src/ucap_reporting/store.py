@@ -19,7 +19,7 @@ from ucap_shared.views import (
     Outcome,
     Projection,
     apply_event,
-    strip_bookkeeping,
+    readable,
 )
 
 
@@ -53,7 +53,8 @@ class MongoViews:
     async def get(self, view: str, doc_id: str) -> Document | None:
         if (buffer := VIEW_BUFFER.get()) is not None:
             return buffer.get(view, doc_id)
-        return strip_bookkeeping(await self.database[view].find_one({"_id": doc_id}))
+        found = await self.database[view].find_one({"_id": doc_id})
+        return readable(found, self.database.codec_options)
 
     async def find_in(self, view: str, field: str, values: list[Any]) -> list[Document]:
         """One equality query per value (an index serves each; ``$in`` would scan)."""
@@ -62,7 +63,8 @@ class MongoViews:
         found: dict[Any, Document] = {}
         for value in values:
             async for document in self.database[view].find({field: value}, WITHOUT_BOOKKEEPING):
-                found.setdefault(document["_id"], document)
+                if document["_id"] not in found:
+                    found[document["_id"]] = readable(document, self.database.codec_options) or {}
         return list(found.values())
 
     async def apply(

@@ -15,7 +15,7 @@ from ucap_reporting.projections import (
     ucap_of,
 )
 from ucap_shared.cursors import decode_cursor, encode_cursor
-from ucap_shared.views import WITHOUT_BOOKKEEPING, Document
+from ucap_shared.views import WITHOUT_BOOKKEEPING, Document, readable
 
 Database = AsyncDatabase[Document]
 
@@ -34,7 +34,8 @@ async def find_ucap(database: Database, ucap_id: str) -> Ucap | None:
 
 
 async def status_document(database: Database, ucap_id: str) -> Document | None:
-    return await database[STATUS_VIEW].find_one({"_id": ucap_id}, WITHOUT_BOOKKEEPING)
+    found = await database[STATUS_VIEW].find_one({"_id": ucap_id}, WITHOUT_BOOKKEEPING)
+    return readable(found, database.codec_options)
 
 
 @dataclass(frozen=True)
