@@ -1,32 +1,55 @@
-"""Benchmark the compiled U-CAP status through the gateway, with wrk.
+"""Benchmark the compiled U-CAP status and its live feeds through the gateway.
 
     make up                                   # the whole system, in the background
-    python deploy/bench/bench_status.py [--url http://127.0.0.1:8000] [--seconds 20]
+    python deploy/bench/bench_status.py [--url http://127.0.0.1:8000] [--seconds 15]
 
-It creates an admin API key (``ucap-gateway keys create``), a lead city with
-5 counterpart cities and a U-CAP with 50 pilots among them, waits until the
-reporting view holds all 50, then loads the gateway with wrk (Debian's
-``wrk``; a Python client would saturate a core before the server does):
-``GET /ucaps/<id>/status`` (JSON, then Markdown), and in the same run the
-ceiling, ``GET /health/live`` on the same gateway. It prints requests/s,
-p50/p99 latency and the ratio to the ceiling.
+It makes API keys in the gateway's key store (readers, so the per-key rate
+limit is spread over many keys as many clients would), a lead city with 5
+counterpart cities and a U-CAP with 50 pilots, and one with 500 pilots, and
+waits until the status holds them all. Then, with wrk (Debian's ``wrk``; a
+Python client would saturate a core before the server does):
+
+- the ceiling, ``GET /health/live`` on the same gateway, in the same run;
+- ``GET /ucaps/<id>/status`` as JSON and as Markdown for Granada (if loaded),
+  the 50-pilot and the 500-pilot U-CAP: requests/s, p50/p99, ratio to the
+  ceiling, and any answer that was not 2xx;
+- 1,000 live viewers of the 50-pilot U-CAP and one progress update, while wrk
+  keeps reading its status: the time from the update's acknowledgement until
+  each viewer has it (p50, p99, last).
 """
 
 import argparse
+import asyncio
+import json
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from pathlib import Path
+from typing import Any
 
 import httpx
 
+from ucap_gateway.config import Settings
+from ucap_gateway.keys import KeyStore
+from ucap_shared.auth import Role
+from ucap_shared.mongo import connect_mongo
+
 COUNTERPARTS = 5
-PILOTS = 50
+KEYS = 60
+FEEDS_PER_KEY = 50
+LUA = """
+keys = {%s}
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", nil, {["Authorization"] = "Bearer " .. keys[(counter %% #keys) + 1]})
+end
+"""
 
 
 @dataclass
@@ -35,97 +58,98 @@ class Run:
     requests_per_second: float
     p50_ms: float
     p99_ms: float
+    not_ok: int
 
 
-def admin_key() -> str:
-    created = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ucap_gateway",
-            "keys",
-            "create",
-            "--principal",
-            "ops:bench",
-            "--role",
-            "admin",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return created.stdout.strip().splitlines()[-1].split()[-1]
+async def make_keys(count: int, role: Role) -> list[str]:
+    """``count`` new keys in the key store the gateway of ``make up`` reads."""
+    settings = Settings()
+    client = connect_mongo(settings.mongodb_uri)
+    try:
+        store = KeyStore(client[settings.database])
+        return [(await store.create("ops:bench", [role])).secret for _ in range(count)]
+    finally:
+        await client.close()
 
 
-def seed(client: httpx.Client, suffix: str) -> str:
-    """A lead, 5 counterparts, a U-CAP and 50 pilots; the U-CAP's id."""
+def _city(city_id: str, country: str) -> dict[str, Any]:
+    return {
+        "id": city_id,
+        "name": city_id.title(),
+        "country": country,
+        "world_region": "Europe" if country == "ES" else "Asia",
+        "population": {"known": False},
+        "clusters": ["Smart City"],
+    }
+
+
+async def _created(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> None:
+    """POST until 201 or 409; a new city's view may lag a moment behind."""
+    deadline = time.monotonic() + 60
+    while True:
+        answer = await client.post(path, json=body)
+        if answer.status_code in (200, 201, 409):
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"seeding failed: {path} {answer.status_code} {answer.text}")
+        await asyncio.sleep(0.3 if answer.status_code != 429 else 1.0)
+
+
+async def seed(client: httpx.AsyncClient, pilots: int) -> tuple[str, str, str]:
+    """A lead, 5 counterparts, a U-CAP and ``pilots`` pilots: (U-CAP, a pilot, the lead)."""
+    suffix = uuid.uuid4().hex[:6]
     lead = f"bench-lead-{suffix}"
     counterparts = [f"bench-city-{n}-{suffix}" for n in range(COUNTERPARTS)]
     for city_id, country in [(lead, "ES"), *((c, "CN") for c in counterparts)]:
-        client.post(
-            "/cities",
-            json={
-                "id": city_id,
-                "name": city_id.title(),
-                "country": country,
-                "world_region": "Europe" if country == "ES" else "Asia",
-                "population": {"known": False},
-                "clusters": ["Smart City"],
-            },
-        ).raise_for_status()
+        await _created(client, "/cities", _city(city_id, country))
     ucap_id = f"bench-ucap-{suffix}"
-    _until_ok(
-        lambda: client.post(
-            "/ucaps",
-            json={
-                "id": ucap_id,
-                "title": "Benchmark U-CAP",
-                "lead_city_id": lead,
-                "counterpart_city_ids": counterparts,
-                "period": {"from": "2018-06", "until": "2020-11"},
-                "themes": [{"title": "Smart City and Digital Transition", "key_focus": "Pilots"}],
-                "sdgs": [9, 11],
-                "urban_agenda_themes": ["Digital Transition"],
-                "key_challenges": ["Scale"],
-                "main_objectives": ["Measure"],
-            },
-        )
-    )
-    for n in range(PILOTS):
-        pilot = {
-            "id": f"{lead}-pilot-{n}",
-            "title": f"Pilot {n}",
-            "description": "Benchmark pilot",
+    await _created(
+        client,
+        "/ucaps",
+        {
+            "id": ucap_id,
+            "title": f"Benchmark U-CAP of {pilots} pilots",
             "lead_city_id": lead,
-            "partners": [{"city_id": counterparts[n % COUNTERPARTS], "role": "partner"}],
-            "cluster": "Smart City",
-            "themes": ["Smart City and Digital Transition"],
-            "sdg_goals": [11],
-            "ucap_id": ucap_id,
-        }
-        _until_ok(partial(client.post, "/pilots", json=pilot))
-    deadline = time.monotonic() + 120
+            "counterpart_city_ids": counterparts,
+            "period": {"from": "2018-06", "until": "2020-11"},
+            "themes": [{"title": "Smart City and Digital Transition", "key_focus": "Pilots"}],
+            "sdgs": [9, 11],
+            "urban_agenda_themes": ["Digital Transition"],
+            "key_challenges": ["Scale"],
+            "main_objectives": ["Measure"],
+        },
+    )
+    slots = asyncio.Semaphore(8)
+
+    async def propose(n: int) -> None:
+        async with slots:
+            await _created(
+                client,
+                "/pilots",
+                {
+                    "id": f"{lead}-pilot-{n}",
+                    "title": f"Pilot {n}",
+                    "description": "Benchmark pilot",
+                    "lead_city_id": lead,
+                    "partners": [{"city_id": counterparts[n % COUNTERPARTS], "role": "partner"}],
+                    "cluster": "Smart City",
+                    "themes": ["Smart City and Digital Transition"],
+                    "sdg_goals": [11],
+                    "ucap_id": ucap_id,
+                },
+            )
+
+    await asyncio.gather(*(propose(n) for n in range(pilots)))
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        status = client.get(f"/ucaps/{ucap_id}/status").json()
-        if status.get("status", {}).get("figures", {}).get("pilots") == PILOTS:
-            return ucap_id
-        time.sleep(0.5)
-    raise SystemExit("the status view did not reach 50 pilots in time")
+        status = (await client.get(f"/ucaps/{ucap_id}/status")).json()
+        if status.get("status", {}).get("figures", {}).get("pilots") == pilots:
+            return ucap_id, f"{lead}-pilot-0", lead
+        await asyncio.sleep(0.5)
+    raise SystemExit(f"the status of {ucap_id} did not reach {pilots} pilots in time")
 
 
-def _until_ok(send: Callable[[], httpx.Response], timeout: float = 60) -> None:
-    """Retry a write refused while the service's view of a referenced city catches up."""
-    deadline = time.monotonic() + timeout
-    while True:
-        response = send()
-        if response.status_code in (200, 201, 409):
-            return
-        if time.monotonic() > deadline:
-            raise SystemExit(f"seeding failed: {response.status_code} {response.text}")
-        time.sleep(0.3)
-
-
-def wrk(name: str, url: str, key: str, seconds: int, connections: int) -> Run:
+def wrk(name: str, url: str, script: Path, seconds: int, connections: int) -> Run:
     result = subprocess.run(
         [
             shutil.which("wrk") or "wrk",
@@ -133,8 +157,8 @@ def wrk(name: str, url: str, key: str, seconds: int, connections: int) -> Run:
             "-t2",
             f"-c{connections}",
             f"-d{seconds}s",
-            "-H",
-            f"Authorization: Bearer {key}",
+            "-s",
+            str(script),
             url,
         ],
         capture_output=True,
@@ -142,7 +166,14 @@ def wrk(name: str, url: str, key: str, seconds: int, connections: int) -> Run:
         check=True,
     )
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))  # type: ignore[union-attr]
-    return Run(name, rate, _percentile(result.stdout, "50%"), _percentile(result.stdout, "99%"))
+    not_ok = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", result.stdout)
+    return Run(
+        name,
+        rate,
+        _percentile(result.stdout, "50%"),
+        _percentile(result.stdout, "99%"),
+        int(not_ok.group(1)) if not_ok else 0,
+    )
 
 
 def _percentile(output: str, label: str) -> float:
@@ -153,42 +184,168 @@ def _percentile(output: str, label: str) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
+async def _viewer(
+    host: str, port: int, path: str, key: str, marker: bytes, opened: asyncio.Event
+) -> float:
+    """Follow the feed until ``marker`` arrives; the monotonic time it did."""
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
+        "Accept: text/event-stream\r\n\r\n".encode()
+    )
+    await writer.drain()
+    tail = b""
+    try:
+        while True:
+            chunk = await reader.read(65536)
+            if not chunk:
+                raise RuntimeError("a live feed closed before the change came")
+            seen = tail + chunk
+            if b"event: status" in seen:
+                opened.set()
+            if marker in seen:
+                return time.monotonic()
+            tail = seen[-len(marker) :]
+    finally:
+        writer.close()
+
+
+async def viewers(
+    url: str, ucap_id: str, pilot: str, lead: str, keys: list[str], admin: str, count: int
+) -> list[float]:
+    """Seconds from an acknowledged progress update until each of ``count`` viewers has it."""
+    parsed = httpx.URL(url)
+    marker = f"Seen by {count} viewers {uuid.uuid4().hex[:6]}"
+    opened = [asyncio.Event() for _ in range(count)]
+    tasks = [
+        asyncio.create_task(
+            _viewer(
+                parsed.host,
+                parsed.port or 80,
+                f"/ucaps/{ucap_id}/live",
+                keys[n // FEEDS_PER_KEY],
+                marker.encode(),
+                opened[n],
+            )
+        )
+        for n in range(count)
+    ]
+    await asyncio.wait_for(asyncio.gather(*(event.wait() for event in opened)), 120)
+    async with httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"Bearer {admin}"}, timeout=30
+    ) as client:
+        answer = await client.post(
+            f"/pilots/{pilot}/progress",
+            json={"reported_on": "2020-07-15", "reporting_city_id": lead, "summary": marker},
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
+        answer.raise_for_status()
+    acknowledged = time.monotonic()
+    received = await asyncio.wait_for(asyncio.gather(*tasks), 120)
+    return sorted(moment - acknowledged for moment in received)
+
+
+def _quantile(values: list[float], share: float) -> float:
+    return values[min(len(values) - 1, int(share * len(values)))]
+
+
+async def prepare(url: str, admin: str) -> tuple[tuple[str, str, str], str]:
+    async with httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"Bearer {admin}"}, timeout=60
+    ) as client:
+        print("seeding a U-CAP of 50 pilots and one of 500 …", flush=True)
+        fifty = await seed(client, 50)
+        five_hundred = await seed(client, 500)
+        return fifty, five_hundred[0]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the gateway")
-    parser.add_argument("--seconds", type=int, default=20, help="each wrk run")
+    parser.add_argument("--seconds", type=int, default=15, help="each wrk run")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--key", help="an admin API key (default: create one)")
+    parser.add_argument("--viewers", type=int, default=1000)
+    parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("error: wrk is not installed (apt-get install wrk, or `make tools`)", file=sys.stderr)
         return 2
-    key = args.key or admin_key()
-    headers = {"Authorization": f"Bearer {key}"}
-    with httpx.Client(base_url=args.url, headers=headers, timeout=60) as client:
-        print(f"seeding a U-CAP with {COUNTERPARTS} counterparts and {PILOTS} pilots …", flush=True)
-        ucap_id = seed(client, uuid.uuid4().hex[:6])
-    status_url = f"{args.url}/ucaps/{ucap_id}/status"
-    runs = [
-        wrk(
-            "ceiling: GET /health/live",
-            f"{args.url}/health/live",
-            key,
-            args.seconds,
-            args.connections,
-        ),
-        wrk("GET status (JSON)", f"{status_url}?format=json", key, args.seconds, args.connections),
-        wrk(
-            "GET status (Markdown)", f"{status_url}?format=md", key, args.seconds, args.connections
-        ),
-    ]
+    admin = asyncio.run(make_keys(1, Role.ADMIN))[0]
+    readers = asyncio.run(make_keys(max(KEYS, args.viewers // FEEDS_PER_KEY + 1), Role.READER))
+    (fifty, pilot, lead), five_hundred = asyncio.run(prepare(args.url, admin))
+    has_granada = (
+        httpx.get(
+            f"{args.url}/ucaps/granada-ucap/status",
+            headers={"Authorization": f"Bearer {admin}"},
+            timeout=30,
+        ).status_code
+        == 200
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "keys.lua"
+        script.write_text(LUA % ", ".join(f'"{key}"' for key in readers[:KEYS]))
+        targets = [("Granada", "granada-ucap")] if has_granada else []
+        targets += [("50 pilots", fifty), ("500 pilots", five_hundred)]
+        runs = [
+            wrk(
+                "ceiling: GET /health/live",
+                f"{args.url}/health/live",
+                script,
+                args.seconds,
+                args.connections,
+            )
+        ]
+        for label, ucap_id in targets:
+            for fmt, shown in (("json", "JSON"), ("md", "Markdown")):
+                runs.append(
+                    wrk(
+                        f"status {shown}, {label}",
+                        f"{args.url}/ucaps/{ucap_id}/status?format={fmt}",
+                        script,
+                        args.seconds,
+                        args.connections,
+                    )
+                )
+        print(f"{args.viewers} live viewers of the 50-pilot U-CAP, while wrk reads its status …")
+        background = subprocess.Popen(
+            [
+                shutil.which("wrk") or "wrk",
+                "-t1",
+                "-c8",
+                "-d60s",
+                "-s",
+                str(script),
+                f"{args.url}/ucaps/{fifty}/status",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            delays = asyncio.run(
+                viewers(args.url, fifty, pilot, lead, readers, admin, args.viewers)
+            )
+        finally:
+            background.terminate()
+            background.wait()
     ceiling = runs[0].requests_per_second
-    print(f"\n{'run':32} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'of ceiling':>11}")
+    print(
+        f"\n{'run':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'of ceiling':>11} {'not 2xx':>8}"
+    )
     for run in runs:
         print(
-            f"{run.name:32} {run.requests_per_second:9.1f} {run.p50_ms:9.2f} {run.p99_ms:9.2f} "
-            f"{run.requests_per_second / ceiling:10.1%}"
+            f"{run.name:34} {run.requests_per_second:9.1f} {run.p50_ms:8.2f} {run.p99_ms:8.2f} "
+            f"{run.requests_per_second / ceiling:10.1%} {run.not_ok:8d}"
         )
+    p50, p99, last = _quantile(delays, 0.5), _quantile(delays, 0.99), delays[-1]
+    print(
+        f"\n{len(delays)} viewers had the change after the update's acknowledgement: "
+        f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, last {last * 1000:.0f} ms"
+    )
+    if args.json:
+        figures = {
+            "runs": [run.__dict__ for run in runs],
+            "viewers": {"count": len(delays), "p50_s": p50, "p99_s": p99, "last_s": last},
+        }
+        print(json.dumps(figures, indent=2))
     return 0
 
 
