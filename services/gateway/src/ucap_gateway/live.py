@@ -9,12 +9,13 @@ viewer of a U-CAP is sent the same compile, once per change.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer
 from fastapi.sse import ServerSentEvent
 
+from ucap_gateway.feeds import FeedGate
 from ucap_gateway.kept import Keeper, Snapshot
 from ucap_shared.dispatch import UnusableRecord, parse_envelope
 from ucap_shared.envelope import Envelope
@@ -104,10 +105,10 @@ async def follow(
     key: K,
     body_of: Callable[[Snapshot[V]], str],
     *,
-    still_allowed: Callable[[], Awaitable[bool]],
-    check_seconds: float,
+    gate: FeedGate,
+    key_id: str,
 ) -> AsyncIterator[ServerSentEvent]:
-    """The kept answer now, then again each time it changes; ends once not allowed.
+    """The kept answer now, then again each time it changes; ends once the key is revoked.
 
     Snapshots without a value (the answer's source away) are not sent: the last
     one sent stands until there is a new one.
@@ -121,7 +122,7 @@ async def follow(
                 yield ServerSentEvent(
                     event="status", raw_data=body_of(snapshot), id=(sent or "").strip('"')
                 )
-            snapshot = await keeper.next_change(key, snapshot.version, check_seconds)
-            if not await still_allowed():
+            snapshot = await keeper.next_change(key, snapshot.version, gate.check_seconds)
+            if not await gate.still_active(key_id):
                 yield ServerSentEvent(event="end", raw_data="the API key is no longer valid")
                 return

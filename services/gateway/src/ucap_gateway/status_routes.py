@@ -1,7 +1,7 @@
 """The gateway's own routes: the compiled U-CAP status, the programme, and their live feeds."""
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
@@ -198,13 +198,9 @@ LIVE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _still_allowed(request: Request, key_id: str) -> Callable[[], Awaitable[bool]]:
+def feed_gate_of(request: Request) -> FeedGate:
     gate: FeedGate = request.app.state.feed_gate
-
-    async def check() -> bool:
-        return await gate.still_active(key_id)
-
-    return check
+    return gate
 
 
 @router.get(
@@ -219,15 +215,13 @@ def _still_allowed(request: Request, key_id: str) -> Callable[[], Awaitable[bool
 async def ucap_live(
     ucap_id: UcapId, request: Request, key_id: FeedSlot
 ) -> AsyncIterator[ServerSentEvent]:
-    gate: FeedGate = request.app.state.feed_gate
-    async for event in follow(
-        status_keeper_of(request),
-        ucap_id,
-        lambda snapshot: _rendered(snapshot, Format.JSON, None).decode(),
-        still_allowed=_still_allowed(request, key_id),
-        check_seconds=gate.check_seconds,
-    ):
+    keeper, gate = status_keeper_of(request), feed_gate_of(request)
+    async for event in follow(keeper, ucap_id, _status_json, gate=gate, key_id=key_id):
         yield event
+
+
+def _status_json(snapshot: Snapshot[CompiledStatus]) -> str:
+    return _rendered(snapshot, Format.JSON, None).decode()
 
 
 ClusterQuery = Annotated[str | None, Query(max_length=100)]
@@ -276,7 +270,7 @@ async def programme_status(
             (chosen, live), lambda p: programme_html(p, live_url=live).encode()
         )
     else:
-        body = snapshot.rendered(chosen, lambda p: json.dumps(p).encode())
+        body = snapshot.rendered(chosen, _programme_json)
     return Response(body, media_type=MEDIA[chosen], headers=headers)
 
 
@@ -294,15 +288,19 @@ def _programme_key(filters: dict[str, str]) -> ProgrammeKey:
 async def programme_live(
     request: Request, filters: ProgrammeFilters, key_id: FeedSlot
 ) -> AsyncIterator[ServerSentEvent]:
-    gate: FeedGate = request.app.state.feed_gate
+    keeper, key = programme_keeper_of(request), _programme_key(filters)
     async for event in follow(
-        programme_keeper_of(request),
-        _programme_key(filters),
-        lambda snapshot: snapshot.rendered(Format.JSON, lambda p: json.dumps(p).encode()).decode(),
-        still_allowed=_still_allowed(request, key_id),
-        check_seconds=gate.check_seconds,
+        keeper, key, _programme_feed_json, gate=feed_gate_of(request), key_id=key_id
     ):
         yield event
+
+
+def _programme_feed_json(snapshot: Snapshot[Document]) -> str:
+    return snapshot.rendered(Format.JSON, _programme_json).decode()
+
+
+def _programme_json(programme: Document) -> bytes:
+    return json.dumps(programme).encode()
 
 
 def _query(values: dict[str, str]) -> httpx.QueryParams:

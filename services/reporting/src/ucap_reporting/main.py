@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from ucap_reporting import views
 from ucap_reporting.api import router
+from ucap_reporting.asof import AS_OF_VIEW, forgetting_late_events
 from ucap_reporting.config import Settings
 from ucap_reporting.projections import VIEWS, all_handlers
 from ucap_reporting.store import MongoViews
@@ -12,7 +13,10 @@ from ucap_shared.dispatch import Handlers
 
 
 def handlers(runtime: ServiceRuntime) -> Sequence[Handlers]:
-    return all_handlers(MongoViews(runtime.database), runtime.own_topic)
+    return [
+        forgetting_late_events(topic, runtime.database)
+        for topic in all_handlers(MongoViews(runtime.database), runtime.own_topic)
+    ]
 
 
 async def setup(runtime: ServiceRuntime) -> None:
@@ -24,7 +28,7 @@ DEFINITION = ServiceDefinition(
     description="U-CAPs, their activity timeline, and consolidated status views.",
     routers=(router,),
     handlers=handlers,
-    views=VIEWS,
+    views=(*VIEWS, AS_OF_VIEW),
     setup=setup,
 )
 
