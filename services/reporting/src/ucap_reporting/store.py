@@ -1,6 +1,6 @@
 """Where the projections keep their documents: MongoDB, or memory for ``as_of``.
 
-The projections (``projections.py``) only ever get a document by id, find
+The projections (the ``projections`` package) only ever get a document by id, find
 documents whose field holds one of some values, and apply an event to one
 document with the sequence guard of ``ucap_shared.views.apply_event``. Both
 stores do exactly that, so the same projection code builds the live views in

@@ -1,0 +1,79 @@
+"""Projections of everyone's events into the reporting views, incrementally.
+
+One module per source (``ucaps``, ``cities``, ``mous``, ``pilots``), each with a
+top-level ``on_<event>`` function per event it reads; the documents and the one
+step that applies a source's event are in ``documents``.
+
+Views (all built only through ``ViewStore.apply``, i.e. the sequence guard):
+
+- ``ucaps_view``: each U-CAP as folded from its own events.
+- ``cities_view``, ``mous_view``, ``pilot_index_view``: this service's copy of
+  each city, MoU and pilot (only what the status reads), each with ``seq``, the
+  source's last applied sequence. ``pilot_index_view`` also says which U-CAP a
+  pilot belongs to (``ucap_id``) and every U-CAP it ever belonged to.
+- ``city_index_view``: city id -> the U-CAPs it takes part in (lead or
+  counterpart). Only grows: a city dropped from a U-CAP stays listed, and its
+  later events cost that U-CAP's document one harmless write.
+- ``ucap_status_view``: one document per U-CAP: the U-CAP, and the copies of
+  the cities, MoUs and pilots that concern it.
+
+Cost per event: a city event writes its city document and the status
+documents of the U-CAPs that city takes part in; a MoU event its MoU and the
+U-CAPs of its parties; a pilot event its pilot and its U-CAP (plus any U-CAP it
+left); a U-CAP event its own documents and its cities' index entries. Reads
+are by id or on an indexed array field; the one wider read is a U-CAP's
+creation pulling the pilots that named it before it existed.
+
+Order across topics is not guaranteed (a pilot may arrive before its U-CAP),
+so a status document takes copies from both directions: a U-CAP event *pulls*
+its cities and MoUs (and, when created, its pilots), a city or MoU event
+*pushes* itself to the U-CAPs in the index, a pilot to its U-CAP once that
+exists in ``ucaps_view`` (so pilots of U-CAPs unknown here cost no status
+document). The writer writes the index (or its source document) before it reads
+the other side, so of two concurrent writers at least one sees the other; and
+every copy carries its source's ``seq``, so an older copy never replaces a
+newer one. The status document therefore converges to the same content
+whatever the interleaving. What concerns the U-CAP now (a MoU between the lead
+and a counterpart, a pilot whose ``ucap_id`` is this U-CAP) is decided when the
+status is read, from the copies.
+"""
+
+from ucap_reporting.projections.cities import city_handlers
+from ucap_reporting.projections.documents import (
+    CITIES_VIEW,
+    CITY_INDEX_VIEW,
+    MOUS_VIEW,
+    OWN_TOPIC,
+    PILOT_INDEX_VIEW,
+    STATUS_VIEW,
+    UCAPS_VIEW,
+    VIEWS,
+    relevant_mou,
+)
+from ucap_reporting.projections.mous import mou_handlers
+from ucap_reporting.projections.pilots import pilot_handlers
+from ucap_reporting.projections.ucaps import own_handlers, ucap_of
+from ucap_reporting.store import ViewStore
+from ucap_shared.dispatch import Handlers
+
+__all__ = [
+    "CITIES_VIEW",
+    "CITY_INDEX_VIEW",
+    "MOUS_VIEW",
+    "PILOT_INDEX_VIEW",
+    "STATUS_VIEW",
+    "UCAPS_VIEW",
+    "VIEWS",
+    "all_handlers",
+    "relevant_mou",
+    "ucap_of",
+]
+
+
+def all_handlers(views: ViewStore, own_topic: str = OWN_TOPIC) -> list[Handlers]:
+    return [
+        own_handlers(views, own_topic),
+        city_handlers(views),
+        mou_handlers(views),
+        pilot_handlers(views),
+    ]
