@@ -15,8 +15,9 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
+from ucap_gateway.reported import ReportedStatus
 from ucap_gateway.upstreams import Upstreams, UpstreamUnavailableError
 
 Document = dict[str, Any]
@@ -47,7 +48,7 @@ class CompiledStatus(BaseModel):
     ucap_id: str = Field(examples=["granada-ucap"])
     as_of: date | None = Field(description="The day asked for; null: now")
     compiled_at: datetime
-    status: Document = Field(
+    status: ReportedStatus = Field(
         description="The reporting service's U-CAP status (see `reporting_UcapStatus`): "
         "header, themes, SDGs, challenges, objectives, timeline, MoUs and pilots by "
         "counterpart city, figures, attention flags, freshness per source"
@@ -122,11 +123,12 @@ def subjects(ucap_id: str, compiled: "CompiledStatus | None") -> frozenset[str]:
     """The ids whose events can change this status: the U-CAP, its cities, pilots and MoUs."""
     if compiled is None:
         return frozenset({ucap_id})
-    ucap = compiled.status.get("ucap", {})
+    ucap = compiled.status.ucap
     return frozenset(
         {
             ucap_id,
-            *[c for c in [ucap.get("lead_city_id"), *ucap.get("counterpart_city_ids", [])] if c],
+            ucap.lead_city_id,
+            *ucap.counterpart_city_ids,
             *compiled.details.pilots,
             *compiled.details.mous,
             *compiled.details.cities,
@@ -150,10 +152,14 @@ async def compile_status(
         raise ReportingUnavailableError(error.reason) from error
     if answer.status_code != 200:
         raise UpstreamAnswerError(answer)
-    status: Document = answer.json()
-    ucap = status.get("ucap", {})
-    lead = ucap.get("lead_city_id")
-    city_ids = [c for c in [lead, *ucap.get("counterpart_city_ids", [])] if c]
+    try:
+        status = ReportedStatus.model_validate_json(answer.content)
+    except ValidationError as error:
+        raise ReportingUnavailableError(
+            f"an answer outside the status contract: {error}"
+        ) from error
+    lead = status.ucap.lead_city_id
+    city_ids = [lead, *status.ucap.counterpart_city_ids]
 
     async def pilots() -> dict[str, Document]:
         return await _every_page(upstreams, "pilots", "/pilots", timeout, ucap=ucap_id)

@@ -5,10 +5,22 @@ were given ("July 2018"), populations with their "N/A", SDGs with their names.
 """
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ucap_gateway.compose import CompiledStatus
+from ucap_gateway.compose import CompiledStatus, Details
+from ucap_gateway.reported import (
+    Activity,
+    Award,
+    City,
+    Figures,
+    Flags,
+    Freshness,
+    Pilot,
+    ReportedStatus,
+    Ucap,
+)
 
 Document = dict[str, Any]
 EN_DASH = "–"
@@ -60,17 +72,16 @@ def as_given(value: str | None) -> str:
     return f"{month} {parts[0]}" if len(parts) == 2 else f"{parts[2]} {month} {parts[0]}"
 
 
-def population(profile: Document | None) -> str:
-    known = (profile or {}).get("population") or {}
-    if not known.get("known") or known.get("value") is None:
+def population(profile: City) -> str:
+    known = profile.population
+    if known is None or not known.known or known.value is None:
         return "N/A"
-    figure = f"{known['value']:,}".replace(",", " ")
-    return f"{figure} ({known['year']})" if known.get("year") else figure
+    figure = f"{known.value:,}".replace(",", " ")
+    return f"{figure} ({known.year})" if known.year else figure
 
 
-def area(profile: Document | None) -> str:
-    value = (profile or {}).get("area_km2")
-    return "N/A" if value is None else f"{value:g} km²"
+def area(profile: City) -> str:
+    return "N/A" if profile.area_km2 is None else f"{profile.area_km2:g} km²"
 
 
 @dataclass
@@ -120,71 +131,51 @@ class Summary:
     as_of: str
 
 
-def _names(profiles: list[Document], key: str) -> str:
-    values = [str(p.get(key) or "") for p in profiles]
-    return ", ".join(v for v in values if v) or "N/A"
-
-
-def _pilot_line(pilot: Document, detail: Document | None) -> PilotLine:
-    update = pilot.get("last_update")
-    counts = pilot.get("milestone_counts") or {}
-    flags = []
-    if counts.get("overdue"):
-        flags.append(f"{counts['overdue']} milestone(s) overdue")
-    if pilot.get("stale"):
-        flags.append("no update in 90 days")
-    return PilotLine(
-        pilot_id=pilot["pilot_id"],
-        title=pilot.get("title") or pilot["pilot_id"],
-        description=(detail or {}).get("description", ""),
-        status=str(pilot.get("status", "")).replace("_", " "),
-        iati=(pilot.get("iati_status") or {}).get("name", ""),
-        last_update=(
-            f"{as_given(update['reported_on'])} ({update['reporting_city_id']}): "
-            f"{update['summary']}"
-            if update
-            else "none yet"
-        ),
-        milestones=[
-            f"{m['title']}: planned {as_given(m['planned_on'])}, {m['state']}"
-            + (f" {as_given(m['completed_on'])}" if m.get("completed_on") else "")
-            for m in pilot.get("milestones", [])
+def summarise(compiled: CompiledStatus) -> Summary:
+    status = compiled.status
+    ucap = status.ucap
+    return Summary(
+        title=ucap.title or compiled.ucap_id,
+        header=header(status),
+        themes=[(theme.title, theme.key_focus or "") for theme in ucap.themes],
+        goals=goals(ucap),
+        challenges=list(ucap.key_challenges),
+        objectives=list(ucap.main_objectives),
+        timeline=timeline(ucap),
+        expected_results=ucap.expected_results or "",
+        groups=groups(status, compiled.details),
+        figures=figures(status.figures),
+        flags=flags(status.flags),
+        freshness=freshness(status.freshness),
+        unavailable=[
+            f"{name}: {part.reason}" for name, part in compiled.parts.items() if not part.available
         ],
-        funding=[
-            " ".join(
-                part
-                for part in (
-                    a["funder"],
-                    f"({a['category']} category)" if a.get("category") else "",
-                    f"{a['amount']} {a.get('currency') or ''}".strip() if a.get("amount") else "",
-                    as_given(a["awarded_on"]),
-                )
-                if part
-            )
-            for a in pilot.get("funding", [])
+        deliverables=[
+            f"{as_given(d.date)}: {d.title} ({d.kind.replace('_', ' ')})" for d in ucap.deliverables
         ],
-        flags=flags,
+        contact=ucap.contact or "",
+        as_of=compiled.as_of.isoformat() if compiled.as_of else "now",
     )
 
 
-def summarise(compiled: CompiledStatus) -> Summary:
-    status = compiled.status
-    ucap: Document = status.get("ucap", {})
-    lead: Document = status.get("lead_city") or {}
-    counterparts: list[Document] = status.get("counterparts", [])
-    profiles = [c.get("city") or {} for c in counterparts]
-    period = ucap.get("period") or {}
-    details = compiled.details
-    header = [
-        Row("City", lead.get("name") or lead.get("city_id", ""), _names(profiles, "name")),
+# --- the sections -------------------------------------------------------------
+
+
+def header(status: ReportedStatus) -> list[Row]:
+    """The summary's first table: the lead city beside its counterparts."""
+    lead = status.lead_city
+    profiles = [counterpart.city for counterpart in status.counterparts]
+    period = status.ucap.period or {}
+    return [
+        Row("City", lead.name or lead.city_id, _names(p.name for p in profiles)),
         Row(
             "Province, State, Department...",
-            lead.get("region") or "N/A",
-            _names(profiles, "region"),
+            lead.region or "N/A",
+            _names(p.region for p in profiles),
         ),
-        Row("Country", lead.get("country") or "N/A", _names(profiles, "country")),
-        Row("Population", population(lead), ", ".join(population(p) for p in profiles) or "N/A"),
-        Row("Size (km²)", area(lead), ", ".join(area(p) for p in profiles) or "N/A"),
+        Row("Country", lead.country or "N/A", _names(p.country for p in profiles)),
+        Row("Population", population(lead), ", ".join(map(population, profiles)) or "N/A"),
+        Row("Size (km²)", area(lead), ", ".join(map(area, profiles)) or "N/A"),
         Row(
             "Period of cooperation",
             f" {EN_DASH} ".join(
@@ -193,119 +184,127 @@ def summarise(compiled: CompiledStatus) -> Summary:
             "",
         ),
     ]
-    goals = [f"SDG {n}: {SDG_NAMES.get(n, '')}" for n in ucap.get("sdgs", [])]
-    goals += [f"EU Urban Agenda Theme: {theme}" for theme in ucap.get("urban_agenda_themes", [])]
-    timeline = [
-        (
-            as_given(activity["date"]),
-            f" {EN_DASH} ".join(
-                part
-                for part in (
-                    f"{ORDINALS[activity['ordinal']]} {activity['kind'].replace('_', ' ')}"
-                    if activity.get("ordinal") and activity["ordinal"] < len(ORDINALS)
-                    else "",
-                    activity["title"],
-                    activity.get("outcome") or "",
-                )
-                if part
-            ),
+
+
+def _names(values: Iterable[str | None]) -> str:
+    return ", ".join(v for v in values if v) or "N/A"
+
+
+def goals(ucap: Ucap) -> list[str]:
+    named = [f"SDG {n}: {SDG_NAMES.get(n, '')}" for n in ucap.sdgs]
+    return named + [f"EU Urban Agenda Theme: {theme}" for theme in ucap.urban_agenda_themes]
+
+
+def timeline(ucap: Ucap) -> list[tuple[str, str]]:
+    return [(as_given(activity.date), _activity(activity)) for activity in ucap.activities]
+
+
+def _activity(activity: Activity) -> str:
+    ordinal = activity.ordinal
+    numbered = (
+        f"{ORDINALS[ordinal]} {activity.kind.replace('_', ' ')}"
+        if ordinal and ordinal < len(ORDINALS)
+        else ""
+    )
+    parts = (numbered, activity.title, activity.outcome or "")
+    return f" {EN_DASH} ".join(part for part in parts if part)
+
+
+def groups(status: ReportedStatus, details: Details) -> list[PilotGroup]:
+    """The pilots and MoUs under each counterpart city; first, those of no one city."""
+    found = [
+        PilotGroup(
+            city=counterpart.city.name or counterpart.city.city_id,
+            pilots=[_pilot_line(p, details.pilots.get(p.pilot_id)) for p in counterpart.pilots],
+            mous=[
+                f"{m.title or m.mou_id}: {m.status.replace('_', ' ')}"
+                + (f", signed {as_given(m.signed_on)}" if m.signed_on else "")
+                for m in counterpart.mous
+            ],
         )
-        for activity in ucap.get("activities", [])
+        for counterpart in status.counterparts
     ]
-    groups = []
-    for counterpart in counterparts:
-        city = counterpart.get("city") or {}
-        group = PilotGroup(city=city.get("name") or city.get("city_id", ""))
-        group.pilots = [
-            _pilot_line(p, details.pilots.get(p["pilot_id"])) for p in counterpart.get("pilots", [])
-        ]
-        group.mous = [
-            f"{m.get('title') or m['mou_id']}: {m['status'].replace('_', ' ')}"
-            + (f", signed {as_given(m['signed_on'])}" if m.get("signed_on") else "")
-            for m in counterpart.get("mous", [])
-        ]
-        groups.append(group)
-    others = status.get("other_pilots", [])
-    if others:
-        groups.insert(
-            0,
-            PilotGroup(
-                city="With all interested cities",
-                pilots=[_pilot_line(p, details.pilots.get(p["pilot_id"])) for p in others],
-            ),
-        )
-    figures_doc = status.get("figures") or {}
-    figures = [
-        ("Pilots", str(figures_doc.get("pilots", 0))),
-        (
-            "Pilots by status",
-            ", ".join(
-                f"{k.replace('_', ' ')}: {v}"
-                for k, v in sorted((figures_doc.get("pilots_by_status") or {}).items())
-            ),
+    if status.other_pilots:
+        others = [_pilot_line(p, details.pilots.get(p.pilot_id)) for p in status.other_pilots]
+        found.insert(0, PilotGroup(city="With all interested cities", pilots=others))
+    return found
+
+
+def _pilot_line(pilot: Pilot, detail: Document | None) -> PilotLine:
+    update = pilot.last_update
+    pilot_flags = []
+    if pilot.milestone_counts.overdue:
+        pilot_flags.append(f"{pilot.milestone_counts.overdue} milestone(s) overdue")
+    if pilot.stale:
+        pilot_flags.append("no update in 90 days")
+    return PilotLine(
+        pilot_id=pilot.pilot_id,
+        title=pilot.title or pilot.pilot_id,
+        description=(detail or {}).get("description", ""),
+        status=pilot.status.replace("_", " "),
+        iati=pilot.iati_status.name,
+        last_update=(
+            f"{as_given(update.reported_on)} ({update.reporting_city_id}): {update.summary}"
+            if update
+            else "none yet"
         ),
-        ("MoUs signed", str(figures_doc.get("mous_signed", 0))),
-        (
-            "Activities per year",
-            ", ".join(
-                f"{k}: {v}"
-                for k, v in sorted((figures_doc.get("activities_per_year") or {}).items())
-            ),
-        ),
-    ]
-    milestones = figures_doc.get("milestones") or {}
-    figures.append(
+        milestones=[
+            f"{m.title}: planned {as_given(m.planned_on)}, {m.state}"
+            + (f" {as_given(m.completed_on)}" if m.completed_on else "")
+            for m in pilot.milestones
+        ],
+        funding=[_award(award) for award in pilot.funding],
+        flags=pilot_flags,
+    )
+
+
+def _award(award: Award) -> str:
+    amount = f"{award.amount} {award.currency or ''}".strip() if award.amount else ""
+    category = f"({award.category} category)" if award.category else ""
+    parts = (award.funder, category, amount, as_given(award.awarded_on))
+    return " ".join(part for part in parts if part)
+
+
+def figures(counted: Figures) -> list[tuple[str, str]]:
+    by_status = sorted(counted.pilots_by_status.items())
+    per_year = sorted(counted.activities_per_year.items())
+    milestones = counted.milestones
+    lines = [
+        ("Pilots", str(counted.pilots)),
+        ("Pilots by status", ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in by_status)),
+        ("MoUs signed", str(counted.mous_signed)),
+        ("Activities per year", ", ".join(f"{k}: {v}" for k, v in per_year)),
         (
             "Milestones",
-            f"{milestones.get('done', 0)} done, {milestones.get('due', 0)} due, "
-            f"{milestones.get('overdue', 0)} overdue",
-        )
-    )
-    share = figures_doc.get("share_pilots_updated_90_days")
+            f"{milestones.done} done, {milestones.due} due, {milestones.overdue} overdue",
+        ),
+    ]
+    share = counted.share_pilots_updated_90_days
     if share is not None:
-        figures.append(("Pilots updated in the last 90 days", f"{share:.0%}"))
-    flags_doc = status.get("flags") or {}
-    flags = [
-        f"Overdue milestone: {m['title']} ({m['pilot_id']}), planned {as_given(m['planned_on'])}"
-        for m in flags_doc.get("overdue_milestones", [])
+        lines.append(("Pilots updated in the last 90 days", f"{share:.0%}"))
+    return lines
+
+
+def flags(raised: Flags) -> list[str]:
+    return [
+        *(
+            f"Overdue milestone: {m.title} ({m.pilot_id}), planned {as_given(m.planned_on)}"
+            for m in raised.overdue_milestones
+        ),
+        *(f"No update in 90 days: {p.title or p.pilot_id}" for p in raised.stale_pilots),
+        *(
+            f"MoU expiring: {m.title or m.mou_id} on {as_given(m.valid_until)}"
+            for m in raised.expiring_mous
+        ),
     ]
-    flags += [
-        f"No update in 90 days: {p.get('title') or p['pilot_id']}"
-        for p in flags_doc.get("stale_pilots", [])
-    ]
-    flags += [
-        f"MoU expiring: {m.get('title') or m['mou_id']} on {as_given(m['valid_until'])}"
-        for m in flags_doc.get("expiring_mous", [])
-    ]
-    freshness = [
+
+
+def freshness(sources: list[Freshness]) -> list[tuple[str, str]]:
+    return [
         (
-            f["topic"],
-            (f"last event {f['last_event_time']}" if f.get("last_event_time") else "no event yet")
-            + (f", lag {f['lag']}" if f.get("lag") is not None else ""),
+            source.topic,
+            (f"last event {source.last_event_time}" if source.last_event_time else "no event yet")
+            + (f", lag {source.lag}" if source.lag is not None else ""),
         )
-        for f in status.get("freshness", [])
+        for source in sources
     ]
-    unavailable = [
-        f"{name}: {part.reason}" for name, part in compiled.parts.items() if not part.available
-    ]
-    return Summary(
-        title=ucap.get("title") or compiled.ucap_id,
-        header=header,
-        themes=[(t["title"], t.get("key_focus", "")) for t in ucap.get("themes", [])],
-        goals=goals,
-        challenges=list(ucap.get("key_challenges", [])),
-        objectives=list(ucap.get("main_objectives", [])),
-        timeline=timeline,
-        expected_results=ucap.get("expected_results") or "",
-        groups=groups,
-        figures=figures,
-        flags=flags,
-        freshness=freshness,
-        unavailable=unavailable,
-        deliverables=[
-            f"{as_given(d['date'])}: {d['title']} ({d['kind'].replace('_', ' ')})"
-            for d in ucap.get("deliverables", [])
-        ],
-        contact=ucap.get("contact") or "",
-        as_of=compiled.as_of.isoformat() if compiled.as_of else "now",
-    )

@@ -1,4 +1,4 @@
-"""Queries over the reporting views (the projections that write them: the ``projections`` package)."""
+"""Queries over the reporting views (written by the ``projections`` package)."""
 
 from dataclasses import dataclass
 

@@ -1,0 +1,176 @@
+"""The reporting service's U-CAP status, as the gateway reads it.
+
+The gateway's own copy of the contract (services share no code): each model
+declares what the gateway reads, and keeps every other field as it came
+(``extra="allow"``), so a compiled status passes all of it on. Dates and times
+stay the strings reporting wrote ("2018-07", an ISO time). The contract test
+(``tests/contracts/test_status_contract.py``) reads reporting's own status into
+these models and checks that it comes back out unchanged.
+"""
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Reported(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class Population(Reported):
+    known: bool
+    value: int | None = None
+    year: int | None = None
+
+
+class City(Reported):
+    city_id: str
+    registered: bool
+    name: str | None = None
+    region: str | None = None
+    country: str | None = None
+    population: Population | None = None
+    area_km2: float | None = None
+
+
+class Theme(Reported):
+    title: str
+    key_focus: str | None = None
+
+
+class Activity(Reported):
+    date: str
+    kind: str
+    ordinal: int | None = None
+    title: str
+    outcome: str | None = None
+
+
+class Deliverable(Reported):
+    title: str
+    date: str
+    kind: str
+
+
+class Ucap(Reported):
+    ucap_id: str
+    title: str
+    lead_city_id: str
+    counterpart_city_ids: list[str]
+    period: dict[str, str | None] | None = Field(description="`from` and `until`")
+    themes: list[Theme]
+    sdgs: list[int]
+    urban_agenda_themes: list[str]
+    key_challenges: list[str]
+    main_objectives: list[str]
+    expected_results: str | None
+    contact: str | None
+    deliverables: list[Deliverable]
+    activities: list[Activity]
+
+
+class Progress(Reported):
+    reported_on: str
+    reporting_city_id: str
+    summary: str
+
+
+class Milestone(Reported):
+    title: str
+    planned_on: str
+    completed_on: str | None
+    state: str
+
+
+class MilestoneCounts(Reported):
+    done: int
+    due: int
+    overdue: int
+
+
+class Award(Reported):
+    funder: str
+    category: str | None
+    amount: str | None
+    currency: str | None
+    awarded_on: str
+
+
+class IatiStatus(Reported):
+    code: int
+    name: str
+
+
+class Pilot(Reported):
+    pilot_id: str
+    title: str | None
+    status: str
+    iati_status: IatiStatus
+    last_update: Progress | None
+    stale: bool
+    milestones: list[Milestone]
+    milestone_counts: MilestoneCounts
+    funding: list[Award]
+
+
+class Mou(Reported):
+    mou_id: str
+    title: str | None
+    status: str
+    signed_on: str | None
+
+
+class Counterpart(Reported):
+    city: City
+    mous: list[Mou]
+    pilots: list[Pilot]
+
+
+class Figures(Reported):
+    pilots: int
+    pilots_by_status: dict[str, int]
+    mous_signed: int
+    activities_per_year: dict[str, int]
+    milestones: MilestoneCounts
+    share_pilots_updated_90_days: float | None
+
+
+class OverdueMilestone(Reported):
+    pilot_id: str
+    title: str
+    planned_on: str
+
+
+class StalePilot(Reported):
+    pilot_id: str
+    title: str | None
+
+
+class ExpiringMou(Reported):
+    mou_id: str
+    title: str | None
+    valid_until: str
+
+
+class Flags(Reported):
+    overdue_milestones: list[OverdueMilestone]
+    stale_pilots: list[StalePilot]
+    expiring_mous: list[ExpiringMou]
+
+
+class Freshness(Reported):
+    topic: str
+    lag: int | None = None
+    last_event_time: str | None = None
+
+
+class ReportedStatus(Reported):
+    """``GET /ucaps/{id}/status`` of the reporting service (its `UcapStatus`)."""
+
+    ucap_id: str
+    on: str
+    ucap: Ucap
+    lead_city: City
+    counterparts: list[Counterpart]
+    other_pilots: list[Pilot]
+    figures: Figures
+    flags: Flags
+    freshness: list[Freshness]
