@@ -78,7 +78,8 @@ async def test_a_status_reporting_made_reads_whole_and_comes_back_unchanged() ->
 
     read = ReportedStatus.model_validate(written)
 
-    assert read.model_dump(mode="json") == written
+    assert read.applied == written["applied"]
+    assert read.model_dump(mode="json") == {k: v for k, v in written.items() if k != "applied"}
     (kunming,) = read.counterparts
     assert kunming.city.name == "Kunming"
     assert kunming.mous[0].status == "in_force"

@@ -124,6 +124,37 @@ class TestCompiledAgain:
             await kept.close()
 
 
+class TestHeldEvents:
+    async def test_a_touched_answer_is_compiled_until_it_holds_the_event_then_left(self) -> None:
+        source = Source({"granada": "v1 haikou"})
+        held = {"pilot:p1": 1}
+
+        async def compile_(key: str) -> str:
+            await source.compile(key)
+            return f"{source.values[key]} applied={held['pilot:p1']}"
+
+        kept: Keeper[str, str] = Keeper(
+            compile_,
+            etag_of=lambda value: f'"{value}"',
+            subjects_of=lambda key, value: frozenset({key, "haikou"}),
+            holds=lambda value, stream, sequence: int(value.split("applied=")[1]) >= sequence,
+            refresh_seconds=60,
+            settle_seconds=(0.02, 5.0),
+        )
+        try:
+            await kept.get("granada")
+            kept.touch(frozenset({"haikou"}), "pilot:p1", 2)
+            await until(lambda: len(source.reads) >= 4)
+            held["pilot:p1"] = 2
+            changed = await kept.next_change("granada", 1, timeout=5)
+            assert changed.value == "v1 haikou applied=2"
+            reads = len(source.reads)
+            await asyncio.sleep(0.3)
+            assert len(source.reads) == reads
+        finally:
+            await kept.close()
+
+
 class TestFailures:
     async def test_a_kept_error_is_answered_until_a_compile_succeeds(self) -> None:
         source = Source({"granada": "v1"}, failing=SourceAwayError("reporting is away"))

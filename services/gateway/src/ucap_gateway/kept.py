@@ -4,17 +4,19 @@ Each kept answer (a U-CAP's status, a programme page) has one task of its own
 that compiles it. A request is served from what is kept; only the first
 request for a key waits for a compile. The task compiles again:
 
-- after an event that touches the answer, at each of ``settle_seconds`` after
-  the last such event (the views behind the answer apply that event a moment
-  after the gateway sees it);
+- after an event that touches the answer: the views behind it apply that
+  event a moment after the gateway sees it. With ``holds`` (the answer says
+  which events it holds), every ``settle_seconds[0]`` until it holds the
+  event, for at most ``settle_seconds[-1]``; without, at each of
+  ``settle_seconds`` after the last such event;
 - every ``refresh_seconds`` in any case, while the answer is read or watched.
 
-Compiles of one answer take at most a quarter of the time: one that took
-0.2 s is not followed by the next for 0.8 s. So no kept answer is older than
-``refresh_seconds`` (or four times its compile, if longer) plus one compile,
-and a change its views hold by the last settle point after its event is in
-it by then. An answer nobody read or watched for ``idle_seconds`` is dropped,
-as is the least recently read beyond ``capacity``.
+Compiles of one answer take at most half of the time: one that took 0.2 s is
+not followed by the next for 0.4 s (nor ever by more than 1 s). So no kept
+answer is older than ``refresh_seconds`` plus one compile, and a change its
+views hold by the last settle point after its event is in it by then. An
+answer nobody read or watched for ``idle_seconds`` is dropped, as is the
+least recently read beyond ``capacity``.
 """
 
 import asyncio
@@ -33,8 +35,10 @@ V = TypeVar("V")
 
 SETTLE_SECONDS = (0.1, 0.3, 1.0, 3.0)
 # Under a stream of touching events an answer is compiled again as soon as it may be:
-# at most this share of the time goes to compiling it.
-BUSY_SHARE = 0.25
+# at most this share of the time goes to compiling it, but never less often than
+# once a ``LONGEST_SPACING`` (a compile slowed by a burst of requests says little).
+BUSY_SHARE = 0.5
+LONGEST_SPACING = 1.0
 
 
 @dataclass
@@ -51,9 +55,14 @@ class Snapshot(Generic[V]):
 
     def rendered(self, how: Hashable, render: Callable[[V], bytes]) -> bytes:
         """``render(value)``, made once per snapshot and format."""
-        assert self.value is not None
+        value = self.value
+        assert value is not None
+        return self.once(how, lambda: render(value))
+
+    def once(self, how: Hashable, make: Callable[[], bytes]) -> bytes:
+        """``make()``, made once per snapshot for ``how``."""
         if how not in self.renderings:
-            self.renderings[how] = render(self.value)
+            self.renderings[how] = make()
         return self.renderings[how]
 
 
@@ -61,9 +70,11 @@ class Snapshot(Generic[V]):
 class _Entry(Generic[V]):
     first: asyncio.Event = field(default_factory=asyncio.Event)
     woken: asyncio.Event = field(default_factory=asyncio.Event)
-    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set, and replaced by a new one, when the snapshot's version moves."""
     snapshot: Snapshot[V] | None = None
     touched_at: float = float("-inf")
+    pending: dict[str, int] = field(default_factory=dict)
     last_read: float = field(default_factory=time.monotonic)
     watchers: int = 0
     task: asyncio.Task[None] | None = None
@@ -78,6 +89,7 @@ class Keeper(Generic[K, V]):
         *,
         etag_of: Callable[[V], str],
         subjects_of: Callable[[K, V | None], frozenset[str]] | None = None,
+        holds: Callable[[V, str, int], bool] | None = None,
         refresh_seconds: float = 5.0,
         settle_seconds: tuple[float, ...] = SETTLE_SECONDS,
         idle_seconds: float = 60.0,
@@ -87,6 +99,7 @@ class Keeper(Generic[K, V]):
         self._compile = compile_
         self._etag_of = etag_of
         self._subjects_of = subjects_of
+        self._holds = holds
         self.refresh_seconds = refresh_seconds
         self._settle = settle_seconds
         self._idle = idle_seconds
@@ -110,15 +123,10 @@ class Keeper(Generic[K, V]):
         """The snapshot once its version passes ``version``, or as it is after ``timeout``."""
         entry = self._entry(key)
         await entry.first.wait()
-        async with entry.changed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    entry.changed.wait_for(
-                        lambda: entry.snapshot is not None and entry.snapshot.version > version
-                    ),
-                    timeout,
-                )
         assert entry.snapshot is not None
+        if entry.snapshot.version <= version:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(entry.changed.wait(), timeout)
         return entry.snapshot
 
     @contextlib.contextmanager
@@ -132,11 +140,13 @@ class Keeper(Generic[K, V]):
             entry.watchers -= 1
             entry.last_read = time.monotonic()
 
-    def touch(self, names: frozenset[str]) -> int:
+    def touch(self, names: frozenset[str], stream: str = "", sequence: int = 0) -> int:
         """Mark the kept answers an event naming ``names`` touches; how many it touched.
 
         Without ``subjects_of`` every event touches every answer; with it, an
-        answer whose subjects share a name with the event.
+        answer whose subjects share a name with the event. With ``holds``, the
+        event is ``sequence`` of ``stream``, and a touched answer is compiled
+        again until it holds that event (or the last settle point has passed).
         """
         now = time.monotonic()
         touched = 0
@@ -144,6 +154,8 @@ class Keeper(Generic[K, V]):
             subjects = entry.snapshot.subjects if entry.snapshot else None
             if self._subjects_of is None or subjects is None or not subjects.isdisjoint(names):
                 entry.touched_at = now
+                if self._holds is not None and stream:
+                    entry.pending[stream] = max(entry.pending.get(stream, 0), sequence)
                 entry.woken.set()
                 touched += 1
         return touched
@@ -186,7 +198,8 @@ class Keeper(Generic[K, V]):
         while True:
             started = time.monotonic()
             await self._compile_into(key, entry)
-            earliest = started + (time.monotonic() - started) / BUSY_SHARE
+            spacing = min((time.monotonic() - started) / BUSY_SHARE, LONGEST_SPACING)
+            earliest = started + spacing
             while True:
                 entry.woken.clear()
                 wait = max(self._next_compile(entry, started), earliest) - time.monotonic()
@@ -199,12 +212,30 @@ class Keeper(Generic[K, V]):
                 return
 
     def _next_compile(self, entry: _Entry[V], last_started: float) -> float:
-        """The first settle point after the last touch not yet covered, or the refresh."""
+        """The first settle point after the last touch not yet covered, or the refresh.
+
+        With ``holds``: soon again while an event touched it that it does not
+        hold yet, until the last settle point after the touch; then the refresh.
+        """
+        if self._holds is not None:
+            self._forget_held(entry)
+            if entry.pending and time.monotonic() < entry.touched_at + self._settle[-1]:
+                return max(entry.touched_at, last_started) + self._settle[0]
+            entry.pending.clear()
+            return last_started + self.refresh_seconds
         for delay in self._settle:
             due = entry.touched_at + delay
             if due > last_started:
                 return due
         return last_started + self.refresh_seconds
+
+    def _forget_held(self, entry: _Entry[V]) -> None:
+        value = entry.snapshot.value if entry.snapshot else None
+        if value is None or self._holds is None:
+            return
+        for stream, sequence in list(entry.pending.items()):
+            if self._holds(value, stream, sequence):
+                del entry.pending[stream]
 
     async def _compile_into(self, key: K, entry: _Entry[V]) -> None:
         previous = entry.snapshot
@@ -228,7 +259,9 @@ class Keeper(Generic[K, V]):
         else:
             changed = previous is None or previous.etag != etag
             snapshot = Snapshot(value, etag, None, version + changed, time.monotonic(), subjects)
-        async with entry.changed:
-            entry.snapshot = snapshot
-            entry.changed.notify_all()
+        moved = previous is None or snapshot.version != previous.version
+        entry.snapshot = snapshot
+        if moved:
+            entry.changed.set()
+            entry.changed = asyncio.Event()
         entry.first.set()

@@ -45,6 +45,7 @@ def status_keeper(
         compile_,
         etag_of=CompiledStatus.etag,
         subjects_of=subjects,
+        holds=lambda compiled, stream, sequence: compiled.status.holds(stream, sequence),
         refresh_seconds=refresh_seconds,
         capacity=capacity,
         kept_errors=KEPT_ERRORS,

@@ -9,11 +9,13 @@ viewer of a U-CAP is sent the same compile, once per change.
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer
-from fastapi.sse import ServerSentEvent
+from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 
 from ucap_gateway.feeds import FeedGate
 from ucap_gateway.kept import Keeper, Snapshot
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 SOURCES = ("cities", "mous", "pilots", "reporting")
 LONGEST_NAME = 200
 DEEPEST = 4
+HEARTBEAT_SECONDS = 15.0
+FRAME = "live-frame"
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -93,11 +97,17 @@ async def watching_events(
 
 def _touch(keepers: Sequence[Keeper[Any, Any]], raw: bytes | None) -> None:
     try:
-        names = names_in(parse_envelope(raw))
+        event = parse_envelope(raw)
     except UnusableRecord:
         return
+    names, stream = names_in(event), stream_of(event)
     for keeper in keepers:
-        keeper.touch(names)
+        keeper.touch(names, stream, event.sequence)
+
+
+def stream_of(event: Envelope) -> str:
+    """The event's stream as the status names it: ``pilot:<id>`` for ``ucap.pilot.*`` …"""
+    return f"{event.type.split('.')[1]}:{event.subject}"
 
 
 async def follow(
@@ -107,22 +117,33 @@ async def follow(
     *,
     gate: FeedGate,
     key_id: str,
-) -> AsyncIterator[ServerSentEvent]:
-    """The kept answer now, then again each time it changes; ends once the key is revoked.
+) -> AsyncIterator[bytes]:
+    """SSE: the kept answer now, then again each time it changes; ends once the key is revoked.
 
-    Snapshots without a value (the answer's source away) are not sent: the last
-    one sent stands until there is a new one.
+    Each change is framed once (with FastAPI's SSE encoder) and the same bytes go
+    to every viewer of it. Snapshots without a value (the answer's source away)
+    are not sent: the last one sent stands until there is a new one. A ``: ping``
+    comment goes out after ``HEARTBEAT_SECONDS`` without a change.
     """
     with keeper.watching(key):
         snapshot = await keeper.get(key)
         sent: str | None = None
+        quiet_since = time.monotonic()
         while True:
             if snapshot.value is not None and snapshot.etag != sent:
                 sent = snapshot.etag
-                yield ServerSentEvent(
-                    event="status", raw_data=body_of(snapshot), id=(sent or "").strip('"')
-                )
+                yield snapshot.once(FRAME, partial(_frame, snapshot, body_of))
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= HEARTBEAT_SECONDS:
+                yield KEEPALIVE_COMMENT
+                quiet_since = time.monotonic()
             snapshot = await keeper.next_change(key, snapshot.version, gate.check_seconds)
             if not await gate.still_active(key_id):
-                yield ServerSentEvent(event="end", raw_data="the API key is no longer valid")
+                yield format_sse_event(event="end", data_str="the API key is no longer valid")
                 return
+
+
+def _frame(snapshot: Snapshot[V], body_of: Callable[[Snapshot[V]], str]) -> bytes:
+    return format_sse_event(
+        event="status", data_str=body_of(snapshot), id=(snapshot.etag or "").strip('"')
+    )

@@ -174,3 +174,11 @@ class ReportedStatus(Reported):
     figures: Figures
     flags: Flags
     freshness: list[Freshness]
+    applied: dict[str, int] = Field(
+        default_factory=dict,
+        exclude=True,
+        description="Per source stream, the last sequence this status holds (kept, not shown)",
+    )
+
+    def holds(self, stream: str, sequence: int) -> bool:
+        return self.applied.get(stream, 0) >= sequence

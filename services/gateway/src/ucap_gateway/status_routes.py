@@ -8,8 +8,7 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from ucap_gateway.compose import (
     CompiledStatus,
@@ -209,15 +208,20 @@ def feed_gate_of(request: Request) -> FeedGate:
     description="An `event: status` with the status JSON now and after each change (its id "
     "the ETag), a `: ping` comment every 15 s, and an `event: end` before the feed closes "
     "because its API key was revoked.",
-    response_class=EventSourceResponse,
+    response_class=StreamingResponse,
     responses=LIVE_RESPONSES,
 )
-async def ucap_live(
-    ucap_id: UcapId, request: Request, key_id: FeedSlot
-) -> AsyncIterator[ServerSentEvent]:
+async def ucap_live(ucap_id: UcapId, request: Request, key_id: FeedSlot) -> StreamingResponse:
     keeper, gate = status_keeper_of(request), feed_gate_of(request)
-    async for event in follow(keeper, ucap_id, _status_json, gate=gate, key_id=key_id):
-        yield event
+    return _feed(follow(keeper, ucap_id, _status_json, gate=gate, key_id=key_id))
+
+
+def _feed(frames: AsyncIterator[bytes]) -> StreamingResponse:
+    return StreamingResponse(
+        frames,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 def _status_json(snapshot: Snapshot[CompiledStatus]) -> str:
@@ -282,17 +286,15 @@ def _programme_key(filters: dict[str, str]) -> ProgrammeKey:
     "/programme/live",
     summary="Server-sent events: the programme status, pushed whenever it changes",
     description="As `/ucaps/{ucap_id}/live`, for the programme page with these filters.",
-    response_class=EventSourceResponse,
+    response_class=StreamingResponse,
     responses=LIVE_RESPONSES,
 )
 async def programme_live(
     request: Request, filters: ProgrammeFilters, key_id: FeedSlot
-) -> AsyncIterator[ServerSentEvent]:
+) -> StreamingResponse:
     keeper, key = programme_keeper_of(request), _programme_key(filters)
-    async for event in follow(
-        keeper, key, _programme_feed_json, gate=feed_gate_of(request), key_id=key_id
-    ):
-        yield event
+    gate = feed_gate_of(request)
+    return _feed(follow(keeper, key, _programme_feed_json, gate=gate, key_id=key_id))
 
 
 def _programme_feed_json(snapshot: Snapshot[Document]) -> str:

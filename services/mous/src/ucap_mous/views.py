@@ -20,6 +20,7 @@ from ucap_shared.dates import PartialDate
 from ucap_shared.dispatch import Handlers
 from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
+from ucap_shared.queries import all_of
 from ucap_shared.topics import events_topic
 from ucap_shared.views import Document, Outcome, apply_event
 
@@ -169,7 +170,7 @@ async def list_mous(
         sort_key, mou_id = decode_cursor(cursor, 2)
         after = [{"sort_key": {"$gt": sort_key}}, {"sort_key": sort_key, "_id": {"$gt": mou_id}}]
         conditions.append({"$or": after})
-    query: Document = {"$and": conditions} if conditions else {}
+    query = all_of(conditions)
     documents: list[dict[str, Any]] = (
         await database[MOUS_VIEW]
         .find(query)

@@ -20,6 +20,7 @@ from ucap_shared.cursors import decode_cursor, encode_cursor
 from ucap_shared.dispatch import Handlers
 from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
+from ucap_shared.queries import all_of
 from ucap_shared.topics import events_topic
 from ucap_shared.views import Document, Outcome, apply_event
 
@@ -157,7 +158,7 @@ async def list_pilots(
     conditions = filters.conditions()
     if cursor:
         conditions.append({"_id": {"$gt": decode_cursor(cursor, 1)[0]}})
-    query: Document = {"$and": conditions} if conditions else {}
+    query = all_of(conditions)
     documents: list[dict[str, Any]] = (
         await database[PILOTS_VIEW].find(query).sort("_id", ASCENDING).limit(limit + 1).to_list()
     )

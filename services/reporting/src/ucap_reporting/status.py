@@ -15,7 +15,7 @@ from ucap_reporting.domain import Ucap
 from ucap_reporting.projections import relevant_mou
 from ucap_shared.consumer import TopicFreshness
 from ucap_shared.dates import PartialDate
-from ucap_shared.views import Document
+from ucap_shared.views import APPLIED, Document
 
 ATTENTION_DAYS = 90
 
@@ -213,6 +213,12 @@ class UcapStatus(BaseModel):
     freshness: list[TopicFreshness] = Field(
         description="Per source topic: last applied event time and consumer lag"
     )
+    applied: dict[str, int] = Field(
+        default_factory=dict,
+        description="Per source stream (`pilot:<id>`, `city:<id>`, `mou:<id>`, `ucap:<id>`), "
+        "the last sequence this status holds: whether it holds a given event",
+        examples=[{"ucap:granada-ucap": 14, "pilot:granada-blocklab": 3}],
+    )
 
 
 # --- derivation -------------------------------------------------------------
@@ -394,4 +400,5 @@ def status_of(
         figures=figures,
         flags=flags,
         freshness=freshness,
+        applied=dict(document.get(APPLIED, {})),
     )

@@ -15,7 +15,7 @@ from ucap_reporting.projections import (
     ucap_of,
 )
 from ucap_shared.cursors import decode_cursor, encode_cursor
-from ucap_shared.views import WITHOUT_BOOKKEEPING, Document, readable
+from ucap_shared.views import REVISION, WITHOUT_BOOKKEEPING, Document, unpacked
 
 Database = AsyncDatabase[Document]
 
@@ -34,8 +34,9 @@ async def find_ucap(database: Database, ucap_id: str) -> Ucap | None:
 
 
 async def status_document(database: Database, ucap_id: str) -> Document | None:
-    found = await database[STATUS_VIEW].find_one({"_id": ucap_id}, WITHOUT_BOOKKEEPING)
-    return readable(found, database.codec_options)
+    """The status document with the sequences it applied (``_applied``), for ``applied``."""
+    found = await database[STATUS_VIEW].find_one({"_id": ucap_id}, {REVISION: 0})
+    return unpacked(found, database.codec_options)
 
 
 @dataclass(frozen=True)
