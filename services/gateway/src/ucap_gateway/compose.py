@@ -90,7 +90,12 @@ async def _json(
         raise UpstreamUnavailableError(
             service, f"answered {answer.status_code} to {path}", timed_out=False
         )
-    body: Document = answer.json()
+    return await parsed(answer)
+
+
+async def parsed(answer: httpx.Response) -> Document:
+    """The JSON body, parsed in a worker thread: a large one would stall every request."""
+    body: Document = await asyncio.to_thread(json.loads, answer.content)
     return body
 
 
@@ -153,7 +158,7 @@ async def compile_status(
     if answer.status_code != 200:
         raise UpstreamAnswerError(answer)
     try:
-        status = ReportedStatus.model_validate_json(answer.content)
+        status = await asyncio.to_thread(ReportedStatus.model_validate_json, answer.content)
     except ValidationError as error:
         raise ReportingUnavailableError(
             f"an answer outside the status contract: {error}"

@@ -22,6 +22,12 @@ class Settings(ServiceSettings):
         default=3.0, gt=0, description="How long one part of a compiled status may take"
     )
 
+    key_trust_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How long a key read from the key store is trusted without reading it "
+        "again: a revoked key is refused within this time on every replica (0: every request)",
+    )
     kept_refresh_seconds: float = Field(
         default=5.0,
         gt=0,

@@ -229,6 +229,9 @@ class Keeper(Generic[K, V]):
                 return due
         return last_started + self.refresh_seconds
 
+    def _describe(self, key: K, value: V) -> tuple[str, frozenset[str] | None]:
+        return self._etag_of(value), self._subjects_of(key, value) if self._subjects_of else None
+
     def _forget_held(self, entry: _Entry[V]) -> None:
         value = entry.snapshot.value if entry.snapshot else None
         if value is None or self._holds is None:
@@ -243,8 +246,8 @@ class Keeper(Generic[K, V]):
         self.compiles += 1
         try:
             value = await self._compile(key)
-            etag = self._etag_of(value)
-            subjects = self._subjects_of(key, value) if self._subjects_of else None
+            # In a worker thread: hashing a large answer would stall every request.
+            etag, subjects = await asyncio.to_thread(self._describe, key, value)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - a failed compile keeps what was kept

@@ -14,6 +14,7 @@ from ucap_gateway.compose import (
     ReportingUnavailableError,
     UpstreamAnswerError,
     compile_status,
+    parsed,
     subjects,
 )
 from ucap_gateway.kept import Keeper
@@ -61,8 +62,7 @@ async def compile_programme(upstreams: Upstreams, filters: ProgrammeKey) -> Docu
         raise ReportingUnavailableError(error.reason) from error
     if answer.status_code != 200:
         raise UpstreamAnswerError(answer)
-    programme: Document = answer.json()
-    return programme
+    return await parsed(answer)
 
 
 def programme_keeper(

@@ -2,14 +2,18 @@
 
 A key reads ``ucap_<key id>_<secret>``. The id finds the record; the secret's
 SHA-256 is compared in constant time. (The secret is 32 random bytes, so a
-fast hash is enough: there is nothing to guess.)
+fast hash is enough: there is nothing to guess.) With ``trust_seconds``, a key
+read from the store is trusted that long without reading it again: the
+gateway's replicas learn of a revocation within that time.
 """
 
 import hashlib
 import hmac
 import re
 import secrets
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_shared.auth import Principal, Role
 
+TRUSTED_AT_MOST = 10_000
 KEY_PATTERN = re.compile(r"^ucap_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 PRINCIPAL_PATTERN = re.compile(r"^(city:[a-z][a-z0-9-]{1,62}|iuc|ops:[a-z0-9][a-z0-9._-]{0,62})$")
 
@@ -69,10 +74,13 @@ class KeyStore:
         *,
         touch_interval: timedelta = timedelta(seconds=60),
         clock: Callable[[], datetime] = _utc_now,
+        trust_seconds: float = 0.0,
     ) -> None:
         self._keys: AsyncCollection[dict[str, Any]] = database["api_keys"]
         self._touch_interval = touch_interval
         self._clock = clock
+        self._trust_seconds = trust_seconds
+        self._trusted: dict[str, _Trusted] = {}
 
     async def create_indexes(self) -> None:
         await self._keys.create_index([("principal", ASCENDING)])
@@ -101,12 +109,21 @@ class KeyStore:
         if match is None:
             return None
         key_id, secret = match.groups()
-        found = await self._keys.find_one({"_id": key_id})
-        if found is None or found.get("revoked_at") is not None:
-            return None
-        if not hmac.compare_digest(found["hash"], _hash(secret)):
-            return None
-        record = _record(found)
+        hashed = _hash(secret)
+        trusted = self._trusted.get(key_id)
+        if trusted is not None and time.monotonic() - trusted.read_at < self._trust_seconds:
+            if not hmac.compare_digest(trusted.hash, hashed):
+                return None
+            record = trusted.record
+        else:
+            found = await self._keys.find_one({"_id": key_id})
+            if found is None or found.get("revoked_at") is not None:
+                self._trusted.pop(key_id, None)
+                return None
+            if not hmac.compare_digest(found["hash"], hashed):
+                return None
+            record = _record(found)
+            self._trust(key_id, found["hash"], record)
         now = self._clock()
         # A write per request would cost the database as much as the request itself;
         # a last-used time up to a minute behind is as useful to whoever reads it.
@@ -115,7 +132,17 @@ class KeyStore:
         ):
             return record
         await self._keys.update_one({"_id": key_id}, {"$set": {"last_used_at": now}})
-        return record.model_copy(update={"last_used_at": now})
+        touched = record.model_copy(update={"last_used_at": now})
+        if key_id in self._trusted:
+            self._trusted[key_id] = _Trusted(self._trusted[key_id].hash, touched, time.monotonic())
+        return touched
+
+    def _trust(self, key_id: str, hashed: str, record: KeyRecord) -> None:
+        if self._trust_seconds <= 0:
+            return
+        if len(self._trusted) >= TRUSTED_AT_MOST:
+            self._trusted.clear()
+        self._trusted[key_id] = _Trusted(hashed, record, time.monotonic())
 
     async def is_active(self, key_id: str) -> bool:
         """Whether the key exists and is not revoked."""
@@ -126,10 +153,18 @@ class KeyStore:
         return [_record(doc) async for doc in self._keys.find({}).sort("created_at", ASCENDING)]
 
     async def revoke(self, key_id: str) -> bool:
+        self._trusted.pop(key_id, None)
         result = await self._keys.update_one(
             {"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": self._clock()}}
         )
         return result.matched_count == 1
+
+
+@dataclass(frozen=True)
+class _Trusted:
+    hash: str
+    record: KeyRecord
+    read_at: float
 
 
 def _as_utc(moment: datetime) -> datetime:

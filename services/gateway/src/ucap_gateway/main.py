@@ -30,7 +30,7 @@ async def background(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Non
         token_ttl=settings.token_ttl_seconds,
     )
     app.state.upstreams = upstreams
-    app.state.keys = KeyStore(runtime.database)
+    app.state.keys = KeyStore(runtime.database, trust_seconds=settings.key_trust_seconds)
     await app.state.keys.create_indexes()
     app.state.rate_limiter = RateLimiter(
         per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst
