@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.processes import RunningService, free_port, run_service
 from tests.support.ucap_command import ucap
+from tests.support.waiting import KEY_TRUST_SECONDS, answer_once
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,11 @@ class TestCreateListRevoke:
         before = status_with(gateway, new["key"])
 
         revoked = ucap("keys", "revoke", new["key_id"], env=keys_env)
-        after = status_with(gateway, new["key"])
+        after = answer_once(
+            lambda: status_with(gateway, new["key"]),
+            lambda answer: answer.status_code == 401,
+            timeout=KEY_TRUST_SECONDS + 2,
+        )
         listing = json.loads(ucap("keys", "list", "--json", env=keys_env).stdout)
         again = ucap("keys", "revoke", new["key_id"], env=keys_env)
 

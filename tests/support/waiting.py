@@ -5,7 +5,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import httpx
+
 T = TypeVar("T")
+KEY_TRUST_SECONDS = 1.0
+"""The gateway's default ``UCAP_GATEWAY_KEY_TRUST_SECONDS``."""
 
 
 async def eventually(
@@ -20,3 +24,19 @@ async def eventually(
         if time.monotonic() > deadline:
             raise TimeoutError(f"condition not met within {timeout:g}s")
         await asyncio.sleep(interval)
+
+
+def answer_once(
+    send: Callable[[], httpx.Response], wanted: Callable[[httpx.Response], bool], *, timeout: float
+) -> httpx.Response:
+    """``send()`` again until its answer is ``wanted``; the last answer either way.
+
+    For what holds within a stated time rather than at once: a revoked key is
+    refused by every gateway within its key trust time (1 s), say.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = send()
+        if wanted(answer) or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.1)

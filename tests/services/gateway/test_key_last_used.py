@@ -1,5 +1,7 @@
-"""A key's last-used time: written at most once an interval, yet revocation is at once."""
+"""A key's last-used time: written at most once an interval, yet revocation is at once
+(or, for a store that trusts what it read, once that trust has run out)."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -7,6 +9,7 @@ from typing import Any
 
 import pytest
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.monitoring import (
     CommandFailedEvent,
     CommandListener,
@@ -36,14 +39,17 @@ class FakeClock:
 
 
 class UpdateRecorder(CommandListener):
-    """The filters of every update the client sends to the key collection."""
+    """The filters of every update the client sends to the key collection, and its finds."""
 
     def __init__(self) -> None:
         self.filters: list[dict[str, Any]] = []
+        self.finds = 0
 
     def started(self, event: CommandStartedEvent) -> None:
         if event.command_name == "update" and event.command.get("update") == "api_keys":
             self.filters += [dict(update["q"]) for update in event.command["updates"]]
+        if event.command_name == "find" and event.command.get("find") == "api_keys":
+            self.finds += 1
 
     def succeeded(self, event: CommandSucceededEvent) -> None:
         pass
@@ -59,6 +65,8 @@ class Keys:
     client: MongoClient
     database: str
     updates: UpdateRecorder
+    recorded: AsyncDatabase[dict[str, Any]]
+    """The keys' database through the client whose commands ``updates`` records."""
 
     async def stored_last_used(self, key_id: str) -> datetime | None:
         document = await self.client[self.database]["api_keys"].find_one({"_id": key_id})
@@ -77,7 +85,14 @@ async def keys(infra: Infra, mongo: MongoClient, unique: str) -> AsyncIterator[K
     clock = FakeClock(START)
     store = KeyStore(client[database], touch_interval=INTERVAL, clock=clock)
     try:
-        yield Keys(store=store, clock=clock, client=mongo, database=database, updates=updates)
+        yield Keys(
+            store=store,
+            clock=clock,
+            client=mongo,
+            database=database,
+            updates=updates,
+            recorded=client[database],
+        )
     finally:
         await client.close()
         await mongo.drop_database(database)
@@ -155,3 +170,24 @@ class TestWritesCounted:
             assert await keys.store.authenticate(secret) is not None
 
         assert keys.updates.filters == [{"_id": key_id}, {"_id": other_id}, {"_id": key_id}]
+
+
+class TestTrustedKeys:
+    async def test_a_key_revoked_elsewhere_is_refused_once_its_trust_has_run_out(
+        self, keys: Keys
+    ) -> None:
+        key_id, secret = await new_key(keys)
+        trusting = KeyStore(keys.recorded, trust_seconds=0.5)
+        assert await trusting.authenticate(secret) is not None
+        reads = keys.updates.finds
+
+        assert await keys.store.revoke(key_id)
+        within = await trusting.authenticate(secret)
+        assert within is not None
+        assert keys.updates.finds == reads
+        wrong_secret = secret[:-4] + ("AAAA" if not secret.endswith("AAAA") else "BBBB")
+        assert await trusting.authenticate(wrong_secret) is None
+
+        await asyncio.sleep(0.6)
+
+        assert await trusting.authenticate(secret) is None

@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.keys import create_key
 from tests.support.processes import RunningService, run_service
+from tests.support.waiting import KEY_TRUST_SECONDS, answer_once
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
@@ -182,7 +183,11 @@ class TestTheCookie:
             check=True,
             capture_output=True,
         )
-        answer = httpx.get(f"{gateway.url}/cities", headers={**BROWSER, **with_cookie(key)})
+        answer = answer_once(
+            lambda: httpx.get(f"{gateway.url}/cities", headers={**BROWSER, **with_cookie(key)}),
+            lambda answer: answer.status_code == 303,
+            timeout=KEY_TRUST_SECONDS + 2,
+        )
 
         assert answer.status_code == 303
         assert answer.headers["location"] == "/login?next=%2Fcities"
