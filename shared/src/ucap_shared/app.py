@@ -21,6 +21,8 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pymongo.asynchronous.database import AsyncDatabase
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ucap_shared.api_docs import install_service_docs
 from ucap_shared.applied import AppliedEvents
@@ -181,6 +183,70 @@ class ServiceDefinition:
     """Adds what the app needs at build time: middleware of the service's own."""
 
 
+class CorrelationAndDating:
+    """The request's correlation id (the caller's, or a new one) and, for an admin only,
+    the time ``X-UCAP-Occurred-At`` dates what it records; the answer carries the id.
+
+    Plain ASGI: a ``BaseHTTPMiddleware`` costs every request a task and a stream.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        cid = headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        dated = _dated_or_refused(headers.get(OCCURRED_AT_HEADER))
+        if isinstance(dated, Response):
+            await dated(scope, receive, send)
+            return
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[CORRELATION_HEADER] = cid
+            await send(message)
+
+        token = correlation_id.set(cid)
+        occurred = occurred_at.set(dated)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            correlation_id.reset(token)
+            occurred_at.reset(occurred)
+
+
+def _dated_or_refused(value: str | None) -> datetime | Response | None:
+    """The occurred-at time asked for, or the answer refusing it."""
+    try:
+        when = parse_occurred_at(value)
+    except ValueError as error:
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": [
+                    {
+                        "loc": ["header", OCCURRED_AT_HEADER],
+                        "msg": str(error),
+                        "type": "value_error",
+                    }
+                ]
+            },
+        )
+    caller = current_principal.get()
+    if when is not None and (caller is None or not caller.is_admin):
+        return JSONResponse(
+            status_code=403,
+            content={
+                "error": "forbidden",
+                "detail": f"only an admin may date what it records ({OCCURRED_AT_HEADER})",
+            },
+        )
+    return when
+
+
 def _settle_heap() -> None:
     """Leave what start-up made out of later garbage collections.
 
@@ -270,45 +336,7 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
         app.include_router(router)
     install_service_docs(app, ALWAYS_OPEN)
 
-    @app.middleware("http")
-    async def carry_correlation_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        cid = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
-        try:
-            when = parse_occurred_at(request.headers.get(OCCURRED_AT_HEADER))
-        except ValueError as error:
-            return JSONResponse(
-                status_code=422,
-                content={
-                    "detail": [
-                        {
-                            "loc": ["header", OCCURRED_AT_HEADER],
-                            "msg": str(error),
-                            "type": "value_error",
-                        }
-                    ]
-                },
-            )
-        caller = current_principal.get()
-        if when is not None and (caller is None or not caller.is_admin):
-            return JSONResponse(
-                status_code=403,
-                content={
-                    "error": "forbidden",
-                    "detail": f"only an admin may date what it records ({OCCURRED_AT_HEADER})",
-                },
-            )
-        token = correlation_id.set(cid)
-        occurred = occurred_at.set(when)
-        try:
-            response = await call_next(request)
-        finally:
-            correlation_id.reset(token)
-            occurred_at.reset(occurred)
-        response.headers[CORRELATION_HEADER] = cid
-        return response
-
+    app.add_middleware(CorrelationAndDating)
     if definition.install is not None:
         definition.install(app, settings)
     app.add_middleware(

@@ -6,12 +6,11 @@ For GET and HEAD the log-in cookie's key does too (see ``login``); a browser
 asking for a page without one is sent to the log-in form, anyone else gets 401.
 """
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ucap_gateway.keys import KeyStore
+from ucap_gateway.keys import KeyRecord, KeyStore
 from ucap_gateway.login import COOKIE, LOGIN_PATHS, forget_session, login_url
 from ucap_gateway.ratelimit import RateLimiter
 from ucap_shared.auth import current_principal
@@ -29,50 +28,64 @@ def presented_key(request: Request) -> str | None:
 
 
 def install_gatekeeper(app: FastAPI, *, docs_open: bool) -> None:
-    open_paths = OPEN_ALWAYS + (DOCS if docs_open else ())
+    app.add_middleware(Gatekeeper, open_paths=OPEN_ALWAYS + (DOCS if docs_open else ()))
 
-    @app.middleware("http")
-    async def gatekeeper(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if request.url.path in open_paths:
-            return await call_next(request)
-        key = presented_key(request)
-        session_key = request.cookies.get(COOKIE)
-        if session_key is not None:
-            _drop_cookie_header(request)
-        from_cookie = key is None and session_key is not None and request.method in SAFE_METHODS
-        if from_cookie:
-            key = session_key
-        if key is None:
-            return _unauthenticated(
-                request, "an API key is required (Authorization: Bearer or X-API-Key)"
-            )
-        keys: KeyStore | None = getattr(request.app.state, "keys", None)
-        if keys is None:
-            return JSONResponse(
-                status_code=503, content={"error": "starting", "detail": "try again"}
-            )
-        record = await keys.authenticate(key)
-        if record is None:
-            refused = _unauthenticated(request, "unknown or revoked API key")
-            if from_cookie:
-                forget_session(refused, secure=request.app.state.runtime.settings.production)
-            return refused
-        limiter: RateLimiter = request.app.state.rate_limiter
-        wait = limiter.take(record.key_id)
-        if wait > 0:
-            return JSONResponse(
-                status_code=429,
-                content={"error": "rate_limited", "detail": "too many requests for this key"},
-                headers={"Retry-After": limiter.retry_after(wait)},
-            )
-        request.state.key_id = record.key_id
-        token = current_principal.set(record.as_principal())
+
+class Gatekeeper:
+    """Plain ASGI: a ``BaseHTTPMiddleware`` costs every request a task and a stream."""
+
+    def __init__(self, app: ASGIApp, *, open_paths: tuple[str, ...]) -> None:
+        self.app = app
+        self.open_paths = open_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.open_paths:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        admitted = await _admitted(request)
+        if isinstance(admitted, Response):
+            await admitted(scope, receive, send)
+            return
+        request.state.key_id = admitted.key_id
+        token = current_principal.set(admitted.as_principal())
         try:
-            return await call_next(request)
+            await self.app(scope, receive, send)
         finally:
             current_principal.reset(token)
+
+
+async def _admitted(request: Request) -> KeyRecord | Response:
+    """The caller's key, or the answer that refuses it."""
+    key = presented_key(request)
+    session_key = request.cookies.get(COOKIE)
+    if session_key is not None:
+        _drop_cookie_header(request)
+    from_cookie = key is None and session_key is not None and request.method in SAFE_METHODS
+    if from_cookie:
+        key = session_key
+    if key is None:
+        return _unauthenticated(
+            request, "an API key is required (Authorization: Bearer or X-API-Key)"
+        )
+    keys: KeyStore | None = getattr(request.app.state, "keys", None)
+    if keys is None:
+        return JSONResponse(status_code=503, content={"error": "starting", "detail": "try again"})
+    record = await keys.authenticate(key)
+    if record is None:
+        refused = _unauthenticated(request, "unknown or revoked API key")
+        if from_cookie:
+            forget_session(refused, secure=request.app.state.runtime.settings.production)
+        return refused
+    limiter: RateLimiter = request.app.state.rate_limiter
+    wait = limiter.take(record.key_id)
+    if wait > 0:
+        return JSONResponse(
+            status_code=429,
+            content={"error": "rate_limited", "detail": "too many requests for this key"},
+            headers={"Retry-After": limiter.retry_after(wait)},
+        )
+    return record
 
 
 def _drop_cookie_header(request: Request) -> None:

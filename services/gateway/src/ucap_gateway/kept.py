@@ -90,6 +90,7 @@ class Keeper(Generic[K, V]):
         etag_of: Callable[[V], str],
         subjects_of: Callable[[K, V | None], frozenset[str]] | None = None,
         holds: Callable[[V, str, int], bool] | None = None,
+        prerender: Callable[[V], dict[Hashable, bytes]] | None = None,
         refresh_seconds: float = 5.0,
         settle_seconds: tuple[float, ...] = SETTLE_SECONDS,
         idle_seconds: float = 60.0,
@@ -100,6 +101,7 @@ class Keeper(Generic[K, V]):
         self._etag_of = etag_of
         self._subjects_of = subjects_of
         self._holds = holds
+        self._prerender = prerender
         self.refresh_seconds = refresh_seconds
         self._settle = settle_seconds
         self._idle = idle_seconds
@@ -229,8 +231,13 @@ class Keeper(Generic[K, V]):
                 return due
         return last_started + self.refresh_seconds
 
-    def _describe(self, key: K, value: V) -> tuple[str, frozenset[str] | None]:
-        return self._etag_of(value), self._subjects_of(key, value) if self._subjects_of else None
+    def _describe(
+        self, key: K, value: V
+    ) -> tuple[str, frozenset[str] | None, dict[Hashable, bytes]]:
+        """The ETag, the subjects and the renderings made ahead of ``value``."""
+        subjects = self._subjects_of(key, value) if self._subjects_of else None
+        renderings = self._prerender(value) if self._prerender else {}
+        return self._etag_of(value), subjects, renderings
 
     def _forget_held(self, entry: _Entry[V]) -> None:
         value = entry.snapshot.value if entry.snapshot else None
@@ -246,8 +253,9 @@ class Keeper(Generic[K, V]):
         self.compiles += 1
         try:
             value = await self._compile(key)
-            # In a worker thread: hashing a large answer would stall every request.
-            etag, subjects = await asyncio.to_thread(self._describe, key, value)
+            # In a worker thread: hashing and rendering a large answer would stall every
+            # request meanwhile.
+            etag, subjects, renderings = await asyncio.to_thread(self._describe, key, value)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - a failed compile keeps what was kept
@@ -261,7 +269,9 @@ class Keeper(Generic[K, V]):
             )
         else:
             changed = previous is None or previous.etag != etag
-            snapshot = Snapshot(value, etag, None, version + changed, time.monotonic(), subjects)
+            snapshot = Snapshot(
+                value, etag, None, version + changed, time.monotonic(), subjects, renderings
+            )
         moved = previous is None or snapshot.version != previous.version
         entry.snapshot = snapshot
         if moved:

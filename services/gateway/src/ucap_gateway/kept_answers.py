@@ -5,6 +5,7 @@ once for everyone, as the gateway itself (a reader), never as the caller
 whose request first asked for it.
 """
 
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import httpx
@@ -36,7 +37,12 @@ def _as_gateway() -> None:
 
 
 def status_keeper(
-    upstreams: Upstreams, *, part_timeout: float, refresh_seconds: float, capacity: int
+    upstreams: Upstreams,
+    *,
+    part_timeout: float,
+    refresh_seconds: float,
+    capacity: int,
+    prerender: Callable[[CompiledStatus], dict[Hashable, bytes]] | None = None,
 ) -> Keeper[str, CompiledStatus]:
     async def compile_(ucap_id: str) -> CompiledStatus:
         _as_gateway()
@@ -47,6 +53,7 @@ def status_keeper(
         etag_of=CompiledStatus.etag,
         subjects_of=subjects,
         holds=lambda compiled, stream, sequence: compiled.status.holds(stream, sequence),
+        prerender=prerender,
         refresh_seconds=refresh_seconds,
         capacity=capacity,
         kept_errors=KEPT_ERRORS,

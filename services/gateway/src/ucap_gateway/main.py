@@ -13,6 +13,7 @@ from ucap_gateway.login import router as login_router
 from ucap_gateway.openapi import install_merged_openapi, upstream_documents_fetched
 from ucap_gateway.ratelimit import RateLimiter
 from ucap_gateway.routing import forwarding_router
+from ucap_gateway.status_routes import prerendered
 from ucap_gateway.status_routes import router as status_router
 from ucap_gateway.upstreams import Upstreams
 from ucap_shared.app import ServiceDefinition, ServiceRuntime, build_service_app
@@ -41,6 +42,7 @@ async def background(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Non
         part_timeout=settings.status_part_timeout_seconds,
         refresh_seconds=settings.kept_refresh_seconds,
         capacity=settings.kept_capacity,
+        prerender=prerendered,
     )
     programmes = programme_keeper(
         upstreams, refresh_seconds=settings.kept_refresh_seconds, capacity=settings.kept_capacity

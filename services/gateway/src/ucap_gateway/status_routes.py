@@ -1,7 +1,7 @@
 """The gateway's own routes: the compiled U-CAP status, the programme, and their live feeds."""
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
@@ -116,6 +116,14 @@ def programme_keeper_of(request: Request) -> Keeper[ProgrammeKey, Document]:
 
 def tagged(chosen: Format, etag: str) -> str:
     return f'W/"{chosen.value}-{etag.strip(chr(34))}"'
+
+
+def prerendered(compiled: CompiledStatus) -> dict[Hashable, bytes]:
+    """The renderings that depend on nothing of the request, made with each compile."""
+    return {
+        Format.JSON: compiled.model_dump_json().encode(),
+        Format.MARKDOWN: markdown(compiled).encode(),
+    }
 
 
 def _rendered(snapshot: Snapshot[CompiledStatus], chosen: Format, live: str | None) -> bytes:
