@@ -62,6 +62,7 @@ import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import ASCENDING, AsyncMongoClient, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
+from seeding import city_body, until_created
 
 from ucap_gateway.keys import KeyStore
 from ucap_pilots.domain import update_id_for
@@ -263,36 +264,13 @@ async def start_stack(stack: Stack, mongo: Mongo, partners: int) -> Cities:
     return cities
 
 
-async def until_created(client: httpx.AsyncClient, path: str, body: Document) -> None:
-    """POST until 201 (or 409: there already); 422 while a view has not heard of a city yet."""
-    deadline = time.monotonic() + 120
-    while True:
-        response = await client.post(path, json=body)
-        if response.status_code in (200, 201, 409):
-            return
-        if response.status_code not in (422, 502, 503, 504) or time.monotonic() > deadline:
-            raise RuntimeError(f"POST {path}: {response.status_code} {response.text}")
-        await asyncio.sleep(0.3)
-
-
 def ucap_id(cities: Cities) -> str:
     return f"{cities.lead}-ucap"
 
 
 async def seed(client: httpx.AsyncClient, cities: Cities) -> None:
     for city_id, country in [(cities.lead, "ES"), *((c.city_id, "CN") for c in cities.partners)]:
-        await until_created(
-            client,
-            "/cities",
-            {
-                "id": city_id,
-                "name": city_id.title(),
-                "country": country,
-                "world_region": "Europe" if country == "ES" else "Asia",
-                "population": {"known": False},
-                "clusters": ["Smart City"],
-            },
-        )
+        await until_created(client, "/cities", city_body(city_id, country))
     await until_created(
         client,
         "/ucaps",

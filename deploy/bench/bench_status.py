@@ -32,9 +32,9 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
+from seeding import city_body, until_created
 
 from ucap_gateway.config import Settings
 from ucap_gateway.keys import KeyStore
@@ -75,38 +75,15 @@ async def make_keys(count: int, role: Role) -> list[str]:
         await client.close()
 
 
-def _city(city_id: str, country: str) -> dict[str, Any]:
-    return {
-        "id": city_id,
-        "name": city_id.title(),
-        "country": country,
-        "world_region": "Europe" if country == "ES" else "Asia",
-        "population": {"known": False},
-        "clusters": ["Smart City"],
-    }
-
-
-async def _created(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> None:
-    """POST until 201 or 409; a new city's view may lag a moment behind."""
-    deadline = time.monotonic() + 60
-    while True:
-        answer = await client.post(path, json=body)
-        if answer.status_code in (200, 201, 409):
-            return
-        if time.monotonic() > deadline:
-            raise SystemExit(f"seeding failed: {path} {answer.status_code} {answer.text}")
-        await asyncio.sleep(0.3 if answer.status_code != 429 else 1.0)
-
-
 async def seed(client: httpx.AsyncClient, pilots: int) -> tuple[str, str, str]:
     """A lead, 5 counterparts, a U-CAP and ``pilots`` pilots: (U-CAP, a pilot, the lead)."""
     suffix = uuid.uuid4().hex[:6]
     lead = f"bench-lead-{suffix}"
     counterparts = [f"bench-city-{n}-{suffix}" for n in range(COUNTERPARTS)]
     for city_id, country in [(lead, "ES"), *((c, "CN") for c in counterparts)]:
-        await _created(client, "/cities", _city(city_id, country))
+        await until_created(client, "/cities", city_body(city_id, country))
     ucap_id = f"bench-ucap-{suffix}"
-    await _created(
+    await until_created(
         client,
         "/ucaps",
         {
@@ -126,7 +103,7 @@ async def seed(client: httpx.AsyncClient, pilots: int) -> tuple[str, str, str]:
 
     async def propose(n: int) -> None:
         async with slots:
-            await _created(
+            await until_created(
                 client,
                 "/pilots",
                 {
