@@ -4,7 +4,10 @@
   endpoints and, outside production, the API docs (the gateway, which checks
   API keys instead, asks for no token);
 - a body no larger than the configured size (413), whatever Content-Length says;
-- JSON nested no deeper than the configured depth (422).
+- JSON nested no deeper than the configured depth (422);
+- at a service, no NUL character (U+0000) in the path, the query or a JSON
+  string (422): no ucap value holds one, and PostgreSQL, under FerretDB, can
+  neither store nor compare one (a query naming it failed with a 500).
 """
 
 import json
@@ -68,13 +71,20 @@ class RequestGuard:
             if body is None:
                 await _refuse(send, 413, "too_large", self._too_large())
                 return
-            if (
-                body
-                and "json" in headers.get("content-type", "")
-                and (_depth(body) > self.max_json_depth)
-            ):
-                await _refuse_depth(send, self.max_json_depth)
+            # Where no token is asked for (the gateway), a caller is authenticated further in,
+            # and a NUL goes on to the service, which refuses it.
+            services_it = self.audience is not None
+            if services_it and ("\x00" in scope["path"] or b"%00" in scope["query_string"]):
+                await _refuse_nul(send, "path" if "\x00" in scope["path"] else "query")
                 return
+            if body and "json" in headers.get("content-type", ""):
+                deepest, nul = _scan(body)
+                if deepest > self.max_json_depth:
+                    await _refuse_depth(send, self.max_json_depth)
+                    return
+                if nul and services_it:
+                    await _refuse_nul(send, "body")
+                    return
             await self.app(scope, _replay(body, receive), send)
         finally:
             current_principal.reset(token)
@@ -99,14 +109,16 @@ class RequestGuard:
                 return b"".join(chunks)
 
 
-def _depth(body: bytes) -> int:
-    """How deeply the JSON text nests arrays and objects (strings are skipped)."""
+def _scan(body: bytes) -> tuple[int, bool]:
+    """How deeply the JSON text nests arrays and objects, and whether a string in it
+    escapes a NUL (``\\u0000``)."""
     depth = deepest = 0
-    in_string = escaped = False
-    for byte in body:
+    in_string = escaped = nul = False
+    for at, byte in enumerate(body):
         if in_string:
             if escaped:
                 escaped = False
+                nul = nul or body[at : at + 5] == b"u0000"
             elif byte == 0x5C:  # backslash
                 escaped = True
             elif byte == 0x22:  # quote
@@ -118,7 +130,7 @@ def _depth(body: bytes) -> int:
             deepest = max(deepest, depth)
         elif byte in (0x5D, 0x7D):  # ] }
             depth -= 1
-    return deepest
+    return deepest, nul
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -145,6 +157,15 @@ async def _refuse_depth(send: Send, limit: int) -> None:
     body = {
         "detail": [
             {"loc": ["body"], "msg": f"JSON nested deeper than {limit} levels", "type": "depth"}
+        ]
+    }
+    await _respond(send, 422, body, [(b"content-type", b"application/json")])
+
+
+async def _refuse_nul(send: Send, where: str) -> None:
+    body = {
+        "detail": [
+            {"loc": [where], "msg": "text may not hold the NUL character (U+0000)", "type": "nul"}
         ]
     }
     await _respond(send, 422, body, [(b"content-type", b"application/json")])

@@ -27,6 +27,34 @@ class TestErrorAnswers:
         assert response.status_code == 422
         assert response.json()["detail"][0]["loc"] == ["body"]
 
+    async def test_a_nul_character_anywhere_is_422_naming_where(
+        self, cities: CitiesService
+    ) -> None:
+        publisher = bearer("cities", city_publisher("granada"))
+        in_body = await cities.client.post(
+            "/cities",
+            content=b'{"id": "gra\\u0000nada", "name": "x"}',
+            headers={**publisher, "Content-Type": "application/json"},
+        )
+        in_path = await cities.client.get("/cities/gra%00nada", headers=publisher)
+        in_query = await cities.client.get("/cities?cluster=a%00b", headers=publisher)
+        escaped_backslash = await cities.client.post(
+            "/cities",
+            content=b'{"id": "a\\\\u0000"}',
+            headers={**publisher, "Content-Type": "application/json"},
+        )
+
+        assert [r.status_code for r in (in_body, in_path, in_query)] == [422, 422, 422]
+        assert [r.json()["detail"][0]["loc"] for r in (in_body, in_path, in_query)] == [
+            ["body"],
+            ["path"],
+            ["query"],
+        ]
+        assert "NUL" in in_body.json()["detail"][0]["msg"]
+        # A backslash before "u0000" is text, not a NUL: the model's own checks answer it.
+        assert escaped_backslash.status_code == 422
+        assert escaped_backslash.json()["detail"][0].get("type") != "nul"
+
     async def test_a_method_not_served_names_every_method_of_the_path(
         self, cities: CitiesService
     ) -> None:

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from ucap_gateway.compose import (
@@ -41,7 +41,6 @@ FormatQuery = Annotated[
 AsOfQuery = Annotated[
     date | None, Query(description="The status as it stood at the end of that day (YYYY-MM-DD)")
 ]
-UcapId = Annotated[str, Path(max_length=100)]
 MEDIA = {
     Format.JSON: "application/json",
     Format.MARKDOWN: "text/markdown",
@@ -151,7 +150,7 @@ def _rendered(snapshot: Snapshot[CompiledStatus], chosen: Format, live: str | No
     },
 )
 async def ucap_status(
-    ucap_id: UcapId, request: Request, format_: FormatQuery = None, as_of: AsOfQuery = None
+    ucap_id: str, request: Request, format_: FormatQuery = None, as_of: AsOfQuery = None
 ) -> Response:
     chosen = negotiate(request, format_)
     if as_of is not None:
@@ -219,7 +218,7 @@ def feed_gate_of(request: Request) -> FeedGate:
     response_class=StreamingResponse,
     responses=LIVE_RESPONSES,
 )
-async def ucap_live(ucap_id: UcapId, request: Request, key_id: FeedSlot) -> StreamingResponse:
+async def ucap_live(ucap_id: str, request: Request, key_id: FeedSlot) -> StreamingResponse:
     keeper, gate = status_keeper_of(request), feed_gate_of(request)
     return _feed(follow(keeper, ucap_id, _status_json, gate=gate, key_id=key_id))
 
