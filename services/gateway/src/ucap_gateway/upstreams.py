@@ -33,6 +33,7 @@ _NOT_FORWARDED = {
     "content-length",
     "content-encoding",
 }
+KEEPALIVE_SECONDS = 2.0
 # Answer headers the gateway's own server writes.
 _SET_BY_GATEWAY = {"date", "server"}
 
@@ -53,7 +54,11 @@ class Upstreams:
     ) -> None:
         self._signing_key = signing_key
         self._token_ttl = token_ttl
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        # Idle connections are dropped before uvicorn's keep-alive timeout (5 s) can close
+        # them under a request: kept statuses are compiled again every 5 s.
+        limits = httpx.Limits(
+            max_connections=200, max_keepalive_connections=50, keepalive_expiry=KEEPALIVE_SECONDS
+        )
         self._clients = {
             name: httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits)
             for name, url in urls.items()
@@ -93,9 +98,17 @@ class Upstreams:
         client = self._clients[service]
         extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         try:
-            return await client.request(
-                method, path, params=params, headers=outgoing, content=content, **extra
-            )
+            try:
+                return await client.request(
+                    method, path, params=params, headers=outgoing, content=content, **extra
+                )
+            except httpx.RemoteProtocolError:
+                # The service closed a pooled connection as it was reused; a read may go again.
+                if method not in ("GET", "HEAD"):
+                    raise
+                return await client.request(
+                    method, path, params=params, headers=outgoing, content=content, **extra
+                )
         except httpx.InvalidURL as error:
             raise UpstreamUnavailableError(
                 service, f"the request cannot be forwarded: {error}", timed_out=False
