@@ -108,7 +108,6 @@ class Keeper(Generic[K, V]):
         self._capacity = capacity
         self._kept_errors = kept_errors
         self._entries: OrderedDict[K, _Entry[V]] = OrderedDict()
-        self.compiles = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -250,7 +249,6 @@ class Keeper(Generic[K, V]):
     async def _compile_into(self, key: K, entry: _Entry[V]) -> None:
         previous = entry.snapshot
         version = previous.version if previous else 0
-        self.compiles += 1
         try:
             value = await self._compile(key)
             # In a worker thread: hashing and rendering a large answer would stall every
