@@ -1,7 +1,9 @@
 """``ucap dlq`` against real services: a record dead-lettered, its cause fixed, replayed.
 
-The situation: the MoUs service keeps its own view of cities. A bad manual
-edit leaves one city's ``stakeholder_ids`` null in that view, so applying the
+The situation: the MoUs service keeps its own view of cities. A bad edit, made
+the way view writers make theirs (a claimed revision, so the service's memory of
+the document it wrote is not trusted over it), leaves one city's
+``stakeholder_ids`` null in that view, so applying the
 city's next event (a stakeholder added) fails on every retry and the record
 goes to the MoUs service's dead-letter topic; the event after it waits behind
 the gap. An operator lists it, repairs the document, and replays the record:
@@ -19,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pymongo.asynchronous.collection import AsyncCollection
 
 from tests.ops.event_services import city, clean_up, fresh_env
 from tests.support.auth import bearer
@@ -29,8 +32,21 @@ from tests.support.ucap_command import ucap
 from tests.support.waiting import eventually
 from ucap_mous.views import CITIES_VIEW
 from ucap_shared.mongo import MongoClient, connect_mongo
+from ucap_shared.views import Document, apply_event
 
 CITY = "kunming"
+EDITS = "manual-edit"
+
+
+async def edit(view: AsyncCollection[Document], sequence: int, stakeholder_ids: Any) -> None:
+    """An operator's change of the city's document, as one more writer of the view."""
+    await apply_event(
+        view,
+        CITY,
+        stream=EDITS,
+        sequence=sequence,
+        project=lambda current: {**(current or {}), "stakeholder_ids": stakeholder_ids},
+    )
 
 
 @dataclass
@@ -86,7 +102,7 @@ async def scene(
                 await eventually(
                     lambda: view.find_one({"_id": CITY, "registered": True}), timeout=60
                 )
-                await view.update_one({"_id": CITY}, {"$set": {"stakeholder_ids": None}})
+                await edit(view, 1, None)
                 for stakeholder in ("ciba-town", "kangmei-health-city"):
                     added = await client.post(
                         f"/cities/{CITY}/stakeholders",
@@ -161,7 +177,7 @@ async def replayed(scene: Scene, infra: Infra) -> AsyncIterator[dict[str, Any]]:
     mongo = connect_mongo(infra.mongodb_uri)
     try:
         view = mongo[scene.mous_database][CITIES_VIEW]
-        await view.update_one({"_id": CITY}, {"$set": {"stakeholder_ids": []}})
+        await edit(view, 2, [])
         group = scene.env["UCAP_CITIES_CONSUMER_GROUP"]
         skipped_before = await duplicates_skipped(scene.cities, group, scene.cities_topic)
 

@@ -1,13 +1,19 @@
 """Loading an aggregate for a command: its snapshot by id, then only the commits after it.
 
 A snapshot is the aggregate's state at a version, kept in the service's
-``snapshots`` collection and replaced by ``_id`` whenever a load had to fold
-newer commits. Two loads may replace it in either order, so a snapshot can be
-older than another one written before it: harmless, since any snapshot is a
-state the aggregate really had and the commits after it are read as well. So a
-command reads one snapshot, the commits since it (usually one) and one read
-that finds nothing, whatever the length of the aggregate's history or the size
-of the store.
+``snapshots`` collection and replaced by ``_id`` once ``SNAPSHOT_EVERY`` events
+have been folded on top of the one stored. Two writers may replace it in either
+order, so a snapshot can be older than another one written before it: harmless,
+since any snapshot is a state the aggregate really had and the commits after it
+are read as well. So a command reads one snapshot, the commits since it (fewer
+than ``SNAPSHOT_EVERY``) and one read that finds nothing, whatever the length of
+the aggregate's history or the size of the store.
+
+Each process also remembers the states it loaded or committed last (``REMEMBERED``
+of them): a command on one of those starts from there instead of the snapshot,
+and still reads every commit after it, so what another replica appended is
+folded in just the same. States are immutable (frozen models), so one
+remembered state is safe to hand to every command.
 
 The state is kept as one JSON string, not as a nested document: nothing queries
 inside a snapshot, and a server that converts every field of a document on each
@@ -17,6 +23,7 @@ read and write (FerretDB does) then handles one field however large the state.
 import contextlib
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -34,6 +41,8 @@ if TYPE_CHECKING:
 S = TypeVar("S")
 Document = dict[str, Any]
 SNAPSHOTS = "snapshots"
+SNAPSHOT_EVERY = 16
+REMEMBERED = 1024
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,14 @@ class Loaded(Generic[S]):
     version: int
     newer: list[Envelope]
     """The events folded on top of the snapshot."""
+
+
+@dataclass(frozen=True)
+class _Known(Generic[S]):
+    state: S | None
+    version: int
+    saved: int
+    """The version of the newest snapshot this process read or wrote."""
 
 
 class Aggregates(Generic[S]):
@@ -57,16 +74,40 @@ class Aggregates(Generic[S]):
         shape = json.dumps(self._adapter.json_schema(), sort_keys=True).encode()
         # A snapshot of another shape of the model is not read: the fold starts over.
         self._kind = f"{kind}:json:{hashlib.sha256(shape).hexdigest()[:16]}"
+        self._known: OrderedDict[tuple[str, str], _Known[S]] = OrderedDict()
 
     async def load(self, store: EventStore, aggregate_id: str) -> Loaded[S]:
-        state, version = await self._snapshot(store, aggregate_id)
+        known = self._recall(store, aggregate_id)
+        if known is None:
+            state, version = await self._snapshot(store, aggregate_id)
+            known = _Known(state, version, saved=version)
+        state, version = known.state, known.version
         newer = await store.load_after(aggregate_id, version)
         for envelope in newer:
             state = self._evolve(state, envelope)
         if newer:
             version = newer[-1].sequence
-            await self._save(store, aggregate_id, state, version)
+        await self._keep(store, aggregate_id, state, version, known.saved)
         return Loaded(state, version, newer)
+
+    def _recall(self, store: EventStore, aggregate_id: str) -> _Known[S] | None:
+        key = (store.database.name, aggregate_id)
+        known = self._known.get(key)
+        if known is not None:
+            self._known.move_to_end(key)
+        return known
+
+    async def _keep(
+        self, store: EventStore, aggregate_id: str, state: S | None, version: int, saved: int
+    ) -> None:
+        """Remember the state, and snapshot it once enough events were folded on top of one."""
+        if version - saved >= SNAPSHOT_EVERY:
+            await self._save(store, aggregate_id, state, version)
+            saved = version
+        self._known[(store.database.name, aggregate_id)] = _Known(state, version, saved)
+        self._known.move_to_end((store.database.name, aggregate_id))
+        while len(self._known) > REMEMBERED:
+            self._known.popitem(last=False)
 
     async def _snapshot(self, store: EventStore, aggregate_id: str) -> tuple[S | None, int]:
         found = await store.database[SNAPSHOTS].find_one({"_id": aggregate_id})
@@ -133,5 +174,7 @@ class AggregateCommits(Aggregates[S]):
         state = loaded.state
         for envelope in envelopes:
             state = self._evolve(state, envelope)
-        await self._save(runtime.store, aggregate_id, state, envelopes[-1].sequence)
+        known = self._recall(runtime.store, aggregate_id)
+        saved = known.saved if known is not None else loaded.version
+        await self._keep(runtime.store, aggregate_id, state, envelopes[-1].sequence, saved)
         return Committed(state, envelopes)

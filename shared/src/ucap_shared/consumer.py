@@ -95,6 +95,8 @@ class ConsumerRunner:
         self.last_error: str | None = None
         # What this member read or wrote itself, while it owns the partitions: saves reads.
         self._positions_known: dict[tuple[str, str], int] = {}
+        # Moved by applied events, written before the offsets past them are committed.
+        self._positions_moved: dict[tuple[str, str], tuple[int, datetime]] = {}
         self._held_uncounted: set[str] = set(self._handlers)
 
     # --- lifecycle ---------------------------------------------------------
@@ -190,6 +192,7 @@ class ConsumerRunner:
 
     async def commit_processed(self, partitions: Sequence[TopicPartition]) -> None:
         offsets = {tp: self._processed[tp] for tp in partitions if tp in self._processed}
+        await self._write_positions()
         if offsets and self._consumer is not None:
             await self._consumer.commit(offsets)
             for tp, offset in offsets.items():
@@ -203,8 +206,14 @@ class ConsumerRunner:
         self.forget_known()
 
     def forget_known(self) -> None:
-        """Partitions moved: another member may have applied and held events since."""
+        """Partitions moved: another member may have applied and held events since.
+
+        Positions not yet written are dropped with them: the offsets past their
+        events were not committed either, so those events come again, and a
+        late write could move a position back behind another member's.
+        """
         self._positions_known.clear()
+        self._positions_moved.clear()
         self._held_uncounted = set(self._handlers)
 
     async def _commit_past_markers(self) -> None:
@@ -279,14 +288,22 @@ class ConsumerRunner:
         else:
             result = Result.IGNORED if call is None else await self._call_with_retries(call, origin)
             if result is not Result.DEAD_LETTERED:
-                await self._positions.advance(
-                    topic, stream, envelope.sequence, event_time=envelope.time
-                )
+                self._positions_moved[(topic, stream)] = (envelope.sequence, envelope.time)
                 self._positions_known[(topic, stream)] = envelope.sequence
                 self._note_fresh(topic, envelope)
                 await self._release_held(handlers, envelope)
         EVENTS_CONSUMED.labels(self.group, topic, result.value).inc()
         return result
+
+    async def _write_positions(self) -> None:
+        """One write per stream moved since the last: a batch of a stream's events costs one."""
+        moved, self._positions_moved = self._positions_moved, {}
+        try:
+            for (topic, stream), (sequence, event_time) in moved.items():
+                await self._positions.advance(topic, stream, sequence, event_time=event_time)
+        except BaseException:
+            self._positions_moved = {**moved, **self._positions_moved}
+            raise
 
     async def _call_with_retries(self, call: Call, origin: "Origin") -> Result:
         backoff = self._retry.first_backoff_seconds
@@ -388,6 +405,8 @@ class ConsumerRunner:
         )
         if waiting is None:
             return
+        # Once it is no longer held, only the position says the gap before it was filled.
+        await self._write_positions()
         await self._held.delete_one({"_id": waiting["_id"]})
         await self._count_held(handlers.topic)
         envelope = Envelope.from_json(waiting["event"])

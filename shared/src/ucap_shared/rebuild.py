@@ -27,7 +27,7 @@ from ucap_shared.mongo import connect_mongo
 from ucap_shared.positions import StreamPositions
 from ucap_shared.settings import ServiceSettings
 from ucap_shared.view_buffer import ViewBuffer
-from ucap_shared.views import REVISIONS, VIEW_BUFFER
+from ucap_shared.views import REVISIONS, VIEW_BUFFER, written_documents
 
 PROGRESS_EVERY = 500
 Ends = dict[TopicPartition, int]
@@ -87,6 +87,7 @@ async def rebuild(
         await _refuse_if_active(settings.kafka_bootstrap_servers, group)
         for name in [*definition.views, REVISIONS, "held_events", "stream_positions"]:
             await database.drop_collection(name)
+        written_documents().forget_database(database.name)
         out(f"dropped views: {', '.join(definition.views) or '(none)'}")
         positions = StreamPositions(database["stream_positions"], group)
 
