@@ -24,6 +24,7 @@ from ucap_shared.metrics import EVENTS_APPENDED
 
 Document = dict[str, Any]
 MARKS_IN_FLIGHT = 8
+WHOLE_BACKLOG = 64
 
 
 class ConcurrencyConflict(Exception):  # noqa: N818 - a domain outcome, not a programming error
@@ -198,13 +199,19 @@ class EventStore:
         """The oldest unpublished commits, each aggregate's in sequence order, and how many
         are unpublished in all.
 
-        An equality on ``published`` (an index serves it) over the ids only;
-        the order is taken here, and only the commits to publish are read whole.
+        An equality on ``published`` (an index serves it). A backlog of up to
+        ``WHOLE_BACKLOG`` commits (the usual one) is read whole in that one query;
+        a larger one is read as ids, the order taken here, and only the commits to
+        publish are read whole.
         """
+        few = await self._commits.find({"published": False}).limit(WHOLE_BACKLOG + 1).to_list()
+        if len(few) <= WHOLE_BACKLOG:
+            few.sort(key=_in_publishing_order)
+            return few[:limit], len(few)
         pending = await self._commits.find(
             {"published": False}, {"_id": 1, "aggregate_id": 1, "sequence": 1}
         ).to_list()
-        pending.sort(key=lambda commit: (commit["aggregate_id"], int(commit["sequence"])))
+        pending.sort(key=_in_publishing_order)
         commits = [await self._commits.find_one({"_id": c["_id"]}) for c in pending[:limit]]
         return [commit for commit in commits if commit is not None], len(pending)
 
@@ -226,6 +233,10 @@ class EventStore:
         """Unpublished commits, counted here: FerretDB pushes a find's equality down to
         an index, not an aggregation's (which ``count_documents`` is)."""
         return len(await self._commits.find({"published": False}, {"_id": 1}).to_list())
+
+
+def _in_publishing_order(commit: Document) -> tuple[str, int]:
+    return str(commit["aggregate_id"]), int(commit["sequence"])
 
 
 def commit_id(aggregate_id: str, sequence: int) -> str:

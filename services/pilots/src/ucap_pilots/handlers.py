@@ -7,7 +7,8 @@ events' actor is the caller's subject.
 
 Two writers racing on one pilot: the event store lets one win and the other
 gets 409 (``ConcurrencyConflict``) — except progress updates, which reload and
-retry, since partner cities report concurrently by design.
+retry, since partner cities report concurrently by design. Within one process
+they take turns per pilot, so only replicas race.
 """
 
 import asyncio
@@ -37,11 +38,13 @@ from ucap_shared.envelope import Envelope
 from ucap_shared.errors import ConflictError, NotFoundError
 from ucap_shared.events import event_types
 from ucap_shared.eventstore import ConcurrencyConflict
+from ucap_shared.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)
 
 EVENT_MODELS = event_types(*PUBLISHED_EVENTS)
 PROGRESS_ATTEMPTS = 50
+_REPORTING = KeyedLocks()
 
 
 def today() -> date:
@@ -227,6 +230,13 @@ async def report_progress(
     answer with the first result. Requests with other keys that lose the race
     reload and retry.
     """
+    async with _REPORTING.hold(pilot_id):
+        return await _report_progress(runtime, pilot_id, update, caller)
+
+
+async def _report_progress(
+    runtime: ServiceRuntime, pilot_id: str, update: ProgressUpdate, caller: Principal
+) -> ProgressResult:
     for attempt in range(PROGRESS_ATTEMPTS):
         pilot, loaded = await _changeable(runtime, pilot_id, caller, heal=attempt == 0)
         access.check_reporter(caller, update)

@@ -1,16 +1,19 @@
 """The pilots service's views: ``pilots_view`` (its own pilots), ``cities_view``, ``mous_view``.
 
-``pilots_view`` holds each pilot as folded from its events, as one JSON string
-(``pilot``), next to the fields its queries filter on. A pilot grows with every
-progress update, and a server that converts each field of a document on every
-read and write (FerretDB does) handles one string field at a fraction of the cost.
+``pilots_view`` holds each pilot as folded from its events, as one compressed
+JSON value (``pilot_z``), next to the fields its queries filter on. A pilot grows
+with every progress update, and a server that converts each field of a document
+on every read and write (FerretDB does) handles one binary field at a fraction of
+the cost, the less the smaller it is: progress updates compress about tenfold.
 """
 
 import asyncio
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bson import Binary
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -36,7 +39,7 @@ Database = AsyncDatabase[Document]
 
 def pilot_document(pilot: Pilot) -> Document:
     return {
-        "pilot": pilot.model_dump_json(),
+        "pilot_z": Binary(zlib.compress(pilot.model_dump_json().encode(), 1)),
         "city_ids": pilot.city_ids,
         "roles": sorted({partner.role.value for partner in pilot.partners}),
         "party_roles": [f"{p.city_id}|{p.role.value}" for p in pilot.partners],
@@ -50,7 +53,9 @@ def pilot_document(pilot: Pilot) -> Document:
 
 
 def pilot_of(document: Document) -> Pilot:
-    return Pilot.model_validate_json(document["pilot"])
+    if "pilot_z" in document:
+        return Pilot.model_validate_json(zlib.decompress(document["pilot_z"]))
+    return Pilot.model_validate_json(document["pilot"])  # written before it was compressed
 
 
 def own_handlers(database: Database) -> Handlers:
