@@ -36,6 +36,8 @@ from ucap_shared.logs import correlation_id
 from ucap_shared.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 from ucap_shared.positions import StreamPositions
 from ucap_shared.topics import TopicSpec, ensure_topics
+from ucap_shared.view_batch import ViewBatch
+from ucap_shared.views import VIEW_BATCH
 
 log = logging.getLogger(__name__)
 
@@ -139,9 +141,8 @@ class ConsumerRunner:
                 while True:
                     batches = await self._consumer.getmany(timeout_ms=1000, max_records=500)
                     for partition, records in batches.items():
-                        for record in records:
-                            await self.handle(record)
-                            self._processed[partition] = record.offset + 1
+                        await self.handle_batch(records)
+                        self._processed[partition] = records[-1].offset + 1
                         await self.commit_processed([partition])
                     await self._commit_past_markers()
                     await self._update_lag()
@@ -254,6 +255,36 @@ class ConsumerRunner:
         for topic, lag in lag_by_topic.items():
             self.freshness[topic].lag = lag
 
+    # --- one batch -----------------------------------------------------------
+
+    async def handle_batch(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        """Apply the records with their view changes folded per document (``ViewBatch``).
+
+        If writing the batch fails, nothing it moved counts: the positions are
+        set back and the records applied again one at a time, so a record that
+        cannot be written is retried and dead-lettered on its own.
+        """
+        known, moved = dict(self._positions_known), dict(self._positions_moved)
+        batch = ViewBatch()
+        token = VIEW_BATCH.set(batch)
+        try:
+            for record in records:
+                await self.handle(record)
+            await batch.write()
+            return
+        except BaseException as error:
+            self._positions_known, self._positions_moved = known, moved
+            if not isinstance(error, Exception):
+                raise
+            log.warning(
+                "a batch's view writes failed; applying its records one at a time",
+                extra={"group": self.group, "error": f"{type(error).__name__}: {error}"},
+            )
+        finally:
+            VIEW_BATCH.reset(token)
+        for record in records:
+            await self.handle(record)
+
     # --- one record ----------------------------------------------------------
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> Result:
@@ -296,7 +327,12 @@ class ConsumerRunner:
         return result
 
     async def _write_positions(self) -> None:
-        """One write per stream moved since the last: a batch of a stream's events costs one."""
+        """One write per stream moved since the last: a batch of a stream's events costs one.
+
+        The batch's view changes are written first: a position never runs ahead of them.
+        """
+        if (batch := VIEW_BATCH.get()) is not None:
+            await batch.write()
         moved, self._positions_moved = self._positions_moved, {}
         try:
             for (topic, stream), (sequence, event_time) in moved.items():

@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import bson
 from bson.codec_options import CodecOptions
@@ -50,8 +50,12 @@ from bson.raw_bson import RawBSONDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
+if TYPE_CHECKING:
+    from ucap_shared.view_batch import ViewBatch
+
 Document = dict[str, Any]
 Projection = Callable[[Document | None], Document]
+R = TypeVar("R")
 
 APPLIED = "_applied"
 REVISION = "_rev"
@@ -88,6 +92,8 @@ class SingleWriter(Protocol):
 
 VIEW_BUFFER: ContextVar[SingleWriter | None] = ContextVar("view_buffer", default=None)
 """Set by a rebuild: view changes go there instead of to the database."""
+VIEW_BATCH: ContextVar["ViewBatch | None"] = ContextVar("view_batch", default=None)
+"""Set by a consumer around one batch of records (``ucap_shared.view_batch``)."""
 
 
 class Outcome(Enum):
@@ -263,7 +269,9 @@ async def apply_event(
 
     ``project`` gets the current document (without bookkeeping, or None) and
     returns the new one. With ``contiguous``, raises :class:`StreamGap` unless
-    the document has applied every earlier event of ``stream``.
+    the document has applied every earlier event of ``stream``. Inside a
+    consumer's batch (``ucap_shared.view_batch``) a change that need not be
+    contiguous is folded there and written with the batch.
     """
     check_stream_key(stream)
     buffer = VIEW_BUFFER.get()
@@ -276,42 +284,112 @@ async def apply_event(
             project=project,
             contiguous=contiguous,
         )
+    batch = VIEW_BATCH.get()
+    if batch is not None:
+        if not contiguous:
+            return await batch.apply(
+                collection, doc_id, stream=stream, sequence=sequence, project=project
+            )
+        await batch.write_one(collection, doc_id)
+
+    def build(current: Document | None, revision: int) -> tuple[Document | None, Outcome]:
+        last = applied_sequence(current, stream)
+        if sequence <= last:
+            return None, Outcome.DUPLICATE
+        if contiguous and sequence != last + 1:
+            raise StreamGap(stream, last, sequence)
+        return with_change(current, doc_id, revision, stream, sequence, project), Outcome.APPLIED
+
+    return await write_built(collection, doc_id, build)
+
+
+def with_change(
+    current: Document | None,
+    doc_id: str,
+    revision: int,
+    stream: str,
+    sequence: int,
+    project: Projection,
+) -> Document:
+    """``current`` with one event of ``stream`` projected on it, at ``revision``."""
+    applied: dict[str, int] = dict(current.get(APPLIED, {})) if current else {}
+    return {
+        **project(strip_bookkeeping(current)),
+        "_id": doc_id,
+        APPLIED: {**applied, stream: sequence},
+        REVISION: revision,
+    }
+
+
+Built = tuple[Document | None, R]
+"""The document to write (None: nothing to write) and what to answer."""
+
+
+async def base_of(
+    collection: AsyncCollection[Document], doc_id: str
+) -> tuple[Document | None, int]:
+    """The document as this process last wrote it, or as stored, and the revision to claim next."""
+    deadline = time.monotonic() + 3 * STALE_CLAIM.total_seconds()
+    written, key = written_documents(), (collection.database.name, collection.name, doc_id)
+    remembered = written.take(key)
+    if remembered is not None:
+        written.keep(key, remembered)
+        return _decoded(collection, remembered)
+    while time.monotonic() < deadline:
+        base = await _base(collection, doc_id, read_claims=False)
+        if base is not None:
+            return base
+        await asyncio.sleep(_CLAIM_WAIT_SECONDS)
+    raise ViewContentionError(f"{doc_id}: no stable revision to read")
+
+
+def _decoded(collection: AsyncCollection[Document], raw: bytes) -> tuple[Document | None, int]:
+    stored = bson.decode(raw, codec_options=collection.codec_options)
+    return unpacked(stored, collection.codec_options), int(stored.get(REVISION, 0)) + 1
+
+
+async def write_built(
+    collection: AsyncCollection[Document],
+    doc_id: str,
+    build: Callable[[Document | None, int], Built[R]],
+    *,
+    first: tuple[Document | None, int] | None = None,
+) -> R:
+    """Build the next revision of a document on the one stored, claim it, and write it.
+
+    ``build`` gets the current document (with its bookkeeping) and the revision
+    to write; it may be called again on a newer document after a lost claim.
+    ``first``: the base to try before any other (one the caller built on already).
+    """
     revisions = collection.database[REVISIONS]
     written = written_documents()
     key: WrittenKey = (collection.database.name, collection.name, doc_id)
     deadline = time.monotonic() + 3 * STALE_CLAIM.total_seconds()
     contended = False
     while time.monotonic() < deadline:
-        remembered = None if contended else written.take(key)
-        if remembered is not None:
-            stored = bson.decode(remembered, codec_options=collection.codec_options)
-            base: tuple[Document | None, int] | None = (
-                unpacked(stored, collection.codec_options),
-                int(stored.get(REVISION, 0)) + 1,
-            )
+        remembered = None
+        if first is not None:
+            base: tuple[Document | None, int] | None = first
+            first = None
+        elif not contended and (remembered := written.take(key)) is not None:
+            base = _decoded(collection, remembered)
         else:
             base = await _base(collection, doc_id, read_claims=contended)
         if base is None:
             await asyncio.sleep(_CLAIM_WAIT_SECONDS)
             continue
         current, revision = base
-        last = applied_sequence(current, stream)
-        if sequence <= last:
+        try:
+            new, result = build(current, revision)
+        except StreamGap:
+            if remembered is None:
+                raise
+            contended = True  # others may have applied what this process has not seen
+            continue
+        if new is None:
             if remembered is not None:
                 written.keep(key, remembered)
-            return Outcome.DUPLICATE
-        if contiguous and sequence != last + 1:
-            if remembered is not None:
-                contended = True  # others may have applied what this process has not seen
-                continue
-            raise StreamGap(stream, last, sequence)
-        applied: dict[str, int] = dict(current.get(APPLIED, {})) if current else {}
-        new = {
-            **project(strip_bookkeeping(current)),
-            "_id": doc_id,
-            APPLIED: {**applied, stream: sequence},
-            REVISION: revision,
-        }
+            return result
         # Encoded before the claim, so a document that cannot be stored claims nothing.
         encoded = RawBSONDocument(bson.encode(packed(collection.name, new)))
         claimed = time.monotonic()
@@ -332,5 +410,5 @@ async def apply_event(
             await revisions.delete_one({"_id": _claim_id(collection, doc_id, revision)})
             raise
         written.keep(key, bytes(encoded.raw))
-        return Outcome.APPLIED
-    raise ViewContentionError(f"{doc_id}: too much contention applying {stream}#{sequence}")
+        return result
+    raise ViewContentionError(f"{doc_id}: too much contention writing it")

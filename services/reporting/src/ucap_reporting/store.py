@@ -11,8 +11,10 @@ from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from ucap_shared.view_batch import matches
 from ucap_shared.view_buffer import ViewBuffer
 from ucap_shared.views import (
+    VIEW_BATCH,
     VIEW_BUFFER,
     WITHOUT_BOOKKEEPING,
     Document,
@@ -20,6 +22,7 @@ from ucap_shared.views import (
     Projection,
     apply_event,
     readable,
+    strip_bookkeeping,
 )
 
 
@@ -53,6 +56,10 @@ class MongoViews:
     async def get(self, view: str, doc_id: str) -> Document | None:
         if (buffer := VIEW_BUFFER.get()) is not None:
             return buffer.get(view, doc_id)
+        if (batch := VIEW_BATCH.get()) is not None:
+            held, document = batch.get(self.database[view], doc_id)
+            if held:
+                return strip_bookkeeping(document)
         found = await self.database[view].find_one({"_id": doc_id})
         return readable(found, self.database.codec_options)
 
@@ -65,6 +72,11 @@ class MongoViews:
             async for document in self.database[view].find({field: value}, WITHOUT_BOOKKEEPING):
                 if document["_id"] not in found:
                     found[document["_id"]] = readable(document, self.database.codec_options) or {}
+        if (batch := VIEW_BATCH.get()) is not None:
+            for doc_id, held in batch.held_in(self.database[view]).items():
+                found.pop(doc_id, None)
+                if matches(held, field, values):
+                    found[doc_id] = strip_bookkeeping(held) or {}
         return list(found.values())
 
     async def apply(
