@@ -90,6 +90,12 @@ class Aggregates(Generic[S]):
         await self._keep(store, aggregate_id, state, version, known.saved)
         return Loaded(state, version, newer)
 
+    def remembered(self, store: EventStore, aggregate_id: str) -> Loaded[S] | None:
+        """The state this process loaded or committed last, unchecked: another replica may
+        have appended since, and then appending after it fails (``ConcurrencyConflict``)."""
+        known = self._recall(store, aggregate_id)
+        return Loaded(known.state, known.version, []) if known is not None else None
+
     def _recall(self, store: EventStore, aggregate_id: str) -> _Known[S] | None:
         key = (store.database.name, aggregate_id)
         known = self._known.get(key)

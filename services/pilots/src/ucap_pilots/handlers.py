@@ -87,10 +87,19 @@ async def pilot_as_of(runtime: ServiceRuntime, pilot_id: str, moment: datetime) 
 
 
 async def _changeable(
-    runtime: ServiceRuntime, pilot_id: str, caller: Principal, *, heal: bool = True
+    runtime: ServiceRuntime,
+    pilot_id: str,
+    caller: Principal,
+    *,
+    heal: bool = True,
+    remembered: bool = False,
 ) -> tuple[Pilot, Loaded[Pilot]]:
-    """The pilot as loaded, if it exists (404) and ``caller`` may change it (403)."""
-    loaded = await load_pilot(runtime, pilot_id, heal=heal)
+    """The pilot as loaded, if it exists (404) and ``caller`` may change it (403).
+
+    ``remembered``: as this process last knew it, if it did, without reading.
+    """
+    known = PILOTS.remembered(runtime.store, pilot_id) if remembered else None
+    loaded = known or await load_pilot(runtime, pilot_id, heal=heal)
     if loaded.state is None:
         raise NotFoundError(f"no pilot {pilot_id}", pilot_id=pilot_id)
     access.check_change(caller, loaded.state)
@@ -238,7 +247,11 @@ async def _report_progress(
     runtime: ServiceRuntime, pilot_id: str, update: ProgressUpdate, caller: Principal
 ) -> ProgressResult:
     for attempt in range(PROGRESS_ATTEMPTS):
-        pilot, loaded = await _changeable(runtime, pilot_id, caller, heal=attempt == 0)
+        # First as this process knows it: if another replica appended since, the append
+        # fails and the next attempt reads the store (and a gap it left heals the view).
+        pilot, loaded = await _changeable(
+            runtime, pilot_id, caller, heal=attempt == 0, remembered=attempt == 0
+        )
         access.check_reporter(caller, update)
         replay = _replay(pilot, update)
         if replay is not None:

@@ -9,6 +9,7 @@ the cost, the less the smaller it is: progress updates compress about tenfold.
 
 import asyncio
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,16 +59,40 @@ def pilot_of(document: Document) -> Pilot:
     return Pilot.model_validate_json(document["pilot"])  # written before it was compressed
 
 
+class ParsedPilots:
+    """The pilots this process wrote into the view last, parsed: a document that still
+    holds the same bytes is not parsed again."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._capacity = capacity
+        self._pilots: OrderedDict[str, tuple[bytes, Pilot]] = OrderedDict()
+
+    def of(self, pilot_id: str, document: Document) -> Pilot:
+        known = self._pilots.get(pilot_id)
+        if known is not None and document.get("pilot_z") == known[0]:
+            return known[1]
+        return pilot_of(document)
+
+    def document(self, pilot: Pilot) -> Document:
+        document = pilot_document(pilot)
+        self._pilots[pilot.pilot_id] = (bytes(document["pilot_z"]), pilot)
+        self._pilots.move_to_end(pilot.pilot_id)
+        if len(self._pilots) > self._capacity:
+            self._pilots.popitem(last=False)
+        return document
+
+
 def own_handlers(database: Database) -> Handlers:
     """Projections of this service's own events into ``pilots_view``."""
     view = database[PILOTS_VIEW]
     handlers = Handlers(events_topic("pilots"), "ucap.pilot.")
+    parsed = ParsedPilots()
 
     async def on_pilot_event(envelope: Envelope, data: EventData) -> Outcome:
         def project(current: Document | None) -> Document:
-            state = pilot_of(current) if current is not None else None
+            state = parsed.of(envelope.subject, current) if current else None
             event: PilotEvent = data  # type: ignore[assignment]  # registered for PilotEvent only
-            return pilot_document(evolve(state, event, envelope.time))
+            return parsed.document(evolve(state, event, envelope.time))
 
         return await apply_event(
             view,
