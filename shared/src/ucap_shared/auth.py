@@ -91,7 +91,7 @@ def verify_token(token: str, *, audience: str, key: str) -> Principal:
 current_principal: ContextVar[Principal | None] = ContextVar("current_principal", default=None)
 
 
-def principal() -> Principal:
+async def principal() -> Principal:
     """The authenticated caller of this request (the middleware has checked there is one)."""
     found = current_principal.get()
     if found is None:
@@ -108,7 +108,7 @@ def require(caller: Principal, allowed: bool, what: str) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"{caller.subject} may not {what}")
 
 
-def writer(caller: CurrentPrincipal) -> Principal:
+async def writer(caller: CurrentPrincipal) -> Principal:
     """A caller who may write at all (publisher or admin)."""
     require(caller, caller.has(Role.PUBLISHER), "write")
     return caller

@@ -4,7 +4,9 @@ While a consumer applies one batch of records, ``apply_event`` hands every chang
 that need not be contiguous to the batch (``VIEW_BATCH``): the document is read
 once (or taken from what this process wrote last), each event is applied to it
 in memory with the same sequence guard, and at the end of the batch each changed
-document is written as one revision, claimed like any other. A lost claim means
+document is written once, claimed like any other change: the claim is the
+revision after the one read, and the document counts one revision per event it
+applied (as a rebuild counts them), so the next writer claims the one after that. A lost claim means
 another writer changed the document meanwhile: the batch's changes are applied
 again, in order, on the document as it now stands (those it already has are
 duplicates). Projections that read other documents see the batch's (``get``,
@@ -53,14 +55,19 @@ class _Pending:
         """The batch's changes applied in order to ``current`` (None: it had them all)."""
         if current is self.base and revision == self.revision:
             return self.folded, None
-        document, changed = current, False
+        document, applied = current, 0
         for change in self.changes:
             if change.sequence > applied_sequence(document, change.stream):
                 document = with_change(
-                    document, self.doc_id, revision, change.stream, change.sequence, change.project
+                    document,
+                    self.doc_id,
+                    revision + applied,
+                    change.stream,
+                    change.sequence,
+                    change.project,
                 )
-                changed = True
-        return (document if changed else None), None
+                applied += 1
+        return (document if applied else None), None
 
 
 class ViewBatch:
@@ -87,9 +94,8 @@ class ViewBatch:
             pending = self._pending[key] = _Pending(collection, doc_id, base, revision, base)
         if sequence <= applied_sequence(pending.folded, stream):
             return Outcome.DUPLICATE
-        pending.folded = with_change(
-            pending.folded, doc_id, pending.revision, stream, sequence, project
-        )
+        revision = pending.revision + len(pending.changes)
+        pending.folded = with_change(pending.folded, doc_id, revision, stream, sequence, project)
         pending.changes.append(_Change(stream, sequence, project))
         return Outcome.APPLIED
 

@@ -358,7 +358,10 @@ async def write_built(
     """Build the next revision of a document on the one stored, claim it, and write it.
 
     ``build`` gets the current document (with its bookkeeping) and the revision
-    to write; it may be called again on a newer document after a lost claim.
+    to claim; it may be called again on a newer document after a lost claim. The
+    document it builds records that revision, or a later one when it holds
+    several changes (one revision each): the claim is always the one after the
+    document read, so of two writers building on one document only one writes.
     ``first``: the base to try before any other (one the caller built on already).
     """
     revisions = collection.database[REVISIONS]

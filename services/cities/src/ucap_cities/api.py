@@ -279,12 +279,12 @@ class HistoryEvent(BaseModel):
 # --- dependencies ----------------------------------------------------------------
 
 
-def get_runtime(request: Request) -> ServiceRuntime:
+async def get_runtime(request: Request) -> ServiceRuntime:
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
 
 
-def city_writer(city_id: str, caller: Writer) -> Principal:
+async def city_writer(city_id: str, caller: Writer) -> Principal:
     """A caller who may change this city: a publisher of it, or an admin (403 otherwise).
 
     Checked before the city is looked up, so a refusal says nothing of whether it exists.

@@ -17,7 +17,7 @@ from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError, NotFo
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 
-def runtime_of(request: Request) -> ServiceRuntime:
+async def runtime_of(request: Request) -> ServiceRuntime:
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
 

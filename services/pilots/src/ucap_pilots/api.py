@@ -35,7 +35,7 @@ from ucap_shared.dates import PartialDate
 from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError, NotFoundError
 
 
-def runtime_of(request: Request) -> ServiceRuntime:
+async def runtime_of(request: Request) -> ServiceRuntime:
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
 
