@@ -335,8 +335,12 @@ class ConsumerRunner:
             await batch.write()
         moved, self._positions_moved = self._positions_moved, {}
         try:
-            for (topic, stream), (sequence, event_time) in moved.items():
-                await self._positions.advance(topic, stream, sequence, event_time=event_time)
+            await self._positions.advance_all(
+                [
+                    (topic, stream, sequence, time)
+                    for (topic, stream), (sequence, time) in moved.items()
+                ]
+            )
         except BaseException:
             self._positions_moved = {**moved, **self._positions_moved}
             raise

@@ -7,11 +7,12 @@ keeps when it last moved and the time of the event that moved it, so an
 operator can tell how fresh a group's views are with each topic.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import DESCENDING
+from pymongo import DESCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 
@@ -38,18 +39,28 @@ class StreamPositions:
     async def advance(
         self, topic: str, stream: str, sequence: int, *, event_time: datetime | None = None
     ) -> None:
-        moved: dict[str, Any] = {
-            "group": self.group,
-            "topic": topic,
-            "stream": stream,
-            "sequence": sequence,
-            "applied_at": datetime.now(UTC),
-        }
-        if event_time is not None:
-            moved["event_time"] = event_time
-        await self._collection.update_one(
-            {"_id": self._key(topic, stream)}, {"$set": moved}, upsert=True
-        )
+        await self.advance_all([(topic, stream, sequence, event_time)])
+
+    async def advance_all(self, moved: Sequence[tuple[str, str, int, datetime | None]]) -> None:
+        """Several positions (topic, stream, sequence, event time) in one command."""
+        if not moved:
+            return
+        now = datetime.now(UTC)
+        writes = []
+        for topic, stream, sequence, event_time in moved:
+            fields: dict[str, Any] = {
+                "group": self.group,
+                "topic": topic,
+                "stream": stream,
+                "sequence": sequence,
+                "applied_at": now,
+            }
+            if event_time is not None:
+                fields["event_time"] = event_time
+            writes.append(
+                UpdateOne({"_id": self._key(topic, stream)}, {"$set": fields}, upsert=True)
+            )
+        await self._collection.bulk_write(writes, ordered=False)
 
     async def newest(self, topic: str) -> TopicPosition:
         """Across the topic's streams; positions written before times were kept have none."""
