@@ -22,7 +22,7 @@ from tests.support.kafka_reading import read_topic
 from tests.support.tally import Counted
 from tests.support.waiting import eventually
 from ucap_shared.eventstore import EventStore
-from ucap_shared.lease import Lease
+from ucap_shared.lease import CLOCK_MARGIN, Lease
 from ucap_shared.mongo import MongoClient
 from ucap_shared.relay import Relay
 from ucap_shared.topics import TopicSpec, ensure_topics
@@ -129,6 +129,31 @@ class TestAHeldLease:
             await asyncio.sleep(ttl / 15)  # the renewal period under test
 
         assert holder.epoch == 1
+
+
+class TestAHolderCheckingItStillHoldsTheLease:
+    async def test_answers_from_its_clock_while_more_than_the_margin_of_its_term_runs(
+        self, database: Database
+    ) -> None:
+        holder = Lease(database["leases"], "relay", ttl_seconds=30)
+        assert await holder.acquire()
+        await database["leases"].delete_many({})  # what the store says is not read
+
+        assert await holder.still_held()
+
+    async def test_reads_the_store_once_its_term_is_within_the_margin(
+        self, database: Database
+    ) -> None:
+        ttl = CLOCK_MARGIN.total_seconds() / 2
+        holder = Lease(database["leases"], "relay", ttl_seconds=ttl)
+        assert await holder.acquire()
+        assert await holder.still_held()
+        await database["leases"].insert_one(
+            {"_id": "relay#2", "epoch": 2, "holder": "successor", "expires_at": datetime.now(UTC)}
+        )
+
+        assert not await holder.still_held(), "it read the later epoch"
+        assert holder.epoch is None
 
 
 # --- two relays ----------------------------------------------------------------
