@@ -21,6 +21,7 @@ from ucap_shared.view_batch import ViewBatch
 
 Document = dict[str, Any]
 DOC = "doc-1"
+views.batch_writes("memory_view")
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """A consumer batch's view changes, folded per document in memory and written once each.
 
 While a consumer applies one batch of records, ``apply_event`` hands every change
-that need not be contiguous to the batch (``VIEW_BATCH``): the document is read
+of a view declared with ``batch_writes`` (documents no projection reads to build
+another) that need not be contiguous to the batch (``VIEW_BATCH``): the document is read
 once (or taken from what this process wrote last), each event is applied to it
 in memory with the same sequence guard, and at the end of the batch each changed
 document is written once, claimed like any other change: the claim is the

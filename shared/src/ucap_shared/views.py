@@ -64,6 +64,7 @@ WITHOUT_BOOKKEEPING: dict[str, Any] = {field: 0 for field in BOOKKEEPING}
 """A projection that reads a view document as its queries see it (then :func:`readable`)."""
 PACKED = "_packed"
 _PACKED_FIELDS: dict[str, frozenset[str]] = {}
+_BATCHED: set[str] = set()
 REVISIONS = "view_revisions"
 STALE_CLAIM = timedelta(seconds=10)
 _CLAIM_WAIT_SECONDS = 0.005
@@ -173,6 +174,17 @@ def check_stream_key(stream: str) -> str:
     return stream
 
 
+def batch_writes(view: str) -> None:
+    """Let a consumer's batch fold the changes of ``view``'s documents (``view_batch``).
+
+    Only for documents no projection reads to build another one: a change that
+    waits for the end of its batch is not seen by a concurrent writer meanwhile.
+    A copy of a source that a U-CAP's creation reads, while the source's own event
+    reads the U-CAP, must be written at once, or each may miss the other.
+    """
+    _BATCHED.add(view)
+
+
 def pack_fields(view: str, fields: Iterable[str]) -> None:
     """Store these fields of ``view``'s documents as one BSON blob, never queried into.
 
@@ -270,8 +282,9 @@ async def apply_event(
     ``project`` gets the current document (without bookkeeping, or None) and
     returns the new one. With ``contiguous``, raises :class:`StreamGap` unless
     the document has applied every earlier event of ``stream``. Inside a
-    consumer's batch (``ucap_shared.view_batch``) a change that need not be
-    contiguous is folded there and written with the batch.
+    consumer's batch (``ucap_shared.view_batch``) a change of a view declared
+    with :func:`batch_writes` that need not be contiguous is folded there and
+    written with the batch.
     """
     check_stream_key(stream)
     buffer = VIEW_BUFFER.get()
@@ -285,7 +298,7 @@ async def apply_event(
             contiguous=contiguous,
         )
     batch = VIEW_BATCH.get()
-    if batch is not None:
+    if batch is not None and collection.name in _BATCHED:
         if not contiguous:
             return await batch.apply(
                 collection, doc_id, stream=stream, sequence=sequence, project=project

@@ -17,7 +17,7 @@ from ucap_shared.dispatch import Handlers
 from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
 from ucap_shared.topics import events_topic
-from ucap_shared.views import APPLIED, Document, Outcome, pack_fields
+from ucap_shared.views import APPLIED, Document, Outcome, batch_writes, pack_fields
 
 UCAPS_VIEW = "ucaps_view"
 STATUS_VIEW = "ucap_status_view"
@@ -30,6 +30,8 @@ VIEWS = (UCAPS_VIEW, STATUS_VIEW, CITIES_VIEW, CITY_INDEX_VIEW, MOUS_VIEW, PILOT
 # A status document is rewritten whole on each event of its U-CAP's cities, MoUs and
 # pilots; its copies of them, and the sequences applied, are one blob (none is queried).
 pack_fields(STATUS_VIEW, ("cities", "mous", "pilots", APPLIED))
+# Written at the end of each consumer batch: nothing builds another document from one.
+batch_writes(STATUS_VIEW)
 
 
 narrow = ConfigDict(frozen=True, extra="ignore")
