@@ -149,10 +149,7 @@ class KafkaServer:
         data = self.home / "data"
         config = self.home / "server.properties"
         self.home.mkdir(parents=True, exist_ok=True)
-        template = (HERE / "kafka" / "server.properties.template").read_text()
-        config.write_text(
-            template.format(port=self.port, controller_port=self.controller_port, log_dir=data)
-        )
+        config.write_text(self._server_properties(data))
         if not (data / "meta.properties").exists():
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
             _run(
@@ -167,6 +164,17 @@ class KafkaServer:
                 what="formatting Kafka storage",
             )
         return self.process.start(self._java("kafka.Kafka", str(config), heap=True))
+
+    def _server_properties(self, data: Path) -> str:
+        from ucap_shared.kafka import MAX_RECORD_BYTES
+
+        template = (HERE / "kafka" / "server.properties.template").read_text()
+        return template.format(
+            port=self.port,
+            controller_port=self.controller_port,
+            log_dir=data,
+            message_max_bytes=MAX_RECORD_BYTES,
+        )
 
     async def ping(self) -> None:
         from ucap_shared.kafka import ping_kafka

@@ -4,6 +4,12 @@ One document per append (a *commit*) holds every event of that append, so a
 write is a single atomic insert. A unique index on ``(aggregate_id,
 sequence)``, where ``sequence`` is the commit's first event sequence, lets
 exactly one of two concurrent writers at the same expected version win.
+
+A commit the relay cannot publish (Kafka refuses the record itself) is *parked*:
+marked on the commit document (``parked: true`` with the error, the tries and
+when), so the relay's one read of its backlog says, without another query, which
+aggregates wait behind a parked commit. It stays unpublished, counts in the
+backlog, and is found by an equality on ``parked`` that an index serves.
 """
 
 import asyncio
@@ -12,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -25,6 +32,35 @@ from ucap_shared.metrics import EVENTS_APPENDED
 Document = dict[str, Any]
 MARKS_PER_COMMAND = 100
 WHOLE_BACKLOG = 64
+PARKING = ("parked", "parked_at", "parked_error", "parked_tries")
+"""The fields a parked commit has, and loses when it is retried."""
+PARKED_FIELDS = {
+    field: 1 for field in ("aggregate_id", "sequence", "last_sequence", "published", *PARKING)
+}
+
+
+class ParkedCommit(BaseModel):
+    """A commit the relay set aside: Kafka refused it, and its aggregate waits behind it."""
+
+    commit_id: str = Field(description="Its id in the event store: `<aggregate>@<sequence>`")
+    aggregate_id: str
+    sequence: int = Field(description="Its first event's sequence")
+    last_sequence: int = Field(description="Its last event's sequence")
+    error: str = Field(description="What Kafka answered, the last time it was tried")
+    tries: int = Field(description="How many times it was tried on its own")
+    parked_at: datetime
+
+    @classmethod
+    def of(cls, commit: Document) -> "ParkedCommit":
+        return cls(
+            commit_id=commit["_id"],
+            aggregate_id=commit["aggregate_id"],
+            sequence=commit["sequence"],
+            last_sequence=commit["last_sequence"],
+            error=commit.get("parked_error") or "",
+            tries=commit.get("parked_tries") or 0,
+            parked_at=commit["parked_at"],
+        )
 
 
 class ConcurrencyConflict(Exception):  # noqa: N818 - a domain outcome, not a programming error
@@ -63,6 +99,7 @@ class EventStore:
             [("aggregate_id", ASCENDING), ("sequence", ASCENDING)], unique=True
         )
         await self._commits.create_index([("published", ASCENDING)])
+        await self._commits.create_index([("parked", ASCENDING)])
 
     async def append(
         self,
@@ -196,9 +233,11 @@ class EventStore:
         return await self._commits.count_documents({})
 
     async def unpublished(self, limit: int) -> tuple[list[Document], int]:
-        """The oldest unpublished commits, each aggregate's in sequence order, and how many
-        are unpublished in all.
+        """The oldest unpublished commits the relay may publish, each aggregate's in
+        sequence order, and how many are unpublished in all (parked ones too).
 
+        An aggregate's commits from its first parked one on are left out: they wait
+        until it is retried, so its order holds while every other aggregate's flow.
         An equality on ``published`` (an index serves it). A backlog of up to
         ``WHOLE_BACKLOG`` commits (the usual one) is read whole in that one query;
         a larger one is read as ids, the order taken here, and only the commits to
@@ -206,13 +245,12 @@ class EventStore:
         """
         few = await self._commits.find({"published": False}).limit(WHOLE_BACKLOG + 1).to_list()
         if len(few) <= WHOLE_BACKLOG:
-            few.sort(key=_in_publishing_order)
-            return few[:limit], len(few)
+            return _publishable(few)[:limit], len(few)
         pending = await self._commits.find(
-            {"published": False}, {"_id": 1, "aggregate_id": 1, "sequence": 1}
+            {"published": False}, {"_id": 1, "aggregate_id": 1, "sequence": 1, "parked": 1}
         ).to_list()
-        pending.sort(key=_in_publishing_order)
-        commits = [await self._commits.find_one({"_id": c["_id"]}) for c in pending[:limit]]
+        chosen = _publishable(pending)[:limit]
+        commits = [await self._commits.find_one({"_id": c["_id"]}) for c in chosen]
         return [commit for commit in commits if commit is not None], len(pending)
 
     async def mark_published(self, commit_ids: Sequence[str]) -> None:
@@ -230,6 +268,50 @@ class EventStore:
                 ordered=False,
             )
 
+    async def park(self, commit_id: str, *, error: str, tries: int) -> None:
+        """Set the commit aside with why: the relay publishes neither it nor its
+        aggregate's later commits until it is retried."""
+        await self._commits.update_one(
+            {"_id": commit_id},
+            {
+                "$set": {
+                    "parked": True,
+                    "parked_at": datetime.now(UTC),
+                    "parked_error": error,
+                    "parked_tries": tries,
+                }
+            },
+        )
+
+    async def parked(self) -> list[ParkedCommit]:
+        """The parked commits, first parked first.
+
+        An equality on ``parked`` (an index serves it; only parked commits have it).
+        """
+        found = await self._commits.find({"parked": True}, PARKED_FIELDS).to_list()
+        waiting = [ParkedCommit.of(commit) for commit in found if commit["published"] is False]
+        return sorted(waiting, key=lambda commit: (commit.parked_at, commit.commit_id))
+
+    async def retry_parked(self, commit_id: str, *, by: str) -> bool:
+        """Clear the commit's parked mark so the relay tries it again; False if it is
+        not parked (nor unpublished). A point read and a point update by ``_id``."""
+        commit = await self._commits.find_one({"_id": commit_id}, PARKED_FIELDS)
+        if commit is None or not commit.get("parked") or commit.get("published") is not False:
+            return False
+        await self._commits.update_one(
+            {"_id": commit_id},
+            {
+                "$unset": {field: "" for field in PARKING},
+                "$set": {
+                    "retried_at": datetime.now(UTC),
+                    "retried_by": by,
+                    "retried_error": commit.get("parked_error"),
+                },
+            },
+        )
+        self.appended.set()
+        return True
+
     async def backlog(self) -> int:
         """Unpublished commits, counted here: FerretDB pushes a find's equality down to
         an index, not an aggregation's (which ``count_documents`` is)."""
@@ -238,6 +320,19 @@ class EventStore:
 
 def _in_publishing_order(commit: Document) -> tuple[str, int]:
     return str(commit["aggregate_id"]), int(commit["sequence"])
+
+
+def _publishable(pending: list[Document]) -> list[Document]:
+    """In publishing order, each aggregate's commits before its first parked one."""
+    blocked: set[str] = set()
+    chosen: list[Document] = []
+    for commit in sorted(pending, key=_in_publishing_order):
+        aggregate_id = str(commit["aggregate_id"])
+        if commit.get("parked"):
+            blocked.add(aggregate_id)
+        elif aggregate_id not in blocked:
+            chosen.append(commit)
+    return chosen
 
 
 def commit_id(aggregate_id: str, sequence: int) -> str:

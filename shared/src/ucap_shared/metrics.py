@@ -19,6 +19,12 @@ HANDLER_SECONDS = Histogram(
     "ucap_handler_seconds", "Time to apply one event to the views", ["group", "type"]
 )
 RELAY_BACKLOG = Gauge("ucap_relay_backlog", "Commits not yet published", ["service"])
+RELAY_PARKED = Gauge(
+    "ucap_relay_parked_commits",
+    "Commits the relay parked because Kafka refuses them; their aggregates' later commits "
+    "wait behind them (`ucap parked list`)",
+    ["service"],
+)
 CONSUMER_LAG = Gauge(
     "ucap_consumer_lag", "Records behind the end of the partition", ["group", "topic", "partition"]
 )

@@ -7,9 +7,14 @@ from dataclasses import dataclass, field
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
+from ucap_shared.kafka import MAX_RECORD_BYTES
+
 log = logging.getLogger(__name__)
 
 KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
+TOPIC_CONFIG = {**KEEP_FOREVER, "max.message.bytes": str(MAX_RECORD_BYTES)}
+"""Kept forever, and records as large as the producer sends (``MAX_RECORD_BYTES``) stated
+on the topic itself rather than left to whatever the cluster's default is."""
 
 
 def namespace() -> str:
@@ -36,7 +41,7 @@ class TopicSpec:
     name: str
     partitions: int = 3
     replication_factor: int = 1
-    config: dict[str, str] = field(default_factory=lambda: dict(KEEP_FOREVER))
+    config: dict[str, str] = field(default_factory=lambda: dict(TOPIC_CONFIG))
 
 
 async def ensure_topics(bootstrap_servers: str, topics: list[TopicSpec]) -> list[str]:
