@@ -132,6 +132,7 @@ async def _run_hot_paths(database: AsyncDatabase[Document]) -> None:
     pending, _ = await store.unpublished(100)
     await store.mark_published([commit["_id"] for commit in pending])
     await store.backlog()
+    await store.parked()
 
     lease = Lease(database["leases"], "relay", ttl_seconds=15)
     await lease.acquire()
