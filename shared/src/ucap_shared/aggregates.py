@@ -18,6 +18,10 @@ remembered state is safe to hand to every command.
 The state is kept as one JSON string, not as a nested document: nothing queries
 inside a snapshot, and a server that converts every field of a document on each
 read and write (FerretDB does) then handles one field however large the state.
+
+A commit whose events include one larger than ``MAX_EVENT_BYTES`` of JSON is refused
+(413) before anything is appended: the relay could not publish it to Kafka, and every
+later event of its aggregate would wait behind it.
 """
 
 import contextlib
@@ -31,7 +35,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import TypeAdapter, ValidationError
 from pymongo.errors import DuplicateKeyError
 
+from ucap_shared.bounds import MAX_EVENT_BYTES
 from ucap_shared.envelope import Envelope
+from ucap_shared.errors import EventTooLargeError
 from ucap_shared.events import EventData
 from ucap_shared.eventstore import EventStore
 
@@ -142,6 +148,23 @@ class Aggregates(Generic[S]):
             )
 
 
+def check_event_sizes(
+    aggregate_id: str, events: Sequence[EventData], limit: int = MAX_EVENT_BYTES
+) -> None:
+    """Raise ``EventTooLargeError`` for the first event whose data is over ``limit`` bytes of
+    JSON: what the store keeps and the relay publishes, less the envelope's few fields."""
+    for event in events:
+        size = len(event.model_dump_json().encode())
+        if size > limit:
+            raise EventTooLargeError(
+                f"{event.event_type} of {aggregate_id} would hold {size} bytes, more than "
+                f"the {limit} an event may: send less at once",
+                event_type=event.event_type,
+                size_bytes=size,
+                limit_bytes=limit,
+            )
+
+
 @dataclass(frozen=True)
 class Committed(Generic[S]):
     state: S | None
@@ -172,9 +195,11 @@ class AggregateCommits(Aggregates[S]):
         *,
         actor: str,
     ) -> Committed[S]:
-        """Append ``events`` after ``loaded``; raises ``ConcurrencyConflict`` when it is stale."""
+        """Append ``events`` after ``loaded``; raises ``ConcurrencyConflict`` when it is stale,
+        ``EventTooLargeError`` (appending nothing) when one of them is too large."""
         if not events:
             return Committed(loaded.state, [])
+        check_event_sizes(aggregate_id, events)
         envelopes = await runtime.store.append(aggregate_id, loaded.version, events, actor=actor)
         await runtime.project_own(envelopes)
         state = loaded.state

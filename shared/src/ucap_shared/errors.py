@@ -39,6 +39,13 @@ class ConflictError(ServiceError):
     kind = "conflict"
 
 
+class EventTooLargeError(ServiceError):
+    """The command would record an event larger than the service keeps or publishes (413)."""
+
+    status_code = status.HTTP_413_CONTENT_TOO_LARGE
+    kind = "too_large"
+
+
 class FieldProblem(BaseModel):
     loc: list[str | int]
     msg: str

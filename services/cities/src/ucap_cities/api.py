@@ -26,6 +26,7 @@ from ucap_cities.events import (
     WorldRegion,
 )
 from ucap_cities.views import CityFilter, find_city, list_cities
+from ucap_shared import bounds
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Principal, Writer, require
 from ucap_shared.errors import ErrorBody
@@ -45,9 +46,14 @@ CountryCode = Annotated[
     ),
     AfterValidator(_iso_country),
 ]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=bounds.NAME_CHARS)
+]
 ClusterName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^/]+$")
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=bounds.NAME_CHARS, pattern=r"^[^/]+$"
+    ),
 ]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 
@@ -145,10 +151,14 @@ class RegisterCityRequest(BaseModel):
     )
     area_km2: float | None = Field(default=None, gt=0, description="Area in km², if known")
     clusters: list[ClusterName] = Field(
-        default_factory=list, description="Thematic clusters, e.g. `Smart City`"
+        default_factory=list,
+        max_length=bounds.THEMES_PER_LIST,
+        description="Thematic clusters, e.g. `Smart City`",
     )
     stakeholders: list[StakeholderIn] = Field(
-        default_factory=list, description="Stakeholder organisations to register with the city"
+        default_factory=list,
+        max_length=bounds.IDS_PER_LIST,
+        description="Stakeholder organisations to register with the city",
     )
 
     @field_validator("clusters")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ucap_mous import access, handlers, views
 from ucap_mous.domain import Amendment, MoU, Signature, Status, Termination
 from ucap_mous.events import LinkedDocument, MouDrafted, Party
+from ucap_shared import bounds
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Writer
 from ucap_shared.dates import ISO_PATTERN, PartialDate
@@ -42,6 +43,45 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 
 # --- requests -----------------------------------------------------------------
 
+Id = Annotated[str, Field(max_length=bounds.ID_CHARS)]
+
+
+class PartyIn(BaseModel):
+    """A city party to a MoU, with those of its stakeholder organisations that take part."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    city_id: Id = Field(description="The party city's id", examples=["zhengzhou"])
+    stakeholder_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=bounds.IDS_PER_LIST,
+        description="Stakeholder organisations of that city involved in the MoU",
+        examples=[["chengang-group"]],
+    )
+
+    def party(self) -> Party:
+        return Party(city_id=self.city_id, stakeholder_ids=tuple(self.stakeholder_ids))
+
+
+class LinkedDocumentIn(BaseModel):
+    """A document about the MoU: the signed text, a press release …"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(
+        min_length=1,
+        max_length=bounds.TITLE_CHARS,
+        examples=["Signed MoU (Chinese and Spanish)"],
+    )
+    url: str = Field(
+        min_length=1,
+        max_length=bounds.URL_CHARS,
+        examples=["https://www.granada.org/mou-zhengzhou.pdf"],
+    )
+
+    def document(self) -> LinkedDocument:
+        return LinkedDocument(title=self.title, url=self.url)
+
 
 class DraftMouRequest(BaseModel):
     model_config = ConfigDict(
@@ -67,21 +107,25 @@ class DraftMouRequest(BaseModel):
 
     id: str = Field(
         pattern=SLUG_PATTERN,
-        max_length=100,
+        max_length=bounds.ID_CHARS,
         description="The MoU's id, a slug chosen by the caller",
         examples=["granada-zhengzhou-2018"],
     )
-    title: str = Field(min_length=1, description="The MoU's title")
+    title: str = Field(min_length=1, max_length=bounds.TITLE_CHARS, description="The MoU's title")
     subject: str = Field(
         min_length=1,
+        max_length=bounds.TEXT_CHARS,
         description="What the MoU is about",
         examples=["Cooperation on the Ciba Biotechnology Town project"],
     )
-    parties: list[Party] = Field(
-        min_length=2, description="Two or more cities, each with its stakeholders involved"
+    parties: list[PartyIn] = Field(
+        min_length=2,
+        max_length=bounds.ITEMS_PER_LIST,
+        description="Two or more cities, each with its stakeholders involved",
     )
-    themes: list[str] = Field(
+    themes: list[Annotated[str, Field(max_length=bounds.NAME_CHARS)]] = Field(
         default_factory=list,
+        max_length=bounds.THEMES_PER_LIST,
         description="Cooperation themes",
         examples=[["Life Sciences and Healthy City"]],
     )
@@ -91,18 +135,20 @@ class DraftMouRequest(BaseModel):
     valid_until: PartialDate | None = Field(
         default=None, description="End of validity; unset: open-ended"
     )
-    documents: list[LinkedDocument] = Field(default_factory=list, description="Linked documents")
+    documents: list[LinkedDocumentIn] = Field(
+        default_factory=list, max_length=bounds.ITEMS_PER_LIST, description="Linked documents"
+    )
 
     def command(self) -> MouDrafted:
         return MouDrafted(
             mou_id=self.id,
             title=self.title,
             subject=self.subject,
-            parties=tuple(self.parties),
+            parties=tuple(party.party() for party in self.parties),
             themes=tuple(self.themes),
             valid_from=self.valid_from,
             valid_until=self.valid_until,
-            documents=tuple(self.documents),
+            documents=tuple(document.document() for document in self.documents),
         )
 
 
@@ -122,7 +168,7 @@ class SignatureRequest(BaseModel):
         },
     )
 
-    city_id: str | None = Field(
+    city_id: Id | None = Field(
         default=None,
         description=(
             "The party city signing. A city system signs only for its own city and may leave"
@@ -131,10 +177,17 @@ class SignatureRequest(BaseModel):
         examples=["granada"],
     )
     signed_on: PartialDate = Field(description="When it signed, to the day, month or year")
-    place: str | None = Field(default=None, description="Where", examples=["Zhengzhou"])
-    signatory: str | None = Field(default=None, description="Who signed for the city")
+    place: str | None = Field(
+        default=None, max_length=bounds.NAME_CHARS, description="Where", examples=["Zhengzhou"]
+    )
+    signatory: str | None = Field(
+        default=None, max_length=bounds.NAME_CHARS, description="Who signed for the city"
+    )
     occasion: str | None = Field(
-        default=None, description="On what occasion", examples=["July 2018 mission"]
+        default=None,
+        max_length=bounds.TITLE_CHARS,
+        description="On what occasion",
+        examples=["July 2018 mission"],
     )
 
     def signature(self, city_id: str) -> Signature:
@@ -150,7 +203,9 @@ class AmendmentRequest(BaseModel):
     )
 
     amended_on: PartialDate = Field(description="When the amendment was agreed")
-    summary: str = Field(min_length=1, description="What the amendment changes")
+    summary: str = Field(
+        min_length=1, max_length=bounds.TEXT_CHARS, description="What the amendment changes"
+    )
 
     def amendment(self) -> Amendment:
         return Amendment(**self.model_dump())
@@ -165,7 +220,7 @@ class TerminationRequest(BaseModel):
     )
 
     terminated_on: PartialDate = Field(description="When the MoU was terminated")
-    reason: str = Field(min_length=1, description="Why")
+    reason: str = Field(min_length=1, max_length=bounds.NOTE_CHARS, description="Why")
 
     def termination(self) -> Termination:
         return Termination(**self.model_dump())
@@ -266,10 +321,10 @@ async def expiry_check(runtime: RuntimeDep, caller: Writer) -> ExpiryCheckResult
     summary="Add a party city",
     responses=WRITE,
 )
-async def add_party(mou_id: str, body: Party, runtime: RuntimeDep, caller: Writer) -> MouOut:
+async def add_party(mou_id: str, body: PartyIn, runtime: RuntimeDep, caller: Writer) -> MouOut:
     """Refused (409) once every party has signed, or when the MoU is expired or terminated.
     A city system adds parties only to MoUs its city is a party to."""
-    return MouOut.of(await handlers.add_party(runtime, mou_id, body, caller))
+    return MouOut.of(await handlers.add_party(runtime, mou_id, body.party(), caller))
 
 
 @router.post(

@@ -29,6 +29,7 @@ from ucap_pilots.schemas import (
     ProposePilotRequest,
     StatusChangeRequest,
 )
+from ucap_shared import bounds
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Writer
 from ucap_shared.dates import PartialDate
@@ -229,10 +230,10 @@ async def list_pilots(
         Role | None, Query(description="Only pilots with a city in this role (with `city`: it)")
     ] = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
-    cluster: Annotated[str | None, Query(max_length=200)] = None,
-    theme: Annotated[str | None, Query(max_length=200)] = None,
-    sdg: Annotated[int | None, Query(ge=1, le=17, description="SDG goal number")] = None,
-    ucap: Annotated[str | None, Query(max_length=100, description="U-CAP id")] = None,
+    cluster: Annotated[str | None, Query(max_length=bounds.NAME_CHARS)] = None,
+    theme: Annotated[str | None, Query(max_length=bounds.NAME_CHARS)] = None,
+    sdg: Annotated[int | None, Query(ge=1, le=bounds.SDGS, description="SDG goal number")] = None,
+    ucap: Annotated[str | None, Query(max_length=bounds.ID_CHARS, description="U-CAP id")] = None,
     updated_since: Annotated[
         str | None, Query(description="A date or ISO date-time: changed at or after it")
     ] = None,

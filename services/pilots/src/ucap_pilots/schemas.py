@@ -30,21 +30,25 @@ from ucap_pilots.events import (
     ProgressUpdate,
     Role,
 )
+from ucap_shared import bounds
 from ucap_shared.dates import PartialDate
 from ucap_shared.errors import FieldProblem, InvalidInputError
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 SDG_TARGET_PATTERN = r"^([1-9]|1[0-7])\.([1-9][0-9]?|[a-z])$"
 
-Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=100)]
-Label = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-LongText = Annotated[str, StringConstraints(max_length=5000)]
-Note = Annotated[str, StringConstraints(max_length=2000)]
-Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]
-SdgGoal = Annotated[int, Field(ge=1, le=17)]
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=bounds.ID_CHARS)]
+Label = Annotated[
+    str, StringConstraints(min_length=1, max_length=bounds.NAME_CHARS, strip_whitespace=True)
+]
+Word = Annotated[str, StringConstraints(min_length=1, max_length=bounds.WORD_CHARS)]
+LongText = Annotated[str, StringConstraints(max_length=bounds.TEXT_CHARS)]
+Note = Annotated[str, StringConstraints(max_length=bounds.NOTE_CHARS)]
+Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=bounds.URL_CHARS)]
+SdgGoal = Annotated[int, Field(ge=1, le=bounds.SDGS)]
 SdgTarget = Annotated[str, StringConstraints(pattern=SDG_TARGET_PATTERN)]
 IdempotencyKey = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
+    str, StringConstraints(min_length=1, max_length=bounds.KEY_CHARS, pattern=r"^[\x21-\x7e]+$")
 ]
 Number = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -94,18 +98,22 @@ class ProposePilotRequest(RequestModel):
     lead_city_id: Slug = Field(description="The lead city")
     partners: list[PartnerIn] = Field(
         default_factory=list,
-        max_length=50,
+        max_length=bounds.ITEMS_PER_LIST,
         description="Cities with their roles; the lead city is added as lead when left out",
     )
-    stakeholder_ids: list[Slug] = Field(default_factory=list, max_length=100)
+    stakeholder_ids: list[Slug] = Field(default_factory=list, max_length=bounds.IDS_PER_LIST)
     cluster: Label | None = Field(default=None, examples=["Smart City"])
-    themes: list[Label] = Field(default_factory=list, max_length=20)
-    sdg_goals: list[SdgGoal] = Field(default_factory=list, max_length=17)
+    themes: list[Label] = Field(default_factory=list, max_length=bounds.THEMES_PER_LIST)
+    sdg_goals: list[SdgGoal] = Field(default_factory=list, max_length=bounds.SDGS)
     sdg_targets: list[SdgTarget] = Field(
-        default_factory=list, max_length=50, description="Each of a goal listed, e.g. 11.3"
+        default_factory=list,
+        max_length=bounds.ITEMS_PER_LIST,
+        description="Each of a goal listed, e.g. 11.3",
     )
-    urban_agenda_themes: list[Label] = Field(default_factory=list, max_length=20)
-    mou_ids: list[Slug] = Field(default_factory=list, max_length=50)
+    urban_agenda_themes: list[Label] = Field(
+        default_factory=list, max_length=bounds.THEMES_PER_LIST
+    )
+    mou_ids: list[Slug] = Field(default_factory=list, max_length=bounds.ITEMS_PER_LIST)
     ucap_id: Slug | None = Field(default=None, examples=["granada-ucap"])
 
     def command(self) -> PilotProposed:
@@ -140,14 +148,14 @@ class EditPilotRequest(RequestModel):
 
     title: Label | None = None
     description: LongText | None = None
-    partners: list[PartnerIn] | None = Field(default=None, max_length=50)
-    stakeholder_ids: list[Slug] | None = Field(default=None, max_length=100)
+    partners: list[PartnerIn] | None = Field(default=None, max_length=bounds.ITEMS_PER_LIST)
+    stakeholder_ids: list[Slug] | None = Field(default=None, max_length=bounds.IDS_PER_LIST)
     cluster: Label | None = None
-    themes: list[Label] | None = Field(default=None, max_length=20)
-    sdg_goals: list[SdgGoal] | None = Field(default=None, max_length=17)
-    sdg_targets: list[SdgTarget] | None = Field(default=None, max_length=50)
-    urban_agenda_themes: list[Label] | None = Field(default=None, max_length=20)
-    mou_ids: list[Slug] | None = Field(default=None, max_length=50)
+    themes: list[Label] | None = Field(default=None, max_length=bounds.THEMES_PER_LIST)
+    sdg_goals: list[SdgGoal] | None = Field(default=None, max_length=bounds.SDGS)
+    sdg_targets: list[SdgTarget] | None = Field(default=None, max_length=bounds.ITEMS_PER_LIST)
+    urban_agenda_themes: list[Label] | None = Field(default=None, max_length=bounds.THEMES_PER_LIST)
+    mou_ids: list[Slug] | None = Field(default=None, max_length=bounds.ITEMS_PER_LIST)
     ucap_id: Slug | None = None
 
     def command(self, pilot_id: str) -> PilotDetailsUpdated:
@@ -226,7 +234,7 @@ class FundingRequest(RequestModel):
 
     id: Slug | None = Field(default=None, description="Unique within the pilot; default derived")
     funder: Label
-    category: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+    category: Word | None = None
     amount: Annotated[str, StringConstraints(pattern=r"^\d{1,15}(\.\d{1,4})?$")] | None = Field(
         default=None, description="A decimal as a string", examples=["50000.00"]
     )
@@ -269,7 +277,7 @@ class IndicatorRequest(RequestModel):
 
     id: Slug | None = Field(default=None, description="Unique within the pilot; default from name")
     name: Label
-    unit: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    unit: Word
     baseline: MeasureIn | None = None
     target: MeasureIn | None = None
 
@@ -316,10 +324,12 @@ class ProgressRequest(RequestModel):
 
     reported_on: PartialDate
     reporting_city_id: Slug = Field(description="A city of the pilot")
-    summary: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
-    indicator_values: list[IndicatorValueIn] = Field(default_factory=list, max_length=50)
+    summary: Annotated[str, StringConstraints(min_length=1, max_length=bounds.TEXT_CHARS)]
+    indicator_values: list[IndicatorValueIn] = Field(
+        default_factory=list, max_length=bounds.ITEMS_PER_LIST
+    )
     milestone_id: Slug | None = Field(default=None, description="A milestone reached")
-    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=bounds.THEMES_PER_LIST)
     idempotency_key: IdempotencyKey | None = Field(
         default=None, description="Or the `Idempotency-Key` header: one update per key"
     )

@@ -13,6 +13,7 @@ from ucap_reporting.events import (
     Activity,
     ActivityKind,
     Deliverable,
+    DeliverableKind,
     DeliveryStatus,
     Period,
     Theme,
@@ -20,6 +21,7 @@ from ucap_reporting.events import (
 )
 from ucap_reporting.programme import Filters, ProgrammeStatus, read_programme
 from ucap_reporting.status import UcapStatus, status_of
+from ucap_shared import bounds
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Writer
 from ucap_shared.consumer import TopicFreshness
@@ -76,32 +78,97 @@ _THEME_EXAMPLE: dict[str, JsonValue] = {
     "key_focus": "Joint pilot and demonstration projects in life sciences and healthy city",
 }
 
+Id = Annotated[str, Field(max_length=bounds.ID_CHARS)]
+Name = Annotated[str, Field(max_length=bounds.NAME_CHARS)]
+Paragraphs = Annotated[str, Field(max_length=bounds.TEXT_CHARS)]
+
+
+class ThemeIn(BaseModel):
+    """A cooperation theme with the key focus of the cooperation in it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(
+        min_length=1, max_length=bounds.NAME_CHARS, examples=["Life Sciences and Healthy City"]
+    )
+    key_focus: Paragraphs = Field(default="", description="What the cooperation focuses on")
+
+    def theme(self) -> Theme:
+        return Theme(title=self.title, key_focus=self.key_focus)
+
+
+class DeliverableIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=bounds.TITLE_CHARS, examples=["Finalised U-CAP"])
+    date: PartialDate = Field(description="When it was delivered")
+    kind: DeliverableKind
+    url: str | None = Field(
+        default=None, max_length=bounds.URL_CHARS, description="Where to read it"
+    )
+
+    def deliverable(self) -> Deliverable:
+        return Deliverable(title=self.title, date=self.date, kind=self.kind, url=self.url)
+
 
 class UcapFields(BaseModel):
     """The U-CAP's sections; in a PATCH, every field is optional and only those sent change."""
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=1, examples=["Granada U-CAP"])
-    lead_city_id: str | None = Field(default=None, description="The European lead city")
-    counterpart_city_ids: list[str] | None = Field(
-        default=None, description="Counterpart cities", examples=[["haikou", "kunming"]]
+    title: str | None = Field(
+        default=None, min_length=1, max_length=bounds.TITLE_CHARS, examples=["Granada U-CAP"]
+    )
+    lead_city_id: Id | None = Field(default=None, description="The European lead city")
+    counterpart_city_ids: list[Id] | None = Field(
+        default=None,
+        max_length=bounds.ITEMS_PER_LIST,
+        description="Counterpart cities",
+        examples=[["haikou", "kunming"]],
     )
     period: Period | None = Field(default=None, description="Period of cooperation")
-    themes: list[Theme] | None = Field(
-        default=None, description="Cooperation themes with key focus", examples=[[_THEME_EXAMPLE]]
+    themes: list[ThemeIn] | None = Field(
+        default=None,
+        max_length=bounds.THEMES_PER_LIST,
+        description="Cooperation themes with key focus",
+        examples=[[_THEME_EXAMPLE]],
     )
     sdgs: list[int] | None = Field(
-        default=None, description="SDG numbers", examples=[[3, 4, 9, 11]]
+        default=None, max_length=bounds.SDGS, description="SDG numbers", examples=[[3, 4, 9, 11]]
     )
-    urban_agenda_themes: list[str] | None = Field(
-        default=None, description="EU Urban Agenda themes", examples=[["Digital Transition"]]
+    urban_agenda_themes: list[Name] | None = Field(
+        default=None,
+        max_length=bounds.THEMES_PER_LIST,
+        description="EU Urban Agenda themes",
+        examples=[["Digital Transition"]],
     )
-    key_challenges: list[str] | None = None
-    main_objectives: list[str] | None = None
-    expected_results: str | None = None
-    contact: str | None = Field(default=None, examples=["IUC-ASIA_office@iuc-asia.eu"])
-    deliverables: list[Deliverable] | None = None
+    key_challenges: list[Paragraphs] | None = Field(default=None, max_length=bounds.ITEMS_PER_LIST)
+    main_objectives: list[Paragraphs] | None = Field(default=None, max_length=bounds.ITEMS_PER_LIST)
+    expected_results: str | None = Field(default=None, max_length=bounds.SECTION_CHARS)
+    contact: str | None = Field(
+        default=None, max_length=bounds.NOTE_CHARS, examples=["IUC-ASIA_office@iuc-asia.eu"]
+    )
+    deliverables: list[DeliverableIn] | None = Field(default=None, max_length=bounds.ITEMS_PER_LIST)
+
+    def themes_given(self) -> tuple[Theme, ...] | None:
+        return None if self.themes is None else tuple(theme.theme() for theme in self.themes)
+
+    def deliverables_given(self) -> tuple[Deliverable, ...] | None:
+        if self.deliverables is None:
+            return None
+        return tuple(deliverable.deliverable() for deliverable in self.deliverables)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, as the domain takes them: lists as tuples of its own values."""
+        given: dict[str, Any] = {
+            "themes": self.themes_given(),
+            "deliverables": self.deliverables_given(),
+        }
+        changes: dict[str, Any] = {}
+        for name in self.model_fields_set:
+            value = given[name] if name in given else getattr(self, name)
+            changes[name] = tuple(value) if isinstance(value, list) else value
+        return changes
 
 
 class CreateUcapRequest(UcapFields):
@@ -123,11 +190,14 @@ class CreateUcapRequest(UcapFields):
         },
     )
 
-    id: str = Field(pattern=SLUG_PATTERN, max_length=100, examples=["granada-ucap"])
-    title: str = Field(min_length=1, examples=["Granada U-CAP"])
-    lead_city_id: str = Field(description="The European lead city", examples=["granada"])
-    counterpart_city_ids: list[str] = Field(
-        min_length=1, description="Counterpart cities", examples=[["haikou", "kunming"]]
+    id: str = Field(pattern=SLUG_PATTERN, max_length=bounds.ID_CHARS, examples=["granada-ucap"])
+    title: str = Field(min_length=1, max_length=bounds.TITLE_CHARS, examples=["Granada U-CAP"])
+    lead_city_id: Id = Field(description="The European lead city", examples=["granada"])
+    counterpart_city_ids: list[Id] = Field(
+        min_length=1,
+        max_length=bounds.ITEMS_PER_LIST,
+        description="Counterpart cities",
+        examples=[["haikou", "kunming"]],
     )
 
     def command(self) -> UcapCreated:
@@ -137,15 +207,43 @@ class CreateUcapRequest(UcapFields):
             lead_city_id=self.lead_city_id,
             counterpart_city_ids=tuple(self.counterpart_city_ids),
             period=self.period,
-            themes=tuple(self.themes or ()),
+            themes=self.themes_given() or (),
             sdgs=tuple(self.sdgs or ()),
             urban_agenda_themes=tuple(self.urban_agenda_themes or ()),
             key_challenges=tuple(self.key_challenges or ()),
             main_objectives=tuple(self.main_objectives or ()),
             expected_results=self.expected_results,
             contact=self.contact,
-            deliverables=tuple(self.deliverables or ()),
+            deliverables=self.deliverables_given() or (),
         )
+
+
+class ActivityIn(BaseModel):
+    """One dated entry of the U-CAP's activity timeline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    activity_id: str = Field(
+        min_length=1, max_length=bounds.ID_CHARS, examples=["2018-07-first-meeting"]
+    )
+    date: PartialDate = Field(description="When; month precision is common")
+    kind: ActivityKind
+    ordinal: int | None = Field(default=None, ge=1, description='5 for "Fifth meeting"')
+    title: str = Field(min_length=1, max_length=bounds.TITLE_CHARS)
+    places: list[Name] = Field(default_factory=list, max_length=bounds.ITEMS_PER_LIST)
+    city_ids: list[Id] = Field(
+        default_factory=list, max_length=bounds.ITEMS_PER_LIST, description="Participating cities"
+    )
+    outcome: Paragraphs = Field(default="", description="What came of it")
+    mou_ids: list[Id] = Field(
+        default_factory=list, max_length=bounds.ITEMS_PER_LIST, description="MoUs it produced"
+    )
+    pilot_ids: list[Id] = Field(
+        default_factory=list, max_length=bounds.ITEMS_PER_LIST, description="Pilots it produced"
+    )
+
+    def activity(self) -> Activity:
+        return Activity.model_validate(self.model_dump())
 
 
 class ActivityChanges(BaseModel):
@@ -156,12 +254,12 @@ class ActivityChanges(BaseModel):
     date: PartialDate | None = None
     kind: ActivityKind | None = None
     ordinal: int | None = Field(default=None, ge=1)
-    title: str | None = Field(default=None, min_length=1)
-    places: list[str] | None = None
-    city_ids: list[str] | None = None
-    outcome: str | None = None
-    mou_ids: list[str] | None = None
-    pilot_ids: list[str] | None = None
+    title: str | None = Field(default=None, min_length=1, max_length=bounds.TITLE_CHARS)
+    places: list[Name] | None = Field(default=None, max_length=bounds.ITEMS_PER_LIST)
+    city_ids: list[Id] | None = Field(default=None, max_length=bounds.ITEMS_PER_LIST)
+    outcome: Paragraphs | None = None
+    mou_ids: list[Id] | None = Field(default=None, max_length=bounds.ITEMS_PER_LIST)
+    pilot_ids: list[Id] | None = Field(default=None, max_length=bounds.ITEMS_PER_LIST)
 
 
 class DeliverRequest(BaseModel):
@@ -180,7 +278,7 @@ class DeliverRequest(BaseModel):
 
     status: DeliveryStatus = Field(description="`delivered` or `final`")
     delivered_on: PartialDate
-    deliverable: Deliverable | None = Field(default=None, description="What was delivered")
+    deliverable: DeliverableIn | None = Field(default=None, description="What was delivered")
 
 
 # --- responses ----------------------------------------------------------------
@@ -219,11 +317,7 @@ async def create_ucap(body: CreateUcapRequest, runtime: RuntimeDep, caller: Writ
 )
 async def update_ucap(ucap_id: str, body: UcapFields, runtime: RuntimeDep, caller: Writer) -> Ucap:
     """Only the fields sent change; one `section_updated` event per section that changed."""
-    changes = {name: getattr(body, name) for name in body.model_fields_set}
-    for name, value in list(changes.items()):
-        if isinstance(value, list):
-            changes[name] = tuple(value)
-    return await handlers.update_sections(runtime, ucap_id, changes, caller)
+    return await handlers.update_sections(runtime, ucap_id, body.changes(), caller)
 
 
 @router.post(
@@ -232,8 +326,8 @@ async def update_ucap(ucap_id: str, body: UcapFields, runtime: RuntimeDep, calle
     summary="Log an activity on the timeline",
     responses=NOT_FOUND | FORBIDDEN | CONFLICT,
 )
-async def log_activity(ucap_id: str, body: Activity, runtime: RuntimeDep, caller: Writer) -> Ucap:
-    return await handlers.log_activity(runtime, ucap_id, body, caller)
+async def log_activity(ucap_id: str, body: ActivityIn, runtime: RuntimeDep, caller: Writer) -> Ucap:
+    return await handlers.log_activity(runtime, ucap_id, body.activity(), caller)
 
 
 @router.patch(
@@ -267,8 +361,9 @@ async def remove_activity(
 async def deliver(ucap_id: str, body: DeliverRequest, runtime: RuntimeDep, caller: Writer) -> Ucap:
     """Delivery moves forward (draft, delivered, final); at the same status again only with
     a new deliverable."""
+    deliverable = body.deliverable.deliverable() if body.deliverable else None
     return await handlers.deliver(
-        runtime, ucap_id, body.status, body.delivered_on, body.deliverable, caller
+        runtime, ucap_id, body.status, body.delivered_on, deliverable, caller
     )
 
 

@@ -1,0 +1,210 @@
+"""Every string and every array a client may send has a documented bound.
+
+Each service's OpenAPI document, and the gateway's merged one, is walked from
+every request body through ``$ref``, ``allOf``/``anyOf``/``oneOf``, ``items``,
+``properties`` and ``additionalProperties``. A string needs ``maxLength`` unless
+its values are already few and short: an ``enum``, a ``const``, a date-like
+``format``, or a pattern anchored at both ends that repeats nothing without an
+upper count. An array needs ``maxItems``; a schema that admits any JSON at all
+(no ``type``, no ``$ref``, no composition) is unbounded too.
+"""
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from ucap_cities.main import create_app as cities_app
+from ucap_gateway.main import create_app as gateway_app
+from ucap_gateway.openapi import merged_openapi
+from ucap_mous.main import create_app as mous_app
+from ucap_pilots.main import create_app as pilots_app
+from ucap_reporting.main import create_app as reporting_app
+
+Schema = dict[str, Any]
+SERVICES: dict[str, Callable[[], FastAPI]] = {
+    "cities": cities_app,
+    "mous": mous_app,
+    "pilots": pilots_app,
+    "reporting": reporting_app,
+}
+BOUNDED_FORMATS = frozenset({"date", "date-time", "time", "uuid"})
+COMPOSITIONS = ("allOf", "anyOf", "oneOf")
+UNBOUNDED_REPEAT = re.compile(r"[*+]|\{\d*,\}")
+
+
+def documents() -> dict[str, Schema]:
+    services = {name: build().openapi() for name, build in SERVICES.items()}
+    return {**services, "gateway": merged_openapi(gateway_app(), services)}
+
+
+DOCUMENTS = documents()
+
+
+def pattern_bounds_length(pattern: str) -> bool:
+    """Anchored at both ends, no top-level alternative, and every repeat has a ceiling."""
+    outside_classes = re.sub(r"\[(?:\\.|[^\]\\])*\]", "c", re.sub(r"\\.", "e", pattern))
+    depth, alternative_at_top = 0, False
+    for char in outside_classes:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        alternative_at_top |= char == "|" and depth == 0
+    return (
+        outside_classes.startswith("^")
+        and outside_classes.endswith("$")
+        and not alternative_at_top
+        and not UNBOUNDED_REPEAT.search(outside_classes)
+    )
+
+
+def string_is_bounded(schema: Schema) -> bool:
+    return (
+        "maxLength" in schema
+        or "enum" in schema
+        or "const" in schema
+        or schema.get("format") in BOUNDED_FORMATS
+        or pattern_bounds_length(schema.get("pattern", ""))
+    )
+
+
+def types_of(schema: Schema) -> set[str]:
+    declared = schema.get("type")
+    if isinstance(declared, list):
+        return set(declared)
+    return {declared} if isinstance(declared, str) else set()
+
+
+class Walk:
+    """The unbounded places of one document's request bodies, by JSON path."""
+
+    def __init__(self, document: Schema) -> None:
+        self.schemas: dict[str, Schema] = document.get("components", {}).get("schemas", {})
+        self.unbounded: list[str] = []
+
+    def visit(self, schema: Schema, path: str, refs: tuple[str, ...] = ()) -> None:
+        if "$ref" in schema:
+            self._follow(schema["$ref"], path, refs)
+        for key in COMPOSITIONS:
+            for index, part in enumerate(schema.get(key, [])):
+                self.visit(part, f"{path}({key}[{index}])", refs)
+        kinds = types_of(schema)
+        if not kinds and not ({"$ref", "enum", "const"} | set(COMPOSITIONS)) & schema.keys():
+            self.unbounded.append(f"{path}: admits any JSON")
+        if "string" in kinds and not string_is_bounded(schema):
+            self.unbounded.append(f"{path}: string without maxLength")
+        if "array" in kinds and "maxItems" not in schema:
+            self.unbounded.append(f"{path}: array without maxItems")
+        self._children(schema, path, refs)
+
+    def _follow(self, reference: str, path: str, refs: tuple[str, ...]) -> None:
+        if reference in refs:
+            return  # a recursive model: its fields are walked where it is first met
+        name = reference.rsplit("/", 1)[-1]
+        self.visit(self.schemas[name], path, (*refs, reference))
+
+    def _children(self, schema: Schema, path: str, refs: tuple[str, ...]) -> None:
+        items = schema.get("items")
+        if isinstance(items, dict):
+            self.visit(items, f"{path}[]", refs)
+        for name, child in schema.get("properties", {}).items():
+            self.visit(child, f"{path}.{name}", refs)
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            self.visit(extra, f"{path}.*", refs)
+
+
+def request_bodies(document: Schema) -> Iterator[tuple[str, Schema]]:
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            body = operation.get("requestBody") if isinstance(operation, dict) else None
+            for media, content in (body or {}).get("content", {}).items():
+                yield f"{method.upper()} {path} {media}", content.get("schema", {})
+
+
+def unbounded_places(document: Schema) -> list[str]:
+    walk = Walk(document)
+    for where, schema in request_bodies(document):
+        walk.visit(schema, f"{where} body")
+    return walk.unbounded
+
+
+@pytest.mark.parametrize("service", sorted(DOCUMENTS))
+class TestRequestBodies:
+    def test_every_string_and_array_a_client_sends_has_a_bound(self, service: str) -> None:
+        assert unbounded_places(DOCUMENTS[service]) == []
+
+    def test_every_operation_with_a_body_documents_413_and_422(self, service: str) -> None:
+        undocumented = [
+            f"{method.upper()} {path}: {code}"
+            for path, operations in DOCUMENTS[service]["paths"].items()
+            for method, operation in operations.items()
+            if isinstance(operation, dict) and "requestBody" in operation
+            for code in ("413", "422")
+            if code not in operation.get("responses", {})
+        ]
+        assert undocumented == []
+
+
+class TestTheServicesHaveBodiesToCheck:
+    @pytest.mark.parametrize("service", sorted(SERVICES))
+    def test_each_service_takes_request_bodies(self, service: str) -> None:
+        assert len(list(request_bodies(DOCUMENTS[service]))) >= 3
+
+
+class TestTheWalkFindsWhatIsUnbounded:
+    """The walk itself, on small documents: what it must find, and what it must let be."""
+
+    @staticmethod
+    def document(body: Schema, **schemas: Schema) -> Schema:
+        operation = {"requestBody": {"content": {"application/json": {"schema": body}}}}
+        return {"paths": {"/things": {"post": operation}}, "components": {"schemas": schemas}}
+
+    def test_finds_a_string_inside_a_referenced_model_in_an_optional_list(self) -> None:
+        inner = {"type": "object", "properties": {"name": {"type": "string"}}}
+        listed = {"type": "array", "maxItems": 5, "items": {"$ref": "#/components/schemas/Inner"}}
+        body = {"type": "object", "properties": {"things": {"anyOf": [listed, {"type": "null"}]}}}
+
+        places = unbounded_places(self.document(body, Inner=inner))
+
+        assert places == [
+            "POST /things application/json body.things(anyOf[0])[].name: string without maxLength"
+        ]
+
+    def test_finds_an_array_without_max_items_and_an_open_map(self) -> None:
+        body = {
+            "type": "object",
+            "properties": {
+                "tags": {"type": "array", "items": {"type": "string", "maxLength": 9}},
+                "extra": {"type": "object", "additionalProperties": {}},
+            },
+        }
+
+        places = unbounded_places(self.document(body))
+
+        assert places == [
+            "POST /things application/json body.tags: array without maxItems",
+            "POST /things application/json body.extra.*: admits any JSON",
+        ]
+
+    @pytest.mark.parametrize(
+        "string",
+        [
+            {"type": "string", "maxLength": 100},
+            {"type": "string", "enum": ["a", "b"]},
+            {"type": "string", "format": "date"},
+            {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"},
+            {"type": "string", "pattern": r"^[A-Z]{3}$"},
+        ],
+    )
+    def test_lets_a_string_bounded_otherwise_be(self, string: Schema) -> None:
+        body = {"type": "object", "properties": {"field": string}}
+
+        assert unbounded_places(self.document(body)) == []
+
+    @pytest.mark.parametrize(
+        "pattern",
+        [r"^[a-z0-9]+(-[a-z0-9]+)*$", r"^a{2,}$", r"^ab", r"^a$|b", r"\d{4}", r"^[\]+]\S+$"],
+    )
+    def test_a_pattern_that_repeats_without_a_ceiling_bounds_nothing(self, pattern: str) -> None:
+        assert not pattern_bounds_length(pattern)
