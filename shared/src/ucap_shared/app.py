@@ -9,6 +9,8 @@ lifespan then connects MongoDB, creates the indexes, and starts the relay
 import argparse
 import asyncio
 import gc
+import logging
+import re
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -17,8 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import uvicorn
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.datastructures import Headers, MutableHeaders
@@ -26,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ucap_shared.api_docs import install_service_docs
 from ucap_shared.applied import AppliedEvents
-from ucap_shared.auth import current_principal
+from ucap_shared.auth import admin, current_principal
 from ucap_shared.consumer import ConsumerRunner, TopicFreshness
 from ucap_shared.dates import PartialDate
 from ucap_shared.dispatch import Handler, Handlers, UnusableRecord, dispatch
@@ -42,13 +43,17 @@ from ucap_shared.logs import configure_logging, correlation_id, occurred_at
 from ucap_shared.metrics import metrics_router
 from ucap_shared.mongo import MongoClient, connect_mongo, ping_mongo
 from ucap_shared.relay import Relay
+from ucap_shared.serving import serve
 from ucap_shared.settings import ServiceSettings
 from ucap_shared.topics import TopicSpec, dead_letter_topic, events_topic
 from ucap_shared.views import Outcome, StreamGap
 
 CORRELATION_HEADER = "X-Correlation-ID"
+CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 OCCURRED_AT_HEADER = "X-UCAP-Occurred-At"
 HEALING_ATTEMPTS = 5
+
+log = logging.getLogger(__name__)
 
 
 def parse_occurred_at(value: str | None) -> datetime | None:
@@ -62,7 +67,13 @@ def parse_occurred_at(value: str | None) -> datetime | None:
         day = PartialDate.parse(value).first_day
         return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
     moment = datetime.fromisoformat(value)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as error:
+        # 9999-12-31T23:59:59-01:00 is in year 10000 in UTC, which no datetime holds.
+        raise ValueError(f"{value} is outside the calendar in UTC") from error
 
 
 @dataclass
@@ -198,7 +209,7 @@ class CorrelationAndDating:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        cid = headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        cid = checked_correlation_id(headers.get(CORRELATION_HEADER))
         dated = _dated_or_refused(headers.get(OCCURRED_AT_HEADER))
         if isinstance(dated, Response):
             await dated(scope, receive, send)
@@ -218,25 +229,31 @@ class CorrelationAndDating:
             occurred_at.reset(occurred)
 
 
+def checked_correlation_id(given: str | None) -> str:
+    """The caller's correlation id if it is a short plain token; else a new one (logged).
+
+    It goes into every event and log line of the request, so a megabyte of it, or a
+    line break, would too.
+    """
+    if given is None:
+        return str(uuid.uuid4())
+    if CORRELATION_ID.fullmatch(given):
+        return given
+    fresh = str(uuid.uuid4())
+    log.warning(
+        "correlation id replaced",
+        extra={"given_length": len(given), "given_start": given[:32], "replaced_by": fresh},
+    )
+    return fresh
+
+
 def _dated_or_refused(value: str | None) -> datetime | Response | None:
-    """The occurred-at time asked for, or the answer refusing it."""
-    try:
-        when = parse_occurred_at(value)
-    except ValueError as error:
-        return JSONResponse(
-            status_code=422,
-            content={
-                "detail": [
-                    {
-                        "loc": ["header", OCCURRED_AT_HEADER],
-                        "msg": str(error),
-                        "type": "value_error",
-                    }
-                ]
-            },
-        )
+    """The occurred-at time asked for, or the answer refusing it: only an admin's is
+    read at all, and no value makes anything but 403 or 422."""
+    if not value:
+        return None
     caller = current_principal.get()
-    if when is not None and (caller is None or not caller.is_admin):
+    if caller is None or not caller.is_admin:
         return JSONResponse(
             status_code=403,
             content={
@@ -244,7 +261,22 @@ def _dated_or_refused(value: str | None) -> datetime | Response | None:
                 "detail": f"only an admin may date what it records ({OCCURRED_AT_HEADER})",
             },
         )
-    return when
+    try:
+        return parse_occurred_at(value)
+    except ValueError as error:
+        return JSONResponse(
+            status_code=422,
+            content={
+                "error": "invalid",
+                "detail": [
+                    {
+                        "loc": ["header", OCCURRED_AT_HEADER],
+                        "msg": str(error),
+                        "type": "value_error",
+                    }
+                ],
+            },
+        )
 
 
 def _settle_heap() -> None:
@@ -330,15 +362,16 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
     )
     install_error_handlers(app)
     app.include_router(health_router(checks, settings.readiness_timeout_seconds))
-    app.include_router(metrics_router())
-    app.include_router(ops_router())
+    # Operations data is for operators: an admin's token (at the gateway, an admin's key).
+    app.include_router(metrics_router(), dependencies=[Depends(admin)])
+    app.include_router(ops_router(), dependencies=[Depends(admin)])
     for router in definition.routers:
         app.include_router(router)
     install_service_docs(app, ALWAYS_OPEN)
 
+    # Added innermost first: the guard (a service's token, then the body's limits) or,
+    # outside it, the service's own (the gateway's keys) run before any body is read.
     app.add_middleware(CorrelationAndDating)
-    if definition.install is not None:
-        definition.install(app, settings)
     app.add_middleware(
         RequestGuard,
         audience=(settings.audience or settings.service_name)
@@ -349,6 +382,8 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
         max_json_depth=settings.max_json_depth,
         open_paths=ALWAYS_OPEN if settings.production else ALWAYS_OPEN + DOCS,
     )
+    if definition.install is not None:
+        definition.install(app, settings)
     return app
 
 
@@ -390,9 +425,4 @@ def service_main(settings: ServiceSettings, definition: ServiceDefinition) -> No
 
         report = asyncio.run(rebuild(settings, definition))
         sys.exit(0 if report.ok else 1)
-    uvicorn.run(
-        build_service_app(settings, definition),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-    )
+    serve(build_service_app(settings, definition), settings)

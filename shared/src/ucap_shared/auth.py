@@ -115,3 +115,9 @@ async def writer(caller: CurrentPrincipal) -> Principal:
 
 
 Writer = Annotated[Principal, Depends(writer)]
+
+
+async def admin(caller: CurrentPrincipal) -> Principal:
+    """An admin: operations data (``/ops/*``, ``/metrics``) is for operators alone."""
+    require(caller, caller.is_admin, "read operations data")
+    return caller

@@ -5,8 +5,10 @@ matches is 404, a method its path does not serve is 405 with the exact
 ``Allow``. A service names the same methods in its own 405s.
 """
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -47,6 +49,14 @@ class EndpointIndex:
             for template, operations in document.get("paths", {}).items()
         ]
 
+    @classmethod
+    def of_operations(cls, operations: Mapping[str, Iterable[str]]) -> "EndpointIndex":
+        """The index of path templates and the methods each serves (``"GET"`` …)."""
+        paths: dict[str, dict[str, Any]] = {
+            path: {m.lower(): {} for m in methods} for path, methods in operations.items()
+        }
+        return cls({"paths": paths})
+
     def matching(self, raw_path: str) -> list[Endpoint]:
         """The endpoints at ``raw_path`` (still percent-encoded), most literal first."""
         parts = raw_path.strip("/").split("/")
@@ -82,4 +92,33 @@ def refusal(matching: list[Endpoint], method: str) -> JSONResponse | None:
         status_code=405,
         content={"error": "method_not_allowed", "detail": f"{method} is not served here"},
         headers={"Allow": allowed_methods(matching)},
+    )
+
+
+def raw_path_of(scope: Mapping[str, Any]) -> str:
+    """The request's path as the client sent it, still percent-encoded."""
+    raw_path = scope.get("raw_path")
+    return raw_path.decode("latin-1") if isinstance(raw_path, bytes) else str(scope["path"])
+
+
+def unsafe_path(raw_path: str) -> bool:
+    """Whether a segment of ``raw_path`` (still percent-encoded) is ``.`` or ``..`` or holds
+    a slash or backslash once decoded: a client or proxy on the way may resolve such a path
+    to another one than the router matched (httpx collapses ``/cities/../ops``)."""
+    for segment in raw_path.partition("?")[0].split("/"):
+        decoded = unquote(segment) if "%" in segment else segment
+        if decoded in (".", "..") or "/" in decoded or "\\" in decoded:
+            return True
+    return False
+
+
+def path_refusal() -> JSONResponse:
+    """The answer to an unsafe path: no endpoint of this API lives there."""
+    return JSONResponse(
+        status_code=404,
+        content={
+            "error": "not_found",
+            "detail": "no such endpoint in this API (a path segment is '.' or '..', "
+            "or holds an encoded slash)",
+        },
     )

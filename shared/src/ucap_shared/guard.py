@@ -3,11 +3,17 @@
 - a valid token for this service (401 otherwise), except on the health
   endpoints and, outside production, the API docs (the gateway, which checks
   API keys instead, asks for no token);
-- a body no larger than the configured size (413), whatever Content-Length says;
-- JSON nested no deeper than the configured depth (422);
+- at a service, no path segment that is ``.`` or ``..`` or holds an encoded
+  slash (404): a client on the way may resolve it elsewhere;
+- a body no larger than the configured size (413), whatever Content-Length says,
+  read only once the token holds;
+- a body nested no deeper than the configured depth (422), whatever its content
+  type (FastAPI parses a body as JSON under most of them);
 - at a service, no NUL character (U+0000) in the path, the query or a JSON
   string (422): no ucap value holds one, and PostgreSQL, under FerretDB, can
   neither store nor compare one (a query naming it failed with a 500).
+
+A ``RecursionError`` from further in, before an answer has started, is 422 too.
 """
 
 import json
@@ -15,6 +21,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from ucap_shared.auth import InvalidTokenError, current_principal, verify_token
+from ucap_shared.endpoints import path_refusal, raw_path_of, unsafe_path
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -48,10 +55,14 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.audience is None:
+            # The gateway: its gatekeeper, outside, has admitted the caller.
+            await self._guarded(scope, receive, send)
+            return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         token = current_principal.set(None)
         try:
-            if self.audience is not None and scope["path"] not in self.open_paths:
+            if scope["path"] not in self.open_paths:
                 scheme, _, credentials = headers.get("authorization", "").partition(" ")
                 if scheme.lower() != "bearer" or not credentials:
                     await _refuse(send, 401, "unauthenticated", "a bearer token is required")
@@ -63,31 +74,52 @@ class RequestGuard:
                 except InvalidTokenError as error:
                     await _refuse(send, 401, "unauthenticated", f"invalid token: {error}")
                     return
-            declared = headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-                await _refuse(send, 413, "too_large", self._too_large())
-                return
-            body = await self._read_body(receive)
-            if body is None:
-                await _refuse(send, 413, "too_large", self._too_large())
-                return
-            # Where no token is asked for (the gateway), a caller is authenticated further in,
-            # and a NUL goes on to the service, which refuses it.
-            services_it = self.audience is not None
-            if services_it and ("\x00" in scope["path"] or b"%00" in scope["query_string"]):
-                await _refuse_nul(send, "path" if "\x00" in scope["path"] else "query")
-                return
-            if body and "json" in headers.get("content-type", ""):
-                deepest, nul = _scan(body)
-                if deepest > self.max_json_depth:
-                    await _refuse_depth(send, self.max_json_depth)
+                if unsafe_path(raw_path_of(scope)):
+                    await path_refusal()(scope, receive, send)
                     return
-                if nul and services_it:
-                    await _refuse_nul(send, "body")
-                    return
-            await self.app(scope, _replay(body, receive), send)
+            await self._guarded(scope, receive, send)
         finally:
             current_principal.reset(token)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The body's checks, then the app."""
+        declared = next((v for k, v in scope["headers"] if k.lower() == b"content-length"), None)
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await _refuse(send, 413, "too_large", self._too_large())
+            return
+        body = await self._read_body(receive)
+        if body is None:
+            await _refuse(send, 413, "too_large", self._too_large())
+            return
+        # At the gateway (no token asked for) a NUL goes on to the service, which refuses it.
+        services_it = self.audience is not None
+        if services_it and ("\x00" in scope["path"] or b"%00" in scope["query_string"]):
+            await _refuse_nul(send, "path" if "\x00" in scope["path"] else "query")
+            return
+        if body:
+            deepest, nul = _scan(body)
+            if deepest > self.max_json_depth:
+                await _refuse_depth(send, self.max_json_depth)
+                return
+            if nul and services_it:
+                await _refuse_nul(send, "body")
+                return
+        await self._app_without_recursion(scope, _replay(body, receive), send)
+
+    async def _app_without_recursion(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def send_noting_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_start)
+        except RecursionError:
+            if started:
+                raise
+            await _refuse_depth(send, self.max_json_depth)
 
     def _too_large(self) -> str:
         return f"the request body is larger than {self.max_body_bytes} bytes"
@@ -155,18 +187,20 @@ async def _refuse(send: Send, status: int, error: str, detail: str) -> None:
 
 async def _refuse_depth(send: Send, limit: int) -> None:
     body = {
+        "error": "invalid",
         "detail": [
             {"loc": ["body"], "msg": f"JSON nested deeper than {limit} levels", "type": "depth"}
-        ]
+        ],
     }
     await _respond(send, 422, body, [(b"content-type", b"application/json")])
 
 
 async def _refuse_nul(send: Send, where: str) -> None:
     body = {
+        "error": "invalid",
         "detail": [
             {"loc": [where], "msg": "text may not hold the NUL character (U+0000)", "type": "nul"}
-        ]
+        ],
     }
     await _respond(send, 422, body, [(b"content-type", b"application/json")])
 

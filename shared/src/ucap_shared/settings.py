@@ -68,6 +68,33 @@ class ServiceSettings(BaseSettings):
     max_json_depth: int = Field(
         default=32, ge=2, validation_alias=AliasChoices("UCAP_MAX_JSON_DEPTH")
     )
+    http_limit_concurrency: int = Field(
+        default=4096,
+        ge=1,
+        validation_alias=AliasChoices("UCAP_HTTP_LIMIT_CONCURRENCY"),
+        description="Open connections (or requests in progress) at most; beyond, uvicorn "
+        "answers 503. Above UCAP_GATEWAY_LIVE_FEEDS_TOTAL at the gateway: each feed holds one",
+    )
+    http_keep_alive_seconds: int = Field(
+        default=5,
+        ge=1,
+        validation_alias=AliasChoices("UCAP_HTTP_KEEP_ALIVE_SECONDS"),
+        description="How long an idle kept-alive connection stays open (the gateway drops "
+        "its own idle upstream connections after 2 s, before this)",
+    )
+    http_max_head_bytes: int = Field(
+        default=32_768,
+        ge=4096,
+        validation_alias=AliasChoices("UCAP_HTTP_MAX_HEAD_BYTES"),
+        description="A request's line and headers at most; beyond, 431 and the connection closed",
+    )
+    http_head_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias=AliasChoices("UCAP_HTTP_HEAD_TIMEOUT_SECONDS"),
+        description="How long a connection may take to send a request's line and headers "
+        "(from connecting, or from its first byte); then 408 and closed",
+    )
 
     @property
     def production(self) -> bool:

@@ -49,6 +49,16 @@ class Settings(ServiceSettings):
         default=50.0, gt=0, description="Steady requests per second allowed per API key"
     )
     rate_limit_burst: int = Field(default=200, ge=1, description="Requests allowed at once")
+    auth_failures_burst: int = Field(
+        default=20,
+        ge=1,
+        description="Failed authentications (a key that reads like one but is unknown, revoked "
+        "or wrong, at the gatekeeper or POST /login) one client address may have at once; "
+        "past them, 429 for every key not seen valid",
+    )
+    auth_failures_per_second: float = Field(
+        default=0.2, gt=0, description="Failed authentications per second an address regains"
+    )
 
     def upstream_urls(self) -> dict[str, str]:
         return {

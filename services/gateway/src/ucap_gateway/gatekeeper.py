@@ -4,16 +4,21 @@ Every path but the health endpoints, the log-in form (and, outside production,
 the API docs) needs a key, in ``Authorization: Bearer ucap_…`` or ``X-API-Key``.
 For GET and HEAD the log-in cookie's key does too (see ``login``); a browser
 asking for a page without one is sent to the log-in form, anyone else gets 401.
+The key is checked before anything reads the request's body, and an admitted
+request whose path has a dot segment or an encoded slash is 404 (see
+``ucap_shared.endpoints.unsafe_path``): nothing behind resolves it elsewhere.
 """
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ucap_gateway.keys import KeyRecord, KeyStore
+from ucap_gateway.attempts import authenticate
+from ucap_gateway.keys import KeyRecord
 from ucap_gateway.login import COOKIE, LOGIN_PATHS, forget_session, login_url
 from ucap_gateway.ratelimit import RateLimiter
 from ucap_shared.auth import current_principal
+from ucap_shared.endpoints import path_refusal, raw_path_of, unsafe_path
 
 OPEN_ALWAYS = ("/health/live", "/health/ready", *LOGIN_PATHS)
 DOCS = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
@@ -47,6 +52,9 @@ class Gatekeeper:
         if isinstance(admitted, Response):
             await admitted(scope, receive, send)
             return
+        if unsafe_path(raw_path_of(scope)):
+            await path_refusal()(scope, receive, send)
+            return
         request.state.key_id = admitted.key_id
         token = current_principal.set(admitted.as_principal())
         try:
@@ -68,10 +76,11 @@ async def _admitted(request: Request) -> KeyRecord | Response:
         return _unauthenticated(
             request, "an API key is required (Authorization: Bearer or X-API-Key)"
         )
-    keys: KeyStore | None = getattr(request.app.state, "keys", None)
-    if keys is None:
+    if getattr(request.app.state, "keys", None) is None:
         return JSONResponse(status_code=503, content={"error": "starting", "detail": "try again"})
-    record = await keys.authenticate(key)
+    record = await authenticate(request, key)
+    if isinstance(record, Response):
+        return record
     if record is None:
         refused = _unauthenticated(request, "unknown or revoked API key")
         if from_cookie:

@@ -59,6 +59,11 @@ class NewKey(BaseModel):
     secret: str = Field(description="The whole key: shown once, never stored")
 
 
+def well_formed(presented: str) -> bool:
+    """Whether ``presented`` reads like a key: only such a one costs the store a look-up."""
+    return KEY_PATTERN.match(presented) is not None
+
+
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -136,6 +141,12 @@ class KeyStore:
         if key_id in self._trusted:
             self._trusted[key_id] = _Trusted(self._trusted[key_id].hash, touched, time.monotonic())
         return touched
+
+    def known(self, presented: str) -> bool:
+        """Whether ``presented`` names a key this process has read as valid (and not seen
+        revoked since): worth a look-up even from a client address that failed too often."""
+        match = KEY_PATTERN.match(presented)
+        return match is not None and match.group(1) in self._trusted
 
     def _trust(self, key_id: str, hashed: str, record: KeyRecord) -> None:
         if self._trust_seconds <= 0:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ucap_gateway.keys import KeyStore
+from ucap_gateway.attempts import authenticate
 from ucap_gateway.render import page
 
 COOKIE = "ucap_key"
@@ -110,8 +110,10 @@ async def log_in(request: Request) -> Response:
     except UnsafeNextError:
         return _refusal("After log-in you can only go to a page of this site.", 400)
     key = fields.get("key", "").strip()
-    keys: KeyStore = request.app.state.keys
-    if not key or await keys.authenticate(key) is None:
+    record = await authenticate(request, key) if key else None
+    if isinstance(record, Response):
+        return record
+    if record is None:
         return _form_page(next_path, message="Unknown or revoked API key.", status_code=401)
     answer = RedirectResponse(next_path, status_code=303)
     answer.set_cookie(

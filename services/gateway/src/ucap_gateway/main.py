@@ -1,5 +1,5 @@
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 
 from fastapi import FastAPI
 
@@ -36,6 +36,9 @@ async def background(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Non
     app.state.rate_limiter = RateLimiter(
         per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst
     )
+    app.state.auth_failures = RateLimiter(
+        per_second=settings.auth_failures_per_second, burst=settings.auth_failures_burst
+    )
     install_merged_openapi(app)
     statuses = status_keeper(
         upstreams,
@@ -54,9 +57,11 @@ async def background(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Non
         is_active=app.state.keys.is_active,
         check_seconds=settings.live_key_check_seconds,
     )
+    # Production services serve no documents (nor does this gateway serve the merged one).
+    documents = nullcontext() if settings.production else upstream_documents_fetched(app, upstreams)
     try:
         async with (
-            upstream_documents_fetched(app, upstreams),
+            documents,
             watching_events(settings.kafka_bootstrap_servers, [statuses, programmes]),
         ):
             yield

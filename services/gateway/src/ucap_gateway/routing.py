@@ -1,11 +1,18 @@
-"""The public API of every service under one origin, forwarded as it is."""
+"""The public API of every service under one origin, forwarded as it is.
+
+Only the operations of the route table are forwarded (an unknown path 404, a
+method its path does not serve 405 with the exact ``Allow``), whether or not
+the services' documents have come.
+"""
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.routing import APIRoute
 
+from ucap_gateway.route_table import PUBLIC_OPERATIONS
 from ucap_gateway.upstreams import Upstreams
-from ucap_shared.endpoints import endpoint_index, refusal
+from ucap_shared.endpoints import EndpointIndex, raw_path_of, refusal
 
 # Every method reaches the forwarder, which answers those the API does not serve.
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -43,15 +50,33 @@ def forwarding_router() -> APIRouter:
     return router
 
 
+def forwarded_index(app: FastAPI) -> EndpointIndex:
+    """The route table and the gateway's own operations under the forwarded prefixes
+    (a U-CAP's status and live feed): a path the forwarder gets may be either's."""
+    index: EndpointIndex | None = getattr(app.state, "forwarded_index", None)
+    if index is None:
+        operations = {
+            template: set(methods)
+            for table in PUBLIC_OPERATIONS.values()
+            for template, methods in table.items()
+        }
+        prefixes = tuple(f"/{prefix}" for prefix in ROUTES)
+        for route in app.routes:
+            if not isinstance(route, APIRoute) or not route.include_in_schema:
+                continue
+            if route.path_format.startswith(prefixes):
+                operations.setdefault(route.path_format, set()).update(route.methods or ())
+        index = EndpointIndex.of_operations(operations)
+        app.state.forwarded_index = index
+    return index
+
+
 def _forwarder(service: str) -> Callable[[Request], Awaitable[Response]]:
     async def forward(request: Request) -> Response:
-        raw_path = request.scope.get("raw_path")
-        path = raw_path.decode("ascii", "replace") if isinstance(raw_path, bytes) else None
-        # Until the service's document has come, the service itself answers.
-        if path is not None and service in request.app.state.upstream_openapi:
-            matching = endpoint_index(request.app).matching(path.partition("?")[0])
-            if (refused := refusal(matching, request.method)) is not None:
-                return refused
+        path = raw_path_of(request.scope).partition("?")[0]
+        matching = forwarded_index(request.app).matching(path)
+        if (refused := refusal(matching, request.method)) is not None:
+            return refused
         return await upstreams_of(request).forward(service, request, request.url.path)
 
     forward.__name__ = f"forward_to_{service}"
