@@ -34,6 +34,8 @@ def test_the_command_list_is_whole() -> None:
         ("dlq", "list"),
         ("dlq", "show"),
         ("dlq", "replay"),
+        ("parked", "list"),
+        ("parked", "retry"),
     }
 
 

@@ -2,16 +2,20 @@
 
 import typer
 
-from ucap_ops import dlq, keys, lag, load, rebuild, status
+from ucap_ops import dlq, keys, lag, load, parked, rebuild, status
 
 app = typer.Typer(
     name="ucap",
-    help="Operate ucap: credentials, data files, U-CAP status, rebuilds, dead letters, lag.",
+    help=(
+        "Operate ucap: credentials, data files, U-CAP status, rebuilds, dead letters, "
+        "parked commits, lag."
+    ),
     no_args_is_help=True,
     add_completion=False,
 )
 app.add_typer(keys.app, name="keys")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(parked.app, name="parked")
 app.command("load")(load.load_command)
 app.command("status")(status.status_command)
 app.command("rebuild")(rebuild.rebuild_command)
