@@ -7,7 +7,7 @@ correctly against each other, so a plain sort on the field orders them.
 
 import calendar
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import total_ordering
 from typing import Any
@@ -21,6 +21,31 @@ MONTHS |= {name.lower(): number for number, name in enumerate(calendar.month_abb
 ISO_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 _ISO = re.compile(ISO_PATTERN)
 _WORDS = re.compile(r"^(?:(\d{1,2})\s+)?([A-Za-z]+)\.?\s+(\d{4})$")
+
+
+def days_after(day: date, days: int) -> date:
+    """``day`` moved by ``days`` (back when negative), held at the calendar's ends.
+
+    Total where ``day + timedelta(days)`` overflows: a status asked for 9999-12-31 (or a
+    U-CAP dated in year 1) compares its dates with the calendar's last (or first) day.
+    """
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
+def utc_moment(moment: datetime) -> datetime:
+    """``moment`` in UTC (naive: taken as UTC); ValueError when UTC has no such time.
+
+    ``0001-01-01T00:00+05:00`` is a moment of year 0 in UTC, which no ``datetime`` holds.
+    """
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError(f"{moment.isoformat()} is outside the calendar in UTC") from error
 
 
 class Precision(StrEnum):

@@ -3,8 +3,9 @@
 Each test module gets its own app, database, consumer group and topic namespace
 (``UCAP_TOPIC_NAMESPACE``): a fresh consumer group would otherwise replay every
 pilot, city and MoU event any test ever published before reaching its own. Cities and
-MoUs are made known the way their services do it: by publishing
-``ucap.city.registered.v1`` and ``ucap.mou.drafted.v1`` envelopes to their topics.
+MoUs (and U-CAPs) are made known the way their services do it: by publishing
+``ucap.city.registered.v1``, ``ucap.mou.drafted.v1`` (and ``ucap.ucap.created.v1``)
+envelopes to their topics.
 
 The module's client sends an admin token for the ``pilots`` audience, as the
 gateway would; tests of other callers pass their own ``Authorization`` header.
@@ -27,7 +28,7 @@ from tests.support.infra import Infra
 from tests.support.waiting import eventually
 from ucap_pilots.config import Settings
 from ucap_pilots.main import create_app
-from ucap_pilots.views import CITIES_VIEW, MOUS_VIEW
+from ucap_pilots.views import CITIES_VIEW, MOUS_VIEW, UCAPS_VIEW
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.envelope import Envelope
 from ucap_shared.mongo import MongoClient, connect_mongo
@@ -82,6 +83,31 @@ def drafted(mou: str, cities: list[str]) -> Envelope:
             "valid_from": None,
             "valid_until": None,
             "documents": [],
+        },
+        actor="test",
+    )
+
+
+def ucap_created(ucap: str, lead: str, counterparts: list[str]) -> Envelope:
+    return Envelope(
+        source="ucap/reporting",
+        type="ucap.ucap.created.v1",
+        subject=ucap,
+        sequence=1,
+        data={
+            "ucap_id": ucap,
+            "title": f"U-CAP {ucap}",
+            "lead_city_id": lead,
+            "counterpart_city_ids": counterparts,
+            "period": None,
+            "themes": [],
+            "sdgs": [],
+            "urban_agenda_themes": [],
+            "key_challenges": [],
+            "main_objectives": [],
+            "expected_results": None,
+            "contact": None,
+            "deliverables": [],
         },
         actor="test",
     )
@@ -147,6 +173,15 @@ class PilotsService:
         await publish(self.bootstrap, mous_topic(), drafted(mou, cities))
         await eventually(partial(self.known, MOUS_VIEW, "drafted", mou), timeout=60)
         return mou
+
+    async def create_ucap(self, lead: str, counterparts: list[str]) -> str:
+        """A fresh U-CAP, published on reporting's topic; waits until this service knows it."""
+        ucap = f"ucap-{uuid.uuid4().hex[:10]}"
+        await publish(
+            self.bootstrap, events_topic("reporting"), ucap_created(ucap, lead, counterparts)
+        )
+        await eventually(partial(self.known, UCAPS_VIEW, "created", ucap), timeout=60)
+        return ucap
 
     async def propose(self, lead: str, partners: list[str], **fields: Any) -> httpx.Response:
         body = {

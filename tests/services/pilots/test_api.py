@@ -402,7 +402,7 @@ class TestListing:
         self, pilots: PilotsService, cities: list[str]
     ) -> None:
         lead, kunming, haikou, _ = cities
-        ucap = f"ucap-{uuid.uuid4().hex[:8]}"
+        ucap = await pilots.create_ucap(lead, [kunming, haikou])
         a = await pilots.new_pilot(lead, [kunming], ucap_id=ucap, sdg_goals=[3], themes=["Life"])
         b = await pilots.new_pilot(lead, [haikou], ucap_id=ucap, cluster="Smart City")
         response = await pilots.client.post(

@@ -12,13 +12,19 @@ from typing import Any
 
 import httpx
 
-from tests.services.pilots.conftest import drafted, fresh_namespace, publish, registered
+from tests.services.pilots.conftest import (
+    drafted,
+    fresh_namespace,
+    publish,
+    registered,
+    ucap_created,
+)
 from tests.support.auth import ADMIN, bearer
 from tests.support.infra import Infra
 from tests.support.processes import REPO_ROOT, run_service
 from tests.support.ucap_command import GRANADA, load_into_service
 from tests.support.waiting import eventually
-from ucap_pilots.views import CITIES_VIEW, MOUS_VIEW, PILOTS_VIEW
+from ucap_pilots.views import CITIES_VIEW, MOUS_VIEW, PILOTS_VIEW, UCAPS_VIEW
 from ucap_shared.mongo import MongoClient
 
 CITIES = ("granada", "haikou", "kunming", "liuzhou", "zhengzhou")
@@ -92,6 +98,12 @@ class TestGranadaPilots:
                         for mou, parties in MOUS.items()
                     ),
                 )
+                counterparts = [f"{c}-{suffix}" for c in CITIES if c != "granada"]
+                await publish(
+                    infra.kafka_bootstrap_servers,
+                    f"{namespace}.reporting.events",
+                    ucap_created(ucap, f"granada-{suffix}", counterparts),
+                )
 
                 async def all_known() -> bool:
                     db = mongo[database]
@@ -101,7 +113,12 @@ class TestGranadaPilots:
                     known_mous = await db[MOUS_VIEW].count_documents(
                         {"_id": {"$in": sorted(mous)}, "drafted": True}
                     )
-                    return known_cities == len(cities) and known_mous == len(mous)
+                    known_ucap = await db[UCAPS_VIEW].find_one({"_id": ucap, "created": True})
+                    return (
+                        known_cities == len(cities)
+                        and known_mous == len(mous)
+                        and known_ucap is not None
+                    )
 
                 await eventually(all_known, timeout=60)
 

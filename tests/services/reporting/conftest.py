@@ -8,6 +8,7 @@ envelopes on ``ucap.cities.events``, ``ucap.mous.events`` and
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from tests.support.infra import Infra
 from tests.support.waiting import eventually
 from ucap_reporting.config import Settings
 from ucap_reporting.main import create_app
+from ucap_reporting.projections import CITIES_VIEW
 from ucap_shared.envelope import Envelope
 from ucap_shared.mongo import MongoClient, connect_mongo
 from ucap_shared.topics import events_topic
@@ -263,7 +265,23 @@ class ReportingService:
 
         return await eventually(probe, timeout=timeout, interval=0.2)
 
+    async def city_known(self, city: str) -> bool:
+        found = await self.mongo[self.settings.database][CITIES_VIEW].find_one(
+            {"_id": city, "registered": True}
+        )
+        return found is not None
+
+    async def register(self, *cities: str) -> None:
+        """The cities registered in this service's copy, as a U-CAP must name them: each not
+        published yet by ``streams`` is published as registered; then waits for all."""
+        new = [city for city in dict.fromkeys(cities) if city not in self.streams.sequences]
+        if new:
+            await self.publish(*(self.streams.city_registered(city, city.title()) for city in new))
+        for city in cities:
+            await eventually(partial(self.city_known, city), timeout=60, interval=0.1)
+
     async def create(self, ucap_id: str, lead: str, counterparts: list[str], **fields: Any) -> None:
+        await self.register(lead, *counterparts)
         response = await self.client.post(
             "/ucaps", json=ucap_body(ucap_id, lead, counterparts, **fields)
         )

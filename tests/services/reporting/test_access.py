@@ -92,6 +92,7 @@ async def seeded(reporting: ReportingService) -> Seeded:
     lead, counterpart = fresh("lead"), fresh("counterpart")
     ucap_id = fresh("ucap")
     await reporting.create(ucap_id, lead, [counterpart])
+    await reporting.register("kunming")  # the counterpart of the U-CAP the writes create
     logged = await reporting.client.post(f"/ucaps/{ucap_id}/activities", json=activity())
     assert logged.status_code == 201, logged.text
     return Seeded(ucap_id, lead, counterpart)

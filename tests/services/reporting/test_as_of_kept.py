@@ -21,8 +21,9 @@ async def reporting(infra: Infra) -> AsyncIterator[ReportingService]:
 
 
 async def ucap_created_days_ago(reporting: ReportingService, days: int) -> tuple[str, str, str]:
-    """A U-CAP recorded ``days`` ago (an admin's occurred-at), its cities not yet known."""
+    """A U-CAP recorded ``days`` ago (an admin's occurred-at), its cities registered now."""
     ucap_id, lead, counterpart = fresh("ucap"), fresh("granada"), fresh("kunming")
+    await reporting.register(lead, counterpart)
     created = await reporting.client.post(
         "/ucaps",
         json=ucap_body(ucap_id, lead, [counterpart]),

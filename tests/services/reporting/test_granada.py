@@ -15,11 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.services.reporting.conftest import start_group_at_end
+from tests.services.reporting.conftest import Streams, publish, start_group_at_end
 from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.processes import run_service
 from tests.support.ucap_command import GRANADA, load_into_service
+from tests.support.waiting import eventually
+from ucap_reporting.projections import CITIES_VIEW
 from ucap_shared.mongo import connect_mongo
 
 Json = dict[str, Any]
@@ -64,6 +66,21 @@ async def loaded(
     mongo = connect_mongo(infra.mongodb_uri)
     try:
         with run_service("reporting", env, folder) as service:
+            # A U-CAP names only cities the service knows: its cities first.
+            cities = [data["lead_city_id"], *data["counterpart_city_ids"]]
+            streams = Streams()
+            await publish(
+                infra.kafka_bootstrap_servers,
+                *(streams.city_registered(city, city.title()) for city in cities),
+            )
+
+            async def cities_known() -> bool:
+                known = await mongo[database][CITIES_VIEW].count_documents(
+                    {"_id": {"$in": cities}, "registered": True}
+                )
+                return known == len(cities)
+
+            await eventually(cities_known, timeout=60, interval=0.2)
             first = await load_into_service("reporting", service.url, file)
             second = await load_into_service("reporting", service.url, file)
             async with httpx.AsyncClient(

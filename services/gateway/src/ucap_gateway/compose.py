@@ -124,6 +124,13 @@ async def _every_page(
     )
 
 
+def led_from(pilots: dict[str, Document], city_ids: list[str]) -> dict[str, Document]:
+    """The pilots led by one of the U-CAP's cities: reporting's status shows no other (a
+    pilot naming a U-CAP its lead has no part in is no pilot of that U-CAP)."""
+    cities = set(city_ids)
+    return {pilot_id: p for pilot_id, p in pilots.items() if p.get("lead_city_id") in cities}
+
+
 def subjects(ucap_id: str, compiled: "CompiledStatus | None") -> frozenset[str]:
     """The ids whose events can change this status: the U-CAP, its cities, pilots and MoUs."""
     if compiled is None:
@@ -167,7 +174,8 @@ async def compile_status(
     city_ids = [lead, *status.ucap.counterpart_city_ids]
 
     async def pilots() -> dict[str, Document]:
-        return await _every_page(upstreams, "pilots", "/pilots", timeout, ucap=ucap_id)
+        found = await _every_page(upstreams, "pilots", "/pilots", timeout, ucap=ucap_id)
+        return led_from(found, city_ids)
 
     async def mous() -> dict[str, Document]:
         if not lead:

@@ -1,7 +1,7 @@
 """Pilots: the aggregate folded from its events, its rules, and commands to events.
 
 Pure: no I/O. What the rules need to know of the world (which cities and MoUs
-exist, today's date) is passed in.
+exist, the cities of the U-CAP a pilot names, today's date) is passed in.
 
 The status follows an explicit state machine::
 
@@ -18,7 +18,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from ucap_pilots.events import (
     FundingAward,
@@ -159,6 +159,8 @@ class Pilot(BaseModel):
     urban_agenda_themes: tuple[str, ...]
     mou_ids: tuple[str, ...]
     ucap_id: str | None
+    ucaps_named: tuple[str, ...] = ()
+    """Every U-CAP the pilot ever named: reporting keeps a copy of it in each one's status."""
     status: Status = Status.PROPOSED
     status_changes: tuple[StatusChange, ...] = ()
     milestones: tuple[MilestoneState, ...] = ()
@@ -168,6 +170,14 @@ class Pilot(BaseModel):
     proposed_at: datetime
     updated_at: datetime
     last_progress_at: datetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named_before_it_was_kept(cls, data: Any) -> Any:  # noqa: ANN401 - any input
+        """A state stored before ``ucaps_named`` was kept names at least its U-CAP."""
+        if isinstance(data, dict) and "ucaps_named" not in data and data.get("ucap_id"):
+            return {**data, "ucaps_named": (data["ucap_id"],)}
+        return data
 
     @property
     def city_ids(self) -> list[str]:
@@ -210,7 +220,10 @@ def evolve(state: Pilot | None, event: PilotEvent, at: datetime) -> Pilot:
     """The state after ``event``, recorded at ``at``."""
     if isinstance(event, PilotProposed):
         fields = event.model_dump(exclude={"pilot_id"})
-        return Pilot(pilot_id=event.pilot_id, **fields, proposed_at=at, updated_at=at)
+        named = (event.ucap_id,) if event.ucap_id else ()
+        return Pilot(
+            pilot_id=event.pilot_id, **fields, ucaps_named=named, proposed_at=at, updated_at=at
+        )
     if state is None:
         raise ValueError(f"{event.event_type} before the pilot was proposed")
     changes: dict[str, Any] = {"updated_at": at}
@@ -222,6 +235,8 @@ def evolve(state: Pilot | None, event: PilotEvent, at: datetime) -> Pilot:
         changes |= {"status": status, "status_changes": (*state.status_changes, change)}
     elif isinstance(event, PilotDetailsUpdated):
         changes |= event.changes()
+        if event.ucap_id and event.ucap_id not in state.ucaps_named:
+            changes["ucaps_named"] = (*state.ucaps_named, event.ucap_id)
     elif isinstance(event, MilestoneAdded):
         milestone = MilestoneState(**event.milestone.model_dump())
         changes["milestones"] = (*state.milestones, milestone)
@@ -325,6 +340,36 @@ def _mou_problems(mou_ids: Iterable[str], known_mous: Set[str], loc: Loc) -> lis
     ]
 
 
+UcapCities = Set[str] | None
+"""The lead and counterpart cities of a U-CAP as this service knows it; None: unknown."""
+
+
+def _ucap_problems(
+    ucap_id: str | None, lead_city_id: str, cities: UcapCities, loc: Loc
+) -> list[FieldProblem]:
+    """A pilot names only a U-CAP its lead city takes part in (as lead or counterpart)."""
+    if ucap_id is None:
+        return []
+    here: Loc = [*loc, "ucap_id"]
+    if cities is None:
+        return [
+            FieldProblem(
+                loc=here,
+                msg=f"unknown U-CAP {ucap_id}: the pilots service learns U-CAPs from "
+                "reporting's events, so one created a moment ago may not be known yet; retry",
+            )
+        ]
+    if lead_city_id not in cities:
+        return [
+            FieldProblem(
+                loc=here,
+                msg=f"{lead_city_id} is neither the lead nor a counterpart city of U-CAP "
+                f"{ucap_id}: a pilot names only a U-CAP its lead city takes part in",
+            )
+        ]
+    return []
+
+
 def with_lead(lead_city_id: str, partners: Iterable[PartnerCity]) -> tuple[PartnerCity, ...]:
     """The partners, and the lead city last as ``lead`` when the caller left it out.
 
@@ -358,6 +403,7 @@ def propose_pilot(
     proposed: PilotProposed,
     known_cities: Set[str],
     known_mous: Set[str],
+    ucap_cities: UcapCities = None,
 ) -> list[PilotEvent]:
     if existing is not None:
         raise ConflictError(f"a pilot {proposed.pilot_id} exists", pilot_id=proposed.pilot_id)
@@ -377,6 +423,7 @@ def propose_pilot(
     problems += _partner_problems(proposed.lead_city_id, proposed.partners, known_cities, body)
     problems += _mou_problems(proposed.mou_ids, known_mous, body)
     problems += _sdg_problems(proposed.sdg_goals, proposed.sdg_targets, body)
+    problems += _ucap_problems(proposed.ucap_id, proposed.lead_city_id, ucap_cities, body)
     _raise_if(problems)
     return [proposed]
 
@@ -398,7 +445,11 @@ def change_status(
 
 
 def update_details(
-    pilot: Pilot, changes: PilotDetailsUpdated, known_cities: Set[str], known_mous: Set[str]
+    pilot: Pilot,
+    changes: PilotDetailsUpdated,
+    known_cities: Set[str],
+    known_mous: Set[str],
+    ucap_cities: UcapCities = None,
 ) -> list[PilotEvent]:
     """Only the fields that really change make the event; no change, no event."""
     _refuse_when_closed(pilot, "change of details")
@@ -411,6 +462,8 @@ def update_details(
         problems += _partner_problems(pilot.lead_city_id, changed["partners"], known_cities, body)
     if "mou_ids" in changed:
         problems += _mou_problems(changed["mou_ids"], known_mous, body)
+    if "ucap_id" in changed:
+        problems += _ucap_problems(changed["ucap_id"], pilot.lead_city_id, ucap_cities, body)
     goals = changed.get("sdg_goals", pilot.sdg_goals)
     targets = changed.get("sdg_targets", pilot.sdg_targets)
     problems += _sdg_problems(goals, targets, body)

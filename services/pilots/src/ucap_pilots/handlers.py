@@ -9,16 +9,24 @@ Two writers racing on one pilot: the event store lets one win and the other
 gets 409 (``ConcurrencyConflict``) — except progress updates, which reload and
 retry, since partner cities report concurrently by design. Within one process
 they take turns per pilot, so only replicas race.
+
+A pilot names a U-CAP (``ucap_id``) only if this service knows the U-CAP, from
+reporting's events, and the pilot's lead city is its lead or a counterpart (422
+otherwise). No command may grow a pilot past its limits (``capacity``: 409);
+proposals and changes that name a U-CAP anew take turns per U-CAP within a
+process, so its count of pilots holds against concurrent requests.
 """
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from ucap_pilots import access, domain, views
+from ucap_pilots import access, capacity, domain, views
 from ucap_pilots.domain import Action, Pilot, RecordedUpdate
 from ucap_pilots.events import (
     PUBLISHED_EVENTS,
@@ -45,6 +53,7 @@ log = logging.getLogger(__name__)
 EVENT_MODELS = event_types(*PUBLISHED_EVENTS)
 PROGRESS_ATTEMPTS = 50
 _REPORTING = KeyedLocks()
+_JOINING = KeyedLocks()
 
 
 def today() -> date:
@@ -113,6 +122,12 @@ async def _commit(
     events: list[PilotEvent],
     caller: Principal,
 ) -> tuple[Pilot, list[Envelope]]:
+    if events:
+        after = loaded.state
+        for event in events:
+            after = domain.evolve(after, event, datetime.now(UTC))
+        assert after is not None
+        capacity.check_growth(loaded.state, after)
     committed = await PILOTS.commit(runtime, pilot_id, loaded, events, actor=caller.subject)
     assert committed.state is not None
     return committed.state, committed.envelopes
@@ -129,17 +144,44 @@ async def _change(
     return changed
 
 
+def _joining(ucap_id: str | None) -> AbstractAsyncContextManager[None]:
+    """Turns per U-CAP for what names one; nothing to wait for otherwise."""
+    return _JOINING.hold(ucap_id) if ucap_id else contextlib.nullcontext()
+
+
+async def _ucap_cities(runtime: ServiceRuntime, ucap_id: str | None) -> set[str] | None:
+    return await views.ucap_cities(runtime.database, ucap_id) if ucap_id else None
+
+
+async def _check_room(
+    runtime: ServiceRuntime, pilot: Pilot | None, events: list[PilotEvent]
+) -> None:
+    """409 when the events make the pilot name a U-CAP that holds its most pilots already."""
+    named = set(pilot.ucaps_named) if pilot else set()
+    for event in events:
+        if isinstance(event, PilotProposed | PilotDetailsUpdated):
+            ucap_id = event.ucap_id
+            if ucap_id and ucap_id not in named:
+                others = await views.pilots_naming(
+                    runtime.database, ucap_id, besides=event.pilot_id
+                )
+                capacity.check_ucap_room(event.pilot_id, ucap_id, others)
+
+
 async def propose_pilot(
     runtime: ServiceRuntime, proposed: PilotProposed, caller: Principal
 ) -> Pilot:
     access.check_propose(caller, proposed)
-    loaded = await load_pilot(runtime, proposed.pilot_id)
-    city_ids = [proposed.lead_city_id, *(partner.city_id for partner in proposed.partners)]
-    cities = await views.known_cities(runtime.database, city_ids)
-    mous = await views.known_mous(runtime.database, list(proposed.mou_ids))
-    events = domain.propose_pilot(loaded.state, proposed, cities, mous)
-    pilot, _ = await _commit(runtime, proposed.pilot_id, loaded, events, caller)
-    return pilot
+    async with _joining(proposed.ucap_id):
+        loaded = await load_pilot(runtime, proposed.pilot_id)
+        city_ids = [proposed.lead_city_id, *(partner.city_id for partner in proposed.partners)]
+        cities = await views.known_cities(runtime.database, city_ids)
+        mous = await views.known_mous(runtime.database, list(proposed.mou_ids))
+        ucap = await _ucap_cities(runtime, proposed.ucap_id)
+        events = domain.propose_pilot(loaded.state, proposed, cities, mous, ucap)
+        await _check_room(runtime, loaded.state, events)
+        pilot, _ = await _commit(runtime, proposed.pilot_id, loaded, events, caller)
+        return pilot
 
 
 async def change_status(
@@ -161,13 +203,16 @@ async def change_status(
 async def update_details(
     runtime: ServiceRuntime, changes: PilotDetailsUpdated, caller: Principal
 ) -> Pilot:
-    pilot, loaded = await _changeable(runtime, changes.pilot_id, caller)
-    partners = changes.partners or ()
-    cities = await views.known_cities(runtime.database, [p.city_id for p in partners])
-    mous = await views.known_mous(runtime.database, list(changes.mou_ids or ()))
-    events = domain.update_details(pilot, changes, cities, mous)
-    changed, _ = await _commit(runtime, changes.pilot_id, loaded, events, caller)
-    return changed
+    async with _joining(changes.ucap_id):
+        pilot, loaded = await _changeable(runtime, changes.pilot_id, caller)
+        partners = changes.partners or ()
+        cities = await views.known_cities(runtime.database, [p.city_id for p in partners])
+        mous = await views.known_mous(runtime.database, list(changes.mou_ids or ()))
+        ucap = await _ucap_cities(runtime, changes.ucap_id)
+        events = domain.update_details(pilot, changes, cities, mous, ucap)
+        await _check_room(runtime, pilot, events)
+        changed, _ = await _commit(runtime, changes.pilot_id, loaded, events, caller)
+        return changed
 
 
 async def add_milestone(

@@ -5,14 +5,19 @@ from fastapi import FastAPI
 from ucap_pilots import views
 from ucap_pilots.api import router
 from ucap_pilots.config import Settings
-from ucap_pilots.consumers import city_handlers, mou_handlers
+from ucap_pilots.consumers import city_handlers, mou_handlers, ucap_handlers
 from ucap_shared.app import ServiceDefinition, ServiceRuntime, build_service_app
 from ucap_shared.dispatch import Handlers
 
 
 def handlers(runtime: ServiceRuntime) -> Sequence[Handlers]:
     database = runtime.database
-    return [views.own_handlers(database), city_handlers(database), mou_handlers(database)]
+    return [
+        views.own_handlers(database),
+        city_handlers(database),
+        mou_handlers(database),
+        ucap_handlers(database),
+    ]
 
 
 async def setup(runtime: ServiceRuntime) -> None:
@@ -24,7 +29,7 @@ DEFINITION = ServiceDefinition(
     description="Pilot projects: life cycle, milestones, funding, partner progress.",
     routers=(router,),
     handlers=handlers,
-    views=(views.PILOTS_VIEW, views.CITIES_VIEW, views.MOUS_VIEW),
+    views=(views.PILOTS_VIEW, views.CITIES_VIEW, views.MOUS_VIEW, views.UCAPS_VIEW),
     setup=setup,
 )
 

@@ -1,4 +1,5 @@
-"""The pilots service's views: ``pilots_view`` (its own pilots), ``cities_view``, ``mous_view``.
+"""The pilots service's views: ``pilots_view`` (its own pilots), ``cities_view``, ``mous_view``
+and ``ucaps_view`` (each U-CAP's lead and counterpart cities, from reporting's events).
 
 ``pilots_view`` holds each pilot as folded from its events, as one compressed
 JSON value (``pilot_z``), next to the fields its queries filter on. A pilot grows
@@ -31,6 +32,7 @@ from ucap_shared.views import Document, Outcome, apply_event
 PILOTS_VIEW = "pilots_view"
 CITIES_VIEW = "cities_view"
 MOUS_VIEW = "mous_view"
+UCAPS_VIEW = "ucaps_view"
 
 Database = AsyncDatabase[Document]
 
@@ -49,6 +51,7 @@ def pilot_document(pilot: Pilot) -> Document:
         "themes": list(pilot.themes),
         "sdg_goals": list(pilot.sdg_goals),
         "ucap_id": pilot.ucap_id,
+        "ucaps_named": list(pilot.ucaps_named),
         "updated_at_time": pilot.updated_at,
     }
 
@@ -113,6 +116,7 @@ async def create_indexes(database: Database) -> None:
     await view.create_index([("city_ids", ASCENDING)])
     await view.create_index([("status", ASCENDING)])
     await view.create_index([("ucap_id", ASCENDING)])
+    await view.create_index([("ucaps_named", ASCENDING)])
     await view.create_index([("updated_at_time", ASCENDING)])
 
 
@@ -132,6 +136,21 @@ async def known_cities(database: Database, city_ids: list[str]) -> set[str]:
 async def known_mous(database: Database, mou_ids: list[str]) -> set[str]:
     """The drafted MoUs among ``mou_ids``."""
     return await _having(database, MOUS_VIEW, mou_ids, "drafted")
+
+
+async def ucap_cities(database: Database, ucap_id: str) -> set[str] | None:
+    """The lead and counterpart cities of the U-CAP, as reporting's events said; None:
+    no such U-CAP is known here (yet)."""
+    found = await database[UCAPS_VIEW].find_one({"_id": ucap_id})
+    if found is None or found.get("created") is not True:
+        return None
+    return {found["lead_city_id"], *found["counterpart_city_ids"]}
+
+
+async def pilots_naming(database: Database, ucap_id: str, *, besides: str) -> int:
+    """How many pilots but ``besides`` ever named the U-CAP (an equality on an index)."""
+    query = all_of([{"ucaps_named": ucap_id}, {"_id": {"$ne": besides}}])
+    return await database[PILOTS_VIEW].count_documents(query)
 
 
 async def _having(database: Database, view: str, ids: list[str], flag: str) -> set[str]:

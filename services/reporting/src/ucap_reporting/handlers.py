@@ -6,13 +6,17 @@ event. Whether the caller may change a U-CAP is judged on the U-CAP as loaded
 for this write; the append at that version makes a concurrent change of the
 lead a 409, never a write past the check. Two writers racing on one U-CAP: one
 wins, the other gets 409.
+
+The lead and counterpart cities a command names must be registered in this
+service's copy of the cities (``references``: 422 naming each unknown one), and no
+command may grow the U-CAP past its size (``capacity``: 409).
 """
 
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ucap_reporting import access, domain
+from ucap_reporting import access, capacity, domain, references
 from ucap_reporting.domain import Ucap
 from ucap_reporting.events import (
     PUBLISHED_EVENTS,
@@ -64,6 +68,7 @@ async def ucap_as_of(runtime: ServiceRuntime, ucap_id: str, until: datetime) -> 
 async def _commit(
     runtime: ServiceRuntime, ucap_id: str, loaded: Loaded[Ucap], events: list[UcapEvent], actor: str
 ) -> Ucap:
+    capacity.check_growth(loaded.state, events)
     committed = await UCAPS.commit(runtime, ucap_id, loaded, events, actor=actor)
     assert committed.state is not None
     return committed.state
@@ -88,19 +93,21 @@ async def create_ucap(runtime: ServiceRuntime, created: UcapCreated, caller: Pri
     access.check_create(caller, created)
     loaded = await load_ucap(runtime, created.ucap_id)
     events = domain.create_ucap(loaded.state, created)
+    await references.check_cities(runtime.database, dict(created))
     return await _commit(runtime, created.ucap_id, loaded, events, caller.subject)
 
 
 async def update_sections(
     runtime: ServiceRuntime, ucap_id: str, changes: dict[str, Any], caller: Principal
 ) -> Ucap:
-    return await _change(
-        runtime,
-        ucap_id,
-        lambda u: access.check_sections(caller, u, changes),
-        lambda u: domain.update_sections(u, changes),
-        caller,
-    )
+    loaded = await load_ucap(runtime, ucap_id)
+    ucap = loaded.state
+    if ucap is None:
+        raise NotFoundError(f"no U-CAP {ucap_id}", ucap_id=ucap_id)
+    access.check_sections(caller, ucap, changes)
+    events = domain.update_sections(ucap, changes)
+    await references.check_cities(runtime.database, changes)
+    return await _commit(runtime, ucap_id, loaded, events, caller.subject)
 
 
 async def log_activity(

@@ -6,15 +6,15 @@ read time, from the dates the document stores, for the day asked about.
 """
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
 from ucap_reporting.domain import Ucap
-from ucap_reporting.projections import relevant_mou
+from ucap_reporting.projections import relevant_mou, relevant_pilot
 from ucap_shared.consumer import TopicFreshness
-from ucap_shared.dates import PartialDate
+from ucap_shared.dates import PartialDate, days_after
 from ucap_shared.views import APPLIED, Document
 
 ATTENTION_DAYS = 90
@@ -255,7 +255,7 @@ def mou_out(mou: Document, today: date) -> MouOut:
     soon = (
         status in (MouStatus.IN_FORCE, MouStatus.SIGNED)
         and valid_until is not None
-        and valid_until.last_day <= today + timedelta(days=ATTENTION_DAYS)
+        and valid_until.last_day <= days_after(today, ATTENTION_DAYS)
     )
     return MouOut(
         mou_id=mou["mou_id"],
@@ -287,7 +287,7 @@ def pilot_out(pilot: Document, today: date) -> PilotOut:
     update = pilot["last_update"]
     updated_recently = update is not None and PartialDate.parse(
         update["reported_on"]
-    ).last_day >= today - timedelta(days=ATTENTION_DAYS)
+    ).last_day >= days_after(today, -ATTENTION_DAYS)
     return PilotOut(
         pilot_id=pilot["pilot_id"],
         title=pilot["title"],
@@ -314,9 +314,7 @@ def pilot_out(pilot: Document, today: date) -> PilotOut:
 
 def updated_within(pilot: PilotOut, today: date) -> bool:
     update = pilot.last_update
-    return update is not None and update.reported_on.last_day >= today - timedelta(
-        days=ATTENTION_DAYS
-    )
+    return update is not None and update.reported_on.last_day >= days_after(today, -ATTENTION_DAYS)
 
 
 def status_of(
@@ -328,10 +326,11 @@ def status_of(
     ucap = Ucap.model_validate(document["ucap"])
     cities = {city["city_id"]: city for city in document["cities"]}
     mous = [mou_out(mou, today) for mou in document["mous"] if relevant_mou(document["ucap"], mou)]
+    # Figures and flags count only the pilots shown: a pilot left out raises no flag.
     pilots = [
         pilot_out(pilot, today)
         for pilot in document["pilots"]
-        if pilot.get("ucap_id") == ucap.ucap_id
+        if relevant_pilot(document["ucap"], pilot)
     ]
     counterparts = [
         CounterpartOut(

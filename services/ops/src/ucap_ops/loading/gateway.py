@@ -1,7 +1,7 @@
 """Requests of a load to the gateway: sent with the key of whoever the data belongs to,
 dated in the cooperation's timeline when the key may date, and retried, for a bounded
-time, when a service has not yet heard of a city or MoU the file itself defines (its view
-of the other services is fed through Kafka, a moment after they answered)."""
+time, when a service has not yet heard of a city, MoU or U-CAP the file itself defines (its
+view of the other services is fed through Kafka, a moment after they answered)."""
 
 import re
 import time
@@ -18,6 +18,7 @@ from ucap_ops.loading.progress import Progress
 OCCURRED_AT = "X-UCAP-Occurred-At"
 # The services' words for a reference they do not know (yet): the id is what was named.
 UNKNOWN_REFERENCE = re.compile(r"^unknown (?:city|MoU) '?(?P<id>[^' ]+)'?$")
+UNKNOWN_UCAP = re.compile(r"^unknown U-CAP '?(?P<id>[^':; ]+)'?(?:[:;].*)?$")
 FOREIGN_STAKEHOLDER = re.compile(r"^'.+' is not a stakeholder of '(?P<id>[^']+)'$")
 MAX_RETRY_AFTER_SECONDS = 5.0
 
@@ -182,7 +183,11 @@ class Gateway:
         named = []
         for problem in problems:
             message = str(problem.get("msg", "")) if isinstance(problem, dict) else ""
-            match = UNKNOWN_REFERENCE.match(message) or FOREIGN_STAKEHOLDER.match(message)
+            match = (
+                UNKNOWN_REFERENCE.match(message)
+                or UNKNOWN_UCAP.match(message)
+                or FOREIGN_STAKEHOLDER.match(message)
+            )
             if match is None or match["id"] not in self._defined:
                 return None
             named.append(match["id"])

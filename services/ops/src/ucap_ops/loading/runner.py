@@ -1,5 +1,6 @@
-"""A whole data file through the gateway: cities, MoUs, pilots, U-CAPs, in that order (each
-section refers to the ones before it)."""
+"""A whole data file through the gateway: cities, MoUs, U-CAPs, pilots, in that order (each
+section refers to the ones before it: a U-CAP to its cities, a pilot to its cities, MoUs
+and U-CAP; a U-CAP's timeline names pilots too, but nothing checks those)."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,8 +49,12 @@ def count_items(data: DataFile) -> int:
 
 
 def defined_ids(data: DataFile) -> set[str]:
-    """The cities and MoUs the file itself creates: worth waiting for when unknown."""
-    return {city.id for city in data.cities} | {mou.id for mou in data.mous}
+    """The cities, MoUs and U-CAPs the file itself creates: worth waiting for when unknown."""
+    return (
+        {city.id for city in data.cities}
+        | {mou.id for mou in data.mous}
+        | {ucap.id for ucap in data.ucaps}
+    )
 
 
 def first_listing(data: DataFile) -> str:
@@ -91,8 +96,8 @@ def load(
             load_city(run, city)
         for mou in plan.data.mous:
             load_mou(run, mou)
-        for pilot in plan.data.pilots:
-            load_pilot(run, pilot)
         for ucap in plan.data.ucaps:
             load_ucap(run, ucap)
+        for pilot in plan.data.pilots:
+            load_pilot(run, pilot)
         return run.summary

@@ -34,8 +34,9 @@ the other side, so of two concurrent writers at least one sees the other; and
 every copy carries its source's ``seq``, so an older copy never replaces a
 newer one. The status document therefore converges to the same content
 whatever the interleaving. What concerns the U-CAP now (a MoU between the lead
-and a counterpart, a pilot whose ``ucap_id`` is this U-CAP) is decided when the
-status is read, from the copies.
+and a counterpart, a pilot whose ``ucap_id`` is this U-CAP and whose lead city is
+the U-CAP's lead or a counterpart) is decided when the status is read, from the
+copies.
 """
 
 from ucap_reporting.projections.cities import city_handlers
@@ -49,6 +50,7 @@ from ucap_reporting.projections.documents import (
     UCAPS_VIEW,
     VIEWS,
     relevant_mou,
+    relevant_pilot,
 )
 from ucap_reporting.projections.mous import mou_handlers
 from ucap_reporting.projections.pilots import pilot_handlers
@@ -66,6 +68,7 @@ __all__ = [
     "VIEWS",
     "all_handlers",
     "relevant_mou",
+    "relevant_pilot",
     "ucap_of",
 ]
 

@@ -100,6 +100,16 @@ def relevant_mou(ucap: Document, mou: Document) -> bool:
     return ucap["lead_city_id"] in parties and bool(parties & set(ucap["counterpart_city_ids"]))
 
 
+def relevant_pilot(ucap: Document, pilot: Document) -> bool:
+    """A pilot belongs to a U-CAP when it names it and its lead city takes part in it.
+
+    Pilots refuse to name a U-CAP their lead has no part in, but a copy may predate that
+    rule, or the U-CAP's cities may have changed since: the status shows only what holds.
+    """
+    cities = {ucap["lead_city_id"], *ucap["counterpart_city_ids"]}
+    return pilot.get("ucap_id") == ucap["ucap_id"] and pilot.get("lead_city_id") in cities
+
+
 def with_facets(document: Document) -> Document:
     """The status document with the fields the programme view filters on."""
     ucap = document["ucap"]
@@ -107,7 +117,7 @@ def with_facets(document: Document) -> Document:
         return document
     city_ids = {ucap["lead_city_id"], *ucap["counterpart_city_ids"]}
     cities = [c for c in document["cities"] if c["city_id"] in city_ids]
-    pilots = [p for p in document["pilots"] if p.get("ucap_id") == document["ucap_id"]]
+    pilots = [p for p in document["pilots"] if relevant_pilot(ucap, p)]
     clusters = {c for city in cities for c in city.get("clusters", [])}
     clusters |= {p["cluster"] for p in pilots if p.get("cluster")}
     return {

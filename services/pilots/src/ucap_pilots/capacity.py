@@ -1,0 +1,132 @@
+"""How large a pilot may grow, and how many pilots a U-CAP may hold: refused at the command.
+
+MongoDB refuses a document over 16 MiB (16,777,216 bytes). Two kinds of view document
+grow with a pilot's commands, and every growth is held here, where the pilot's state is
+known, before anything is appended (409, naming the limit):
+
+- **The pilot's own documents**: its snapshot (its state as one JSON string) and its
+  ``pilots_view`` document (the same JSON, compressed, beside its filter fields: at most
+  51 partners and 20 themes of bounded length, under 50 kB). The state, as JSON, is held
+  to ``MAX_PILOT_BYTES`` (8 MiB); zlib adds at most 0.1 % to bytes it cannot compress. A
+  progress update is a few hundred bytes as a rule: ``MAX_UPDATES`` (2,000) of them come
+  long before the byte limit, which is for updates with maximal texts.
+- **Reporting's U-CAP status document** holds a copy of every pilot that ever named the
+  U-CAP: its profile (title, cities, cluster, themes, SDGs, MoUs, the U-CAP ids it named,
+  status, milestones, awards) and its latest progress update by date. That part of the
+  pilot (:func:`copied_bytes`) is held to ``MAX_COPIED_BYTES`` (16 KiB) of JSON, and the
+  pilots that ever named one U-CAP to ``MAX_PILOTS_PER_UCAP`` (500).
+
+The arithmetic for the status document. BSON spends at most 8 bytes more than JSON on a
+value (a type byte, an array index, a length and a NUL against quotes and a comma). At
+the count limits a copy holds at most about 700 values (51 partners of 2 fields, 50
+MoUs, 20 themes, 17 SDGs, 10 U-CAP ids, ``MAX_MILESTONES`` milestones of 4 fields,
+``MAX_AWARDS`` awards of 6, an update of 4, 20 top-level fields): 5.6 kB. Reporting
+also keeps the cities' ids once more (51 ids of at most 100 characters: 5.6 kB) and a
+few counters (under 200 bytes). So one copy is at most 16 KiB + 11.4 kB < 28 KiB, and
+500 copies at most 13.7 MiB; their entries in the document's ``_applied`` (500 stream
+ids of at most 106 characters) add 60 kB. The U-CAP itself is held to 256 KiB of JSON
+(``ucap_reporting.capacity``: at most 0.75 MiB as BSON), which leaves about 1.5 MiB for
+the copies of the U-CAP's cities and MoUs. ``tests/unit/test_view_bounds.py`` builds the
+largest copies the limits allow and measures them as reporting stores them.
+
+Proposals naming one U-CAP take turns within a process (see ``handlers``), so only
+replicas racing each other can pass ``MAX_PILOTS_PER_UCAP``, by one pilot per replica.
+"""
+
+from ucap_pilots.domain import Pilot, RecordedUpdate
+from ucap_shared.errors import ConflictError
+
+MAX_MILESTONES = 50
+MAX_AWARDS = 20
+MAX_INDICATORS = 50
+MAX_UPDATES = 2000
+MAX_UCAPS_NAMED = 10
+MAX_PILOTS_PER_UCAP = 500
+MAX_PILOT_BYTES = 8 * 1024 * 1024
+MAX_COPIED_BYTES = 16 * 1024
+
+COPIED_FIELDS = frozenset(
+    {
+        "pilot_id",
+        "title",
+        "lead_city_id",
+        "partners",
+        "cluster",
+        "themes",
+        "sdg_goals",
+        "mou_ids",
+        "ucap_id",
+        "ucaps_named",
+        "status",
+        "milestones",
+        "funding",
+    }
+)
+COPIED_UPDATE_FIELDS = frozenset({"update_id", "reported_on", "reporting_city_id", "summary"})
+
+COUNTED: tuple[tuple[str, str, int], ...] = (
+    ("milestones", "milestones", MAX_MILESTONES),
+    ("funding", "funding awards", MAX_AWARDS),
+    ("indicators", "indicators", MAX_INDICATORS),
+    ("updates", "progress updates", MAX_UPDATES),
+    ("ucaps_named", "U-CAPs named", MAX_UCAPS_NAMED),
+)
+
+
+def latest_update(pilot: Pilot) -> RecordedUpdate | None:
+    """The latest update by date; of two on one date, the one recorded last (as copied)."""
+    latest: RecordedUpdate | None = None
+    for update in pilot.updates:
+        if latest is None or update.reported_on >= latest.reported_on:
+            latest = update
+    return latest
+
+
+def copied_bytes(pilot: Pilot) -> int:
+    """The JSON bytes of what the status of a U-CAP copies of the pilot."""
+    size = len(pilot.model_dump_json(include=set(COPIED_FIELDS)).encode())
+    latest = latest_update(pilot)
+    if latest is not None:
+        size += len(latest.model_dump_json(include=set(COPIED_UPDATE_FIELDS)).encode())
+    return size
+
+
+def pilot_bytes(pilot: Pilot) -> int:
+    return len(pilot.model_dump_json().encode())
+
+
+def _refuse(pilot: Pilot, what: str, limit: int) -> None:
+    raise ConflictError(
+        f"{pilot.pilot_id} would hold {what}: a pilot holds at most {limit}",
+        pilot_id=pilot.pilot_id,
+        limit=limit,
+    )
+
+
+def check_growth(before: Pilot | None, after: Pilot) -> None:
+    """409 when ``after`` passes a limit that ``before`` did not already pass.
+
+    A limit that an older pilot passes already does not stop what leaves it no larger.
+    """
+    for field, label, limit in COUNTED:
+        count = len(getattr(after, field))
+        if count > limit and count > (len(getattr(before, field)) if before else 0):
+            _refuse(after, f"{count} {label}", limit)
+    copied = copied_bytes(after)
+    if copied > MAX_COPIED_BYTES and copied > (copied_bytes(before) if before else 0):
+        _refuse(after, f"{copied} bytes of profile and latest update", MAX_COPIED_BYTES)
+    size = pilot_bytes(after)
+    if size > MAX_PILOT_BYTES and size > (pilot_bytes(before) if before else 0):
+        _refuse(after, f"{size} bytes", MAX_PILOT_BYTES)
+
+
+def check_ucap_room(pilot_id: str, ucap_id: str, named_by_others: int) -> None:
+    """409 when ``ucap_id`` has ``MAX_PILOTS_PER_UCAP`` pilots (ever named it) already."""
+    if named_by_others >= MAX_PILOTS_PER_UCAP:
+        raise ConflictError(
+            f"U-CAP {ucap_id} has {named_by_others} pilots, the most one U-CAP holds: "
+            f"{pilot_id} cannot join it",
+            pilot_id=pilot_id,
+            ucap_id=ucap_id,
+            limit=MAX_PILOTS_PER_UCAP,
+        )
