@@ -32,7 +32,7 @@ from ucap_pilots.schemas import (
 from ucap_shared import bounds
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Writer
-from ucap_shared.dates import PartialDate
+from ucap_shared.dates import PartialDate, utc_moment
 from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError, NotFoundError
 
 
@@ -70,12 +70,11 @@ def _moment(name: str, value: str, *, end_of_day: bool) -> datetime:
             return datetime.combine(day.last_day, time.max, tzinfo=UTC)
         return datetime.combine(day.first_day, time.min, tzinfo=UTC)
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as error:
+        return utc_moment(datetime.fromisoformat(value))
+    except ValueError as error:  # also a moment outside years 1 to 9999 once in UTC
         raise InvalidInputError(
             [FieldProblem(loc=["query", name], msg="a date (2019-12-31) or an ISO date-time")]
         ) from error
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @router.post(
