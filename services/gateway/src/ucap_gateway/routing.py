@@ -8,7 +8,7 @@ the services' documents have come.
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.routing import APIRoute
+from fastapi.openapi.utils import get_openapi
 
 from ucap_gateway.route_table import PUBLIC_OPERATIONS
 from ucap_gateway.upstreams import Upstreams
@@ -61,11 +61,10 @@ def forwarded_index(app: FastAPI) -> EndpointIndex:
             for template, methods in table.items()
         }
         prefixes = tuple(f"/{prefix}" for prefix in ROUTES)
-        for route in app.routes:
-            if not isinstance(route, APIRoute) or not route.include_in_schema:
-                continue
-            if route.path_format.startswith(prefixes):
-                operations.setdefault(route.path_format, set()).update(route.methods or ())
+        own = get_openapi(title=app.title, version=app.version, routes=app.routes)["paths"]
+        for template, methods in own.items():
+            if template.startswith(prefixes):
+                operations.setdefault(template, set()).update(m.upper() for m in methods)
         index = EndpointIndex.of_operations(operations)
         app.state.forwarded_index = index
     return index

@@ -1,0 +1,85 @@
+"""The gateway's route table is the services' public API, and it alone decides what is
+forwarded: no service document needed (production serves none)."""
+
+import importlib
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from ucap_gateway.main import create_app
+from ucap_gateway.openapi import GATEWAY_OWNED_SUFFIXES, PRIVATE_PREFIXES
+from ucap_gateway.route_table import PUBLIC_OPERATIONS
+from ucap_gateway.routing import ROUTES, forwarded_index
+from ucap_shared.endpoints import refusal
+
+OPERATION_METHODS = ("get", "put", "post", "delete", "patch")
+
+
+def public_operations(service: str) -> dict[str, set[str]]:
+    """What the service's own routes serve under the prefixes the gateway forwards to it."""
+    app: FastAPI = importlib.import_module(f"ucap_{service}.main").create_app()
+    document: dict[str, Any] = app.openapi()
+    prefixes = tuple(f"/{prefix}" for prefix, owner in ROUTES.items() if owner == service)
+    return {
+        path: {method.upper() for method in operations if method in OPERATION_METHODS}
+        for path, operations in document["paths"].items()
+        if path.startswith(prefixes)
+        and not path.startswith(PRIVATE_PREFIXES)
+        and not path.endswith(GATEWAY_OWNED_SUFFIXES)
+    }
+
+
+class TestTheTableIsTheServicesRoutes:
+    @pytest.mark.parametrize("service", sorted(set(ROUTES.values())))
+    def test_each_service_serves_exactly_the_operations_of_its_table(self, service: str) -> None:
+        table = {path: set(methods) for path, methods in PUBLIC_OPERATIONS[service].items()}
+
+        assert table == public_operations(service)
+
+    def test_every_forwarded_service_has_a_table(self) -> None:
+        assert set(PUBLIC_OPERATIONS) == set(ROUTES.values())
+
+
+@pytest.fixture(scope="module")
+def gateway() -> FastAPI:
+    return create_app()
+
+
+class TestTheTableDecidesWithoutAnyDocument:
+    @pytest.mark.parametrize(
+        ("method", "path", "allow"),
+        [
+            ("PUT", "/cities", "GET, POST"),
+            ("OPTIONS", "/cities/granada", "GET, PATCH"),
+            ("GET", "/pilots/p1/approve", "POST"),
+            ("POST", "/ucaps/u1/status", "GET"),
+            ("DELETE", "/mous/m1", "GET"),
+        ],
+    )
+    def test_a_method_the_path_does_not_serve_is_405_with_its_methods(
+        self, gateway: FastAPI, method: str, path: str, allow: str
+    ) -> None:
+        refused = refusal(forwarded_index(gateway).matching(path), method)
+
+        assert refused is not None
+        assert refused.status_code == 405
+        assert refused.headers["Allow"] == allow
+
+    @pytest.mark.parametrize(
+        "path", ["/cities/granada/no/such/thing", "/ucaps/u1/ops", "/pilots/p1/metrics"]
+    )
+    def test_a_path_no_operation_matches_is_404(self, gateway: FastAPI, path: str) -> None:
+        refused = refusal(forwarded_index(gateway).matching(path), "GET")
+
+        assert refused is not None
+        assert refused.status_code == 404
+
+    @pytest.mark.parametrize(
+        ("method", "path"),
+        [("GET", "/cities"), ("PATCH", "/pilots/p1"), ("DELETE", "/ucaps/u1/activities/a1")],
+    )
+    def test_an_operation_of_the_table_goes_on(
+        self, gateway: FastAPI, method: str, path: str
+    ) -> None:
+        assert refusal(forwarded_index(gateway).matching(path), method) is None
