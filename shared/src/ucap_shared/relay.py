@@ -249,9 +249,7 @@ class Relay:
 
     async def _send(self, commits: list[Document]) -> None:
         envelopes = [envelope for commit in commits for envelope in _envelopes(commit)]
-        producer = await self._producer_started()
-        if not await self.lease.still_held():
-            raise _LeaseLost
+        producer = await self._producer_checked()
         async with producer.transaction():
             sends = [
                 await producer.send(
@@ -263,6 +261,16 @@ class Relay:
                 for envelope in envelopes
             ]
             await asyncio.gather(*sends)
+
+    async def _producer_checked(self) -> AIOKafkaProducer:
+        """The batch's producer; one started again (after a refusal closed it) is followed
+        by a lease check, as at the start of a batch."""
+        if self._producer is not None:
+            return self._producer
+        producer = await self._producer_started()
+        if not await self.lease.still_held():
+            raise _LeaseLost
+        return producer
 
     async def _published(self, commits: list[Document]) -> None:
         await self.mark_published([commit["_id"] for commit in commits])
