@@ -9,9 +9,12 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
 from tests.support.infra import Infra
@@ -26,6 +29,7 @@ from ucap_shared.kafka import MAX_RECORD_BYTES
 from ucap_shared.lease import Lease
 from ucap_shared.mongo import MongoClient
 from ucap_shared.relay import Relay
+from ucap_shared.relay_ops import parked_router
 from ucap_shared.topics import TOPIC_CONFIG, TopicSpec, ensure_topics
 
 Document = dict[str, Any]
@@ -148,6 +152,19 @@ async def is_published(outbox: Outbox, aggregate_id: str, sequence: int) -> bool
     return bool((await outbox.commit(aggregate_id, sequence))["published"])
 
 
+async def parked_over_http(store: EventStore) -> list[dict[str, Any]]:
+    """``GET /ops/relay/parked`` of an app whose runtime holds ``store``."""
+    app = FastAPI()
+    app.include_router(parked_router())
+    app.state.runtime = SimpleNamespace(store=store)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+        answer = await client.get("/ops/relay/parked")
+    assert answer.status_code == 200, answer.text
+    parked: list[dict[str, Any]] = answer.json()
+    return parked
+
+
 async def nothing_parked(relay: Relay) -> bool:
     return not relay.parked
 
@@ -181,6 +198,8 @@ class TestACommitTooLargeForTheProducer:
             assert isinstance(first, dict)
             assert first["commit_id"] == "huge@1"
             assert "MessageSizeTooLargeError" in str(first["error"])
+            [listed] = await parked_over_http(store)
+            assert (listed["commit_id"], listed["tries"]) == ("huge@1", 5)
 
             # The cause fixed (the event made smaller), the commit is retried.
             await store.commits.update_one(
