@@ -71,11 +71,14 @@ def read_until_closed(sock: socket.socket, *, timeout: float) -> bytes:
 
 
 def _complete(received: bytes) -> bool:
+    """Whether a whole answer has come: its Content-Length, or the last chunk."""
     head, _, body = received.partition(b"\r\n\r\n")
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
             return len(body) >= int(value.strip())
+        if name.strip().lower() == b"transfer-encoding" and b"chunked" in value.lower():
+            return body.endswith(b"0\r\n\r\n")
     return False
 
 

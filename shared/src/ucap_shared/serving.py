@@ -22,6 +22,7 @@ from uvicorn.server import ServerState
 from ucap_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+LINGER_SECONDS = 1.0
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
@@ -57,7 +58,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     """httptools, with a bound on the bytes and the time a request's head may take.
 
     A head runs from the connection's start, or the end of the message before, to
-    ``on_headers_complete``; a chunk read wholly within one is counted against it.
+    ``on_headers_complete``; each chunk read within one, and not ending it, is counted.
     """
 
     max_head_bytes = 32_768
@@ -74,6 +75,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = True
         self._head_bytes = 0
         self._head_timer: asyncio.TimerHandle | None = None
+        self._refused = False
+        self._heads = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -84,20 +87,26 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        was_in_head = self._in_head
+        if self._refused:
+            return
+        heads_before = self._heads
         super().data_received(data)
-        if not (was_in_head and self._in_head) or self.transport.is_closing():
+        # A head that ended in this chunk was whole; in a body, nothing is counted.
+        if self._heads != heads_before or not self._in_head or self.transport.is_closing():
             return
         self._head_bytes += len(data)
         if self._head_bytes > self.max_head_bytes:
-            self._refuse(
-                _answer(
-                    431,
-                    "Request Header Fields Too Large",
-                    f"the request line and headers pass {self.max_head_bytes} bytes",
-                    "too_large",
-                )
+            self._refuse_too_large()
+
+    def _refuse_too_large(self) -> None:
+        self._refuse(
+            _answer(
+                431,
+                "Request Header Fields Too Large",
+                f"the request line and headers pass {self.max_head_bytes} bytes",
+                "too_large",
             )
+        )
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -106,12 +115,26 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._arm_head_timer()
 
     def on_headers_complete(self) -> None:
+        if self._refused:
+            return
+        self._heads += 1
         self._in_head = False
         self._head_bytes = 0
         self._disarm_head_timer()
+        # A head that came in one chunk was never counted: its parsed size is.
+        size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+        if size > self.max_head_bytes:
+            self._refuse_too_large()
+            return
         super().on_headers_complete()
 
+    def on_body(self, body: bytes) -> None:
+        if not self._refused:
+            super().on_body(body)
+
     def on_message_complete(self) -> None:
+        if self._refused:
+            return
         super().on_message_complete()
         self._in_head = True
         self._head_bytes = 0
@@ -140,8 +163,13 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         )
 
     def _refuse(self, answer: bytes) -> None:
+        """Answer, then read and drop what still comes for a moment before closing: closed
+        at once, the client's unread bytes would reset the connection and lose the answer."""
         self._disarm_head_timer()
-        if self.cycle is None or self.cycle.response_complete:
-            self.transport.write(answer)
         log.warning("request head refused", extra={"client": self.client})
-        self.transport.close()
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.transport.close()
+            return
+        self._refused = True
+        self.transport.write(answer)
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
