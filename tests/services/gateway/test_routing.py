@@ -16,6 +16,7 @@ import pytest
 from tests.support.auth import bearer
 from tests.support.keys import auth, create_key
 from tests.support.processes import RunningService, free_port, run_service
+from tests.support.raw_http import raw_request
 
 
 @pytest.fixture(scope="module")
@@ -249,3 +250,25 @@ class TestDocumentedAnswers:
         assert undocumented == []
         assert document["components"]["securitySchemes"]["apiKey"]["name"] == "X-API-Key"
         assert document["paths"]["/health/live"]["get"]["security"] == []
+
+
+class TestDotSegmentsAreRefusedInDevelopmentToo:
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/cities/../ops/relay",
+            "/cities/%2e%2e/ops/relay",
+            "/cities/%2E./ops/relay",
+            "/cities/granada%2fhistory",
+            "/ucaps/u1/../../metrics",
+        ],
+    )
+    def test_a_path_that_resolves_elsewhere_is_404_and_not_forwarded(
+        self, stack: tuple[RunningService, RunningService], path: str
+    ) -> None:
+        gateway, _ = stack
+        answer = raw_request(gateway.url, "GET", path, gateway.headers)
+
+        assert answer.status == 404, answer.body
+        assert set(answer.json()) == {"error", "detail"}
+        assert b"backlog" not in answer.body
