@@ -17,13 +17,18 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from pydantic import BaseModel, ValidationError
 
+from ucap_cities.api import RegisterCityRequest
 from ucap_cities.main import create_app as cities_app
 from ucap_gateway.main import create_app as gateway_app
 from ucap_gateway.openapi import merged_openapi
+from ucap_mous.api import DraftMouRequest
 from ucap_mous.main import create_app as mous_app
 from ucap_pilots.main import create_app as pilots_app
+from ucap_reporting.api import ActivityIn, CreateUcapRequest
 from ucap_reporting.main import create_app as reporting_app
+from ucap_shared import bounds
 
 Schema = dict[str, Any]
 SERVICES: dict[str, Callable[[], FastAPI]] = {
@@ -224,3 +229,78 @@ class TestTheWalkFindsWhatIsUnbounded:
     )
     def test_a_pattern_that_repeats_without_a_ceiling_bounds_nothing(self, pattern: str) -> None:
         assert not pattern_bounds_length(pattern)
+
+
+class TestTheModelsRefuseWhatTheyDocument:
+    """Fields unbounded before ``ucap_shared.bounds``: one past the bound is refused."""
+
+    @staticmethod
+    def refused(model: type[BaseModel], body: dict[str, Any]) -> set[tuple[str | int, ...]]:
+        with pytest.raises(ValidationError) as error:
+            model.model_validate(body)
+        return {tuple(problem["loc"]) for problem in error.value.errors()}
+
+    def test_a_mou_title_subject_theme_and_party_list(self) -> None:
+        party = {"city_id": "granada"}
+        body = {
+            "id": "a-mou",
+            "title": "t" * (bounds.TITLE_CHARS + 1),
+            "subject": "s" * (bounds.TEXT_CHARS + 1),
+            "parties": [party] * (bounds.ITEMS_PER_LIST + 1),
+            "themes": ["t" * (bounds.NAME_CHARS + 1)],
+        }
+
+        assert self.refused(DraftMouRequest, body) == {
+            ("title",),
+            ("subject",),
+            ("parties",),
+            ("themes", 0),
+        }
+
+    def test_a_ucaps_counterparts_and_an_activitys_places(self) -> None:
+        counterparts = [f"city-{n}" for n in range(bounds.ITEMS_PER_LIST + 1)]
+        ucap = {"id": "u", "title": "U", "lead_city_id": "g", "counterpart_city_ids": counterparts}
+        activity = {
+            "activity_id": "a",
+            "date": "2018-07",
+            "kind": "meeting",
+            "title": "A meeting",
+            "places": ["Granada"] * (bounds.ITEMS_PER_LIST + 1),
+            "outcome": "o" * (bounds.TEXT_CHARS + 1),
+        }
+
+        assert self.refused(CreateUcapRequest, ucap) == {("counterpart_city_ids",)}
+        assert self.refused(ActivityIn, activity) == {("places",), ("outcome",)}
+
+    def test_a_citys_stakeholders_and_clusters(self) -> None:
+        stakeholders = [
+            {"id": f"org-{n}", "name": "An organisation", "kind": "company"}
+            for n in range(bounds.IDS_PER_LIST + 1)
+        ]
+        clusters = [f"Cluster {n}" for n in range(bounds.THEMES_PER_LIST + 1)]
+        city = {
+            "id": "granada",
+            "name": "Granada",
+            "country": "ES",
+            "world_region": "Europe",
+            "population": {"known": False},
+            "stakeholders": stakeholders,
+            "clusters": clusters,
+        }
+
+        assert self.refused(RegisterCityRequest, city) == {("stakeholders",), ("clusters",)}
+
+    def test_values_at_their_bounds_are_taken(self) -> None:
+        activity = ActivityIn.model_validate(
+            {
+                "activity_id": "a" * bounds.ID_CHARS,
+                "date": "2018-07",
+                "kind": "meeting",
+                "title": "t" * bounds.TITLE_CHARS,
+                "places": ["p" * bounds.NAME_CHARS] * bounds.ITEMS_PER_LIST,
+                "outcome": "o" * bounds.TEXT_CHARS,
+            }
+        ).activity()
+
+        assert len(activity.places) == bounds.ITEMS_PER_LIST
+        assert len(activity.outcome) == bounds.TEXT_CHARS
