@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ucap_gateway.attempts import authenticate
 from ucap_gateway.render import page
+from ucap_shared import bounds
 
 COOKIE = "ucap_key"
 SESSION_SECONDS = 8 * 3600
@@ -38,7 +39,8 @@ def local_path(candidate: str | None) -> str:
     parts = urlsplit(candidate)
     # "//host" and "/\host" are other hosts to a browser; control characters are never needed.
     if (
-        parts.scheme
+        len(candidate) > bounds.URL_CHARS
+        or parts.scheme
         or parts.netloc
         or not candidate.startswith("/")
         or candidate.startswith("//")
