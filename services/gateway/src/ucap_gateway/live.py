@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
@@ -117,7 +117,7 @@ async def follow(
     *,
     gate: FeedGate,
     key_id: str,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """SSE: the kept answer now, then again each time it changes; ends once the key is revoked.
 
     Each change is framed once (with FastAPI's SSE encoder) and the same bytes go
