@@ -129,6 +129,13 @@ async def _run_hot_paths(database: AsyncDatabase[Document]) -> None:
             contiguous=True,
         )
 
+    await store.append("tally-2", 0, [Counted(tally_id="tally-2")], actor="t")
+    await store.append("tally-2", 1, [Counted(tally_id="tally-2")], actor="t")
+    refused = await store.commit_at("tally-2", 1)
+    assert refused is not None
+    await store.park(refused, error="MessageSizeTooLargeError", tries=5)
+    await store.unpublished(100)
+    await store.retry_parked(refused["_id"], by="t")
     pending, _ = await store.unpublished(100)
     await store.mark_published([commit["_id"] for commit in pending])
     await store.backlog()
@@ -176,7 +183,14 @@ class TestHotPathQueriesUseIndexes:
         assert not recorder.aggregations, recorder.aggregations
         shapes = dict(recorder.shapes)
         collections = {collection for collection, _ in shapes}
-        assert {"events", "snapshots", "tallies_view", "view_revisions", "leases"} <= collections
+        assert {
+            "events",
+            "parked_commits",
+            "snapshots",
+            "tallies_view",
+            "view_revisions",
+            "leases",
+        } <= collections
         for collection in sorted(collections):
             await _fill(database, collection)
 

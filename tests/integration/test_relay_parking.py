@@ -145,11 +145,13 @@ async def insert_commit(store: EventStore, aggregate_id: str, padding: int) -> N
 
 
 async def is_parked(outbox: Outbox, aggregate_id: str) -> bool:
-    return bool((await outbox.commit(aggregate_id, 1)).get("parked"))
+    published: object = (await outbox.commit(aggregate_id, 1))["published"]
+    return published == "parked"
 
 
 async def is_published(outbox: Outbox, aggregate_id: str, sequence: int) -> bool:
-    return bool((await outbox.commit(aggregate_id, sequence))["published"])
+    published: object = (await outbox.commit(aggregate_id, sequence))["published"]
+    return published is True
 
 
 async def parked_over_http(store: EventStore) -> list[dict[str, Any]]:
@@ -184,9 +186,10 @@ class TestACommitTooLargeForTheProducer:
             await store.append("small", 1, [Counted(amount=1)], actor="test")
             await eventually(lambda: is_published(outbox, "small", 2), timeout=30)
 
-            parked = await outbox.commit("huge", 1)
-            assert parked["parked_tries"] == 5
-            assert "MessageSizeTooLargeError" in parked["parked_error"]
+            [parked] = await store.parked()
+            assert (parked.commit_id, parked.tries) == ("huge@1", 5)
+            assert "MessageSizeTooLargeError" in parked.error
+            assert await store.backlog() == 2, "the parked commit and the one behind it"
             assert not await is_published(outbox, "huge", 2)
             assert await outbox.published_sequences() == {"small": [1, 2]}
             assert [commit.commit_id for commit in relay.parked] == ["huge@1"]
@@ -212,6 +215,8 @@ class TestACommitTooLargeForTheProducer:
             await relay.stop()
 
         assert await outbox.published_sequences() == {"small": [1, 2], "huge": [1, 2]}
+        assert await store.parked() == []
+        assert await store.backlog() == 0
         assert outbox.parked_gauge() == 0
         assert (await readiness({"relay": relay.check}, timeout=5)).status == "unavailable"
 
@@ -261,3 +266,26 @@ class TestKafkaDown:
         assert await store.parked() == []
         assert (await outbox.commit("kept", 1))["published"] is False
         assert ready.status == "ready"
+
+
+class TestARetryThatStoppedHalfWay:
+    async def test_is_completed_by_the_relay_publishing_the_commit(self, outbox: Outbox) -> None:
+        store = outbox.store
+        await store.append("halfway", 0, [Counted(amount=1)], actor="test")
+        await store.park(await outbox.commit("halfway", 1), error="refused", tries=5)
+        # The commit made pending again, its record not yet marked retried.
+        await store.commits.update_one({"_id": "halfway@1"}, {"$set": {"published": False}})
+        await store.append("halfway", 1, [Counted(amount=1)], actor="test")
+        relay = outbox.relay()
+        relay.start()
+        try:
+
+            async def all_published() -> bool:
+                return await store.backlog() == 0
+
+            await eventually(all_published, timeout=30)
+        finally:
+            await relay.stop()
+
+        assert await store.parked() == []
+        assert await outbox.published_sequences() == {"halfway": [1, 2]}

@@ -107,6 +107,10 @@ class Scene:
     gauge: float | None
 
     @property
+    def parked_commits(self) -> AsyncCollection[Document]:
+        return self.events.database["parked_commits"]
+
+    @property
     def topic(self) -> str:
         return f"{self.env['UCAP_TOPIC_NAMESPACE']}.mous.events"
 
@@ -125,7 +129,7 @@ async def scene(
 
             async def parked() -> bool:
                 found = await events.find_one({"_id": f"{MOU}@1"})
-                return found is not None and found.get("parked") is True
+                return found is not None and found["published"] == "parked"
 
             await eventually(parked, timeout=60, interval=0.25)
             ready_status, ready = await eventually(
@@ -213,6 +217,7 @@ async def retried(scene: Scene) -> dict[str, Any]:
     return {
         "output": result.stdout,
         "commit": await scene.events.find_one({"_id": f"{MOU}@1"}),
+        "record": await scene.parked_commits.find_one({"_id": f"{MOU}@1"}),
         "ready": (ready_status, ready["status"]),
         "listed": await listing(scene.env),
         "records": await read_topic(scene.env["KAFKA_BOOTSTRAP_SERVERS"], scene.topic),
@@ -235,11 +240,11 @@ class TestRetryingAfterTheFix:
         assert sequences == [1, 2]
 
     def test_records_who_retried_and_leaves_nothing_parked(self, retried: dict[str, Any]) -> None:
-        commit = retried["commit"]
+        record = retried["record"]
 
-        assert commit["retried_by"] == "ops:test"
-        assert "MessageSizeTooLargeError" in commit["retried_error"]
-        assert "parked" not in commit
+        assert (record["state"], record["retried_by"]) == ("retried", "ops:test")
+        assert "MessageSizeTooLargeError" in record["error"]
+        assert retried["commit"]["published"] is True
         assert retried["listed"] == []
         assert retried["ready"] == (200, "ready")
 

@@ -5,11 +5,10 @@ write is a single atomic insert. A unique index on ``(aggregate_id,
 sequence)``, where ``sequence`` is the commit's first event sequence, lets
 exactly one of two concurrent writers at the same expected version win.
 
-A commit the relay cannot publish (Kafka refuses the record itself) is *parked*:
-marked on the commit document (``parked: true`` with the error, the tries and
-when), so the relay's one read of its backlog says, without another query, which
-aggregates wait behind a parked commit. It stays unpublished, counts in the
-backlog, and is found by an equality on ``parked`` that an index serves.
+A commit the relay cannot publish (Kafka refuses the record itself) is *parked*
+(``ucap_shared.parking``): marked ``published: "parked"`` and recorded apart, so
+the relay's query for ``published: false`` skips it, while the store keeps its
+aggregate's later commits back until it is retried.
 """
 
 import asyncio
@@ -18,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -28,39 +26,13 @@ from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
 from ucap_shared.logs import correlation_id, occurred_at
 from ucap_shared.metrics import EVENTS_APPENDED
+from ucap_shared.parking import PARKED_COMMITS, ParkedCommit, ParkedCommits
 
 Document = dict[str, Any]
 MARKS_PER_COMMAND = 100
 WHOLE_BACKLOG = 64
-PARKING = ("parked", "parked_at", "parked_error", "parked_tries")
-"""The fields a parked commit has, and loses when it is retried."""
-PARKED_FIELDS = {
-    field: 1 for field in ("aggregate_id", "sequence", "last_sequence", "published", *PARKING)
-}
-
-
-class ParkedCommit(BaseModel):
-    """A commit the relay set aside: Kafka refused it, and its aggregate waits behind it."""
-
-    commit_id: str = Field(description="Its id in the event store: `<aggregate>@<sequence>`")
-    aggregate_id: str
-    sequence: int = Field(description="Its first event's sequence")
-    last_sequence: int = Field(description="Its last event's sequence")
-    error: str = Field(description="What Kafka answered, the last time it was tried")
-    tries: int = Field(description="How many times it was tried on its own")
-    parked_at: datetime
-
-    @classmethod
-    def of(cls, commit: Document) -> "ParkedCommit":
-        return cls(
-            commit_id=commit["_id"],
-            aggregate_id=commit["aggregate_id"],
-            sequence=commit["sequence"],
-            last_sequence=commit["last_sequence"],
-            error=commit.get("parked_error") or "",
-            tries=commit.get("parked_tries") or 0,
-            parked_at=commit["parked_at"],
-        )
+PARKED = "parked"
+"""The ``published`` value of a parked commit: neither published nor to publish now."""
 
 
 class ConcurrencyConflict(Exception):  # noqa: N818 - a domain outcome, not a programming error
@@ -89,6 +61,15 @@ class EventStore:
         self.source = source
         self.appended = asyncio.Event()
         """Set after every append; the relay waits on it instead of polling."""
+        self.parking = ParkedCommits(database[PARKED_COMMITS])
+        self._held: dict[str, int] = {}
+        """Aggregate id -> sequence of its parked commit, as last read or parked here.
+
+        Only the relay's lease holder parks, and it reads the parked commits on every
+        new epoch and at least once a poll, so this lags only behind a retry (made
+        elsewhere); the retried commit is then pending again, which ends the hold."""
+        self._resumed: set[str] = set()
+        """Parked commits found pending again: once published, their record says so."""
 
     @property
     def commits(self) -> AsyncCollection[Document]:
@@ -99,7 +80,7 @@ class EventStore:
             [("aggregate_id", ASCENDING), ("sequence", ASCENDING)], unique=True
         )
         await self._commits.create_index([("published", ASCENDING)])
-        await self._commits.create_index([("parked", ASCENDING)])
+        await self.parking.create_indexes()
 
     async def append(
         self,
@@ -234,10 +215,10 @@ class EventStore:
 
     async def unpublished(self, limit: int) -> tuple[list[Document], int]:
         """The oldest unpublished commits the relay may publish, each aggregate's in
-        sequence order, and how many are unpublished in all (parked ones too).
+        sequence order, and how many wait to be published (parked ones too).
 
-        An aggregate's commits from its first parked one on are left out: they wait
-        until it is retried, so its order holds while every other aggregate's flow.
+        An aggregate with a parked commit is held: its later commits wait until that
+        one is retried, so its order holds while every other aggregate's flow.
         An equality on ``published`` (an index serves it). A backlog of up to
         ``WHOLE_BACKLOG`` commits (the usual one) is read whole in that one query;
         a larger one is read as ids, the order taken here, and only the commits to
@@ -245,20 +226,40 @@ class EventStore:
         """
         few = await self._commits.find({"published": False}).limit(WHOLE_BACKLOG + 1).to_list()
         if len(few) <= WHOLE_BACKLOG:
-            return _publishable(few)[:limit], len(few)
+            return self._not_held(few)[:limit], len(few) + len(self._held)
         pending = await self._commits.find(
-            {"published": False}, {"_id": 1, "aggregate_id": 1, "sequence": 1, "parked": 1}
+            {"published": False}, {"_id": 1, "aggregate_id": 1, "sequence": 1}
         ).to_list()
-        chosen = _publishable(pending)[:limit]
+        chosen = self._not_held(pending)[:limit]
         commits = [await self._commits.find_one({"_id": c["_id"]}) for c in chosen]
-        return [commit for commit in commits if commit is not None], len(pending)
+        found = [commit for commit in commits if commit is not None]
+        return found, len(pending) + len(self._held)
+
+    def _not_held(self, pending: list[Document]) -> list[Document]:
+        """In publishing order, without the commits after a parked one of their aggregate."""
+        chosen: list[Document] = []
+        for commit in sorted(pending, key=_in_publishing_order):
+            aggregate_id, sequence = str(commit["aggregate_id"]), int(commit["sequence"])
+            parked_at = self._held.get(aggregate_id)
+            if parked_at is not None and sequence <= parked_at:
+                del self._held[aggregate_id]  # pending again: it was retried
+                self._resumed.add(str(commit["_id"]))
+            elif parked_at is not None:
+                continue
+            chosen.append(commit)
+        return chosen
 
     async def mark_published(self, commit_ids: Sequence[str]) -> None:
         """One point update per commit (a ``$in`` filter would scan the store), sent together.
 
         In one command of up to ``MARKS_PER_COMMAND`` updates: the server runs them one
-        after another on one connection, and the client pays for one round trip.
+        after another on one connection, and the client pays for one round trip. A
+        retried commit's parked record is closed first: a crash in between leaves the
+        commit pending (published again, harmlessly), never published but held.
         """
+        for resumed in self._resumed.intersection(commit_ids):
+            await self.parking.published(resumed)
+            self._resumed.discard(resumed)
         for start in range(0, len(commit_ids), MARKS_PER_COMMAND):
             await self._commits.bulk_write(
                 [
@@ -268,71 +269,46 @@ class EventStore:
                 ordered=False,
             )
 
-    async def park(self, commit_id: str, *, error: str, tries: int) -> None:
-        """Set the commit aside with why: the relay publishes neither it nor its
-        aggregate's later commits until it is retried."""
-        await self._commits.update_one(
-            {"_id": commit_id},
-            {
-                "$set": {
-                    "parked": True,
-                    "parked_at": datetime.now(UTC),
-                    "parked_error": error,
-                    "parked_tries": tries,
-                }
-            },
-        )
+    async def park(self, commit: Document, *, error: str, tries: int) -> None:
+        """Set the commit aside with why; its aggregate's later commits wait behind it.
+
+        Recorded first, then marked: a crash in between leaves it pending, tried again.
+        """
+        await self.parking.record(commit, error=error, tries=tries)
+        await self._commits.update_one({"_id": commit["_id"]}, {"$set": {"published": PARKED}})
+        self._held[str(commit["aggregate_id"])] = int(commit["sequence"])
 
     async def parked(self) -> list[ParkedCommit]:
-        """The parked commits, first parked first.
-
-        An equality on ``parked`` (an index serves it; only parked commits have it).
-        """
-        found = await self._commits.find({"parked": True}, PARKED_FIELDS).to_list()
-        waiting = [ParkedCommit.of(commit) for commit in found if commit["published"] is False]
-        return sorted(waiting, key=lambda commit: (commit.parked_at, commit.commit_id))
+        """The parked commits, first parked first (and what this store holds back)."""
+        parked = await self.parking.parked()
+        self._held = {commit.aggregate_id: commit.sequence for commit in parked}
+        return parked
 
     async def retry_parked(self, commit_id: str, *, by: str) -> bool:
-        """Clear the commit's parked mark so the relay tries it again; False if it is
-        not parked (nor unpublished). A point read and a point update by ``_id``."""
-        commit = await self._commits.find_one({"_id": commit_id}, PARKED_FIELDS)
-        if commit is None or not commit.get("parked") or commit.get("published") is not False:
+        """Make a parked commit pending again, so the relay tries it (and then its
+        aggregate's later commits); False if it is not parked.
+
+        Marked pending first, then recorded retried: a crash in between leaves it
+        listed as parked, and retrying it again completes the record.
+        """
+        if await self.parking.state_of(commit_id) != "parked":
             return False
         await self._commits.update_one(
-            {"_id": commit_id},
-            {
-                "$unset": {field: "" for field in PARKING},
-                "$set": {
-                    "retried_at": datetime.now(UTC),
-                    "retried_by": by,
-                    "retried_error": commit.get("parked_error"),
-                },
-            },
+            {"_id": commit_id, "published": PARKED}, {"$set": {"published": False}}
         )
+        await self.parking.retried(commit_id, by=by)
         self.appended.set()
         return True
 
     async def backlog(self) -> int:
-        """Unpublished commits, counted here: FerretDB pushes a find's equality down to
-        an index, not an aggregation's (which ``count_documents`` is)."""
-        return len(await self._commits.find({"published": False}, {"_id": 1}).to_list())
+        """Unpublished commits, parked ones too, counted here: FerretDB pushes a find's
+        equality down to an index, not an aggregation's (which ``count_documents`` is)."""
+        pending = await self._commits.find({"published": False}, {"_id": 1}).to_list()
+        return len(pending) + len(await self.parking.parked())
 
 
 def _in_publishing_order(commit: Document) -> tuple[str, int]:
     return str(commit["aggregate_id"]), int(commit["sequence"])
-
-
-def _publishable(pending: list[Document]) -> list[Document]:
-    """In publishing order, each aggregate's commits before its first parked one."""
-    blocked: set[str] = set()
-    chosen: list[Document] = []
-    for commit in sorted(pending, key=_in_publishing_order):
-        aggregate_id = str(commit["aggregate_id"])
-        if commit.get("parked"):
-            blocked.add(aggregate_id)
-        elif aggregate_id not in blocked:
-            chosen.append(commit)
-    return chosen
 
 
 def commit_id(aggregate_id: str, sequence: int) -> str:

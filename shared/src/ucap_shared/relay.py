@@ -38,11 +38,12 @@ from aiokafka.errors import (
 from pydantic import ValidationError
 
 from ucap_shared.envelope import Envelope
-from ucap_shared.eventstore import Document, EventStore, ParkedCommit, envelopes_of
+from ucap_shared.eventstore import Document, EventStore, envelopes_of
 from ucap_shared.health import Degraded
 from ucap_shared.kafka import MAX_RECORD_BYTES
 from ucap_shared.lease import Lease
 from ucap_shared.metrics import EVENTS_PUBLISHED, RELAY_BACKLOG, RELAY_PARKED
+from ucap_shared.parking import ParkedCommit
 from ucap_shared.topics import TopicSpec, ensure_topics
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ class Relay:
         self.parked: list[ParkedCommit] = []
         """The store's parked commits, read again at most once per poll (and after parking)."""
         self._parked_read_at: float | None = None
+        self._parked_epoch: int | None = None
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -176,8 +178,9 @@ class Relay:
         self.store.appended.clear()
 
     async def _refresh_parked(self, *, now: bool = False) -> None:
-        """Every replica reads the parked commits (an indexed equality) at most once a
-        poll, so its readiness and its gauge say what the store holds."""
+        """Every replica reads the parked commits (an indexed equality, small documents)
+        at most once a poll, so its readiness and gauge say what the store holds, and
+        its store knows which aggregates to hold back."""
         read_at = time.monotonic()
         recent = self._parked_read_at is not None and read_at - self._parked_read_at < self._poll
         if recent and not now:
@@ -198,6 +201,10 @@ class Relay:
         await self._producer_started()
         if not await self.lease.still_held():
             return 0
+        if self._parked_epoch != self.lease.epoch:
+            # What earlier holders parked, before this epoch publishes anything.
+            await self._refresh_parked(now=True)
+            self._parked_epoch = self.lease.epoch
         commits, pending = await self.store.unpublished(self._batch_size)
         RELAY_BACKLOG.labels(self.store.source).set(pending)
         if not commits:
@@ -284,7 +291,7 @@ class Relay:
     async def _park(self, commit: Document, error: str) -> None:
         if not await self.lease.still_held():
             raise _LeaseLost
-        await self.store.park(commit["_id"], error=error, tries=self._tries_alone)
+        await self.store.park(commit, error=error, tries=self._tries_alone)
         log.error(
             "parked a commit Kafka refuses; its aggregate's later commits wait behind it",
             extra={"commit": commit["_id"], "error": error, "tries": self._tries_alone},

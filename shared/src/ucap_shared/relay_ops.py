@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter, Request
 
-from ucap_shared.eventstore import EventStore, ParkedCommit
+from ucap_shared.eventstore import EventStore
+from ucap_shared.parking import ParkedCommit
 
 
 def parked_router() -> APIRouter:

@@ -22,8 +22,9 @@ from rich.table import Table
 
 from ucap_ops.backbone import CommandError, fail, run
 from ucap_ops.targets import SERVICES, ServiceName, ServiceTarget, service_target, service_targets
-from ucap_shared.eventstore import EventStore, ParkedCommit
+from ucap_shared.eventstore import EventStore
 from ucap_shared.mongo import connect_mongo
+from ucap_shared.parking import ParkedCommit
 
 app = typer.Typer(
     help="Commits a relay parked because Kafka refuses them: list them, retry them once fixed.",
