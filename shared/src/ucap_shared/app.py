@@ -32,7 +32,7 @@ from ucap_shared.consumer import ConsumerRunner, TopicFreshness
 from ucap_shared.dates import PartialDate
 from ucap_shared.dispatch import Handler, Handlers, UnusableRecord, dispatch
 from ucap_shared.envelope import Envelope
-from ucap_shared.errors import install_error_handlers
+from ucap_shared.errors import ErrorBody, install_error_handlers
 from ucap_shared.events import EventData
 from ucap_shared.eventstore import EventStore
 from ucap_shared.guard import ALWAYS_OPEN, DOCS, RequestGuard
@@ -52,6 +52,9 @@ CORRELATION_HEADER = "X-Correlation-ID"
 CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 OCCURRED_AT_HEADER = "X-UCAP-Occurred-At"
 HEALING_ATTEMPTS = 5
+ADMIN_ONLY: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The caller is not an admin", "model": ErrorBody}
+}
 
 log = logging.getLogger(__name__)
 
@@ -363,8 +366,8 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
     install_error_handlers(app)
     app.include_router(health_router(checks, settings.readiness_timeout_seconds))
     # Operations data is for operators: an admin's token (at the gateway, an admin's key).
-    app.include_router(metrics_router(), dependencies=[Depends(admin)])
-    app.include_router(ops_router(), dependencies=[Depends(admin)])
+    for operations_router in (metrics_router(), ops_router()):
+        app.include_router(operations_router, dependencies=[Depends(admin)], responses=ADMIN_ONLY)
     for router in definition.routers:
         app.include_router(router)
     install_service_docs(app, ALWAYS_OPEN)

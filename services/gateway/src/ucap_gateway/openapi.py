@@ -77,7 +77,9 @@ def gateway_responses(method: str, operation: dict[str, Any]) -> dict[str, dict[
     """What the gateway itself may answer for any operation, besides the operation's own."""
     responses = guard_responses(method, operation)
     responses["429"] = {
-        **error_response("Too many requests for this API key"),
+        **error_response(
+            "Too many requests for this API key, or failed authentications from this address"
+        ),
         "headers": {
             "Retry-After": {
                 "description": "Seconds to wait before trying again",
