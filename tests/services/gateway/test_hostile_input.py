@@ -218,11 +218,18 @@ class TestFailedAuthenticationsPerAddress:
             for _ in range(FAILURES_BURST)
         ]
         limited = httpx.post(url, content=f"key={UNKNOWN_KEY}", headers=headers)
+        unread = answer_to_head(
+            production.gateway.url,
+            b"POST /login HTTP/1.1\r\nHost: test\r\nX-Forwarded-For: 198.51.100.12\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n",
+            timeout=5,
+        )
 
         assert attempts == [401] * FAILURES_BURST
         assert limited.status_code == 429
         assert int(limited.headers["Retry-After"]) >= 1
         assert_one_error_body(limited.json())
+        assert status_of(unread) == 429, "held back before its body is read"
 
 
 MIB = 1024 * 1024

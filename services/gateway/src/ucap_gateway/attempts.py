@@ -34,6 +34,13 @@ async def authenticate(request: Request, key: str) -> KeyRecord | JSONResponse |
     return record
 
 
+def held_back_answer(request: Request) -> JSONResponse | None:
+    """429 while the caller's address has failed too often, whatever key it may bring."""
+    failures: RateLimiter | None = getattr(request.app.state, "auth_failures", None)
+    wait = failures.wait(client_address(request)) if failures is not None else 0.0
+    return too_many_failures(wait) if wait > 0 else None
+
+
 def too_many_failures(wait: float) -> JSONResponse:
     retry_after = RateLimiter.retry_after(wait)
     return JSONResponse(

@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ucap_gateway.attempts import authenticate
+from ucap_gateway.attempts import authenticate, held_back_answer
 from ucap_gateway.keys import KeyRecord
 from ucap_gateway.login import COOKIE, LOGIN_PATHS, forget_session, login_url
 from ucap_gateway.ratelimit import RateLimiter
@@ -44,7 +44,16 @@ class Gatekeeper:
         self.open_paths = open_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.open_paths:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] in self.open_paths:
+            # A log-in's key is in its body: an address held back is refused before it is read.
+            if scope["method"] == "POST" and scope["path"] == LOGIN_PATHS[0]:
+                held_back = held_back_answer(Request(scope))
+                if held_back is not None:
+                    await held_back(scope, receive, send)
+                    return
             await self.app(scope, receive, send)
             return
         request = Request(scope)
