@@ -15,9 +15,9 @@ nothing is marked published before Kafka acknowledged it.
 When Kafka refuses a record itself (too large, invalid: ``RECORD_ERRORS``), trying
 the batch again can never help, and it would hold every later commit back. The
 relay then publishes the batch in halves, down to single commits, and tries a
-refused commit on its own a few times with backoff before it *parks* it (marks
-it on the commit, with the error): the other aggregates' commits flow on, and
-that aggregate's later commits wait behind it, in order, until an operator
+refused commit on its own a few times with backoff before it *parks* it, with
+Kafka's answer (``ucap_shared.parking``): the other aggregates' commits flow on,
+and that aggregate's later commits wait behind it, in order, until an operator
 retries it (``ucap parked retry``). Kafka being down parks nothing.
 """
 
