@@ -2,10 +2,11 @@
 
 A relay parks a commit when Kafka refuses its records themselves (too large, say)
 after trying it on its own a few times; that aggregate's later commits wait behind
-it. The mark is on the commit in the service's own event store, so these commands
-read and clear it there. Once the cause is fixed (a topic's limit raised, the
-event shortened), ``retry`` clears the mark, and the relay tries the commit again
-within its poll (2 s), then the commits that waited behind it, in order.
+it. Each is recorded in the service's own database (``parked_commits``), where
+these commands read it. Once the cause is fixed (a topic's limit raised, the event
+shortened), ``retry`` makes the commit pending again and records who retried it;
+the relay tries it within its poll (2 s), then the commits that waited behind it,
+in order.
 """
 
 import getpass
@@ -178,8 +179,9 @@ def retry_command(
 ) -> None:
     """Clear parked marks once the cause is fixed: the relay tries those commits again.
 
-    Each retry is recorded on the commit (`retried_at`, `retried_by`, `retried_error`).
-    A commit Kafka still refuses is parked again after its tries.
+    Each retry is recorded in the service's `parked_commits` (`state: retried`,
+    `retried_at`, `retried_by`). A commit Kafka still refuses is parked again after
+    its tries.
     """
     if (parked_id is None) == (not every):
         fail("give one parked commit's id or --all")
