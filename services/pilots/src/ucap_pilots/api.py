@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
-from ucap_pilots import handlers, views
+from ucap_pilots import capacity, handlers, views
 from ucap_pilots.domain import Action, Status, update_id_for
 from ucap_pilots.events import Role
 from ucap_pilots.limits import refuse_operator_keys
@@ -30,6 +30,7 @@ from ucap_pilots.schemas import (
     StatusChangeRequest,
 )
 from ucap_shared import bounds
+from ucap_shared.api_docs import VALIDATION_ERROR_REF, error_response
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Writer
 from ucap_shared.dates import PartialDate, utc_moment
@@ -52,8 +53,26 @@ FORBIDDEN: dict[int | str, dict[str, Any]] = {
         "lead or partners (or, reporting progress, other than its own)"
     }
 }
+GROWN = (
+    f"or it would pass a pilot's limits ({capacity.MAX_MILESTONES} milestones, "
+    f"{capacity.MAX_AWARDS} awards, {capacity.MAX_INDICATORS} indicators, "
+    f"{capacity.MAX_UPDATES} progress updates, {capacity.MAX_UCAPS_NAMED} U-CAPs named, "
+    f"{capacity.MAX_COPIED_BYTES // 1024} KiB of profile and latest update as JSON, "
+    f"{capacity.MAX_PILOT_BYTES // 2**20} MiB in all)"
+)
 CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {"model": ErrorBody, "description": "The pilot's current state forbids this change"}
+    409: {
+        "model": ErrorBody,
+        "description": f"The pilot's current state forbids this change, {GROWN}",
+    }
+}
+UCAP_REFERENCE: dict[int | str, dict[str, Any]] = {
+    422: error_response(
+        "Invalid input; among it, `ucap_id` naming a U-CAP this service does not know (it "
+        "learns U-CAPs from reporting's events, a moment after their creation: retry) or one "
+        "whose lead and counterpart cities do not include the pilot's lead city",
+        VALIDATION_ERROR_REF,
+    )
 }
 
 router = APIRouter(prefix="/pilots", tags=["pilots"], dependencies=[Depends(refuse_operator_keys)])
@@ -81,11 +100,20 @@ def _moment(name: str, value: str, *, end_of_day: bool) -> datetime:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Propose a pilot",
-    responses=FORBIDDEN | {409: {"model": ErrorBody, "description": "A pilot with this id exists"}},
+    responses=FORBIDDEN
+    | UCAP_REFERENCE
+    | {
+        409: {
+            "model": ErrorBody,
+            "description": "A pilot with this id exists, or its U-CAP holds "
+            f"{capacity.MAX_PILOTS_PER_UCAP} pilots already, {GROWN}",
+        }
+    },
 )
 async def propose_pilot(body: ProposePilotRequest, runtime: RuntimeDep, caller: Writer) -> PilotOut:
     """Its cities and MoUs must be known to this service; its id starts with `<lead city>-`.
-    A city publisher proposes only with its own city as `lead_city_id`."""
+    A city publisher proposes only with its own city as `lead_city_id`. Its `ucap_id`, if
+    any, names a U-CAP whose lead or counterparts include the lead city (422 otherwise)."""
     pilot = await handlers.propose_pilot(runtime, body.command(), caller)
     return PilotOut.of(pilot, handlers.today())
 
@@ -118,7 +146,11 @@ _status_route(Action.COMPLETE, "Complete a running pilot")
 _status_route(Action.CANCEL, "Cancel an open pilot")
 
 
-@router.patch("/{pilot_id}", summary="Edit details", responses=NOT_FOUND | FORBIDDEN | CONFLICT)
+@router.patch(
+    "/{pilot_id}",
+    summary="Edit details",
+    responses=NOT_FOUND | FORBIDDEN | CONFLICT | UCAP_REFERENCE,
+)
 async def edit_pilot(
     pilot_id: str, body: EditPilotRequest, runtime: RuntimeDep, caller: Writer
 ) -> PilotOut:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from ucap_reporting import handlers, views
+from ucap_reporting import capacity, handlers, views
 from ucap_reporting.asof import end_of, status_as_of
 from ucap_reporting.domain import Ucap
 from ucap_reporting.events import (
@@ -22,6 +22,7 @@ from ucap_reporting.events import (
 from ucap_reporting.programme import Filters, ProgrammeStatus, read_programme
 from ucap_reporting.status import UcapStatus, status_of
 from ucap_shared import bounds
+from ucap_shared.api_docs import VALIDATION_ERROR_REF, error_response
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Writer
 from ucap_shared.consumer import TopicFreshness
@@ -52,11 +53,23 @@ FORBIDDEN: dict[int | str, dict[str, Any]] = {
         "description": "The caller may not write, or its city does not lead this U-CAP",
     }
 }
+GROWN = f"or it would make the U-CAP larger than {capacity.MAX_UCAP_BYTES // 1024} KiB as JSON"
 EXISTS: dict[int | str, dict[str, Any]] = {
-    409: {"model": ErrorBody, "description": "A U-CAP with this id exists"}
+    409: {"model": ErrorBody, "description": f"A U-CAP with this id exists, {GROWN}"}
 }
 CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {"model": ErrorBody, "description": "The U-CAP's current state forbids this change"}
+    409: {
+        "model": ErrorBody,
+        "description": f"The U-CAP's current state forbids this change, {GROWN}",
+    }
+}
+CITIES: dict[int | str, dict[str, Any]] = {
+    422: error_response(
+        "Invalid input; among it, a `lead_city_id` or `counterpart_city_ids` entry naming a "
+        "city this service does not know (it learns cities from the cities service's events, "
+        "a moment after their registration: retry)",
+        VALIDATION_ERROR_REF,
+    )
 }
 
 
@@ -306,14 +319,16 @@ router = APIRouter(tags=["ucaps"])
     "/ucaps",
     status_code=status.HTTP_201_CREATED,
     summary="Create a U-CAP",
-    responses=EXISTS | FORBIDDEN,
+    responses=EXISTS | FORBIDDEN | CITIES,
 )
 async def create_ucap(body: CreateUcapRequest, runtime: RuntimeDep, caller: Writer) -> Ucap:
     return await handlers.create_ucap(runtime, body.command(), caller)
 
 
 @router.patch(
-    "/ucaps/{ucap_id}", summary="Edit sections of a U-CAP", responses=NOT_FOUND | FORBIDDEN
+    "/ucaps/{ucap_id}",
+    summary="Edit sections of a U-CAP",
+    responses=NOT_FOUND | FORBIDDEN | CONFLICT | CITIES,
 )
 async def update_ucap(ucap_id: str, body: UcapFields, runtime: RuntimeDep, caller: Writer) -> Ucap:
     """Only the fields sent change; one `section_updated` event per section that changed."""
@@ -333,7 +348,7 @@ async def log_activity(ucap_id: str, body: ActivityIn, runtime: RuntimeDep, call
 @router.patch(
     "/ucaps/{ucap_id}/activities/{activity_id}",
     summary="Edit an activity",
-    responses=NOT_FOUND | FORBIDDEN,
+    responses=NOT_FOUND | FORBIDDEN | CONFLICT,
 )
 async def update_activity(
     ucap_id: str, activity_id: str, body: ActivityChanges, runtime: RuntimeDep, caller: Writer
