@@ -289,3 +289,29 @@ class TestARetryThatStoppedHalfWay:
 
         assert await store.parked() == []
         assert await outbox.published_sequences() == {"halfway": [1, 2]}
+
+
+class TestACommitWithNoValidEvents:
+    async def test_is_parked_and_the_others_flow(self, outbox: Outbox) -> None:
+        store = outbox.store
+        await store.commits.insert_one(
+            {
+                "_id": "edited@1",
+                "aggregate_id": "edited",
+                "sequence": 1,
+                "last_sequence": 1,
+                "published": False,
+                "events": [{"subject": "edited", "sequence": "one"}],
+            }
+        )
+        await store.append("fine", 0, [Counted(amount=1)], actor="test")
+        relay = outbox.relay()
+        relay.start()
+        try:
+            await eventually(lambda: is_parked(outbox, "edited"), timeout=30)
+            await eventually(lambda: is_published(outbox, "fine", 1), timeout=30)
+        finally:
+            await relay.stop()
+
+        [parked] = await store.parked()
+        assert "UnusableCommitError: edited@1 holds no valid events" in parked.error
