@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from tests.support.auth import ADMIN, bearer, city_publisher, reader
-from ucap_shared.app import ServiceDefinition, build_service_app, checked_correlation_id
+from ucap_shared.app import ServiceDefinition, build_service_app
 from ucap_shared.auth import Principal, issue_token
 from ucap_shared.endpoints import unsafe_path
 from ucap_shared.logs import correlation_id, occurred_at
+from ucap_shared.request_context import checked_correlation_id
 from ucap_shared.settings import ServiceSettings
 
 SERVICE = "guarded"
@@ -176,7 +177,7 @@ class TestCorrelationIds:
     async def test_any_other_is_replaced_by_a_fresh_one_and_logged(
         self, client: httpx.AsyncClient, given_id: str, caplog: pytest.LogCaptureFixture
     ) -> None:
-        with caplog.at_level(logging.WARNING, logger="ucap_shared.app"):
+        with caplog.at_level(logging.WARNING, logger="ucap_shared.request_context"):
             answer = await client.post(
                 "/notes", json={"text": "x"}, headers={"X-Correlation-ID": given_id}
             )

@@ -9,27 +9,19 @@ lifespan then connects MongoDB, creates the indexes, and starts the relay
 import argparse
 import asyncio
 import gc
-import logging
-import re
 import sys
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI, Request
 from pymongo.asynchronous.database import AsyncDatabase
-from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ucap_shared.api_docs import install_service_docs
 from ucap_shared.applied import AppliedEvents
-from ucap_shared.auth import admin, current_principal
+from ucap_shared.auth import admin
 from ucap_shared.consumer import ConsumerRunner, TopicFreshness
-from ucap_shared.dates import PartialDate
 from ucap_shared.dispatch import Handler, Handlers, UnusableRecord, dispatch
 from ucap_shared.envelope import Envelope
 from ucap_shared.errors import ErrorBody, install_error_handlers
@@ -39,44 +31,22 @@ from ucap_shared.guard import ALWAYS_OPEN, DOCS, RequestGuard
 from ucap_shared.health import ReadinessCheck, health_router
 from ucap_shared.kafka import ping_kafka
 from ucap_shared.lease import Lease
-from ucap_shared.logs import configure_logging, correlation_id, occurred_at
+from ucap_shared.logs import configure_logging
 from ucap_shared.metrics import metrics_router
 from ucap_shared.mongo import MongoClient, connect_mongo, ping_mongo
 from ucap_shared.relay import Relay
+from ucap_shared.request_context import CORRELATION_HEADER as CORRELATION_HEADER
+from ucap_shared.request_context import OCCURRED_AT_HEADER as OCCURRED_AT_HEADER
+from ucap_shared.request_context import CorrelationAndDating
 from ucap_shared.serving import serve
 from ucap_shared.settings import ServiceSettings
 from ucap_shared.topics import TopicSpec, dead_letter_topic, events_topic
 from ucap_shared.views import Outcome, StreamGap
 
-CORRELATION_HEADER = "X-Correlation-ID"
-CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-OCCURRED_AT_HEADER = "X-UCAP-Occurred-At"
 HEALING_ATTEMPTS = 5
 ADMIN_ONLY: dict[int | str, dict[str, Any]] = {
     403: {"description": "The caller is not an admin", "model": ErrorBody}
 }
-
-log = logging.getLogger(__name__)
-
-
-def parse_occurred_at(value: str | None) -> datetime | None:
-    """``2018-07`` or ``2018-07-15`` or an ISO timestamp: when a recorded fact happened.
-
-    Dates at month or year precision mean their first day, at noon UTC.
-    """
-    if not value:
-        return None
-    if "T" not in value:
-        day = PartialDate.parse(value).first_day
-        return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError as error:
-        # 9999-12-31T23:59:59-01:00 is in year 10000 in UTC, which no datetime holds.
-        raise ValueError(f"{value} is outside the calendar in UTC") from error
 
 
 @dataclass
@@ -194,92 +164,8 @@ class ServiceDefinition:
     verifies_tokens: bool = True
     """Every request needs the gateway's token; the gateway itself checks API keys instead."""
     install: Callable[[FastAPI, ServiceSettings], None] | None = None
-    """Adds what the app needs at build time: middleware of the service's own."""
-
-
-class CorrelationAndDating:
-    """The request's correlation id (the caller's, or a new one) and, for an admin only,
-    the time ``X-UCAP-Occurred-At`` dates what it records; the answer carries the id.
-
-    Plain ASGI: a ``BaseHTTPMiddleware`` costs every request a task and a stream.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = Headers(scope=scope)
-        cid = checked_correlation_id(headers.get(CORRELATION_HEADER))
-        dated = _dated_or_refused(headers.get(OCCURRED_AT_HEADER))
-        if isinstance(dated, Response):
-            await dated(scope, receive, send)
-            return
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[CORRELATION_HEADER] = cid
-            await send(message)
-
-        token = correlation_id.set(cid)
-        occurred = occurred_at.set(dated)
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            correlation_id.reset(token)
-            occurred_at.reset(occurred)
-
-
-def checked_correlation_id(given: str | None) -> str:
-    """The caller's correlation id if it is a short plain token; else a new one (logged).
-
-    It goes into every event and log line of the request, so a megabyte of it, or a
-    line break, would too.
-    """
-    if given is None:
-        return str(uuid.uuid4())
-    if CORRELATION_ID.fullmatch(given):
-        return given
-    fresh = str(uuid.uuid4())
-    log.warning(
-        "correlation id replaced",
-        extra={"given_length": len(given), "given_start": given[:32], "replaced_by": fresh},
-    )
-    return fresh
-
-
-def _dated_or_refused(value: str | None) -> datetime | Response | None:
-    """The occurred-at time asked for, or the answer refusing it: only an admin's is
-    read at all, and no value makes anything but 403 or 422."""
-    if not value:
-        return None
-    caller = current_principal.get()
-    if caller is None or not caller.is_admin:
-        return JSONResponse(
-            status_code=403,
-            content={
-                "error": "forbidden",
-                "detail": f"only an admin may date what it records ({OCCURRED_AT_HEADER})",
-            },
-        )
-    try:
-        return parse_occurred_at(value)
-    except ValueError as error:
-        return JSONResponse(
-            status_code=422,
-            content={
-                "error": "invalid",
-                "detail": [
-                    {
-                        "loc": ["header", OCCURRED_AT_HEADER],
-                        "msg": str(error),
-                        "type": "value_error",
-                    }
-                ],
-            },
-        )
+    """Adds what the app needs at build time: middleware of the service's own, which runs
+    before the request guard (the gateway's gatekeeper: keys checked before a body is read)."""
 
 
 def _settle_heap() -> None:

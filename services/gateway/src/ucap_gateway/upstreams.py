@@ -8,9 +8,9 @@ import httpx
 from fastapi import Request, Response, status
 from fastapi.responses import JSONResponse
 
-from ucap_shared.app import CORRELATION_HEADER
 from ucap_shared.auth import current_principal, issue_token
 from ucap_shared.logs import correlation_id
+from ucap_shared.request_context import CORRELATION_HEADER
 
 log = logging.getLogger(__name__)
 
