@@ -5,7 +5,9 @@ headers of any size and waits for them for ever (its keep-alive timeout only
 runs between requests). :class:`LimitedHttpToolsProtocol` answers 431 once a
 head passes ``UCAP_HTTP_MAX_HEAD_BYTES`` and 408 once it has taken
 ``UCAP_HTTP_HEAD_TIMEOUT_SECONDS``, closing the connection either way (h11,
-where chosen, holds the size itself: ``h11_max_incomplete_event_size``).
+where chosen, holds the size itself: ``h11_max_incomplete_event_size``). Past
+``UCAP_HTTP_LIMIT_CONCURRENCY`` open connections or requests in progress, a
+request is 503 in the one error body (uvicorn's own is plain text).
 """
 
 import asyncio
@@ -15,6 +17,8 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
@@ -46,6 +50,18 @@ def limited_protocol(settings: ServiceSettings) -> type["LimitedHttpToolsProtoco
     return Limited
 
 
+async def _unavailable(scope: Scope, receive: Receive, send: Send) -> None:
+    refusal = JSONResponse(
+        status_code=503,
+        content={
+            "error": "unavailable",
+            "detail": "the server holds as many connections as it serves; try again",
+        },
+        headers={"Retry-After": "1", "Connection": "close"},
+    )
+    await refusal(scope, receive, send)
+
+
 def _answer(status: int, reason: str, detail: str, error: str) -> bytes:
     body = json.dumps({"error": error, "detail": detail}).encode()
     return (
@@ -72,6 +88,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
+        # Held here rather than by uvicorn, whose refusal is plain text, not the error body.
+        self._concurrency, self.limit_concurrency = self.limit_concurrency, None
         self._in_head = True
         self._head_bytes = 0
         self._head_timer: asyncio.TimerHandle | None = None
@@ -126,7 +144,19 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if size > self.max_head_bytes:
             self._refuse_too_large()
             return
-        super().on_headers_complete()
+        if not self._over_concurrency():
+            super().on_headers_complete()
+            return
+        log.warning("concurrency limit reached", extra={"limit": self._concurrency})
+        app, self.app = self.app, _unavailable
+        try:
+            super().on_headers_complete()
+        finally:
+            self.app = app
+
+    def _over_concurrency(self) -> bool:
+        limit = self._concurrency
+        return limit is not None and max(len(self.connections), len(self.tasks)) >= limit
 
     def on_body(self, body: bytes) -> None:
         if not self._refused:

@@ -288,6 +288,7 @@ class TestRequestHeadLimits:
             time.sleep(0.1)
 
         assert refused.status_code == 503
+        assert_one_error_body(refused.json())
         assert served.status_code == 200
 
 
