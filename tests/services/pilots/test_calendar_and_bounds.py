@@ -2,6 +2,7 @@
 as ``as_of`` or ``updated_since`` never give a server error; a command that would grow a
 pilot past its limits is 409, naming the limit, and appends nothing."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -141,3 +142,25 @@ class TestLimitsAtTheCommand:
         assert refused.status_code == 409, refused.text
         assert "profile and latest update" in refused.json()["detail"]
         assert await pilots.version(pilot_id) == 1
+
+
+class TestPilotsPerUcap:
+    async def test_a_full_ucap_takes_no_more_pilots_even_from_concurrent_proposals(
+        self, pilots: PilotsService, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(capacity, "MAX_PILOTS_PER_UCAP", 3)
+        granada, kunming = await pilots.register_cities("granada", "kunming")
+        ucap = await pilots.create_ucap(granada, [kunming])
+        first = await pilots.new_pilot(granada, [kunming], ucap_id=ucap)
+
+        answers = await asyncio.gather(
+            *(pilots.propose(granada, [kunming], ucap_id=ucap) for _ in range(6))
+        )
+        moved = await pilots.client.patch(f"/pilots/{first}", json={"title": "Still in"})
+
+        assert sorted(a.status_code for a in answers) == [201, 201, 409, 409, 409, 409]
+        refused = next(a for a in answers if a.status_code == 409)
+        assert "the most one U-CAP holds" in refused.json()["detail"]
+        assert moved.status_code == 200, moved.text
+        listed = await pilots.client.get("/pilots", params={"ucap": ucap})
+        assert len(listed.json()["items"]) == 3

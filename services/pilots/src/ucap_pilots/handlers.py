@@ -153,35 +153,46 @@ async def _ucap_cities(runtime: ServiceRuntime, ucap_id: str | None) -> set[str]
     return await views.ucap_cities(runtime.database, ucap_id) if ucap_id else None
 
 
-async def _check_room(
-    runtime: ServiceRuntime, pilot: Pilot | None, events: list[PilotEvent]
-) -> None:
-    """409 when the events make the pilot name a U-CAP that holds its most pilots already."""
+def _newly_named(pilot: Pilot | None, events: list[PilotEvent]) -> str | None:
+    """The U-CAP the events make the pilot name that it never named before, if any."""
     named = set(pilot.ucaps_named) if pilot else set()
     for event in events:
         if isinstance(event, PilotProposed | PilotDetailsUpdated):
             ucap_id = event.ucap_id
             if ucap_id and ucap_id not in named:
-                others = await views.pilots_naming(
-                    runtime.database, ucap_id, besides=event.pilot_id
-                )
-                capacity.check_ucap_room(event.pilot_id, ucap_id, others)
+                return ucap_id
+    return None
+
+
+async def _commit_joining(
+    runtime: ServiceRuntime,
+    pilot_id: str,
+    loaded: Loaded[Pilot],
+    events: list[PilotEvent],
+    caller: Principal,
+) -> Pilot:
+    """Commit; one that makes the pilot name a U-CAP anew counts the U-CAP's pilots first
+    (409 when full), taking turns per U-CAP so no two counts miss each other's pilot."""
+    ucap_id = _newly_named(loaded.state, events)
+    async with _joining(ucap_id):
+        if ucap_id is not None:
+            others = await views.pilots_naming(runtime.database, ucap_id, besides=pilot_id)
+            capacity.check_ucap_room(pilot_id, ucap_id, others)
+        pilot, _ = await _commit(runtime, pilot_id, loaded, events, caller)
+    return pilot
 
 
 async def propose_pilot(
     runtime: ServiceRuntime, proposed: PilotProposed, caller: Principal
 ) -> Pilot:
     access.check_propose(caller, proposed)
-    async with _joining(proposed.ucap_id):
-        loaded = await load_pilot(runtime, proposed.pilot_id)
-        city_ids = [proposed.lead_city_id, *(partner.city_id for partner in proposed.partners)]
-        cities = await views.known_cities(runtime.database, city_ids)
-        mous = await views.known_mous(runtime.database, list(proposed.mou_ids))
-        ucap = await _ucap_cities(runtime, proposed.ucap_id)
-        events = domain.propose_pilot(loaded.state, proposed, cities, mous, ucap)
-        await _check_room(runtime, loaded.state, events)
-        pilot, _ = await _commit(runtime, proposed.pilot_id, loaded, events, caller)
-        return pilot
+    loaded = await load_pilot(runtime, proposed.pilot_id)
+    city_ids = [proposed.lead_city_id, *(partner.city_id for partner in proposed.partners)]
+    cities = await views.known_cities(runtime.database, city_ids)
+    mous = await views.known_mous(runtime.database, list(proposed.mou_ids))
+    ucap = await _ucap_cities(runtime, proposed.ucap_id)
+    events = domain.propose_pilot(loaded.state, proposed, cities, mous, ucap)
+    return await _commit_joining(runtime, proposed.pilot_id, loaded, events, caller)
 
 
 async def change_status(
@@ -203,16 +214,13 @@ async def change_status(
 async def update_details(
     runtime: ServiceRuntime, changes: PilotDetailsUpdated, caller: Principal
 ) -> Pilot:
-    async with _joining(changes.ucap_id):
-        pilot, loaded = await _changeable(runtime, changes.pilot_id, caller)
-        partners = changes.partners or ()
-        cities = await views.known_cities(runtime.database, [p.city_id for p in partners])
-        mous = await views.known_mous(runtime.database, list(changes.mou_ids or ()))
-        ucap = await _ucap_cities(runtime, changes.ucap_id)
-        events = domain.update_details(pilot, changes, cities, mous, ucap)
-        await _check_room(runtime, pilot, events)
-        changed, _ = await _commit(runtime, changes.pilot_id, loaded, events, caller)
-        return changed
+    pilot, loaded = await _changeable(runtime, changes.pilot_id, caller)
+    partners = changes.partners or ()
+    cities = await views.known_cities(runtime.database, [p.city_id for p in partners])
+    mous = await views.known_mous(runtime.database, list(changes.mou_ids or ()))
+    ucap = await _ucap_cities(runtime, changes.ucap_id)
+    events = domain.update_details(pilot, changes, cities, mous, ucap)
+    return await _commit_joining(runtime, changes.pilot_id, loaded, events, caller)
 
 
 async def add_milestone(
