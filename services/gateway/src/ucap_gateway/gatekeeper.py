@@ -4,7 +4,8 @@ Every path but the health endpoints, the log-in form (and, outside production,
 the API docs) needs a key, in ``Authorization: Bearer ucap_…`` or ``X-API-Key``.
 For GET and HEAD the log-in cookie's key does too (see ``login``); a browser
 asking for a page without one is sent to the log-in form, anyone else gets 401.
-The key is checked before anything reads the request's body, and an admitted
+The key is checked before anything reads the request's body; failed
+authentications are counted per client address (see ``attempts``); an admitted
 request whose path has a dot segment or an encoded slash is 404 (see
 ``ucap_shared.endpoints.unsafe_path``): nothing behind resolves it elsewhere.
 """
