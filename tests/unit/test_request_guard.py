@@ -70,6 +70,10 @@ def guarded_app(*, production: bool = False) -> FastAPI:
     async def recursive() -> None:
         raise RecursionError("maximum recursion depth exceeded")
 
+    @router.get("/ops/of-its-own")
+    async def operations_of_its_own() -> dict[str, str]:
+        return {"state": "fine"}
+
     environment = {"UCAP_ENV": "production", "UCAP_TOKEN_KEY": PRODUCTION_KEY} if production else {}
     settings = ServiceSettings.model_validate({"service_name": SERVICE, **environment})
     return build_service_app(settings, ServiceDefinition("guarded", "guarded", routers=[router]))
@@ -245,6 +249,16 @@ class TestOperationsDataNeedsAnAdmin:
         assert development_token.status_code == 401
         for answer in (anonymous, as_reader, as_publisher):
             assert_one_error_body(answer)
+
+    async def test_an_operations_route_a_service_adds_itself_is_for_admins_too(self) -> None:
+        transport = httpx.ASGITransport(app=guarded_app(production=True))
+        async with httpx.AsyncClient(transport=transport, base_url="http://guarded") as client:
+            as_reader = await client.get("/ops/of-its-own", headers=production_bearer(reader()))
+            as_admin = await client.get("/ops/of-its-own", headers=production_bearer(ADMIN))
+
+        assert as_reader.status_code == 403
+        assert_one_error_body(as_reader)
+        assert as_admin.json() == {"state": "fine"}
 
     async def test_in_production_an_admin_reads_the_metrics(self) -> None:
         transport = httpx.ASGITransport(app=guarded_app(production=True))

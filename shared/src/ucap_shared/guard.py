@@ -3,6 +3,8 @@
 - a valid token for this service (401 otherwise), except on the health
   endpoints and, outside production, the API docs (the gateway, which checks
   API keys instead, asks for no token);
+- an admin for operations data, ``/metrics`` and ``/ops/*`` (403 otherwise),
+  whichever router serves it;
 - at a service, no path segment that is ``.`` or ``..`` or holds an encoded
   slash (404): a client on the way may resolve it elsewhere;
 - a body no larger than the configured size (413), whatever Content-Length says,
@@ -82,7 +84,13 @@ class RequestGuard:
             current_principal.reset(token)
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The body's checks, then the app."""
+        """The operations check and the body's, then the app."""
+        if _operations_data(scope["path"]):
+            caller = current_principal.get()
+            if caller is None or not caller.is_admin:
+                who = caller.subject if caller is not None else "an anonymous caller"
+                await _refuse(send, 403, "forbidden", f"{who} may not read operations data")
+                return
         declared = next((v for k, v in scope["headers"] if k.lower() == b"content-length"), None)
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             await _refuse(send, 413, "too_large", self._too_large())
@@ -139,6 +147,10 @@ class RequestGuard:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+def _operations_data(path: str) -> bool:
+    return path == "/metrics" or path == "/ops" or path.startswith("/ops/")
 
 
 def _scan(body: bytes) -> tuple[int, bool]:
