@@ -1,15 +1,23 @@
 """An open live feed ends within its key check interval once its key is revoked, however
-quiet its U-CAP (no change needed to notice); until then it goes on."""
+quiet its U-CAP (no change needed to notice); until then it goes on. What it sends is
+compiled as the gateway itself: no token is ever minted for the feed's caller."""
 
 import asyncio
 import contextlib
 import time
+from collections.abc import Sequence
 
+import httpx
 import pytest
 
+from tests.support.auth import city_publisher
 from ucap_gateway.feeds import FeedGate
 from ucap_gateway.kept import Keeper, Snapshot
+from ucap_gateway.kept_answers import programme_keeper
 from ucap_gateway.live import follow
+from ucap_gateway.upstreams import Upstreams
+from ucap_shared.auth import current_principal
+from ucap_shared.logs import correlation_id
 
 CHECK_SECONDS = 0.3
 
@@ -79,3 +87,42 @@ class TestARevokedKeysFeed:
 
         assert not done, "nothing to send: the feed waits on, without an end"
         assert keys.checks >= 2
+
+
+class RecordingUpstreams(Upstreams):
+    """Answers the programme page, noting who each request would be sent as."""
+
+    def __init__(self) -> None:
+        super().__init__({}, timeout=1, signing_key="test", token_ttl=60)
+        self.callers: list[tuple[str | None, str | None]] = []
+
+    async def request(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        params: httpx.QueryParams | None = None,
+        headers: Sequence[tuple[bytes, bytes]] = (),
+        content: bytes | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        caller = current_principal.get()
+        self.callers.append((caller.subject if caller else None, correlation_id.get()))
+        return httpx.Response(200, json={"ucaps": []})
+
+
+class TestAFeedsCompilesAreTheGatewaysOwn:
+    async def test_no_token_is_minted_for_the_caller_who_first_asked(self) -> None:
+        upstreams = RecordingUpstreams()
+        keeper = programme_keeper(upstreams, refresh_seconds=60, capacity=4)
+        principal = current_principal.set(city_publisher("granada"))
+        correlation = correlation_id.set("caller-1")
+        try:
+            await asyncio.wait_for(keeper.get(()), timeout=5)
+        finally:
+            current_principal.reset(principal)
+            correlation_id.reset(correlation)
+            await keeper.close()
+
+        assert upstreams.callers == [("ops:gateway", None)]
