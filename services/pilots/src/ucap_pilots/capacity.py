@@ -18,16 +18,17 @@ known, before anything is appended (409, naming the limit):
 
 The arithmetic for the status document. BSON spends at most 8 bytes more than JSON on a
 value (a type byte, an array index, a length and a NUL against quotes and a comma). At
-the count limits a copy holds at most about 700 values (51 partners of 2 fields, 50
-MoUs, 20 themes, 17 SDGs, 10 U-CAP ids, ``MAX_MILESTONES`` milestones of 4 fields,
-``MAX_AWARDS`` awards of 6, an update of 4, 20 top-level fields): 5.6 kB. Reporting
-also keeps the cities' ids once more (51 ids of at most 100 characters: 5.6 kB) and a
-few counters (under 200 bytes). So one copy is at most 16 KiB + 11.4 kB < 28 KiB, and
-500 copies at most 13.7 MiB; their entries in the document's ``_applied`` (500 stream
-ids of at most 106 characters) add 60 kB. The U-CAP itself is held to 256 KiB of JSON
+the count limits (``COUNTED``) a copy holds at most about 700 values (51 cities of 2
+fields, 50 MoUs, 20 themes, 17 SDGs, 10 U-CAP ids, 50 milestones of 4 fields, 20 awards
+of 6, an update of 4, 20 top-level fields): 5.6 kB. Reporting also keeps the cities' ids
+once more (51 ids of at most 100 characters: 5.6 kB) and a few counters (under 200
+bytes). So one copy is at most 16 KiB + 11.4 kB < 28 KiB, and 500 copies at most 13.7
+MiB; their entries in the document's ``_applied`` (500 stream ids of at most 106
+characters) add 60 kB. The U-CAP itself is held to 256 KiB of JSON
 (``ucap_reporting.capacity``: at most 0.75 MiB as BSON), which leaves about 1.5 MiB for
 the copies of the U-CAP's cities and MoUs. ``tests/unit/test_view_bounds.py`` builds the
-largest copies the limits allow and measures them as reporting stores them.
+largest copies the limits allow and measures them as reporting stores them (the largest:
+23 kB, with 51 cities of 100-character ids).
 
 Proposals naming one U-CAP take turns within a process (see ``handlers``), so only
 replicas racing each other can pass ``MAX_PILOTS_PER_UCAP``, by one pilot per replica.
@@ -36,6 +37,11 @@ replicas racing each other can pass ``MAX_PILOTS_PER_UCAP``, by one pilot per re
 from ucap_pilots.domain import Pilot, RecordedUpdate
 from ucap_shared.errors import ConflictError
 
+MAX_PARTNERS = 51
+"""The lead and 50 partners, as a request may list them."""
+MAX_THEMES = 20
+MAX_SDG_GOALS = 17
+MAX_MOUS = 50
 MAX_MILESTONES = 50
 MAX_AWARDS = 20
 MAX_INDICATORS = 50
@@ -65,6 +71,10 @@ COPIED_FIELDS = frozenset(
 COPIED_UPDATE_FIELDS = frozenset({"update_id", "reported_on", "reporting_city_id", "summary"})
 
 COUNTED: tuple[tuple[str, str, int], ...] = (
+    ("partners", "cities", MAX_PARTNERS),
+    ("themes", "themes", MAX_THEMES),
+    ("sdg_goals", "SDGs", MAX_SDG_GOALS),
+    ("mou_ids", "MoUs", MAX_MOUS),
     ("milestones", "milestones", MAX_MILESTONES),
     ("funding", "funding awards", MAX_AWARDS),
     ("indicators", "indicators", MAX_INDICATORS),
