@@ -55,7 +55,9 @@ def guard_responses(method: str, operation: dict[str, Any]) -> dict[str, dict[st
             "Conflicts with the current state, or a concurrent change"
         )
     if "requestBody" in operation:
-        responses["413"] = error_response("The body is larger than the service accepts")
+        responses["413"] = error_response(
+            "The body, or the event it would record, is larger than the service accepts"
+        )
     if "requestBody" in operation or operation.get("parameters"):
         responses["422"] = error_response("Invalid input", VALIDATION_ERROR_REF)
     return responses
@@ -67,12 +69,20 @@ def ensure_error_schemas(document: dict[str, Any]) -> None:
     error_schemas = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(error_schemas.pop("$defs", {}))
     schemas.setdefault("ErrorBody", error_schemas)
-    if VALIDATION_ERROR_REF.rsplit("/", 1)[-1] not in schemas:
-        schemas["HTTPValidationError"] = {
+    validation = schemas.setdefault(
+        VALIDATION_ERROR_REF.rsplit("/", 1)[-1],
+        {
             "type": "object",
             "title": "HTTPValidationError",
             "properties": {"detail": {"type": "array", "items": {"type": "object"}}},
-        }
+        },
+    )
+    # Every 422 is the one error body too (ucap_shared.errors.invalid_input).
+    validation["properties"] = {
+        "error": {"type": "string", "const": "invalid"},
+        **validation["properties"],
+    }
+    validation["required"] = ["error", "detail"]
 
 
 def install_service_docs(app: FastAPI, open_paths: Iterable[str]) -> None:

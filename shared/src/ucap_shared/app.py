@@ -35,6 +35,7 @@ from ucap_shared.logs import configure_logging
 from ucap_shared.metrics import metrics_router
 from ucap_shared.mongo import MongoClient, connect_mongo, ping_mongo
 from ucap_shared.relay import Relay
+from ucap_shared.relay_ops import parked_router
 from ucap_shared.request_context import CORRELATION_HEADER as CORRELATION_HEADER
 from ucap_shared.request_context import OCCURRED_AT_HEADER as OCCURRED_AT_HEADER
 from ucap_shared.request_context import CorrelationAndDating
@@ -252,7 +253,7 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
     install_error_handlers(app)
     app.include_router(health_router(checks, settings.readiness_timeout_seconds))
     # Operations data is for operators: an admin's token (at the gateway, an admin's key).
-    for operations_router in (metrics_router(), ops_router()):
+    for operations_router in (metrics_router(), ops_router(), parked_router()):
         app.include_router(operations_router, dependencies=[Depends(admin)], responses=ADMIN_ONLY)
     for router in definition.routers:
         app.include_router(router)

@@ -1,13 +1,14 @@
 """Errors a service raises for its callers, and their one mapping to HTTP.
 
 A domain raises these (or subclasses); :func:`install_error_handlers` turns
-them into responses with a stable JSON body:
-``{"error": "<kind>", "detail": "...", "fields": [...]}``.
+them into responses with one JSON body, ``{"error": "<kind>", "detail": "..."}``;
+a 422's ``detail`` lists each problem as FastAPI's own do (``loc``, ``msg``, ``type``).
 """
 
 from typing import Any
 
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
@@ -75,13 +76,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def service_error(request: Request, error: ServiceError) -> JSONResponse:
         body = ErrorBody(error=error.kind, detail=error.detail, context=error.context or None)
         if isinstance(error, InvalidInputError):
-            # Same shape as FastAPI's own 422s, so a client reads both alike.
-            return JSONResponse(
-                status_code=error.status_code,
-                content={"detail": [p.model_dump() for p in error.problems]},
-            )
+            return invalid_input([p.model_dump() for p in error.problems])
         return JSONResponse(
             status_code=error.status_code, content=body.model_dump(exclude_none=True)
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        # Without the input: a client knows what it sent, and it may not even be text.
+        return invalid_input(
+            [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in error.errors()]
         )
 
     @app.exception_handler(HTTPException)
@@ -120,11 +124,16 @@ HTTP_ERROR_KINDS = {
 }
 
 
-def unreadable_body(detail: str) -> JSONResponse:
+def invalid_input(problems: list[Any]) -> JSONResponse:
+    """A 422 in the one error body, each problem listed as FastAPI lists them."""
     return JSONResponse(
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        content={"detail": [{"loc": ["body"], "msg": detail, "type": "json_invalid"}]},
+        content={"error": "invalid", "detail": problems},
     )
+
+
+def unreadable_body(detail: str) -> JSONResponse:
+    return invalid_input([{"loc": ["body"], "msg": detail, "type": "json_invalid"}])
 
 
 def allowed_methods(request: Request) -> str:

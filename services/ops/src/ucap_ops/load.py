@@ -72,7 +72,7 @@ def load_command(
     ] = DEFAULT_WAIT_SECONDS,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
 ) -> None:
-    """Load a U-CAP data file through the gateway: cities, MoUs, pilots, U-CAPs.
+    """Load a U-CAP data file through the gateway: cities, MoUs, U-CAPs, pilots.
 
     Idempotent: what is there already is skipped.
     With an admin --key, every write is dated in the cooperation's timeline.
