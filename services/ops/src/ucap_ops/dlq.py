@@ -6,9 +6,7 @@ is fixed, ``replay`` sends a record back to its topic, and the replay is
 recorded, so ``--all`` does not send it again unless forced.
 """
 
-import getpass
 import json
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -32,7 +30,8 @@ from ucap_ops.dead_letters import (
     read_letters,
     send_back,
 )
-from ucap_ops.targets import ServiceName, ServiceTarget, service_target, service_targets
+from ucap_ops.targets import ServiceName, ServiceTarget, service_target
+from ucap_ops.terminal import JsonOption, chosen_targets, operator_name, wide_console
 from ucap_shared.mongo import connect_mongo
 
 app = typer.Typer(
@@ -43,15 +42,6 @@ app = typer.Typer(
 ServiceOption = Annotated[
     ServiceName | None, typer.Option("--service", "-s", help="Only this service's records.")
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _stdout() -> Console:
-    """The terminal's width; wide when piped, so a row stays on one line for grep."""
-    console = Console()
-    if not console.is_terminal:
-        console.width = 240
-    return console
 
 
 @asynccontextmanager
@@ -61,13 +51,6 @@ async def replay_log(target: ServiceTarget) -> AsyncIterator[ReplayLog]:
         yield ReplayLog(mongo[target.settings.database][REPLAYS])
     finally:
         await mongo.close()
-
-
-def _targets(service: ServiceName | None) -> list[ServiceTarget]:
-    try:
-        return service_targets(service.value if service else None)
-    except CommandError as error:
-        fail(str(error))
 
 
 async def _all_letters(targets: list[ServiceTarget]) -> list[DeadLetter]:
@@ -87,7 +70,7 @@ async def _one_letter(letter_id: LetterId) -> DeadLetter:
 @app.command("list")
 def list_command(service: ServiceOption = None, as_json: JsonOption = False) -> None:
     """Every dead-lettered record: what it is, where it came from, why it failed."""
-    letters = run(_all_letters(_targets(service)))
+    letters = run(_all_letters(chosen_targets(service)))
     if as_json:
         typer.echo(json.dumps([letter.summary() for letter in letters], indent=2))
         return
@@ -109,7 +92,7 @@ def list_command(service: ServiceOption = None, as_json: JsonOption = False) -> 
             row["failed_at"],
             f"{replay.replayed_at:%Y-%m-%d %H:%M} by {replay.replayed_by}" if replay else "no",
         )
-    _stdout().print(table)
+    wide_console().print(table)
 
 
 @app.command("show")
@@ -123,7 +106,7 @@ def show_command(
     if as_json:
         typer.echo(json.dumps(whole, indent=2))
         return
-    console = _stdout()
+    console = wide_console()
     for name in ("id", "type", "subject", "original_topic", "consumer_group", "failed_at"):
         console.print(f"[bold]{name}[/bold]: {whole[name]}", highlight=False)
     replay = letter.replay
@@ -223,14 +206,6 @@ async def _replay_letters(
             )
 
 
-def _operator() -> str:
-    try:
-        user = getpass.getuser()
-    except OSError:
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
-
-
 @app.command("replay")
 def replay_command(
     letter_id: Annotated[
@@ -258,11 +233,11 @@ def replay_command(
         fail("give one record id or --all")
     if letter_id is not None and service is not None:
         fail("--service goes with --all; a record id names its service")
-    who = by or _operator()
+    who = by or operator_name()
     outcome = run(
         _replay_one(letter_id, force=force, by=who)
         if letter_id is not None
-        else _replay_all(_targets(service), force=force, by=who)
+        else _replay_all(chosen_targets(service), force=force, by=who)
     )
     if as_json:
         typer.echo(json.dumps(outcome.__dict__, indent=2))

@@ -9,20 +9,18 @@ the relay tries it within its poll (2 s), then the commits that waited behind it
 in order.
 """
 
-import getpass
 import json
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from ucap_ops.backbone import CommandError, fail, run
-from ucap_ops.targets import SERVICES, ServiceName, ServiceTarget, service_target, service_targets
+from ucap_ops.targets import SERVICES, ServiceName, ServiceTarget, service_target
+from ucap_ops.terminal import JsonOption, chosen_targets, operator_name, wide_console
 from ucap_shared.eventstore import EventStore
 from ucap_shared.mongo import connect_mongo
 from ucap_shared.parking import ParkedCommit
@@ -35,7 +33,6 @@ app = typer.Typer(
 ServiceOption = Annotated[
     ServiceName | None, typer.Option("--service", "-s", help="Only this service's commits.")
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @dataclass(frozen=True)
@@ -83,13 +80,6 @@ async def event_store(target: ServiceTarget) -> AsyncIterator[EventStore]:
         await mongo.close()
 
 
-def _targets(service: ServiceName | None) -> list[ServiceTarget]:
-    try:
-        return service_targets(service.value if service else None)
-    except CommandError as error:
-        fail(str(error))
-
-
 async def _all_parked(targets: list[ServiceTarget]) -> list[Parked]:
     found: list[Parked] = []
     for target in targets:
@@ -98,18 +88,10 @@ async def _all_parked(targets: list[ServiceTarget]) -> list[Parked]:
     return found
 
 
-def _stdout() -> Console:
-    """The terminal's width; wide when piped, so a row stays on one line for grep."""
-    console = Console()
-    if not console.is_terminal:
-        console.width = 240
-    return console
-
-
 @app.command("list")
 def list_command(service: ServiceOption = None, as_json: JsonOption = False) -> None:
     """Every parked commit: which, since when, after how many tries, and Kafka's answer."""
-    parked = run(_all_parked(_targets(service)))
+    parked = run(_all_parked(chosen_targets(service)))
     if as_json:
         typer.echo(json.dumps([item.as_json() for item in parked], indent=2))
         return
@@ -127,7 +109,7 @@ def list_command(service: ServiceOption = None, as_json: JsonOption = False) -> 
             str(commit.tries),
             error,
         )
-    _stdout().print(table)
+    wide_console().print(table)
 
 
 @dataclass
@@ -155,14 +137,6 @@ async def _retry_all(targets: list[ServiceTarget], *, by: str) -> RetryOutcome:
     return outcome
 
 
-def _operator() -> str:
-    try:
-        user = getpass.getuser()
-    except OSError:
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
-
-
 @app.command("retry")
 def retry_command(
     parked_id: Annotated[
@@ -187,11 +161,11 @@ def retry_command(
         fail("give one parked commit's id or --all")
     if parked_id is not None and service is not None:
         fail("--service goes with --all; a commit's id names its service")
-    who = by or _operator()
+    who = by or operator_name()
     outcome = run(
         _retry_one(parked_id, by=who)
         if parked_id is not None
-        else _retry_all(_targets(service), by=who)
+        else _retry_all(chosen_targets(service), by=who)
     )
     if as_json:
         typer.echo(json.dumps(outcome.__dict__, indent=2))
