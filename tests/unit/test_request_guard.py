@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from tests.support.auth import ADMIN, bearer, city_publisher, reader
+from tests.support.hostile import DEEP_ARRAY, DEEP_OBJECT, OCCURRED_AT_EDGES, ODD_CONTENT_TYPES
 from ucap_shared.app import ServiceDefinition, build_service_app
 from ucap_shared.auth import Principal, issue_token
 from ucap_shared.endpoints import unsafe_path
@@ -23,31 +24,7 @@ from ucap_shared.settings import ServiceSettings
 
 SERVICE = "guarded"
 PRODUCTION_KEY = "a-production-signing-key-of-40-characters"
-DEEP_ARRAY = b"[" * 5000 + b"]" * 5000
-DEEP_OBJECT = b'{"a":' * 5000 + b"1" + b"}" * 5000
-CONTENT_TYPES = (
-    "application/json",
-    "text/plain",
-    "application/JSON",
-    "Application/Json; charset=utf-8",
-    "application/merge-patch+json",
-    "application/x-www-form-urlencoded",
-    "application/octet-stream",
-    "",
-)
-OCCURRED_AT_EDGES = (
-    "9999-12-31T23:59:59-01:00",
-    "0001-01-01T00:00:00+01:00",
-    "0000-01-01",
-    "10000-01-01",
-    "-0001-01-01",
-    "2018-13",
-    "2018-02-30",
-    "2018-07-01T24:00:00Z",
-    "2018-07-01T23:59:60Z",
-    "1e309",
-    "9" * 200,
-)
+CONTENT_TYPES = ("application/json", *ODD_CONTENT_TYPES)
 
 
 class Note(BaseModel):

@@ -12,7 +12,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ucap_shared.auth import current_principal
-from ucap_shared.dates import PartialDate
+from ucap_shared.dates import PartialDate, utc_moment
 from ucap_shared.logs import correlation_id, occurred_at
 
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -32,14 +32,7 @@ def parse_occurred_at(value: str | None) -> datetime | None:
     if "T" not in value:
         day = PartialDate.parse(value).first_day
         return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError as error:
-        # 9999-12-31T23:59:59-01:00 is in year 10000 in UTC, which no datetime holds.
-        raise ValueError(f"{value} is outside the calendar in UTC") from error
+    return utc_moment(datetime.fromisoformat(value))
 
 
 class CorrelationAndDating:
