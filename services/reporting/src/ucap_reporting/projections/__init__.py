@@ -15,28 +15,35 @@ Views (all built only through ``ViewStore.apply``, i.e. the sequence guard):
   counterpart). Only grows: a city dropped from a U-CAP stays listed, and its
   later events cost that U-CAP's document one harmless write.
 - ``ucap_status_view``: one document per U-CAP: the U-CAP, and the copies of
-  the cities, MoUs and pilots that concern it.
+  its cities, of its lead's MoUs and of the pilots that named it (bounded: see
+  ``ucap_reporting.capacity``).
 
 Cost per event: a city event writes its city document and the status
 documents of the U-CAPs that city takes part in; a MoU event its MoU and the
-U-CAPs of its parties; a pilot event its pilot and its U-CAP (plus any U-CAP it
+U-CAPs its parties lead; a pilot event its pilot and its U-CAP (plus any U-CAP it
 left); a U-CAP event its own documents and its cities' index entries. Reads
-are by id or on an indexed array field; the one wider read is a U-CAP's
+are by id or an equality on an indexed field; the one wider read is a U-CAP's
 creation pulling the pilots that named it before it existed.
 
 Order across topics is not guaranteed (a pilot may arrive before its U-CAP),
 so a status document takes copies from both directions: a U-CAP event *pulls*
-its cities and MoUs (and, when created, its pilots), a city or MoU event
-*pushes* itself to the U-CAPs in the index, a pilot to its U-CAP once that
-exists in ``ucaps_view`` (so pilots of U-CAPs unknown here cost no status
-document). The writer writes the index (or its source document) before it reads
-the other side, so of two concurrent writers at least one sees the other; and
-every copy carries its source's ``seq``, so an older copy never replaces a
-newer one. The status document therefore converges to the same content
-whatever the interleaving. What concerns the U-CAP now (a MoU between the lead
-and a counterpart, a pilot whose ``ucap_id`` is this U-CAP and whose lead city is
-the U-CAP's lead or a counterpart) is decided when the status is read, from the
-copies.
+its cities, its lead's MoUs (and, when created, its pilots), a city event
+*pushes* itself to the U-CAPs in the city index, a MoU to the U-CAPs whose lead
+(in ``ucaps_view``, indexed by ``lead_city_id``) is one of its parties, a pilot
+to its U-CAP once that exists in ``ucaps_view`` (so pilots of U-CAPs unknown here
+cost no status document). The writer writes the index (or its source document)
+before it reads the other side, so of two concurrent writers at least one sees
+the other; and every copy carries its source's ``seq``, so an older copy never
+replaces a newer one. The status document therefore converges to the same content
+whatever the interleaving. A MoU's lead-less copy is no loss: a MoU concerns a
+U-CAP only if the lead is a party, and a MoU gaining the lead (``party_added``) is
+pushed then. A U-CAP event drops the copies of MoUs its lead is not a party to (a
+former lead's); pushes that read ``ucaps_view`` before a lead change and write
+after that U-CAP event may leave copies of the former lead's MoUs (no more than
+it is party to) until the next U-CAP event, and ``relevant_mou`` hides them.
+What concerns the U-CAP now (a MoU between the lead and a counterpart, a pilot
+whose ``ucap_id`` is this U-CAP and whose lead city is the U-CAP's lead or a
+counterpart) is decided when the status is read, from the copies.
 """
 
 from ucap_reporting.projections.cities import city_handlers

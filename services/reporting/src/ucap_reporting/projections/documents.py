@@ -95,7 +95,11 @@ def merge_copies(entries: list[Document], key: str, copies: Iterable[Document]) 
 
 
 def relevant_mou(ucap: Document, mou: Document) -> bool:
-    """A MoU concerns a U-CAP when its lead and at least one counterpart are both parties."""
+    """A MoU concerns a U-CAP when its lead and at least one counterpart are both parties.
+
+    Only MoUs of the lead are copied into a status document (``mous``); copies of a
+    former lead's MoUs may linger there a while, and this hides them.
+    """
     parties = set(mou.get("party_city_ids", ()))
     return ucap["lead_city_id"] in parties and bool(parties & set(ucap["counterpart_city_ids"]))
 

@@ -1,14 +1,20 @@
-"""MoUs' events: this service's copy of each MoU, pushed to the U-CAPs of its parties."""
+"""MoUs' events: this service's copy of each MoU, pushed to the U-CAPs its parties lead.
+
+A MoU concerns a U-CAP only if the U-CAP's lead is a party (``relevant_mou``), so a copy
+goes only to the U-CAPs that ``ucaps_view`` says a party leads: a status document holds
+copies of its lead's MoUs, which ``ucap_mous.capacity`` bounds, and not of every MoU of
+its up to 50 counterparts. The copy keeps only what the status reads (no themes).
+"""
 
 from pydantic import BaseModel
 
 from ucap_reporting.projections.documents import (
     MOUS_VIEW,
+    UCAPS_VIEW,
     Source,
     apply_change,
     handlers_of,
     narrow,
-    ucaps_of_cities,
 )
 from ucap_reporting.store import ViewStore
 from ucap_shared.dates import PartialDate
@@ -32,7 +38,6 @@ class MouDrafted(EventData):
     mou_id: str
     title: str
     parties: tuple[MouParty, ...]
-    themes: tuple[str, ...] = ()
     valid_from: PartialDate | None = None
     valid_until: PartialDate | None = None
 
@@ -76,7 +81,6 @@ def empty_mou(mou_id: str) -> Document:
         "seq": 0,
         "title": None,
         "party_city_ids": [],
-        "themes": [],
         "signatures": [],
         "valid_from": None,
         "valid_until": None,
@@ -85,15 +89,17 @@ def empty_mou(mou_id: str) -> Document:
     }
 
 
-async def _ucaps_of_parties(views: ViewStore, mou: Document) -> set[str]:
-    return await ucaps_of_cities(views, mou["party_city_ids"])
+async def _ucaps_led_by_parties(views: ViewStore, mou: Document) -> set[str]:
+    """The U-CAPs whose lead is a party: one equality on ``ucaps_view``'s indexed lead each."""
+    led = await views.find_in(UCAPS_VIEW, "lead_city_id", mou["party_city_ids"])
+    return {ucap["ucap_id"] for ucap in led}
 
 
-MOUS = Source("mou", MOUS_VIEW, "mous", "mou_id", empty_mou, _ucaps_of_parties)
+MOUS = Source("mou", MOUS_VIEW, "mous", "mou_id", empty_mou, _ucaps_led_by_parties)
 
 
 async def on_mou_drafted(views: ViewStore, envelope: Envelope, data: MouDrafted) -> Outcome:
-    fields = data.model_dump(mode="json", include={"title", "themes", "valid_from", "valid_until"})
+    fields = data.model_dump(mode="json", include={"title", "valid_from", "valid_until"})
     parties = [party.city_id for party in data.parties]
     return await apply_change(
         views, MOUS, envelope, lambda mou: {**mou, **fields, "party_city_ids": parties}

@@ -1,8 +1,9 @@
 """A U-CAP's own events: its document in ``ucaps_view``, the city index, its status.
 
-A U-CAP event *pulls* the copies of its cities and MoUs (and, when created, its
-pilots) into its status document, after the index names it: see the package's
-docstring.
+A U-CAP event *pulls* the copies of its cities, of its lead's MoUs (and, when created,
+its pilots) into its status document, after the index names it (for MoUs: after
+``ucaps_view`` names its lead): see the package's docstring. It drops the copies of MoUs
+its lead is not a party to, left by a former lead.
 """
 
 from ucap_reporting.domain import Ucap, evolve
@@ -26,6 +27,15 @@ from ucap_reporting.store import ViewStore
 from ucap_shared.dispatch import Handlers
 from ucap_shared.envelope import Envelope
 from ucap_shared.views import Document, Outcome
+
+
+def of_lead(mous: list[Document], lead_city_id: str) -> list[Document]:
+    """The copies of MoUs the lead is a party to: those of a former lead are dropped.
+
+    Parties are only ever added, so a newer copy of a MoU holds every party of an older
+    one, and the copies pulled (all of the lead's) are never the ones dropped.
+    """
+    return [mou for mou in mous if lead_city_id in mou["party_city_ids"]]
 
 
 def ucap_of(document: Document | None) -> Ucap | None:
@@ -79,7 +89,9 @@ async def on_ucap_event(views: ViewStore, envelope: Envelope, event: UcapEvent) 
             **document,
             "ucap": evolve(state, event).model_dump(mode="json"),
             "cities": merge_copies(document["cities"], "city_id", copies(cities)),
-            "mous": merge_copies(document["mous"], "mou_id", copies(mous)),
+            "mous": of_lead(
+                merge_copies(document["mous"], "mou_id", copies(mous)), latest.lead_city_id
+            ),
             "pilots": merge_copies(document["pilots"], "pilot_id", copies(pilots)),
         }
 
