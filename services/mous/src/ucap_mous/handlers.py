@@ -6,13 +6,19 @@ other gets 409 (``ConcurrencyConflict``). Who may make a change is decided on
 the MoU as loaded (its parties at that version, see ``access``); the append
 expects that version, so parties changing in between make the write a 409
 rather than let it through.
+
+A draft or a new party that would make a city party to more MoUs than
+``capacity.MOUS_PER_CITY``, or a MoU have more parties than ``capacity.MAX_PARTIES``,
+is refused (409) once the domain's rules hold. Commands that make cities parties take
+turns per city within a process, so no two counts miss each other's MoU.
 """
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, date, datetime
 
-from ucap_mous import access, domain, views
+from ucap_mous import access, capacity, domain, views
 from ucap_mous.domain import Amendment, MoU, Signature, Termination
 from ucap_mous.events import PUBLISHED_EVENTS, MouDrafted, MouEvent, Party
 from ucap_shared.aggregates import AggregateCommits, Loaded
@@ -22,6 +28,7 @@ from ucap_shared.envelope import Envelope
 from ucap_shared.errors import NotFoundError
 from ucap_shared.events import event_types
 from ucap_shared.eventstore import ConcurrencyConflict
+from ucap_shared.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,8 @@ def _evolve(mou: MoU | None, envelope: Envelope) -> MoU:
 
 
 MOUS = AggregateCommits(MoU, _evolve, kind="mou")
+_JOINING = KeyedLocks()
+"""Turns per city for commands that make it a party, so its count holds."""
 
 
 async def load_mou(runtime: ServiceRuntime, mou_id: str) -> Loaded[MoU]:
@@ -64,14 +73,40 @@ async def _commit(
     return committed.state
 
 
+@contextlib.asynccontextmanager
+async def _joining(city_ids: Iterable[str]) -> AsyncIterator[None]:
+    """Hold each city's turn, taken in id order so that two commands never deadlock."""
+    async with contextlib.AsyncExitStack() as turns:
+        for city_id in sorted(set(city_ids)):
+            await turns.enter_async_context(_JOINING.hold(city_id))
+        yield
+
+
+async def _commit_joining(
+    runtime: ServiceRuntime,
+    mou_id: str,
+    loaded: Loaded[MoU],
+    events: list[MouEvent],
+    city_ids: list[str],
+    caller: Principal,
+) -> MoU:
+    """Commit, once each of ``city_ids`` is found party to fewer MoUs than the limit."""
+    async with _joining(city_ids):
+        for city_id in sorted(set(city_ids)):
+            party_to = await views.mous_of_city(
+                runtime.database, city_id, up_to=capacity.MOUS_PER_CITY
+            )
+            capacity.check_city_room(city_id, mou_id, party_to)
+        return await _commit(runtime, mou_id, loaded, events, caller.subject)
+
+
 async def draft_mou(runtime: ServiceRuntime, drafted: MouDrafted, caller: Principal) -> MoU:
     access.check_draft(caller, drafted)
     loaded = await load_mou(runtime, drafted.mou_id)
-    cities = await views.known_cities(
-        runtime.database, [party.city_id for party in drafted.parties]
-    )
+    city_ids = [party.city_id for party in drafted.parties]
+    cities = await views.known_cities(runtime.database, city_ids)
     events = domain.draft_mou(loaded.state, drafted, cities)
-    return await _commit(runtime, drafted.mou_id, loaded, events, caller.subject)
+    return await _commit_joining(runtime, drafted.mou_id, loaded, events, city_ids, caller)
 
 
 async def add_party(runtime: ServiceRuntime, mou_id: str, party: Party, caller: Principal) -> MoU:
@@ -79,7 +114,8 @@ async def add_party(runtime: ServiceRuntime, mou_id: str, party: Party, caller: 
     access.check_change(caller, mou, "add a party to")
     cities = await views.known_cities(runtime.database, [party.city_id])
     events = domain.add_party(mou, party, cities, today())
-    return await _commit(runtime, mou_id, loaded, events, caller.subject)
+    capacity.check_party_room(mou)
+    return await _commit_joining(runtime, mou_id, loaded, events, [party.city_id], caller)
 
 
 async def _change(

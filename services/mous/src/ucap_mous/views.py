@@ -91,6 +91,13 @@ async def find_mou(database: Database, mou_id: str) -> MoU | None:
     return mou_of(document) if document else None
 
 
+async def mous_of_city(database: Database, city_id: str, *, up_to: int) -> int:
+    """How many MoUs the city is party to, counted up to ``up_to``: an equality on an
+    indexed field with a limit (``count_documents`` may scan on FerretDB)."""
+    cursor = database[MOUS_VIEW].find({"party_city_ids": city_id}, {"_id": 1}).limit(up_to)
+    return len(await cursor.to_list())
+
+
 async def known_cities(database: Database, city_ids: list[str]) -> KnownCities:
     """The registered cities among ``city_ids``, with their stakeholders' ids."""
     found = await asyncio.gather(
