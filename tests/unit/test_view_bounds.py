@@ -1,15 +1,18 @@
-"""No view document can pass MongoDB's 16 MiB: the largest pilot copy the limits allow,
-measured as reporting stores it, times the pilots a U-CAP may hold, and the largest pilot
-as its own view stores it; and the commands that would pass a limit are refused."""
+"""No view document can pass MongoDB's 16 MiB: the largest copies of a pilot, a city and
+a MoU the limits allow, measured as reporting stores them, times how many a U-CAP's status
+document may hold, and the largest status document built of them; the largest pilot as
+its own view stores it; and the commands that would pass a limit are refused."""
 
 import asyncio
 import random
 import string
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import bson
 import pytest
 
+from ucap_mous import capacity as mou_capacity
 from ucap_pilots import capacity
 from ucap_pilots.domain import Pilot, RecordedUpdate, evolve
 from ucap_pilots.events import (
@@ -27,13 +30,18 @@ from ucap_pilots.events import (
 )
 from ucap_pilots.views import pilot_document
 from ucap_reporting import capacity as ucap_capacity
-from ucap_reporting.projections import PILOT_INDEX_VIEW
+from ucap_reporting.projections import CITIES_VIEW, MOUS_VIEW, PILOT_INDEX_VIEW, STATUS_VIEW
+from ucap_reporting.projections.cities import city_handlers
+from ucap_reporting.projections.documents import with_facets
+from ucap_reporting.projections.mous import mou_handlers
 from ucap_reporting.projections.pilots import pilot_handlers
 from ucap_reporting.store import MemoryViews
+from ucap_shared import bounds
 from ucap_shared.dates import PartialDate
-from ucap_shared.dispatch import dispatch
+from ucap_shared.dispatch import Handlers, dispatch
 from ucap_shared.envelope import Envelope
 from ucap_shared.errors import ConflictError
+from ucap_shared.views import APPLIED, REVISION, Document, packed
 
 MONGODB_MAX = 16 * 1024 * 1024
 COPY_BOUND = 28 * 1024
@@ -150,27 +158,200 @@ def fold(events: list[PilotEvent]) -> Pilot:
     return state
 
 
-def reporting_copy(events: list[PilotEvent]) -> bytes:
-    """The pilot's copy in reporting, built by reporting's own projections, as BSON."""
+def projected(
+    make: Callable[[MemoryViews], Handlers], source: str, data: list[dict[str, object]]
+) -> Document:
+    """The copy reporting's own projections make of one aggregate's events (``data``,
+    each with its ``event_type``), as the status document holds it (without ``_id``)."""
 
-    async def build() -> bytes:
+    async def build() -> Document:
         views = MemoryViews()
-        handlers = pilot_handlers(views)
-        for sequence, event in enumerate(events, start=1):
+        handlers = make(views)
+        subject = str(data[0]["id"])
+        for sequence, values in enumerate(data, start=1):
+            fields = {k: v for k, v in values.items() if k not in {"id", "event_type"}}
             envelope = Envelope(
-                source="ucap/pilots",
-                type=event.event_type,
-                subject=event.pilot_id,
+                source=f"ucap/{source}",
+                type=str(values["event_type"]),
+                subject=subject,
                 sequence=sequence,
-                data=event.model_dump(mode="json"),
+                data=fields,
                 actor="test",
             )
             await dispatch(handlers, envelope, group="test")
-        copy = await views.get(PILOT_INDEX_VIEW, events[0].pilot_id)
+        copy = await views.get(VIEW_OF[source], subject)
         assert copy is not None
-        return bson.encode(copy)
+        return {k: v for k, v in copy.items() if k != "_id"}
 
     return asyncio.run(build())
+
+
+VIEW_OF = {"pilots": PILOT_INDEX_VIEW, "cities": CITIES_VIEW, "mous": MOUS_VIEW}
+
+
+def pilot_copy(events: list[PilotEvent]) -> Document:
+    data = [
+        {"id": e.pilot_id, "event_type": e.event_type, **e.model_dump(mode="json")} for e in events
+    ]
+    return projected(pilot_handlers, "pilots", data)
+
+
+def reporting_copy(events: list[PilotEvent]) -> bytes:
+    """The pilot's copy in reporting, built by reporting's own projections, as BSON."""
+    return bson.encode(pilot_copy(events))
+
+
+CITY_ID_CHARS = 63
+"""A city's id is a slug of at most 63 characters (the cities service's pattern)."""
+
+
+def wide(n: int, length: int) -> str:
+    """A distinct text of ``length`` four-byte characters."""
+    return f"{n}".rjust(length, WIDE)
+
+
+def largest_city(n: int) -> Document:
+    """The largest copy of a city: every text at its bound in four-byte characters."""
+    city_id = slug(n, CITY_ID_CHARS)
+    registered = {
+        "id": city_id,
+        "event_type": "ucap.city.registered.v1",
+        "city_id": city_id,
+        "name": wide(n, bounds.NAME_CHARS),
+        "native_name": wide(n, bounds.NAME_CHARS),
+        "region": wide(n, bounds.NAME_CHARS),
+        "country": "ES",
+        "world_region": "Latin America and the Caribbean",
+        "population": {"known": True, "value": 2**62, "year": 2020},
+        "area_km2": 1.5e9,
+        "clusters": [
+            wide(n * bounds.THEMES_PER_LIST + c, bounds.NAME_CHARS)
+            for c in range(bounds.THEMES_PER_LIST)
+        ],
+    }
+    return projected(city_handlers, "cities", [registered])
+
+
+def largest_mou(n: int) -> Document:
+    """The largest copy of a MoU: a title at its bound, every party it may have, each
+    signed, and every date set (its themes, which reporting does not copy, at theirs)."""
+    mou_id = slug(n, bounds.ID_CHARS)
+    parties = [slug(p, CITY_ID_CHARS) for p in range(mou_capacity.MAX_PARTIES)]
+    drafted: dict[str, object] = {
+        "id": mou_id,
+        "event_type": "ucap.mou.drafted.v1",
+        "mou_id": mou_id,
+        "title": wide(n, bounds.TITLE_CHARS),
+        "subject": "s",
+        "parties": [{"city_id": city, "stakeholder_ids": []} for city in parties],
+        "themes": [wide(t, bounds.NAME_CHARS) for t in range(bounds.THEMES_PER_LIST)],
+        "valid_from": "2020-01-01",
+        "valid_until": "2030-12-31",
+        "documents": [],
+    }
+    signed: list[dict[str, object]] = [
+        {
+            "id": mou_id,
+            "event_type": "ucap.mou.signed.v1",
+            "mou_id": mou_id,
+            "city_id": city,
+            "signed_on": "2020-01-01",
+            "place": None,
+            "signatory": None,
+            "occasion": None,
+        }
+        for city in parties
+    ]
+    ended: list[dict[str, object]] = [
+        {
+            "id": mou_id,
+            "event_type": "ucap.mou.terminated.v1",
+            "mou_id": mou_id,
+            "terminated_on": "2021-01-01",
+            "reason": "r",
+        },
+        {
+            "id": mou_id,
+            "event_type": "ucap.mou.expired.v1",
+            "mou_id": mou_id,
+            "expired_on": "2030-12-31",
+        },
+    ]
+    return projected(mou_handlers, "mous", [drafted, *signed, *ended])
+
+
+OWN_FIELDS = 48 * 1024
+"""A status document's id, revision and facets but ``f_clusters`` (at most 20 theme titles
+of 200 four-byte characters, 17 SDGs, 51 countries) and its packing: under 48 KiB."""
+UCAP_ID = slug(0, bounds.ID_CHARS)
+
+
+def applied_entry(kind: str, id_chars: int) -> int:
+    """An entry of ``_applied``: its key (``kind:`` and an id), a type byte, a NUL, an int64."""
+    return len(f"{kind}:") + id_chars + 16
+
+
+def largest_pilots(lead: str) -> list[Document]:
+    """As many pilot copies as a U-CAP may hold, each the largest the limits allow (and a
+    cluster of 200 four-byte characters on top), all counted in the U-CAP's facets."""
+    first = widest_events(bounds.ID_CHARS, 0)
+    events = filled(
+        [first[0].model_copy(update={"cluster": wide(0, bounds.NAME_CHARS)}), *first[1:]]
+    )
+    copy = pilot_copy(events)
+    return [
+        {
+            **copy,
+            "pilot_id": slug(n, len(copy["pilot_id"])),
+            "cluster": wide(100_000 + n, bounds.NAME_CHARS),
+            "ucap_id": UCAP_ID,
+            "lead_city_id": lead,
+        }
+        for n in range(capacity.MAX_PILOTS_PER_UCAP)
+    ]
+
+
+def largest_ucap(cities: list[str]) -> Document:
+    """A U-CAP as large as its bound allows as BSON (its title padded to it)."""
+    ucap: Document = {
+        "ucap_id": UCAP_ID,
+        "title": "",
+        "lead_city_id": cities[0],
+        "counterpart_city_ids": cities[1:],
+        "themes": [
+            {"title": wide(t, bounds.NAME_CHARS), "key_focus": ""}
+            for t in range(bounds.THEMES_PER_LIST)
+        ],
+        "sdgs": list(range(1, 18)),
+    }
+    room = 3 * ucap_capacity.MAX_UCAP_BYTES - len(bson.encode(ucap))
+    return {**ucap, "title": "x" * room}
+
+
+def largest_status() -> Document:
+    """The largest status document the limits allow, as MongoDB would store it."""
+    cities = [largest_city(n) for n in range(ucap_capacity.CITY_COPIES)]
+    mous = [largest_mou(n) for n in range(ucap_capacity.MOU_COPIES)]
+    ucap = largest_ucap([city["city_id"] for city in cities])
+    pilots = largest_pilots(ucap["lead_city_id"])
+    streams = [
+        *(f"city:{c['city_id']}" for c in cities),
+        *(f"mou:{m['mou_id']}" for m in mous),
+        *(f"pilot:{p['pilot_id']}" for p in pilots),
+        f"ucap:{UCAP_ID}",
+    ]
+    document = with_facets(
+        {
+            "ucap_id": UCAP_ID,
+            "ucap": ucap,
+            "cities": cities,
+            "mous": mous,
+            "pilots": pilots,
+        }
+    )
+    assert len(document["f_clusters"]) == 20 * len(cities) + len(pilots)
+    stored = {"_id": UCAP_ID, **document, APPLIED: dict.fromkeys(streams, 2**40), REVISION: 2**40}
+    return packed(STATUS_VIEW, stored)
 
 
 class TestTheStatusDocumentStaysUnder16MiB:
@@ -183,12 +364,29 @@ class TestTheStatusDocumentStaysUnder16MiB:
 
         assert len(reporting_copy(events)) < COPY_BOUND
 
-    def test_the_pilots_of_a_ucap_and_the_ucap_leave_room_for_its_cities_and_mous(self) -> None:
-        pilots = capacity.MAX_PILOTS_PER_UCAP * COPY_BOUND
-        applied = capacity.MAX_PILOTS_PER_UCAP * (len("pilot:") + 100 + 16)
-        ucap = 3 * ucap_capacity.MAX_UCAP_BYTES
+    def test_the_largest_copy_of_a_city_is_under_its_bound(self) -> None:
+        assert len(bson.encode(largest_city(0))) < ucap_capacity.CITY_COPY_BYTES
 
-        assert pilots + applied + ucap < MONGODB_MAX - 1024 * 1024
+    def test_the_largest_copy_of_a_mou_is_under_its_bound(self) -> None:
+        assert len(bson.encode(largest_mou(0))) < ucap_capacity.MOU_COPY_BYTES
+
+    def test_reporting_budgets_the_limits_the_other_services_hold(self) -> None:
+        assert ucap_capacity.PILOT_COPY_BYTES == COPY_BOUND
+        assert ucap_capacity.PILOT_COPIES == capacity.MAX_PILOTS_PER_UCAP
+        assert ucap_capacity.CITY_COPIES == 1 + bounds.ITEMS_PER_LIST
+        assert ucap_capacity.MOU_COPIES >= 2 * mou_capacity.MOUS_PER_CITY
+
+    def test_the_copies_and_the_ucap_at_their_bounds_leave_room_for_the_rest(self) -> None:
+        c = ucap_capacity
+        pilots = c.PILOT_COPIES * (c.PILOT_COPY_BYTES + applied_entry("pilot", bounds.ID_CHARS))
+        cities = c.CITY_COPIES * (c.CITY_COPY_BYTES + applied_entry("city", CITY_ID_CHARS))
+        mous = c.MOU_COPIES * (c.MOU_COPY_BYTES + applied_entry("mou", bounds.ID_CHARS))
+        ucap = 3 * c.MAX_UCAP_BYTES
+
+        assert pilots + cities + mous + ucap < MONGODB_MAX - OWN_FIELDS
+
+    def test_the_largest_status_document_is_under_16_mib(self) -> None:
+        assert len(bson.encode(largest_status())) < MONGODB_MAX
 
 
 class TestAPilotsOwnDocumentsStayUnder16MiB:

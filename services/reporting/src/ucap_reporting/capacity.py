@@ -9,17 +9,61 @@ spends at most 8 bytes more per value than JSON (a type byte, an array index, a 
 and the smallest value a U-CAP holds many of takes 4 bytes of JSON (``"a",`` in a list of
 an activity's places or cities), so no copy of it passes three times that: 0.75 MiB.
 
-The status document's budget (16 MiB): its U-CAP (at most 0.75 MiB, above), its pilot
-copies (at most 500 of under 28 KiB each: see ``ucap_pilots.capacity``, 13.7 MiB, and
-their 60 kB of stream positions), and the copies of its cities and MoUs (the 1.5 MiB
-left; the MoUs of one city are not bounded yet).
+The status document's budget, in bytes of BSON (16 MiB: 16,777,216):
+
+- its U-CAP: at most 786,432 (0.75 MiB, above);
+- its pilot copies: at most 500 of under 28 KiB (``ucap_pilots.capacity``): 14,336,000,
+  and their entries in ``_applied`` (``pilot:`` and an id of at most 100 characters, a
+  type byte, a NUL and an int64: 122 each): 61,000;
+- its city copies: the lead and at most 50 counterparts, 51 of at most ``CITY_COPY_BYTES``
+  each (below): 992,256, and 51 entries in ``_applied`` of 84 bytes (city ids are slugs of
+  at most 63 characters): 4,284;
+- its MoU copies: those of its lead, who is party to at most ``bounds.MOUS_PER_CITY``
+  (20) MoUs, plus ``MOUS_MARGIN`` (2) that replicas of the mous service racing each
+  other may let past that (one per other replica: three replicas); while a change of
+  lead races MoU events, copies of the former lead's MoUs may linger until the U-CAP's
+  next event (see ``projections``): as many again. 44 of at most ``MOU_COPY_BYTES`` each
+  (below): 540,672, and 44 entries in ``_applied`` of 120 bytes (MoU ids: 100
+  characters): 5,280;
+
+16,725,924 in all, which leaves 51,292 for the document's own fields: its id, the
+facets but ``f_clusters`` (the U-CAP's theme titles, SDGs and countries: about 17 kB)
+and the packing. ``tests/unit/test_view_bounds.py`` builds the largest copies through
+these projections, measures them, and builds the largest status document of them: 15.0
+MB. Not covered by the bounds above: ``f_clusters`` repeats the clusters of the cities
+and pilots copied (1.2 MB for 51 cities of 20 clusters and 500 pilots of one, each of 200
+four-byte characters); the largest pilot copy measures 23 kB, not 28 KiB, which leaves
+room for it in that document. Nor does the cities service bound how many clusters a city
+joins after it registers (20 at most when it registers).
+
+A city copy (``projections.cities``) holds three texts of at most 200 characters (name,
+native name, region: 2,400 bytes of UTF-8), at most 20 clusters of 200 characters
+(16,000, as a city registers them), its id (63), a country, a world region (at most 31),
+a population, an area and a sequence; with BSON's keys, types and lengths (under 500),
+under 19 KiB. A MoU copy (``projections.mous``) holds its id (100), a title of at most
+500 characters (2,000 bytes), at most 50 party ids (63 each, 3,550 with their array
+entries), at most one signature per party (a document of an id and a date: 112 bytes
+each, 5,600), four dates and a sequence (under 200 with keys): under 12 KiB.
 """
 
 from collections.abc import Sequence
 
 from ucap_reporting.domain import Ucap, evolve
 from ucap_reporting.events import UcapEvent
+from ucap_shared import bounds
 from ucap_shared.errors import ConflictError
+
+MONGODB_MAX_BYTES = 16 * 1024 * 1024
+CITY_COPY_BYTES = 19 * 1024
+MOU_COPY_BYTES = 12 * 1024
+MOUS_MARGIN = 2
+"""MoUs past ``bounds.MOUS_PER_CITY`` that racing replicas of the mous service may allow."""
+MOU_COPIES = 2 * (bounds.MOUS_PER_CITY + MOUS_MARGIN)
+"""The lead's MoUs, and as many of a former lead's while a change of lead is applied."""
+CITY_COPIES = 51
+PILOT_COPY_BYTES = 28 * 1024
+PILOT_COPIES = 500
+"""Both as ``ucap_pilots.capacity`` bounds them (a service imports no other)."""
 
 MAX_UCAP_BYTES = 256 * 1024
 
