@@ -1,11 +1,12 @@
 """Every query ucap's hot paths send is one an index serves, on FerretDB over PostgreSQL.
 
 The hot paths run for real (an append, a command's load, a view write, the relay's
-work, the lease, a consumer's stream position, a key's authentication) on a client
-that records each filter it sends. Each collection is then filled well past what a
-table scan would beat and analysed, and PostgreSQL's plan of every recorded filter
-must be an index scan. A new query shape on those paths is checked without being
-listed here: a ``$in``, ``$or``, range or sort would show up as a scan.
+work, the lease, a consumer's stream position, a key's authentication, reporting's
+projection of a U-CAP and of a MoU) on a client that records each filter it sends.
+Each collection is then filled well past what a table scan would beat and analysed,
+and PostgreSQL's plan of every recorded filter must be an index scan. A new query
+shape on those paths is checked without being listed here: a ``$in``, ``$or``, range
+or sort would show up as a scan.
 """
 
 from collections.abc import AsyncIterator
@@ -17,12 +18,18 @@ import pytest
 from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
+from tests.services.reporting.conftest import Streams
+from tests.services.reporting.test_projections import ucap_created
 from tests.support.explain import analyze as analyze_table
 from tests.support.explain import ferretdb_on_postgresql, plan_uses_index
 from tests.support.infra import Infra
 from ucap_gateway.keys import KeyStore
+from ucap_reporting import views as reporting_views
+from ucap_reporting.projections import all_handlers
+from ucap_reporting.store import MongoViews
 from ucap_shared.aggregates import Aggregates
 from ucap_shared.auth import Role
+from ucap_shared.dispatch import dispatch
 from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
 from ucap_shared.eventstore import EventStore
@@ -156,6 +163,15 @@ async def _run_hot_paths(database: AsyncDatabase[Document]) -> None:
     await keys.authenticate(created.secret)
 
 
+async def _run_reporting_paths(database: AsyncDatabase[Document]) -> None:
+    """A U-CAP event pulls its lead's MoUs; a MoU event finds the U-CAPs its parties lead."""
+    await reporting_views.create_indexes(database)
+    handlers = {h.type_prefix: h for h in all_handlers(MongoViews(database))}
+    await dispatch(handlers["ucap.ucap."], ucap_created("u", "granada", ["kunming"]), group="t")
+    drafted = Streams().mou_drafted("m", ["granada", "kunming"])
+    await dispatch(handlers["ucap.mou."], drafted, group="t")
+
+
 async def _fill(database: AsyncDatabase[Document], collection: str) -> None:
     """Rows enough that a scan costs more than the index, with the queried fields unlike."""
     documents: list[dict[str, Any]] = [
@@ -180,6 +196,7 @@ class TestHotPathQueriesUseIndexes:
     ) -> None:
         database, recorder = recorded
         await _run_hot_paths(database)
+        await _run_reporting_paths(database)
         assert not recorder.aggregations, recorder.aggregations
         shapes = dict(recorder.shapes)
         collections = {collection for collection, _ in shapes}
@@ -190,6 +207,8 @@ class TestHotPathQueriesUseIndexes:
             "tallies_view",
             "view_revisions",
             "leases",
+            "ucaps_view",
+            "mous_view",
         } <= collections
         for collection in sorted(collections):
             await _fill(database, collection)
