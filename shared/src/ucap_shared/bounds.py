@@ -51,7 +51,7 @@ MAX_EVENT_BYTES = 256 * 1024
 """The largest event data a command may record, as JSON in UTF-8. The envelope around it
 adds well under a kilobyte, so one record stays far below Kafka's 1 MiB limit."""
 
-MOUS_PER_CITY = 20
+MOUS_PER_CITY = 40
 """The most MoUs one city may be party to (the demo's Granada: 4). Not a request bound but
 a capacity: the mous service refuses (409) a draft or a new party past it, and reporting's
 status document of a U-CAP holds a copy of each MoU of its lead, so its size rests on it

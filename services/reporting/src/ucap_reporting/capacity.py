@@ -19,21 +19,21 @@ The status document's budget, in bytes of BSON (16 MiB: 16,777,216):
   each (below): 992,256, and 51 entries in ``_applied`` of 84 bytes (city ids are slugs of
   at most 63 characters): 4,284;
 - its MoU copies: those of its lead, who is party to at most ``bounds.MOUS_PER_CITY``
-  (20) MoUs, plus ``MOUS_MARGIN`` (2) that replicas of the mous service racing each
-  other may let past that (one per other replica: three replicas); while a change of
-  lead races MoU events, copies of the former lead's MoUs may linger until the U-CAP's
-  next event (see ``projections``): as many again. 44 of at most ``MOU_COPY_BYTES`` each
-  (below): 540,672, and 44 entries in ``_applied`` of 120 bytes (MoU ids: 100
-  characters): 5,280;
+  (40) MoUs, plus ``MOUS_MARGIN`` (2) that replicas of the mous service racing each
+  other may let past that (one per other replica: three replicas): 42 of at most
+  ``MOU_COPY_BYTES`` each (below): 516,096, and 42 entries in ``_applied`` of 120 bytes
+  (MoU ids: 100 characters): 5,040;
 
-16,725,924 in all, which leaves 51,292 for the document's own fields: its id, the
+16,701,108 in all, which leaves 76,108 for the document's own fields: its id, the
 facets but ``f_clusters`` (the U-CAP's theme titles, SDGs and countries: about 17 kB)
 and the packing. ``tests/unit/test_view_bounds.py`` builds the largest copies through
 these projections, measures them, and builds the largest status document of them: 15.0
 MB. Not covered by the bounds above: ``f_clusters`` repeats the clusters of the cities
 and pilots copied (1.2 MB for 51 cities of 20 clusters and 500 pilots of one, each of 200
-four-byte characters); the largest pilot copy measures 23 kB, not 28 KiB, which leaves
-room for it in that document. Nor does the cities service bound how many clusters a city
+four-byte characters), and while a change of lead races MoU events, copies of the
+former lead's MoUs may linger until the U-CAP's next event (see ``projections``): up to
+42 more. The largest pilot copy measures 23 kB, not 28 KiB, which leaves room for both
+in that document (1.8 MB of room). Nor does the cities service bound how many clusters a city
 joins after it registers (20 at most when it registers).
 
 A city copy (``projections.cities``) holds three texts of at most 200 characters (name,
@@ -58,8 +58,8 @@ CITY_COPY_BYTES = 19 * 1024
 MOU_COPY_BYTES = 12 * 1024
 MOUS_MARGIN = 2
 """MoUs past ``bounds.MOUS_PER_CITY`` that racing replicas of the mous service may allow."""
-MOU_COPIES = 2 * (bounds.MOUS_PER_CITY + MOUS_MARGIN)
-"""The lead's MoUs, and as many of a former lead's while a change of lead is applied."""
+MOU_COPIES = bounds.MOUS_PER_CITY + MOUS_MARGIN
+"""The lead's MoUs (a former lead's may linger after a racing lead change: not counted)."""
 CITY_COPIES = 51
 PILOT_COPY_BYTES = 28 * 1024
 PILOT_COPIES = 500
