@@ -74,7 +74,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     """httptools, with a bound on the bytes and the time a request's head may take.
 
     A head runs from the connection's start, or the end of the message before, to
-    ``on_headers_complete``; each chunk read within one, and not ending it, is counted.
+    ``on_headers_complete``; each chunk read wholly within one is counted, and a head
+    that ends is measured as parsed.
     """
 
     max_head_bytes = 32_768
@@ -107,10 +108,16 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
-        heads_before = self._heads
+        heads_before, began_in_head = self._heads, self._in_head
         super().data_received(data)
-        # A head that ended in this chunk was whole; in a body, nothing is counted.
-        if self._heads != heads_before or not self._in_head or self.transport.is_closing():
+        # Only a chunk wholly within one head is counted: a head that ended in it was
+        # measured whole, and a chunk that began in a body holds the body's bytes.
+        if (
+            not began_in_head
+            or self._heads != heads_before
+            or not self._in_head
+            or self.transport.is_closing()
+        ):
             return
         self._head_bytes += len(data)
         if self._head_bytes > self.max_head_bytes:

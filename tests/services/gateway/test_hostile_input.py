@@ -261,6 +261,19 @@ class TestRequestHeadLimits:
 
         assert status_of(answer) == 431, answer[:300]
 
+    @pytest.mark.parametrize("server", ["gateway", "cities"])
+    def test_bodies_far_past_the_head_limit_are_not_counted_as_heads(
+        self, production: Production, server: str
+    ) -> None:
+        service = getattr(production, server)
+        headers = service.headers if server == "gateway" else production_token("cities", Role.ADMIN)
+        body = {"id": "x" * (HEAD_BYTES * 8)}
+        with httpx.Client(base_url=service.url, headers=headers, timeout=10) as client:
+            answers = [client.post("/cities", json=body) for _ in range(6)]
+
+        assert [answer.status_code for answer in answers] == [422] * 6
+        assert_one_error_body(answers[-1].json())
+
     def test_a_head_not_finished_in_time_is_408_and_closed(self, production: Production) -> None:
         host, port = production.gateway.url.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port)), timeout=10) as sock:
