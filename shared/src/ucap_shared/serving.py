@@ -112,12 +112,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().data_received(data)
         # Only a chunk wholly within one head is counted: a head that ended in it was
         # measured whole, and a chunk that began in a body holds the body's bytes.
-        if (
-            not began_in_head
-            or self._heads != heads_before
-            or not self._in_head
-            or self.transport.is_closing()
-        ):
+        if not began_in_head or self._heads != heads_before or self.transport.is_closing():
             return
         self._head_bytes += len(data)
         if self._head_bytes > self.max_head_bytes:
