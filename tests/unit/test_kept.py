@@ -155,6 +155,83 @@ class TestHeldEvents:
             await kept.close()
 
 
+@dataclass
+class Compiles:
+    """Which compiles ran: whole ones by key, partial ones with the kinds they were given."""
+
+    whole: list[str] = field(default_factory=list)
+    partial: list[frozenset[str]] = field(default_factory=list)
+    held: int = 1
+
+    async def compile(self, key: str) -> str:
+        self.whole.append(key)
+        return f"{key} haikou applied={self.held}"
+
+    async def recompile(self, key: str, kept: str, kinds: frozenset[str]) -> str:
+        self.partial.append(kinds)
+        return f"{key} haikou applied={self.held}"
+
+
+def partly_compiled(compiles: Compiles, *, refresh: float = 60.0) -> Keeper[str, str]:
+    return Keeper(
+        compiles.compile,
+        recompile=compiles.recompile,
+        etag_of=lambda value: f'"{value}"',
+        subjects_of=lambda key, value: frozenset({key, "haikou"}),
+        holds=lambda value, stream, sequence: int(value.split("applied=")[1]) >= sequence,
+        refresh_seconds=refresh,
+        settle_seconds=(0.02, 5.0),
+    )
+
+
+class TestPartialCompiles:
+    async def test_an_event_compiles_again_only_what_its_kind_can_change(self) -> None:
+        compiles = Compiles()
+        kept = partly_compiled(compiles)
+        try:
+            await kept.get("granada")
+            compiles.held = 2
+            kept.touch(frozenset({"haikou"}), "pilot:p1", 2)
+            await until(lambda: len(compiles.partial) >= 1)
+            assert compiles.partial == [frozenset({"pilot"})]
+            assert compiles.whole == ["granada"]
+        finally:
+            await kept.close()
+
+    async def test_while_it_settles_the_same_kinds_are_compiled_again(self) -> None:
+        compiles = Compiles()
+        kept = partly_compiled(compiles)
+        try:
+            await kept.get("granada")
+            kept.touch(frozenset({"haikou"}), "mou:m1", 2)
+            await until(lambda: len(compiles.partial) >= 3)
+            compiles.held = 2
+            await kept.next_change("granada", 1, timeout=5)
+            assert set(compiles.partial) == {frozenset({"mou"})}
+            assert compiles.whole == ["granada"]
+        finally:
+            await kept.close()
+
+    async def test_under_a_stream_of_events_it_is_still_compiled_whole_each_refresh(
+        self,
+    ) -> None:
+        compiles = Compiles()
+        kept = partly_compiled(compiles, refresh=0.3)
+        try:
+            await kept.get("granada")
+            deadline = time.monotonic() + 1.0
+            sequence = 1
+            while time.monotonic() < deadline:
+                sequence += 1
+                compiles.held = sequence
+                kept.touch(frozenset({"haikou"}), "pilot:p1", sequence)
+                await asyncio.sleep(0.03)
+            assert len(compiles.partial) >= 2
+            assert len(compiles.whole) >= 3
+        finally:
+            await kept.close()
+
+
 class TestFailures:
     async def test_a_kept_error_is_answered_until_a_compile_succeeds(self) -> None:
         source = Source({"granada": "v1"}, failing=SourceAwayError("reporting is away"))

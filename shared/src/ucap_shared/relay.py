@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 
 TRIES_ALONE = 5
 """How often a refused commit is tried on its own before it is parked."""
+LINGER_SECONDS = 0.01
+"""How long the relay waits after an append before it reads the commits to publish."""
 
 
 class UnusableCommitError(Exception):
@@ -87,6 +89,7 @@ class Relay:
         topics_to_create: Sequence[TopicSpec] = (),
         tries_alone: int = TRIES_ALONE,
         first_retry_seconds: float = 0.2,
+        linger_seconds: float = LINGER_SECONDS,
     ) -> None:
         self.store = store
         self.lease = lease
@@ -100,6 +103,7 @@ class Relay:
         self._producer_epoch: int | None = None
         self._tries_alone = tries_alone
         self._first_retry = first_retry_seconds
+        self._linger = linger_seconds
         self._task: asyncio.Task[None] | None = None
         self.last_error: str | None = None
         self.published_total = 0
@@ -175,6 +179,10 @@ class Relay:
     async def _wait_for_work(self) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.store.appended.wait(), self._poll)
+        if self.store.appended.is_set() and self._linger > 0:
+            # Appends come in bursts under load: a moment's wait sends them in one Kafka
+            # transaction and marks them in one command, instead of a transaction each.
+            await asyncio.sleep(self._linger)
         self.store.appended.clear()
 
     async def _refresh_parked(self, *, now: bool = False) -> None:

@@ -74,9 +74,12 @@ class _Pending:
 class ViewBatch:
     def __init__(self) -> None:
         self._pending: dict[WrittenKey, _Pending] = {}
+        self.lasting: set[WrittenKey] = set()
+        """Documents found to exist that never cease to (``MongoViews.present``): read once
+        per batch, not once per event."""
 
     @staticmethod
-    def _key(collection: AsyncCollection[Document], doc_id: str) -> WrittenKey:
+    def key(collection: AsyncCollection[Document], doc_id: str) -> WrittenKey:
         return (collection.database.name, collection.name, doc_id)
 
     async def apply(
@@ -88,7 +91,7 @@ class ViewBatch:
         sequence: int,
         project: Projection,
     ) -> Outcome:
-        key = self._key(collection, doc_id)
+        key = self.key(collection, doc_id)
         pending = self._pending.get(key)
         if pending is None:
             base, revision = await base_of(collection, doc_id)
@@ -104,7 +107,7 @@ class ViewBatch:
         self, collection: AsyncCollection[Document], doc_id: str
     ) -> tuple[bool, Document | None]:
         """Whether the batch holds the document, and the document as it holds it."""
-        pending = self._pending.get(self._key(collection, doc_id))
+        pending = self._pending.get(self.key(collection, doc_id))
         return (pending is not None, pending.folded if pending is not None else None)
 
     def held_in(self, collection: AsyncCollection[Document]) -> dict[str, Document | None]:
@@ -113,7 +116,7 @@ class ViewBatch:
         return {key[2]: p.folded for key, p in self._pending.items() if key[:2] == name}
 
     async def write_one(self, collection: AsyncCollection[Document], doc_id: str) -> None:
-        pending = self._pending.pop(self._key(collection, doc_id), None)
+        pending = self._pending.pop(self.key(collection, doc_id), None)
         if pending is not None:
             await _write(pending)
 

@@ -148,8 +148,67 @@ def subjects(ucap_id: str, compiled: "CompiledStatus | None") -> frozenset[str]:
     )
 
 
+PARTS = ("pilots", "mous", "cities")
+PARTS_OF_KIND = {
+    "pilot": frozenset({"pilots"}),
+    "mou": frozenset({"mous"}),
+    "city": frozenset({"cities"}),
+}
+"""The parts an event of each kind of stream can change; any other kind (a U-CAP's own
+event) can change them all."""
+
+
+def parts_changed_by(kinds: frozenset[str]) -> frozenset[str]:
+    changed: set[str] = set()
+    for kind in kinds:
+        changed |= PARTS_OF_KIND.get(kind, frozenset(PARTS))
+    return frozenset(changed)
+
+
 async def compile_status(
     upstreams: Upstreams, ucap_id: str, *, as_of: date | None, timeout: float
+) -> CompiledStatus:
+    return await _compiled(upstreams, ucap_id, as_of=as_of, timeout=timeout, kept=None)
+
+
+async def recompile_status(
+    upstreams: Upstreams, kept: CompiledStatus, kinds: frozenset[str], *, timeout: float
+) -> CompiledStatus:
+    """``kept`` compiled again for events of these kinds of stream: reporting's status,
+    and of the other parts only those such events can change (and those missing)."""
+    return await _compiled(
+        upstreams, kept.ucap_id, as_of=kept.as_of, timeout=timeout, kept=(kept, kinds)
+    )
+
+
+def _reusable(
+    kept: tuple[CompiledStatus, frozenset[str]] | None, status: ReportedStatus
+) -> dict[str, dict[str, Document]]:
+    """The parts of the kept compile that the events since cannot have changed."""
+    if kept is None:
+        return {}
+    previous, kinds = kept
+    before, now = previous.status.ucap, status.ucap
+    if (before.lead_city_id, before.counterpart_city_ids) != (
+        now.lead_city_id,
+        now.counterpart_city_ids,
+    ):
+        return {}  # other cities: other pilots, MoUs and cities
+    changed = parts_changed_by(kinds)
+    return {
+        name: getattr(previous.details, name)
+        for name in PARTS
+        if name not in changed and previous.parts[name].available
+    }
+
+
+async def _compiled(
+    upstreams: Upstreams,
+    ucap_id: str,
+    *,
+    as_of: date | None,
+    timeout: float,
+    kept: tuple[CompiledStatus, frozenset[str]] | None,
 ) -> CompiledStatus:
     params = {"as_of": as_of.isoformat()} if as_of else {}
     try:
@@ -191,10 +250,12 @@ async def compile_status(
         )
         return {city["id"]: city for city in found}
 
-    names = ["pilots", "mous", "cities"]
-    results = await asyncio.gather(pilots(), mous(), cities(), return_exceptions=True)
-    details: dict[str, dict[str, Document]] = {}
-    parts = {"reporting": Part(available=True)}
+    reused = _reusable(kept, status)
+    fetches = {"pilots": pilots, "mous": mous, "cities": cities}
+    names = [name for name in PARTS if name not in reused]
+    results = await asyncio.gather(*(fetches[name]() for name in names), return_exceptions=True)
+    details: dict[str, dict[str, Document]] = dict(reused)
+    parts = {"reporting": Part(available=True), **{name: Part(available=True) for name in reused}}
     for name, result in zip(names, results, strict=True):
         if isinstance(result, UpstreamUnavailableError):
             parts[name] = Part(available=False, reason=f"the {name} service: {result.reason}")
@@ -211,5 +272,5 @@ async def compile_status(
         compiled_at=datetime.now(UTC),
         status=status,
         details=Details.model_validate(details),
-        parts=parts,
+        parts={name: parts[name] for name in ("reporting", *PARTS)},
     )

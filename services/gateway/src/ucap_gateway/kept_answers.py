@@ -16,6 +16,7 @@ from ucap_gateway.compose import (
     UpstreamAnswerError,
     compile_status,
     parsed,
+    recompile_status,
     subjects,
 )
 from ucap_gateway.kept import Keeper
@@ -48,8 +49,13 @@ def status_keeper(
         _as_gateway()
         return await compile_status(upstreams, ucap_id, as_of=None, timeout=part_timeout)
 
+    async def recompile(_: str, kept: CompiledStatus, kinds: frozenset[str]) -> CompiledStatus:
+        _as_gateway()
+        return await recompile_status(upstreams, kept, kinds, timeout=part_timeout)
+
     return Keeper(
         compile_,
+        recompile=recompile,
         etag_of=CompiledStatus.etag,
         subjects_of=subjects,
         holds=lambda compiled, stream, sequence: compiled.status.holds(stream, sequence),

@@ -31,6 +31,10 @@ class ViewStore(Protocol):
         """The document without its bookkeeping, or None."""
         ...
 
+    async def present(self, view: str, doc_id: str) -> bool:
+        """Whether the document exists, for a view whose documents are never removed."""
+        ...
+
     async def find_in(self, view: str, field: str, values: list[Any]) -> list[Document]:
         """Documents whose ``field`` equals, or as an array holds, one of ``values``."""
         ...
@@ -62,6 +66,24 @@ class MongoViews:
                 return strip_bookkeeping(document)
         found = await self.database[view].find_one({"_id": doc_id})
         return readable(found, self.database.codec_options)
+
+    async def present(self, view: str, doc_id: str) -> bool:
+        """Within a consumer batch, a document found once is not read again: every event of
+        a batch of pilot events asks whether the pilot's U-CAPs exist, and they stay."""
+        batch = VIEW_BATCH.get()
+        if batch is None or VIEW_BUFFER.get() is not None:
+            return await self.get(view, doc_id) is not None
+        key = batch.key(self.database[view], doc_id)
+        if key in batch.lasting:
+            return True
+        held, document = batch.get(self.database[view], doc_id)
+        found = document is not None if held else await self._exists(view, doc_id)
+        if found:
+            batch.lasting.add(key)
+        return found
+
+    async def _exists(self, view: str, doc_id: str) -> bool:
+        return await self.database[view].find_one({"_id": doc_id}, {"_id": 1}) is not None
 
     async def find_in(self, view: str, field: str, values: list[Any]) -> list[Document]:
         """One equality query per value (an index serves each; ``$in`` would scan)."""
@@ -107,6 +129,9 @@ class MemoryViews:
 
     async def get(self, view: str, doc_id: str) -> Document | None:
         return self._buffer.get(view, doc_id)
+
+    async def present(self, view: str, doc_id: str) -> bool:
+        return self._buffer.get(view, doc_id) is not None
 
     async def find_in(self, view: str, field: str, values: list[Any]) -> list[Document]:
         return self._buffer.find_in(view, field, values)

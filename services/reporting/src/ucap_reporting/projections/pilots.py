@@ -206,7 +206,7 @@ async def _existing_ucaps(views: ViewStore, pilot: Document) -> list[str]:
     # Its U-CAP, and any it left (whose copy then says it is elsewhere); only U-CAPs that
     # exist: one created later pulls its pilots. The pilot is written before this check
     # and the U-CAP before its pull, so of the two at least one sees the other.
-    return [u for u in pilot["ucap_ids_seen"] if await views.get(UCAPS_VIEW, u)]
+    return [u for u in pilot["ucap_ids_seen"] if await views.present(UCAPS_VIEW, u)]
 
 
 PILOTS = Source("pilot", PILOT_INDEX_VIEW, "pilots", "pilot_id", empty_pilot, _existing_ucaps)
