@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from opentelemetry.trace import SpanContext
 from pymongo.asynchronous.collection import AsyncCollection
 
 from ucap_shared.views import (
@@ -74,6 +75,8 @@ class _Pending:
 class ViewBatch:
     def __init__(self) -> None:
         self._pending: dict[WrittenKey, _Pending] = {}
+        self.traced: list[SpanContext] = []
+        """The spans of the batch's traced records, which its writes' span links."""
 
     @staticmethod
     def _key(collection: AsyncCollection[Document], doc_id: str) -> WrittenKey:

@@ -1,0 +1,266 @@
+"""Traces end to end with OpenTelemetry, across the outbox and Kafka.
+
+A request's trace runs: the HTTP server span (FastAPI's own telemetry, which the
+gateway's upstream calls continue through their ``traceparent``), the MongoDB
+commands under it (pymongo's instrumentation), the W3C trace context stored with
+the commit it appends (``TRACE_FIELD``), a *publish* span the relay starts as a
+child of that stored context, the ``traceparent`` header it puts on each of the
+commit's records, a *process* span each consumer continues from that header, and
+the span of the consumer batch's view writes.
+
+What is exported is chosen by the standard environment: ``OTEL_TRACES_EXPORTER``
+(``otlp``, ``console``, or any installed exporter's name; ``none``) and, for OTLP,
+``OTEL_EXPORTER_OTLP_ENDPOINT`` / ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``. With
+neither set (the default) no tracer provider is installed: FastAPI's telemetry stays
+off, nothing is instrumented, commits carry no trace context, and the spans below
+are the API's no-op ones, which record nothing.
+"""
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from importlib.metadata import entry_points
+from types import TracebackType
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import (
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+)
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceState
+from opentelemetry.util.types import Attributes
+
+from ucap_shared.envelope import Envelope, RecordHeaders
+
+TRACE_FIELD = "trace"
+"""The commit document's field holding the W3C trace context of the request that wrote it."""
+TRACE_HEADERS = ("traceparent", "tracestate")
+EXPORTERS_GROUP = "opentelemetry_traces_exporter"
+OTLP_OVER_HTTP = "otlp_proto_http"
+FLUSH_MILLISECONDS = 5_000
+
+_tracer = trace.get_tracer("ucap")
+
+
+class TracingConfigurationError(ValueError):
+    """The environment asks for an exporter this installation cannot provide."""
+
+
+def configure_tracing(service_name: str) -> bool:
+    """Install a tracer provider exporting where the environment says; whether tracing is on.
+
+    Off (False, nothing installed) when the environment names no exporter. A provider
+    already installed in this process (by an earlier app, or a test's in-memory one)
+    is kept. MongoDB commands are traced from here on: call this before the client is
+    built.
+    """
+    if not tracing_on():
+        exporters = exporters_from_environment()
+        if not exporters:
+            return False
+        attributes = {} if os.environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: service_name}
+        provider = TracerProvider(
+            resource=Resource.create(attributes),
+            sampler=None if os.environ.get("OTEL_TRACES_SAMPLER") else ParentBased(RootsServed()),
+        )
+        for exporter in exporters:
+            provider.add_span_processor(BatchSpanProcessor(exporter))
+        trace.set_tracer_provider(provider)
+    instrumentor = PymongoInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument()
+    return True
+
+
+def tracing_on() -> bool:
+    """Whether this process has a tracer provider (the API's default is a no-op proxy)."""
+    return not isinstance(
+        trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider
+    )
+
+
+def flush_traces() -> None:
+    """Export what is still buffered (at shutdown: the last spans of a stopping service)."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        provider.force_flush(FLUSH_MILLISECONDS)
+
+
+def exporters_from_environment(environ: Mapping[str, str] = os.environ) -> list[SpanExporter]:
+    """The exporters ``OTEL_TRACES_EXPORTER`` names; OTLP by default once an OTLP endpoint is
+    set, none otherwise. OTLP is sent over HTTP (protobuf), the protocol installed."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return []
+    endpoint_set = any(
+        environ.get(name)
+        for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
+    listed = environ.get("OTEL_TRACES_EXPORTER") or ("otlp" if endpoint_set else "none")
+    names = [name.strip().lower() for name in listed.split(",") if name.strip()]
+    exporters: list[SpanExporter] = []
+    for name in names:
+        if name == "none":
+            continue
+        if name == "otlp":
+            protocol = environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or environ.get(
+                "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"
+            )
+            if protocol != "http/protobuf":
+                raise TracingConfigurationError(
+                    f"OTLP over {protocol} is not installed; use http/protobuf (port 4318)"
+                )
+            name = OTLP_OVER_HTTP
+        found = entry_points(group=EXPORTERS_GROUP, name=name)
+        if not found:
+            raise TracingConfigurationError(f"OTEL_TRACES_EXPORTER names {name!r}: not installed")
+        exporter_class = next(iter(found)).load()
+        exporters.append(exporter_class())
+    return exporters
+
+
+class RootsServed(Sampler):
+    """Root spans of work someone asked for (a request served, a record processed), not
+    of the background's own calls: the relay's polls, lease renewals and the gateway's
+    refreshes of kept answers start at a client span, and are not sampled, nor what
+    they call (ParentBased follows the decision)."""
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        if kind is SpanKind.CLIENT:
+            return SamplingResult(Decision.DROP)
+        return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+
+    def get_description(self) -> str:
+        return "RootsServed"
+
+
+# --- the outbox: request -> commit -> relay -> Kafka -----------------------------
+
+
+def current_trace_context() -> dict[str, str] | None:
+    """The W3C trace context of the current span, to store with a commit; None untraced."""
+    if not trace.get_current_span().get_span_context().is_valid:
+        return None
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier or None
+
+
+class PublishSpans:
+    """The relay's span per traced commit of a batch, each in the trace of the request
+    that wrote the commit, and the headers that carry it on the commit's records."""
+
+    def __init__(self, topic: str, commits: Sequence[Mapping[str, Any]]) -> None:
+        self._spans: list[trace.Span] = []
+        self._headers: dict[str, RecordHeaders] = {}
+        for commit in commits:
+            stored = commit.get(TRACE_FIELD)
+            if not isinstance(stored, dict):
+                continue
+            span = _tracer.start_span(
+                f"publish {topic}",
+                context=propagate.extract(stored),
+                kind=SpanKind.PRODUCER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.operation.type": "send",
+                    "messaging.destination.name": topic,
+                    "messaging.batch.message_count": len(commit["events"]),
+                    "ucap.commit.id": str(commit["_id"]),
+                },
+            )
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier, context=trace.set_span_in_context(span))
+            headers = [(name, value.encode()) for name, value in carrier.items()]
+            for event in commit["events"]:
+                self._headers[str(event.get("id"))] = headers
+            self._spans.append(span)
+
+    def headers(self, envelope: Envelope) -> RecordHeaders:
+        """The trace headers for one of the batch's records (none for an untraced commit)."""
+        return self._headers.get(str(envelope.id), [])
+
+    async def __aenter__(self) -> "PublishSpans":
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for span in self._spans:
+            if error is not None:
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+            span.end()
+
+
+# --- Kafka -> consumer -> views ------------------------------------------------------
+
+
+@contextmanager
+def processing(
+    record: ConsumerRecord[bytes, bytes], group: str, traced: list[SpanContext] | None
+) -> Iterator[None]:
+    """A consumer span continuing the record's ``traceparent``; nothing for a record
+    without one. Its context is added to ``traced`` (the batch's traced records)."""
+    carrier = {
+        name: value.decode("latin-1")
+        for name, value in record.headers or ()
+        if name in TRACE_HEADERS and value is not None
+    }
+    if "traceparent" not in carrier:
+        yield
+        return
+    with _tracer.start_as_current_span(
+        f"process {record.topic}",
+        context=propagate.extract(carrier),
+        kind=SpanKind.CONSUMER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": record.topic,
+            "messaging.consumer.group.name": group,
+            "messaging.destination.partition.id": str(record.partition),
+            "messaging.kafka.offset": record.offset,
+        },
+    ) as span:
+        if traced is not None and span.get_span_context().is_valid:
+            traced.append(span.get_span_context())
+        yield
+
+
+@contextmanager
+def views_written(traced: Sequence[SpanContext]) -> Iterator[None]:
+    """The span of a consumer batch's folded view writes: a child of its first traced
+    record's span, linked to every traced record's; nothing when none was traced."""
+    if not traced:
+        yield
+        return
+    parent = trace.set_span_in_context(trace.NonRecordingSpan(traced[0]))
+    with _tracer.start_as_current_span(
+        "write views",
+        context=parent,
+        kind=SpanKind.INTERNAL,
+        links=[Link(context) for context in traced],
+        attributes={"ucap.views.records": len(traced)},
+    ):
+        yield
