@@ -155,8 +155,10 @@ class RootsServed(Sampler):
 
 
 def current_trace_context() -> dict[str, str] | None:
-    """The W3C trace context of the current span, to store with a commit; None untraced."""
-    if not trace.get_current_span().get_span_context().is_valid:
+    """The W3C trace context of the current span, to store with a commit; None when
+    untraced or not sampled (nothing would be recorded downstream either)."""
+    span = trace.get_current_span().get_span_context()
+    if not span.is_valid or not span.trace_flags.sampled:
         return None
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
