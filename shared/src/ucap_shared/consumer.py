@@ -271,7 +271,7 @@ class ConsumerRunner:
         try:
             for record in records:
                 await self.handle(record)
-            with views_written(batch.traced):
+            with views_written(batch.traced, documents=len(batch)):
                 await batch.write()
             return
         except BaseException as error:

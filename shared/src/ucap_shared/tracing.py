@@ -251,10 +251,11 @@ def processing(
 
 
 @contextmanager
-def views_written(traced: Sequence[SpanContext]) -> Iterator[None]:
-    """The span of a consumer batch's folded view writes: a child of its first traced
-    record's span, linked to every traced record's; nothing when none was traced."""
-    if not traced:
+def views_written(traced: Sequence[SpanContext], *, documents: int) -> Iterator[None]:
+    """The span of a consumer batch's folded view writes (``documents`` to write): a child
+    of its first traced record's span, linked to every traced record's; nothing when
+    none was traced or there is nothing to write."""
+    if not traced or not documents:
         yield
         return
     parent = trace.set_span_in_context(trace.NonRecordingSpan(traced[0]))
@@ -263,6 +264,6 @@ def views_written(traced: Sequence[SpanContext]) -> Iterator[None]:
         context=parent,
         kind=SpanKind.INTERNAL,
         links=[Link(context) for context in traced],
-        attributes={"ucap.views.records": len(traced)},
+        attributes={"ucap.views.records": len(traced), "ucap.views.documents": documents},
     ):
         yield
