@@ -39,12 +39,8 @@ from ucap_shared.logs import JsonFormatter
 from ucap_shared.mongo import MongoClient
 from ucap_shared.settings import ServiceSettings
 from ucap_shared.topics import events_topic
-from ucap_shared.tracing import (
-    TRACE_FIELD,
-    TracingConfigurationError,
-    exporters_from_environment,
-    tracing_on,
-)
+from ucap_shared.tracing import TRACE_FIELD, tracing_on
+from ucap_shared.tracing_setup import TracingConfigurationError, exporters_from_environment
 from ucap_shared.views import batch_writes
 
 

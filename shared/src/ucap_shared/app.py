@@ -42,7 +42,7 @@ from ucap_shared.request_context import CorrelationAndDating
 from ucap_shared.serving import serve
 from ucap_shared.settings import ServiceSettings
 from ucap_shared.topics import TopicSpec, dead_letter_topic, events_topic
-from ucap_shared.tracing import configure_tracing, flush_traces
+from ucap_shared.tracing_setup import configure_tracing, flush_traces
 from ucap_shared.views import Outcome, StreamGap
 
 HEALING_ATTEMPTS = 5
@@ -254,8 +254,8 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
         docs_url=None if settings.production else "/docs",
         redoc_url=None if settings.production else "/redoc",
         openapi_url=None if settings.production else "/openapi.json",
-        # FastAPI's own spans, once a tracer provider is installed (ucap_shared.tracing): the
-        # request's span only; its metrics are Prometheus's here, its errors our logs'.
+        # FastAPI's own spans, once ucap_shared.tracing_setup installed a tracer provider:
+        # the request's span only; its metrics are Prometheus's here, its errors our logs'.
         telemetry={
             "auto_configure": False,
             "metrics": False,
