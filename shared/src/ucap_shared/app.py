@@ -42,12 +42,15 @@ from ucap_shared.request_context import CorrelationAndDating
 from ucap_shared.serving import serve
 from ucap_shared.settings import ServiceSettings
 from ucap_shared.topics import TopicSpec, dead_letter_topic, events_topic
+from ucap_shared.tracing_setup import configure_tracing, flush_traces
 from ucap_shared.views import Outcome, StreamGap
 
 HEALING_ATTEMPTS = 5
 ADMIN_ONLY: dict[int | str, dict[str, Any]] = {
     403: {"description": "The caller is not an admin", "model": ErrorBody}
 }
+UNTRACED_PATHS = frozenset((*ALWAYS_OPEN, "/metrics"))
+"""Probes and scrapes: a trace each would bury the requests' own."""
 
 
 @dataclass
@@ -188,6 +191,7 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name, settings.log_level)
+        configure_tracing(f"ucap-{settings.service_name}")  # before the client: it traces it
         mongo = connect_mongo(settings.mongodb_uri)
         database = mongo[settings.database]
         runtime = ServiceRuntime(
@@ -239,6 +243,7 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
             if runtime.relay is not None:
                 await runtime.relay.stop()
             await mongo.close()
+            flush_traces()
 
     signing_key = settings.signing_key()
     app = FastAPI(
@@ -249,6 +254,15 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
         docs_url=None if settings.production else "/docs",
         redoc_url=None if settings.production else "/redoc",
         openapi_url=None if settings.production else "/openapi.json",
+        # FastAPI's own spans, once ucap_shared.tracing_setup installed a tracer provider:
+        # the request's span only; its metrics are Prometheus's here, its errors our logs'.
+        telemetry={
+            "auto_configure": False,
+            "metrics": False,
+            "logs": False,
+            "operation_spans": False,
+            "exclude": lambda scope: scope.get("path") in UNTRACED_PATHS,
+        },
     )
     install_error_handlers(app)
     app.include_router(health_router(checks, settings.readiness_timeout_seconds))

@@ -36,6 +36,7 @@ from ucap_shared.logs import correlation_id
 from ucap_shared.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 from ucap_shared.positions import StreamPositions
 from ucap_shared.topics import TopicSpec, ensure_topics
+from ucap_shared.tracing import processing, views_written
 from ucap_shared.view_batch import ViewBatch
 from ucap_shared.views import VIEW_BATCH
 
@@ -270,7 +271,8 @@ class ConsumerRunner:
         try:
             for record in records:
                 await self.handle(record)
-            await batch.write()
+            with views_written(batch.traced, documents=len(batch)):
+                await batch.write()
             return
         except BaseException as error:
             self._positions_known, self._positions_moved = known, moved
@@ -289,6 +291,11 @@ class ConsumerRunner:
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> Result:
         """Apply one record; never raises for a bad record (it is dead-lettered)."""
+        batch = VIEW_BATCH.get()
+        with processing(record, self.group, batch.traced if batch is not None else None):
+            return await self._handle(record)
+
+    async def _handle(self, record: ConsumerRecord[bytes, bytes]) -> Result:
         origin = Origin.of(record)
         handlers = self._handlers[record.topic]
         try:

@@ -27,6 +27,7 @@ from ucap_shared.events import EventData
 from ucap_shared.logs import correlation_id, occurred_at
 from ucap_shared.metrics import EVENTS_APPENDED
 from ucap_shared.parking import PARKED_COMMITS, ParkedCommit, ParkedCommits
+from ucap_shared.tracing import TRACE_FIELD, current_trace_context
 
 Document = dict[str, Any]
 MARKS_PER_COMMAND = 100
@@ -120,6 +121,8 @@ class EventStore:
             "published": False,
             "events": [_to_document(envelope) for envelope in envelopes],
         }
+        if (trace_context := current_trace_context()) is not None:
+            commit[TRACE_FIELD] = trace_context  # the relay's span continues the request's trace
         try:
             await self._commits.insert_one(commit)
         except DuplicateKeyError as error:

@@ -1,10 +1,12 @@
-"""Structured JSON logging with the request's correlation id attached."""
+"""Structured JSON logging with the request's correlation id and trace attached."""
 
 import json
 import logging
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+
+from opentelemetry import trace
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 occurred_at: ContextVar[datetime | None] = ContextVar("occurred_at", default=None)
@@ -14,7 +16,8 @@ _RESERVED = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, correlation id, extras."""
+    """One JSON object per line: time, level, logger, message, correlation id, the
+    current span's trace and span ids (when traced), extras."""
 
     def __init__(self, service: str) -> None:
         super().__init__()
@@ -30,6 +33,9 @@ class JsonFormatter(logging.Formatter):
         }
         if (cid := correlation_id.get()) is not None:
             entry["correlation_id"] = cid
+        if (span := trace.get_current_span().get_span_context()).is_valid:
+            entry["trace_id"] = trace.format_trace_id(span.trace_id)
+            entry["span_id"] = trace.format_span_id(span.span_id)
         entry.update((key, value) for key, value in record.__dict__.items() if key not in _RESERVED)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

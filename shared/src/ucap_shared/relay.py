@@ -45,6 +45,7 @@ from ucap_shared.lease import Lease
 from ucap_shared.metrics import EVENTS_PUBLISHED, RELAY_BACKLOG, RELAY_PARKED
 from ucap_shared.parking import ParkedCommit
 from ucap_shared.topics import TopicSpec, ensure_topics
+from ucap_shared.tracing import PublishSpans
 
 log = logging.getLogger(__name__)
 
@@ -265,13 +266,13 @@ class Relay:
     async def _send(self, commits: list[Document]) -> None:
         envelopes = [envelope for commit in commits for envelope in _envelopes(commit)]
         producer = await self._producer_checked()
-        async with producer.transaction():
+        async with PublishSpans(self.topic, commits) as traced, producer.transaction():
             sends = [
                 await producer.send(
                     self.topic,
                     envelope.to_json(),
                     key=envelope.record_key(),
-                    headers=envelope.record_headers(),
+                    headers=[*envelope.record_headers(), *traced.headers(envelope)],
                 )
                 for envelope in envelopes
             ]

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from opentelemetry.trace import SpanContext
 from pymongo.asynchronous.collection import AsyncCollection
 
 from ucap_shared.views import (
@@ -77,6 +78,8 @@ class ViewBatch:
         self.lasting: set[WrittenKey] = set()
         """Documents found to exist that never cease to (``MongoViews.present``): read once
         per batch, not once per event."""
+        self.traced: list[SpanContext] = []
+        """The spans of the batch's traced records, which its writes' span links."""
 
     @staticmethod
     def key(collection: AsyncCollection[Document], doc_id: str) -> WrittenKey:

@@ -7,10 +7,12 @@ from typing import Any
 import httpx
 from fastapi import Request, Response, status
 from fastapi.responses import JSONResponse
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 from ucap_shared.auth import current_principal, issue_token
 from ucap_shared.logs import correlation_id
 from ucap_shared.request_context import CORRELATION_HEADER
+from ucap_shared.tracing import tracing_on
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,9 @@ class Upstreams:
             name: httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits)
             for name, url in urls.items()
         }
+        if tracing_on():  # a client span per call, its traceparent continued by the service
+            for client in self._clients.values():
+                HTTPXClientInstrumentor.instrument_client(client)
 
     @property
     def names(self) -> list[str]:
