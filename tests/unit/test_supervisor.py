@@ -12,7 +12,7 @@ import pytest
 
 import ucap_procs
 from ucap_procs import ManagedProcess
-from ucap_supervisor import STEADY_SECONDS, Supervisor
+from ucap_supervisor import STEADY_SECONDS, Adopted, Supervisor
 
 
 class Clock:
@@ -116,3 +116,20 @@ class TestSupervisor:
         assert stack.supervisor.stopped_on_purpose == "svc"
         assert len(stack.started) == 1
         assert stack.said == []
+
+    def test_a_service_started_before_this_run_is_watched_and_restarted_too(
+        self, stack: Stack
+    ) -> None:
+        stack.code = None
+        earlier = stack.start()
+        stack.supervisor.watch("svc", stack.managed, Adopted(stack.managed, earlier.pid))
+        assert stack.supervisor.step()
+
+        os.kill(earlier.pid, signal.SIGKILL)
+        earlier.wait(timeout=10)
+        exited = stack.step_until_said(r"^svc exited \((.+)\); next try in ([\d.]+) s")
+        stack.clock.now += 1.0
+        stack.step_until_said(r"^svc restarted \(pid (\d+), restart 1\)$")
+
+        assert exited.group(1) == "exit code unknown: started before this run"
+        assert stack.started[-1].pid != earlier.pid
