@@ -33,9 +33,20 @@ $(INSTALLED): $(UV) requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 	@$(UV) pip install --quiet --python .venv/bin/python --no-deps $(addprefix -e ,$(PACKAGES))
 	@touch $@
 
-lock: $(UV) ## re-resolve the dependencies after a pyproject.toml change; writes requirements.lock
+# Each image installs its own production lock: the service's runtime packages only (no
+# dev group), pinned as in requirements.lock, with their hashes. Our own packages are
+# built in the image with the build backend pinned in requirements-build.lock.
+IMAGES := $(patsubst services/%/Dockerfile,%,$(wildcard services/*/Dockerfile))
+
+lock: $(UV) ## re-resolve after a pyproject.toml change; writes requirements.lock and every image's lock
 	@$(UV) lock --quiet
 	@$(UV) export --quiet --frozen --all-packages --all-groups --no-emit-workspace --no-header -o requirements.lock
+	@for name in $(IMAGES); do \
+	  $(UV) export --quiet --frozen --package ucap-$$name --no-dev --no-emit-workspace --no-header \
+	    -o services/$$name/requirements.lock || exit 1; \
+	done
+	@echo hatchling | $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	  --no-header - -o requirements-build.lock
 
 infra-up: install ## start local Kafka, PostgreSQL and FerretDB (or use KAFKA_BOOTSTRAP_SERVERS / MONGODB_URI)
 	@$(PY) deploy/local/ucap_infra.py up

@@ -1,6 +1,7 @@
 """Run every ucap service and the gateway as local processes.
 
-    python deploy/local/ucap_stack.py run     # start all, load the demo; Ctrl-C stops all
+    python deploy/local/ucap_stack.py run     # start all, load the demo, restart any that
+                                              # exits; Ctrl-C (or `down`) stops all
     python deploy/local/ucap_stack.py up      # start all in the background and return
     python deploy/local/ucap_stack.py down    # stop what `up` or `run` started
 
@@ -21,6 +22,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import time
 import urllib.error
@@ -82,14 +84,22 @@ def upstream_urls() -> dict[str, str]:
     return urls
 
 
-def up(deadline_seconds: float) -> None:
-    python = sys.executable
+def start(service: Service) -> subprocess.Popen[bytes]:
+    env = upstream_urls() if service.name == "gateway" else None
+    return service.process.start(
+        [sys.executable, "-m", f"ucap_{service.name}"], env=env, cwd=REPO_ROOT
+    )
+
+
+def up(deadline_seconds: float) -> dict[str, subprocess.Popen[bytes]]:
+    """Start every service not running yet and wait until all are ready; return the
+    processes started here."""
+    started = {}
     for service in SERVICES:
         if service.process.pid() is not None:
             print(f"{service.name:10} already running (pid {service.process.pid()})")
             continue
-        env = upstream_urls() if service.name == "gateway" else None
-        service.process.start([python, "-m", f"ucap_{service.name}"], env=env, cwd=REPO_ROOT)
+        started[service.name] = start(service)
     deadline = time.monotonic() + deadline_seconds
     pending = list(SERVICES)
     while pending and time.monotonic() < deadline:
@@ -113,6 +123,7 @@ def up(deadline_seconds: float) -> None:
         raise SystemExit(f"not ready within {deadline_seconds:g}s:\n{report}")
     gateway = SERVICES[-1]
     print(f"\nucap is up. Gateway: {gateway.url}  API docs: {gateway.url}/docs")
+    return started
 
 
 def down() -> None:
@@ -167,12 +178,11 @@ def run(deadline_seconds: float, *, infra: bool) -> None:
     try:
         if infra:
             start_infra()
-        up(deadline_seconds)
+        started = up(deadline_seconds)
         demo()
         print("\nPress Ctrl-C to stop.", flush=True)
-        while all(service.process.pid() is not None for service in SERVICES):
-            time.sleep(1)
-        print("a service exited; stopping the others", file=sys.stderr)
+        stopped = supervise(started)
+        print(f"{stopped} was stopped (make stop); stopping the others", flush=True)
     except KeyboardInterrupt:
         print("\nstopping …")
     finally:
@@ -181,6 +191,29 @@ def run(deadline_seconds: float, *, infra: bool) -> None:
             for process in local_infra():
                 if process.name not in already_running and process.stop():
                     print(f"{process.name:10} stopped")
+
+
+def supervise(started: dict[str, subprocess.Popen[bytes]]) -> str:
+    """Restart any service that exits, until one is stopped on purpose; return its name."""
+    # Imported here: the venv's packages, which `down` (run by the system Python) lacks.
+    from ucap_supervisor import Adopted, Supervisor
+
+    by_name = {service.name: service for service in SERVICES}
+    supervisor = Supervisor(
+        start=lambda name: start(by_name[name]),
+        ready=lambda name: ready_status(by_name[name].url)[0] == 200,
+        say=lambda line: print(line, flush=True),
+    )
+    for service in SERVICES:
+        # Only a pid read for the adopted: reading one of ours could reap its exit code.
+        process: subprocess.Popen[bytes] | Adopted | None = started.get(service.name)
+        if process is None and (pid := service.process.pid()) is not None:
+            process = Adopted(service.process, pid)
+        if process is not None:
+            supervisor.watch(service.name, service.process, process)
+    while supervisor.step():
+        time.sleep(0.25)
+    return supervisor.stopped_on_purpose or "a service"
 
 
 def main() -> int:

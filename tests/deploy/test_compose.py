@@ -1,6 +1,7 @@
 """docker-compose.yml cannot run here; this checks it against the code instead."""
 
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from ucap_reporting.config import Settings as ReportingSettings
 from ucap_shared.settings import ServiceSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
 SETTINGS: dict[str, type[ServiceSettings]] = {
     "cities": CitiesSettings,
     "mous": MousSettings,
@@ -38,6 +40,24 @@ def env_names(settings: type[ServiceSettings]) -> set[str]:
         choices = getattr(field.validation_alias, "choices", None)
         names |= {str(c) for c in choices} if choices else {f"{prefix}{name}".upper()}
     return names
+
+
+class MissingVariableError(Exception):
+    """What compose says when a required variable (``${NAME:?message}``) is unset."""
+
+
+def interpolated(value: str, shell: dict[str, str]) -> str:
+    """``value`` as compose resolves it from the shell's variables."""
+
+    def resolve(match: re.Match[str]) -> str:
+        name, kind, text = match.groups()
+        if shell.get(name):
+            return shell[name]
+        if kind == "?":
+            raise MissingVariableError(f"required variable {name} is missing a value: {text}")
+        return text if kind == "-" else ""
+
+    return VARIABLE.sub(resolve, value)
 
 
 def pinned_kafka_version() -> str:
@@ -98,3 +118,32 @@ class TestComposeFile:
         publishing = {name for name, svc in compose["services"].items() if svc.get("ports")}
         assert publishing == {"gateway"}
         assert compose["services"]["gateway"]["ports"] == [f"{GatewaySettings().port}:8000"]
+
+    def test_every_container_is_restarted_when_it_exits(self, compose: dict[str, Any]) -> None:
+        policies = {name: svc.get("restart") for name, svc in compose["services"].items()}
+        assert policies == dict.fromkeys(["kafka", "mongo", *SETTINGS], "unless-stopped")
+
+    @pytest.mark.parametrize("name", sorted(SETTINGS))
+    def test_refuses_to_start_without_a_token_key_and_says_which(
+        self, compose: dict[str, Any], name: str
+    ) -> None:
+        environment = compose["services"][name]["environment"]
+        with pytest.raises(MissingVariableError) as refused:
+            {key: interpolated(str(value), {}) for key, value in environment.items()}
+        assert "UCAP_TOKEN_KEY" in str(refused.value)
+        assert "32+ characters" in str(refused.value)
+
+    @pytest.mark.parametrize("name", sorted(SETTINGS))
+    def test_with_the_token_key_set_each_service_runs_in_production_with_that_key(
+        self, compose: dict[str, Any], name: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        key = secrets.token_urlsafe(48)
+        environment = {
+            variable: interpolated(str(value), {"UCAP_TOKEN_KEY": key})
+            for variable, value in compose["services"][name]["environment"].items()
+        }
+        for variable, value in environment.items():
+            monkeypatch.setenv(variable, value)
+        settings = SETTINGS[name]()
+        assert settings.production
+        assert settings.signing_key() == key

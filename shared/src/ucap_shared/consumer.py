@@ -21,7 +21,9 @@ from aiokafka.abc import ConsumerRebalanceListener
 from pydantic import BaseModel
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+from tenacity import RetryCallState
 
+from ucap_shared.backoff import Backoff, bounded_retries
 from ucap_shared.dispatch import (
     Call,
     Handlers,
@@ -65,8 +67,11 @@ class TopicFreshness(BaseModel):
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """A handler's tries before its record is dead-lettered, with full-jitter waits between."""
+
     attempts: int = 3
     first_backoff_seconds: float = 0.2
+    most_backoff_seconds: float = 5.0
 
 
 class ConsumerRunner:
@@ -134,7 +139,7 @@ class ConsumerRunner:
     # --- the loop ----------------------------------------------------------
 
     async def _run(self) -> None:
-        backoff = 0.5
+        backoff = Backoff(first=0.5, most=10.0)
         while True:
             try:
                 await self._open()
@@ -148,7 +153,7 @@ class ConsumerRunner:
                     await self._commit_past_markers()
                     await self._update_lag()
                     self.last_error = None
-                    backoff = 0.5
+                    backoff.reset()
             except asyncio.CancelledError:
                 with contextlib.suppress(Exception):
                     await self.commit_processed(list(self._processed))
@@ -160,8 +165,7 @@ class ConsumerRunner:
                     extra={"group": self.group, "error": self.last_error},
                 )
                 await self._close()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                await asyncio.sleep(backoff.next_wait())
 
     async def _open(self) -> None:
         if self._topics_to_create:
@@ -353,19 +357,29 @@ class ConsumerRunner:
             raise
 
     async def _call_with_retries(self, call: Call, origin: "Origin") -> Result:
-        backoff = self._retry.first_backoff_seconds
-        for attempt in range(1, self._retry.attempts + 1):
-            try:
-                return await run_call(call, group=self.group)
-            except Exception as error:  # noqa: BLE001 - any handler failure is retried
-                if attempt == self._retry.attempts:
-                    return await self._dead_letter(origin, error)
-                log.warning(
-                    "handler failed; retrying",
-                    extra={"type": call.envelope.type, "attempt": attempt, "error": repr(error)},
-                )
-                await asyncio.sleep(backoff)
-                backoff *= 2
+        def retrying(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            log.warning(
+                "handler failed; retrying",
+                extra={
+                    "type": call.envelope.type,
+                    "attempt": state.attempt_number,
+                    "error": repr(error),
+                },
+            )
+
+        retries = bounded_retries(
+            attempts=self._retry.attempts,
+            first=self._retry.first_backoff_seconds,
+            most=self._retry.most_backoff_seconds,
+            before_sleep=retrying,
+        )
+        try:
+            async for attempt in retries:
+                with attempt:
+                    return await run_call(call, group=self.group)
+        except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+            return await self._dead_letter(origin, error)
         raise AssertionError("unreachable")
 
     def _note_fresh(self, topic: str, envelope: Envelope) -> None:

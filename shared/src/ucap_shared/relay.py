@@ -37,6 +37,7 @@ from aiokafka.errors import (
 )
 from pydantic import ValidationError
 
+from ucap_shared.backoff import Backoff, bounded_retries
 from ucap_shared.envelope import Envelope
 from ucap_shared.eventstore import Document, EventStore, envelopes_of
 from ucap_shared.health import Degraded
@@ -150,7 +151,7 @@ class Relay:
     # --- work --------------------------------------------------------------
 
     async def _run(self) -> None:
-        backoff = 0.2
+        backoff = Backoff(first=0.2, most=self._max_backoff)
         while True:
             try:
                 if self._topics_to_create:
@@ -164,18 +165,18 @@ class Relay:
                 ):
                     pass
                 self.last_error = None
-                backoff = 0.2
+                backoff.reset()
                 await self._wait_for_work()
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - keep relaying whatever went wrong
                 self.last_error = f"{type(error).__name__}: {error}"
+                wait = backoff.next_wait()
                 log.warning(
-                    "relay failed; retrying", extra={"error": self.last_error, "in": backoff}
+                    "relay failed; retrying", extra={"error": self.last_error, "in": round(wait, 3)}
                 )
                 await self._close_producer()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff)
+                await asyncio.sleep(wait)
 
     async def _wait_for_work(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -246,21 +247,27 @@ class Relay:
         return len(commits)
 
     async def _publish_alone(self, commit: Document, *, blocked: set[str]) -> int:
-        """Try one commit on its own, with backoff; park it when Kafka keeps refusing it."""
-        refused: Exception | None = None
-        for attempt in range(self._tries_alone):
-            if attempt:
-                await asyncio.sleep(min(self._first_retry * 2 ** (attempt - 1), self._max_backoff))
-            try:
-                await self._send([commit])
-            except RECORD_ERRORS as error:
-                refused = error
-                await self._close_producer()
-                continue
-            await self._published([commit])
+        """Try one commit on its own, with jittered backoff; park it when Kafka keeps
+        refusing it."""
+        retries = bounded_retries(
+            attempts=self._tries_alone,
+            first=self._first_retry,
+            most=self._max_backoff,
+            on=RECORD_ERRORS,
+        )
+        try:
+            async for attempt in retries:
+                with attempt:
+                    try:
+                        await self._send([commit])
+                    except RECORD_ERRORS:
+                        await self._close_producer()
+                        raise
+        except RECORD_ERRORS as refused:
+            blocked.add(commit["aggregate_id"])
+            await self._park(commit, _described(refused))
             return 1
-        blocked.add(commit["aggregate_id"])
-        await self._park(commit, _described(refused))
+        await self._published([commit])
         return 1
 
     async def _send(self, commits: list[Document]) -> None:

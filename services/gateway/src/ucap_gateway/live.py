@@ -19,6 +19,7 @@ from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 
 from ucap_gateway.feeds import FeedGate
 from ucap_gateway.kept import Keeper, Snapshot
+from ucap_shared.backoff import Backoff
 from ucap_shared.dispatch import UnusableRecord, parse_envelope
 from ucap_shared.envelope import Envelope
 from ucap_shared.topics import events_topic
@@ -59,7 +60,7 @@ async def watching_events(
     bootstrap: str, keepers: Sequence[Keeper[Any, Any]]
 ) -> AsyncIterator[None]:
     async def watch() -> None:
-        backoff = 0.5
+        backoff = Backoff(first=0.5, most=10.0)
         while True:
             consumer = AIOKafkaConsumer(
                 *(events_topic(source) for source in SOURCES),
@@ -70,7 +71,7 @@ async def watching_events(
             )
             try:
                 await consumer.start()
-                backoff = 0.5
+                backoff.reset()
                 while True:
                     batches = await consumer.getmany(timeout_ms=1000)
                     for records in batches.values():
@@ -80,8 +81,7 @@ async def watching_events(
                 raise
             except Exception as error:  # noqa: BLE001 - keep watching whatever happened
                 log.warning("live feed consumer failed", extra={"error": repr(error)})
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                await asyncio.sleep(backoff.next_wait())
             finally:
                 with contextlib.suppress(Exception):
                     await consumer.stop()

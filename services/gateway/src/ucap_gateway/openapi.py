@@ -23,6 +23,7 @@ from ucap_shared.api_docs import (
     error_response,
     guard_responses,
 )
+from ucap_shared.backoff import Backoff
 
 log = logging.getLogger(__name__)
 PRIVATE_PREFIXES = ("/health", "/metrics", "/ops", "/openapi", "/docs", "/redoc")
@@ -127,7 +128,7 @@ async def upstream_documents_fetched(app: FastAPI, upstreams: Upstreams) -> Asyn
     documents: dict[str, dict[str, Any]] = app.state.upstream_openapi
 
     async def fetch_all() -> None:
-        delay = 0.5
+        backoff = Backoff(first=0.5, most=10.0)
         while missing := [s for s in set(ROUTES.values()) if s not in documents]:
             for service in missing:
                 try:
@@ -137,8 +138,7 @@ async def upstream_documents_fetched(app: FastAPI, upstreams: Upstreams) -> Asyn
                 if answer.status_code == 200:
                     documents[service] = answer.json()
                     app.openapi_schema = None
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
+            await asyncio.sleep(backoff.next_wait())
 
     task = asyncio.create_task(fetch_all(), name="openapi-documents")
     try:
