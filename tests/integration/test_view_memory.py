@@ -175,3 +175,26 @@ class TestAConsumerBatch:
         assert with_one == ["y", "z"]
         assert stored_x is not None
         assert stored_x["k"] == 1
+
+    async def test_a_document_found_once_is_not_read_again_in_the_batch(
+        self, database: AsyncDatabase[Document]
+    ) -> None:
+        store = MongoViews(database)
+        await store.apply("lasting_view", "u1", stream="s", sequence=1, project=lambda _: {"k": 1})
+        batch = ViewBatch()
+        token = views.VIEW_BATCH.set(batch)
+        try:
+            first = await store.present("lasting_view", "u1")
+            absent = await store.present("lasting_view", "u2")
+            await database["lasting_view"].delete_one({"_id": "u1"})  # it is never read again
+            again = await store.present("lasting_view", "u1")
+            await store.apply(
+                "lasting_view", "u2", stream="s", sequence=1, project=lambda _: {"k": 1}
+            )
+            later = await store.present("lasting_view", "u2")
+        finally:
+            views.VIEW_BATCH.reset(token)
+        outside = await store.present("lasting_view", "u1")
+
+        assert (first, absent, again, later) == (True, False, True, True)
+        assert outside is False
