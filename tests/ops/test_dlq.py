@@ -155,7 +155,9 @@ class TestADeadLetteredRecord:
         shown = scene.shown
 
         assert shown["headers"]["dlq_original_topic"] == scene.cities_topic
-        assert shown["headers"]["ce_type"] == "ucap.city.stakeholder_added.v1"
+        assert shown["headers"]["content-type"] == "application/cloudevents+json; charset=UTF-8"
+        assert shown["type"] == "ucap.city.stakeholder_added.v1"
+        assert shown["event_id"] == shown["event"]["id"]
         assert shown["event"]["subject"] == CITY
         assert shown["event"]["data"]["stakeholder"]["stakeholder_id"] == "ciba-town"
 
