@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from ucap_shared.envelope import Envelope
+from ucap_shared.envelope import STRUCTURED_CONTENT_TYPE, Envelope
 from ucap_shared.events import EventData
 from ucap_shared.topics import dead_letter_topic, events_topic
 
@@ -89,11 +89,10 @@ def example_of(service: str, model: type[EventData]) -> dict[str, Any] | None:
         "type": model.event_type,
         "subject": subject,
         "time": EXAMPLE_TIME,
-        "sequence": 1,
+        "aggregateversion": 1,
         "datacontenttype": "application/json",
         "data": data,
         "correlationid": "example-correlation",
-        "causationid": None,
         "actor": "city:granada",
     }
 
@@ -154,7 +153,10 @@ def asyncapi(catalogue: dict[str, list[type[EventData]]]) -> dict[str, Any]:
             "version": "1.0.0",
             "description": (
                 "Events the ucap services exchange over Kafka: CloudEvents 1.0 in structured "
-                "JSON, one topic per producing service, key = aggregate id."
+                "content mode (JSON), one topic per producing service, key = aggregate id = "
+                "subject. The aggregate's version is the `aggregateversion` extension; events "
+                "published before it carry it as an integer `sequence`. Other extension "
+                "attributes are accepted and kept."
             ),
         },
         "defaultContentType": "application/cloudevents+json",
@@ -165,10 +167,14 @@ def asyncapi(catalogue: dict[str, list[type[EventData]]]) -> dict[str, Any]:
             "schemas": {
                 "recordHeaders": {
                     "type": "object",
+                    "description": (
+                        "Structured content mode: the whole event is the record's value. "
+                        "No ce_ header is set, so no reader takes the record for binary mode."
+                    ),
                     "properties": {
-                        "ce_type": {"type": "string", "description": "The event type"},
-                        "ce_id": {"type": "string", "description": "The event id"},
+                        "content-type": {"const": STRUCTURED_CONTENT_TYPE},
                     },
+                    "required": ["content-type"],
                 }
             },
         },

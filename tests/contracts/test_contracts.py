@@ -3,6 +3,7 @@
 import json
 from typing import Any
 
+import jsonschema_rs
 import pytest
 import yaml
 
@@ -38,6 +39,31 @@ class TestContractsMatchTheModels:
         assert (ucap_contracts.CONTRACTS / "envelope.schema.json").exists()
 
 
+def envelope_schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(
+        (ucap_contracts.CONTRACTS / "envelope.schema.json").read_text()
+    )
+    return loaded
+
+
+class TestTheEnvelopeSchema:
+    def test_requires_the_cloudevents_attributes_and_ours(self) -> None:
+        required = set(envelope_schema()["required"])
+
+        assert {"specversion", "id", "source", "type"} <= required
+        assert {"subject", "time", "aggregateversion", "data", "actor"} <= required
+
+    def test_accepts_extension_attributes_and_no_integer_sequence(self) -> None:
+        validator = jsonschema_rs.Draft202012Validator(envelope_schema())
+        event = example("ucap.city.registered.v1")
+
+        assert validator.is_valid({**event, "traceparent": "00-ab-cd-01"})
+        assert validator.is_valid({**event, "sequence": "00000000000000000001"})
+        assert not validator.is_valid({**event, "sequence": 1})
+        assert not validator.is_valid({**event, "Not_a_name": "x"})
+        assert not validator.is_valid({k: v for k, v in event.items() if k != "id"})
+
+
 @pytest.mark.parametrize("event_type", sorted(PUBLISHED))
 class TestEachPublishedEvent:
     def test_has_a_schema_titled_with_its_versioned_type(self, event_type: str) -> None:
@@ -46,7 +72,8 @@ class TestEachPublishedEvent:
         assert schema["title"] == event_type
         assert event_type.endswith((".v1", ".v2", ".v3"))
 
-    def test_has_an_example_envelope_its_model_accepts(self, event_type: str) -> None:
+    def test_has_an_example_envelope_its_model_and_the_schema_accept(self, event_type: str) -> None:
+        jsonschema_rs.Draft202012Validator(envelope_schema()).validate(example(event_type))
         envelope = Envelope.model_validate(example(event_type))
         service, model = PUBLISHED[event_type]
         assert envelope.type == event_type

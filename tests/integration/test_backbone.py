@@ -261,4 +261,4 @@ class TestGaps:
             await consumer.stop()
             await producer.stop()
         assert await backbone.database["held_events"].count_documents({}) == 0
-        assert json.loads(envelopes[3].to_json())["sequence"] == 3
+        assert json.loads(envelopes[3].to_json())["aggregateversion"] == 3

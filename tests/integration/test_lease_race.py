@@ -217,7 +217,7 @@ class RelayRace:
         records = await read_topic(self.infra.kafka_bootstrap_servers, self.topic)
         ordered = sorted(records, key=lambda record: (record.partition, record.offset))
         return [
-            (envelope["subject"], envelope["sequence"])
+            (envelope["subject"], envelope["aggregateversion"])
             for envelope in (json.loads(record.value) for record in ordered)
         ]
 

@@ -12,6 +12,7 @@ which had applied the event long before, skips the replayed copy as a
 duplicate.
 """
 
+import dataclasses
 import json
 import re
 from collections.abc import AsyncIterator
@@ -21,6 +22,9 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import ConsumerRecord
+from cloudevents.core.bindings.kafka import KafkaMessage, from_kafka
+from cloudevents.core.formats.json import JSONFormat
 from pymongo.asynchronous.collection import AsyncCollection
 
 from tests.ops.event_services import city, clean_up, fresh_env
@@ -31,6 +35,8 @@ from tests.support.processes import RunningService, run_service
 from tests.support.ucap_command import ucap
 from tests.support.waiting import eventually
 from ucap_mous.views import CITIES_VIEW
+from ucap_ops.dead_letters import REPLAY_HEADER, DeadLetter, LetterId
+from ucap_shared.envelope import STRUCTURED_CONTENT_TYPE
 from ucap_shared.mongo import MongoClient, connect_mongo
 from ucap_shared.views import Document, apply_event
 
@@ -155,7 +161,9 @@ class TestADeadLetteredRecord:
         shown = scene.shown
 
         assert shown["headers"]["dlq_original_topic"] == scene.cities_topic
-        assert shown["headers"]["ce_type"] == "ucap.city.stakeholder_added.v1"
+        assert shown["headers"]["content-type"] == "application/cloudevents+json; charset=UTF-8"
+        assert shown["type"] == "ucap.city.stakeholder_added.v1"
+        assert shown["event_id"] == shown["event"]["id"]
         assert shown["event"]["subject"] == CITY
         assert shown["event"]["data"]["stakeholder"]["stakeholder_id"] == "ciba-town"
 
@@ -226,6 +234,19 @@ class TestReplayingAfterTheFix:
         records = await read_topic(scene.env["KAFKA_BOOTSTRAP_SERVERS"], scene.dead_letter_topic)
         assert len(records) == 1
 
+    async def test_sends_it_back_in_structured_mode_for_any_cloudevents_reader(
+        self, replayed: dict[str, Any], scene: Scene
+    ) -> None:
+        records = await read_topic(scene.env["KAFKA_BOOTSTRAP_SERVERS"], scene.cities_topic)
+        [copy] = [r for r in records if (REPLAY_HEADER, scene.letter_id.encode()) in r.headers]
+        headers = dict(copy.headers)
+
+        assert headers["content-type"] == STRUCTURED_CONTENT_TYPE.encode()
+        assert not [name for name in headers if name.startswith(("ce_", "dlq_original"))]
+        event = from_kafka(KafkaMessage(headers, copy.key, copy.value), JSONFormat())
+        assert event.get_type() == "ucap.city.stakeholder_added.v1"
+        assert event.get_extension("aggregateversion") == 2
+
     def test_does_not_replay_it_again_unless_forced(
         self, replayed: dict[str, Any], scene: Scene
     ) -> None:
@@ -252,3 +273,69 @@ class TestReplayRefuses:
 
         assert result.returncode == 1
         assert "is not a dead-letter id" in result.stderr
+
+
+def dead_letter(headers: list[tuple[str, bytes]]) -> DeadLetter:
+    record = ConsumerRecord(
+        topic="ucap.mous.dlq",
+        partition=0,
+        offset=7,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"kunming",
+        value=b'{"id": "e-1", "type": "ucap.city.stakeholder_added.v1", "sequence": 2}',
+        checksum=None,
+        serialized_key_size=7,
+        serialized_value_size=0,
+        headers=headers,
+    )
+    return DeadLetter(LetterId("mous", 0, 7), record)
+
+
+LEGACY_HEADERS = [
+    ("ce_type", b"ucap.city.stakeholder_added.v1"),
+    ("ce_id", b"e-1"),
+    ("traceparent", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+    ("dlq_original_topic", b"ucap.cities.events"),
+    ("dlq_error_kind", b"handler_failed"),
+]
+
+
+class TestALetterDeadLetteredBeforeStructuredMode:
+    """Records relayed before structured mode carried ``ce_type``/``ce_id`` headers and no
+    ``content-type``: the SDK took them for binary mode. Replayed, they no longer do."""
+
+    def test_goes_back_with_the_headers_records_have_now_and_its_others(self) -> None:
+        headers = dead_letter(LEGACY_HEADERS).replay_headers()
+
+        assert headers == [
+            ("content-type", STRUCTURED_CONTENT_TYPE.encode()),
+            ("traceparent", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+        ]
+
+    def test_is_listed_with_its_id_and_version(self) -> None:
+        summary = dead_letter(LEGACY_HEADERS).summary()
+
+        assert (summary["type"], summary["event_id"], summary["sequence"]) == (
+            "ucap.city.stakeholder_added.v1",
+            "e-1",
+            2,
+        )
+
+    def test_one_of_now_is_listed_with_the_id_and_version_its_event_carries(self) -> None:
+        letter = dead_letter([("content-type", STRUCTURED_CONTENT_TYPE.encode())])
+        letter = DeadLetter(
+            letter.id,
+            dataclasses.replace(
+                letter.record,
+                value=b'{"id": "e-2", "type": "ucap.city.registered.v1", "aggregateversion": 1}',
+            ),
+        )
+
+        summary = letter.summary()
+
+        assert (summary["type"], summary["event_id"], summary["sequence"]) == (
+            "ucap.city.registered.v1",
+            "e-2",
+            1,
+        )

@@ -194,13 +194,17 @@ class AggregateCommits(Aggregates[S]):
         events: Sequence[EventData],
         *,
         actor: str,
+        causation_id: str | None = None,
     ) -> Committed[S]:
         """Append ``events`` after ``loaded``; raises ``ConcurrencyConflict`` when it is stale,
-        ``EventTooLargeError`` (appending nothing) when one of them is too large."""
+        ``EventTooLargeError`` (appending nothing) when one of them is too large.
+        ``causation_id``: the id of the event they follow from, if another event caused them."""
         if not events:
             return Committed(loaded.state, [])
         check_event_sizes(aggregate_id, events)
-        envelopes = await runtime.store.append(aggregate_id, loaded.version, events, actor=actor)
+        envelopes = await runtime.store.append(
+            aggregate_id, loaded.version, events, actor=actor, causation_id=causation_id
+        )
         await runtime.project_own(envelopes)
         state = loaded.state
         for envelope in envelopes:

@@ -4,6 +4,7 @@ import asyncio
 from typing import Any
 
 import httpx
+from aiokafka import ConsumerRecord
 from pydantic import BaseModel
 
 from tests.services.cities.conftest import CitiesService, city_body, new_id
@@ -11,6 +12,7 @@ from tests.support.auth import ADMIN, bearer, city_publisher
 from tests.support.kafka_reading import read_topic
 from tests.support.waiting import eventually
 from ucap_cities import api
+from ucap_shared.envelope import STRUCTURED_CONTENT_TYPE, Envelope
 from ucap_shared.topics import events_topic
 
 ENVELOPE_FIELDS = {"id", "type", "sequence", "time", "actor", "data"}
@@ -415,16 +417,13 @@ class TestPublishing:
         topic = events_topic(cities.isolation.service_name)
         bootstrap = cities.app.state.runtime.settings.kafka_bootstrap_servers
 
-        async def published() -> list[str] | None:
+        async def published() -> list[ConsumerRecord[bytes, bytes]] | None:
             records = await read_topic(bootstrap, topic)
-            types = [
-                record.headers[0][1].decode()
-                for record in records
-                if record.key == city["id"].encode()
-            ]
-            return types or None
+            return [record for record in records if record.key == city["id"].encode()] or None
 
-        assert await eventually(published, timeout=30) == ["ucap.city.registered.v1"]
+        [record] = await eventually(published, timeout=30)
+        assert Envelope.from_json(record.value).type == "ucap.city.registered.v1"
+        assert list(record.headers) == [("content-type", STRUCTURED_CONTENT_TYPE.encode())]
 
 
 REQUEST_MODELS: list[type[BaseModel]] = [

@@ -27,7 +27,7 @@ from ucap_shared.auth import Principal
 from ucap_shared.envelope import Envelope
 from ucap_shared.errors import NotFoundError
 from ucap_shared.events import event_types
-from ucap_shared.eventstore import ConcurrencyConflict
+from ucap_shared.eventstore import ConcurrencyConflict, envelopes_of
 from ucap_shared.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)
@@ -66,9 +66,17 @@ async def _existing(runtime: ServiceRuntime, mou_id: str) -> tuple[MoU, Loaded[M
 
 
 async def _commit(
-    runtime: ServiceRuntime, mou_id: str, loaded: Loaded[MoU], events: list[MouEvent], actor: str
+    runtime: ServiceRuntime,
+    mou_id: str,
+    loaded: Loaded[MoU],
+    events: list[MouEvent],
+    actor: str,
+    *,
+    causation_id: str | None = None,
 ) -> MoU:
-    committed = await MOUS.commit(runtime, mou_id, loaded, events, actor=actor)
+    committed = await MOUS.commit(
+        runtime, mou_id, loaded, events, actor=actor, causation_id=causation_id
+    )
     assert committed.state is not None
     return committed.state
 
@@ -164,7 +172,8 @@ async def check_expiries(
 ) -> list[str]:
     """Record ``ucap.mou.expired.v1`` for every MoU whose validity has ended; return their ids.
 
-    ``actor``: the operator who asked, or the scheduled check itself."""
+    ``actor``: the operator who asked, or the scheduled check itself. The expiry follows
+    from the event that set the validity's end, the MoU's draft: its ``causationid``."""
     day = today()
     expired: list[str] = []
     for mou_id in await views.expiry_candidates(runtime.database, day):
@@ -175,13 +184,24 @@ async def check_expiries(
         if not events:
             continue
         try:
-            await _commit(runtime, mou_id, loaded, events, actor)
+            cause = await _validity_set_by(runtime, mou_id)
+            await _commit(runtime, mou_id, loaded, events, actor, causation_id=cause)
         except ConcurrencyConflict:
             # Another replica or a concurrent write got there first; the next check retries.
             log.info("expiry check raced another write", extra={"mou_id": mou_id})
             continue
         expired.append(mou_id)
     return expired
+
+
+async def _validity_set_by(runtime: ServiceRuntime, mou_id: str) -> str | None:
+    """The id of the event that set the MoU's ``valid_until``: its draft, the only event
+    that sets it, which is the first of its stream (one read by ``_id``)."""
+    first = await runtime.store.commit_at(mou_id, 1)
+    if first is None:
+        return None
+    drafted = envelopes_of(first)[0]
+    return str(drafted.id) if drafted.type == MouDrafted.event_type else None
 
 
 async def history(runtime: ServiceRuntime, mou_id: str) -> list[Envelope]:

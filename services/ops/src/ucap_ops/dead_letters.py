@@ -9,6 +9,10 @@ A replay produces the record again to the topic it came from, with its key,
 value and original headers, plus ``dlq_replay_of`` naming the dead-letter
 record. The consumer that failed never advanced past that event, so it applies
 it now; every other group on the topic has, and skips it as a duplicate.
+A record dead-lettered before events were published in structured mode carries
+``ce_type`` and ``ce_id`` headers and no ``content-type``; it goes back with the
+headers every event record has now (``ucap_shared.envelope``), since a
+CloudEvents reader takes any ``ce_`` header for binary mode.
 """
 
 import json
@@ -22,11 +26,14 @@ from pymongo.asynchronous.collection import AsyncCollection
 from ucap_ops.backbone import CommandError
 from ucap_ops.kafka_admin import Record, read_record, read_topic
 from ucap_ops.targets import SERVICES
+from ucap_shared.envelope import STRUCTURED_CONTENT_TYPE
 from ucap_shared.topics import dead_letter_topic
 
 REPLAYS = "dead_letter_replays"
 REPLAY_HEADER = "dlq_replay_of"
 DLQ_HEADER_PREFIX = "dlq_"
+BINARY_MODE_HEADER_PREFIX = "ce_"
+CONTENT_TYPE_HEADER = "content-type"
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,22 @@ class DeadLetter:
         """The headers the record had on its own topic, before it was dead-lettered."""
         return [(k, v) for k, v in self.record.headers or () if not k.startswith(DLQ_HEADER_PREFIX)]
 
+    def replay_headers(self) -> list[tuple[str, bytes]]:
+        """The original headers as an event record has them now: structured mode's
+        ``content-type``, no ``ce_`` header, every other one (``traceparent``, say) kept."""
+        kept = [
+            (k, v)
+            for k, v in self.original_headers()
+            if not k.startswith(BINARY_MODE_HEADER_PREFIX) and k != CONTENT_TYPE_HEADER
+        ]
+        return [(CONTENT_TYPE_HEADER, STRUCTURED_CONTENT_TYPE.encode()), *kept]
+
+    @property
+    def event_id(self) -> str | None:
+        event = self.event()
+        fields = event if isinstance(event, dict) else {}
+        return self.header("ce_id") or _text(fields.get("id"))
+
     def event(self) -> object:
         """The record's value: the event as JSON, or its text when it is not JSON."""
         value = self.record.value
@@ -119,8 +142,9 @@ class DeadLetter:
             "service": self.id.service,
             "type": self.header("ce_type") or fields.get("type"),
             "subject": fields.get("subject") or key,
-            "sequence": fields.get("sequence"),
-            "event_id": self.header("ce_id") or fields.get("id"),
+            # The aggregate's version, under its name of before ``aggregateversion`` too.
+            "sequence": fields.get("aggregateversion", fields.get("sequence")),
+            "event_id": self.event_id,
             "original_topic": self.original_topic,
             "original_partition": self.original_partition,
             "original_offset": self.header("dlq_original_offset"),
@@ -166,13 +190,17 @@ class ReplayLog:
                     "topic": topic,
                     "partition": partition,
                     "offset": offset,
-                    "event_id": letter.header("ce_id"),
+                    "event_id": letter.event_id,
                     "error": letter.header("dlq_error"),
                 },
                 "$inc": {"times": 1},
             },
             upsert=True,
         )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _replay_of(document: dict[str, Any]) -> Replay:
@@ -225,6 +253,6 @@ async def send_back(producer: AIOKafkaProducer, letter: DeadLetter) -> tuple[str
         letter.record.value,
         key=letter.record.key,
         partition=partition,
-        headers=[*letter.original_headers(), (REPLAY_HEADER, str(letter.id).encode())],
+        headers=[*letter.replay_headers(), (REPLAY_HEADER, str(letter.id).encode())],
     )
     return topic, metadata.partition, metadata.offset
