@@ -7,7 +7,10 @@
 Expects the infrastructure to be up (``make infra-up``), or, with ``run --infra``, brings
 it up itself and on exit stops only the servers it started. Ports come from
 ``UCAP_<SERVICE>_PORT`` (defaults 8000 gateway, 8001 cities, 8002 mous, 8003 pilots,
-8004 reporting); the gateway is pointed at the services' ports.
+8004 reporting); the gateway is pointed at the services' ports. Each process serves its
+metrics to a scraper on loopback at ``UCAP_<SERVICE>_METRICS_PORT`` (defaults 9180
+gateway, 9181 cities, 9182 mous, 9183 pilots, 9184 reporting: the ports
+``deploy/observability/prometheus.yml`` scrapes).
 
 ``run`` then sets up the live demo (unless ``UCAP_DEMO=0``): demo credentials in
 ``<run dir>/demo-credentials.json``, ``deploy/demo/granada.json`` loaded through the
@@ -42,6 +45,12 @@ class Service:
     @property
     def port(self) -> int:
         return int(os.environ.get(f"UCAP_{self.name.upper()}_PORT", self.default_port))
+
+    @property
+    def metrics_env(self) -> dict[str, str]:
+        """The metrics listener's port, 1180 above the HTTP port's default unless set."""
+        variable = f"UCAP_{self.name.upper()}_METRICS_PORT"
+        return {variable: os.environ.get(variable, str(self.default_port + 1180))}
 
     @property
     def url(self) -> str:
@@ -88,7 +97,7 @@ def up(deadline_seconds: float) -> None:
         if service.process.pid() is not None:
             print(f"{service.name:10} already running (pid {service.process.pid()})")
             continue
-        env = upstream_urls() if service.name == "gateway" else None
+        env = {**service.metrics_env, **(upstream_urls() if service.name == "gateway" else {})}
         service.process.start([python, "-m", f"ucap_{service.name}"], env=env, cwd=REPO_ROOT)
     deadline = time.monotonic() + deadline_seconds
     pending = list(SERVICES)
