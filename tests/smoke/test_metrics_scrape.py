@@ -8,7 +8,6 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -40,9 +39,9 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def cities(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-    tuple[RunningService, str]
-]:
+def cities(
+    service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[RunningService, str]]:
     """The cities service on topics and a database of its own, its metrics on a free port."""
     unique = uuid.uuid4().hex[:10]
     metrics_port = free_port()
@@ -78,7 +77,7 @@ def scrape(cities: tuple[RunningService, str]) -> str:
     deadline = time.monotonic() + 30
     while True:
         text = httpx.get(metrics_url).text
-        if EXPECTED <= sample_names(text) or time.monotonic() > deadline:
+        if sample_names(text) >= EXPECTED or time.monotonic() > deadline:
             return text
         time.sleep(0.2)
 
