@@ -9,8 +9,8 @@ it up itself and on exit stops only the servers it started. Ports come from
 ``UCAP_<SERVICE>_PORT`` (defaults 8000 gateway, 8001 cities, 8002 mous, 8003 pilots,
 8004 reporting); the gateway is pointed at the services' ports. Each process serves its
 metrics to a scraper on loopback at ``UCAP_<SERVICE>_METRICS_PORT`` (defaults 9180
-gateway, 9181 cities, 9182 mous, 9183 pilots, 9184 reporting: the ports
-``deploy/observability/prometheus.yml`` scrapes).
+gateway, 9181 cities, 9182 mous, 9183 pilots, 9184 reporting, the ports
+``deploy/observability/prometheus.yml`` scrapes, while the HTTP port is the default).
 
 ``run`` then sets up the live demo (unless ``UCAP_DEMO=0``): demo credentials in
 ``<run dir>/demo-credentials.json``, ``deploy/demo/granada.json`` loaded through the
@@ -48,9 +48,15 @@ class Service:
 
     @property
     def metrics_env(self) -> dict[str, str]:
-        """The metrics listener's port, 1180 above the HTTP port's default unless set."""
+        """The metrics listener's port: as set, else 1180 above the default HTTP port while
+        that port is the default one (a stack moved to other ports, as tests run it, has
+        no listener unless asked: two stacks never contend for one port)."""
         variable = f"UCAP_{self.name.upper()}_METRICS_PORT"
-        return {variable: os.environ.get(variable, str(self.default_port + 1180))}
+        if variable in os.environ:
+            return {variable: os.environ[variable]}
+        if self.port != self.default_port:
+            return {}
+        return {variable: str(self.default_port + 1180)}
 
     @property
     def url(self) -> str:
