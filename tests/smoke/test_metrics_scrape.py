@@ -74,6 +74,7 @@ def scrape(cities: tuple[RunningService, str]) -> str:
     assert httpx.post(f"{service.url}/cities", json=body, headers=headers).status_code == 201
     assert httpx.get(f"{service.url}/cities/scraped-city", headers=headers).status_code == 200
     assert httpx.get(f"{service.url}/cities/no-such-city", headers=headers).status_code == 404
+    assert httpx.get(f"{service.url}/cities/tokenless-caller").status_code == 401
     deadline = time.monotonic() + 30
     while True:
         text = httpx.get(metrics_url).text
@@ -99,8 +100,9 @@ class TestMetricsListener:
     def test_requests_are_counted_per_route_template_not_per_path(self, scrape: str) -> None:
         assert 'route="/cities/{city_id}",status="200"' in scrape
         assert 'route="/cities/{city_id}",status="404"' in scrape
-        assert "scraped-city" not in scrape
-        assert "no-such-city" not in scrape
+        assert 'route="unrouted",status="401"' in scrape, "refused before any route"
+        for raw_path_part in ("scraped-city", "no-such-city", "tokenless-caller"):
+            assert raw_path_part not in scrape
 
     def test_the_sampled_gauges_say_a_healthy_service_is_ok(self, scrape: str) -> None:
         assert 'ucap_health_check{check="relay",ucap_health_check="ok"} 1.0' in scrape

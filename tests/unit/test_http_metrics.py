@@ -1,4 +1,5 @@
-"""Requests are counted per route template, never per raw path or invented method."""
+"""Requests are counted per route template, never per raw path or invented method; a
+request answered before any route (refused, or no route matches) is ``unrouted``."""
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -46,7 +47,7 @@ def instrumented() -> TestClient:
         return {"id": secret_id}
 
     app.add_middleware(RefusingSecrets)
-    app.add_middleware(HttpMetrics, routes=app.routes)
+    app.add_middleware(HttpMetrics)
     return TestClient(app, raise_server_exceptions=False)
 
 
@@ -75,27 +76,28 @@ class TestRequestMetrics:
 
         assert counted("/widgets/{widget_id}", "GET", 500) - before == 1
 
-    def test_a_refusal_before_routing_counts_under_the_route_asked_for(self) -> None:
-        before = counted("/secrets/{secret_id}", "GET", 401)
+    def test_a_refusal_before_routing_counts_as_unrouted_with_its_status(self) -> None:
+        before = counted("unrouted", "GET", 401)
         with instrumented() as client:
             assert client.get("/secrets/s1").status_code == 401
 
-        assert counted("/secrets/{secret_id}", "GET", 401) - before == 1
+        assert counted("unrouted", "GET", 401) - before == 1
+        assert counted("/secrets/{secret_id}", "GET", 401) == 0
 
     def test_unknown_paths_and_invented_methods_add_no_series(self) -> None:
-        before_paths = counted("unmatched", "GET", 404)
+        before_paths = counted("unrouted", "GET", 404)
         before_methods = counted("/widgets/{widget_id}", "other", 405)
         with instrumented() as client:
             for n in range(5):
                 assert client.get(f"/scan/{n}").status_code == 404
             assert client.request("BREW", "/widgets/a").status_code == 405
 
-        assert counted("unmatched", "GET", 404) - before_paths == 5
+        assert counted("unrouted", "GET", 404) - before_paths == 5
         assert counted("/widgets/{widget_id}", "other", 405) - before_methods == 1
         assert (
             REGISTRY.get_sample_value(
                 "ucap_http_requests_total",
-                {"route": "unmatched", "method": "BREW", "status": "405"},
+                {"route": "unrouted", "method": "BREW", "status": "405"},
             )
             is None
         )

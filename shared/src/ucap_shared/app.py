@@ -300,7 +300,7 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
     if definition.install is not None:
         definition.install(app, settings)
     # Outermost: every answer counts, a refusal of the guard's or the gatekeeper's too.
-    app.add_middleware(HttpMetrics, routes=app.routes)
+    app.add_middleware(HttpMetrics)
     return app
 
 
