@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pymongo import MongoClient
 
 import ucap_infra
 from tests.support.auth import bearer
@@ -67,6 +68,9 @@ class TestReadiness:
                 f"http://127.0.0.1:{metrics_port}/metrics",
                 lambda answer: 'ucap_relay_backlog{service="ucap/cities"} 1.0' in answer.text,
             ).text
+        mongo: MongoClient[dict[str, object]]
+        with MongoClient(service_env["MONGODB_URI"]) as mongo:
+            mongo.drop_database(env["UCAP_CITIES_DATABASE"])
 
         assert written.status_code == 201, "a write succeeds: the outbox keeps it"
         assert ready.status_code == 200, ready.text

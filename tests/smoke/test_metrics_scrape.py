@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import yaml
+from pymongo import MongoClient
 
 from tests.support.auth import bearer
 from tests.support.processes import REPO_ROOT, RunningService, free_port, run_service
@@ -54,6 +55,9 @@ def cities(
     }
     with run_service("cities", env, tmp_path_factory.mktemp("logs")) as service:
         yield service, f"http://127.0.0.1:{metrics_port}/metrics"
+    mongo: MongoClient[dict[str, object]]
+    with MongoClient(service_env["MONGODB_URI"]) as mongo:
+        mongo.drop_database(env["UCAP_CITIES_DATABASE"])
 
 
 @pytest.fixture(scope="module")
