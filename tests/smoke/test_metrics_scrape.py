@@ -150,3 +150,15 @@ class TestObservabilityFiles:
 
         assert rules.returncode == 0, rules.stdout + rules.stderr
         assert config.returncode == 0, config.stdout + config.stderr
+
+    def test_the_alerts_fire_and_resolve_as_their_unit_tests_say(self) -> None:
+        promtool = shutil.which("promtool")
+        if promtool is None:
+            pytest.skip("promtool is missing: `make tools` installs Debian's prometheus as root")
+        tested = subprocess.run(
+            [promtool, "test", "rules", str(OBSERVABILITY / "alerts_test.yml")],
+            capture_output=True,
+            text=True,
+        )
+
+        assert tested.returncode == 0, tested.stdout + tested.stderr
