@@ -66,12 +66,17 @@ format: install ## apply ruff's fixes and formatting
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
-tools: ## Debian's chromium for the page tests, and wrk for the benchmarks, where missing
+tools: ## Debian's chromium for the page tests, wrk for the benchmarks, prometheus (promtool) for the alert rules, where missing
 	@command -v chromium >/dev/null 2>&1 && command -v wrk >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing chromium and wrk with apt-get"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk >/dev/null; \
 	  else echo "chromium or wrk missing and not root: the browser tests will be skipped"; fi; }
+	@command -v promtool >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing prometheus (for promtool) with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	  else echo "promtool missing and not root: the alert rules are checked against a scrape only"; fi; }
 
 test: infra-up tools lint ## install, start the infrastructure, lint, type-check, run every test
 	.venv/bin/pytest $(PYTEST_ARGS)

@@ -8,7 +8,10 @@
 Expects the infrastructure to be up (``make infra-up``), or, with ``run --infra``, brings
 it up itself and on exit stops only the servers it started. Ports come from
 ``UCAP_<SERVICE>_PORT`` (defaults 8000 gateway, 8001 cities, 8002 mous, 8003 pilots,
-8004 reporting); the gateway is pointed at the services' ports.
+8004 reporting); the gateway is pointed at the services' ports. Each process serves its
+metrics to a scraper on loopback at ``UCAP_<SERVICE>_METRICS_PORT`` (defaults 9180
+gateway, 9181 cities, 9182 mous, 9183 pilots, 9184 reporting, the ports
+``deploy/observability/prometheus.yml`` scrapes, while the HTTP port is the default).
 
 ``run`` then sets up the live demo (unless ``UCAP_DEMO=0``): demo credentials in
 ``<run dir>/demo-credentials.json``, ``deploy/demo/granada.json`` loaded through the
@@ -44,6 +47,18 @@ class Service:
     @property
     def port(self) -> int:
         return int(os.environ.get(f"UCAP_{self.name.upper()}_PORT", self.default_port))
+
+    @property
+    def metrics_env(self) -> dict[str, str]:
+        """The metrics listener's port: as set, else 1180 above the default HTTP port while
+        that port is the default one (a stack moved to other ports, as tests run it, has
+        no listener unless asked: two stacks never contend for one port)."""
+        variable = f"UCAP_{self.name.upper()}_METRICS_PORT"
+        if variable in os.environ:
+            return {variable: os.environ[variable]}
+        if self.port != self.default_port:
+            return {}
+        return {variable: str(self.default_port + 1180)}
 
     @property
     def url(self) -> str:
@@ -85,7 +100,7 @@ def upstream_urls() -> dict[str, str]:
 
 
 def start(service: Service) -> subprocess.Popen[bytes]:
-    env = upstream_urls() if service.name == "gateway" else None
+    env = {**service.metrics_env, **(upstream_urls() if service.name == "gateway" else {})}
     return service.process.start(
         [sys.executable, "-m", f"ucap_{service.name}"], env=env, cwd=REPO_ROOT
     )

@@ -1,16 +1,30 @@
-"""Every service answers its health endpoints over real HTTP."""
+"""Every service answers its health endpoints over real HTTP: ready while it can serve
+(Kafka down only degrades it), unavailable (503) without MongoDB."""
 
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from pymongo import MongoClient
 
 import ucap_infra
+from tests.support.auth import bearer
 from tests.support.processes import free_port, run_service
 
 SERVICES = ["cities", "mous", "pilots", "reporting", "gateway"]
+CITY = {
+    "id": "kept-in-the-outbox",
+    "name": "Haikou",
+    "native_name": "海口",
+    "region": "Hainan",
+    "country": "CN",
+    "world_region": "Asia",
+    "population": {"known": False},
+    "clusters": ["Smart City"],
+}
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -30,15 +44,43 @@ class TestHealthEndpoints:
 
 
 class TestReadiness:
-    def test_names_kafka_when_no_broker_answers(
+    def test_stays_ready_with_the_relay_degraded_while_no_broker_answers(
         self, service_env: dict[str, str], log_dir: Path
     ) -> None:
-        env = {**service_env, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}
-        with run_service("pilots", env, log_dir) as service:
-            ready = httpx.get(f"{service.url}/health/ready", timeout=10)
+        unique = uuid.uuid4().hex[:10]
+        metrics_port = free_port()
+        env = {
+            **service_env,
+            "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
+            "UCAP_CITIES_DATABASE": f"ucap_cities_nokafka_{unique}",
+            "UCAP_CITIES_METRICS_PORT": str(metrics_port),
+            "UCAP_METRICS_SAMPLE_SECONDS": "0.5",
+        }
+        with run_service("cities", env, log_dir) as service:
+            written = httpx.post(
+                f"{service.url}/cities", json=CITY, headers=bearer("cities"), timeout=10
+            )
+            ready = _poll(
+                f"{service.url}/health/ready",
+                lambda answer: "(1 commit(s) waiting)" in answer.text,
+            )
+            scrape = _poll(
+                f"http://127.0.0.1:{metrics_port}/metrics",
+                lambda answer: 'ucap_relay_backlog{service="ucap/cities"} 1.0' in answer.text,
+            ).text
+        mongo: MongoClient[dict[str, object]]
+        with MongoClient(service_env["MONGODB_URI"]) as mongo:
+            mongo.drop_database(env["UCAP_CITIES_DATABASE"])
 
-        assert ready.status_code == 503
-        assert ready.json()["failing"] == ["kafka"]
+        assert written.status_code == 201, "a write succeeds: the outbox keeps it"
+        assert ready.status_code == 200, ready.text
+        body = ready.json()
+        assert (body["status"], body["failing"]) == ("degraded", [])
+        assert set(body["degraded"]) == {"kafka", "relay", "consumer"}
+        assert body["checks"]["mongodb"] == "ok"
+        assert body["details"]["relay"]["backlog"] == 1
+        assert 'ucap_health_check{check="relay",ucap_health_check="degraded"} 1.0' in scrape
+        assert 'ucap_health_check{check="mongodb",ucap_health_check="ok"} 1.0' in scrape
 
     @pytest.fixture
     def own_ferretdb(self, tmp_path: Path) -> Iterator[ucap_infra.FerretDBServer]:
@@ -73,9 +115,16 @@ class TestReadiness:
 
 def _poll_status(url: str, wanted: int, timeout: float = 30.0) -> httpx.Response:
     """GET ``url`` until it answers ``wanted`` or the deadline passes; the last answer."""
+    return _poll(url, lambda answer: answer.status_code == wanted, timeout)
+
+
+def _poll(
+    url: str, done: Callable[[httpx.Response], bool], timeout: float = 30.0
+) -> httpx.Response:
+    """GET ``url`` until ``done`` holds of the answer or the deadline passes; the last answer."""
     deadline = time.monotonic() + timeout
     while True:
         response = httpx.get(url, timeout=10)
-        if response.status_code == wanted or time.monotonic() > deadline:
+        if done(response) or time.monotonic() > deadline:
             return response
         time.sleep(0.2)

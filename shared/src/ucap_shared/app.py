@@ -29,16 +29,24 @@ from ucap_shared.events import EventData
 from ucap_shared.eventstore import EventStore
 from ucap_shared.guard import ALWAYS_OPEN, DOCS, RequestGuard
 from ucap_shared.health import ReadinessCheck, health_router
-from ucap_shared.kafka import ping_kafka
+from ucap_shared.http_metrics import HttpMetrics
 from ucap_shared.lease import Lease
 from ucap_shared.logs import configure_logging
-from ucap_shared.metrics import metrics_router
-from ucap_shared.mongo import MongoClient, connect_mongo, ping_mongo
+from ucap_shared.metrics import MetricsListener, metrics_router
+from ucap_shared.mongo import MongoClient, connect_mongo
+from ucap_shared.readiness_checks import (
+    KafkaReachability,
+    consumer_check,
+    kafka_check,
+    mongodb_check,
+    relay_check,
+)
 from ucap_shared.relay import Relay
 from ucap_shared.relay_ops import parked_router
 from ucap_shared.request_context import CORRELATION_HEADER as CORRELATION_HEADER
 from ucap_shared.request_context import OCCURRED_AT_HEADER as OCCURRED_AT_HEADER
 from ucap_shared.request_context import CorrelationAndDating
+from ucap_shared.sampled_gauges import DEAD_LETTER_REPLAYS, DeadLetterDepth, GaugeSampler
 from ucap_shared.serving import serve
 from ucap_shared.settings import ServiceSettings
 from ucap_shared.topics import TopicSpec, dead_letter_topic, events_topic
@@ -63,6 +71,8 @@ class ServiceRuntime:
     handlers: list[Handlers] = field(default_factory=list)
     relay: Relay | None = None
     consumer: ConsumerRunner | None = None
+    sampler: GaugeSampler | None = None
+    metrics_listener: MetricsListener | None = None
     applied_own: AppliedEvents = field(default_factory=AppliedEvents)
 
     @property
@@ -142,6 +152,9 @@ class ServiceRuntime:
 
         return apply
 
+    def sampled_backlog(self) -> int | None:
+        return self.sampler.backlog if self.sampler else None
+
     def freshness(self) -> list[TopicFreshness]:
         return list(self.consumer.freshness.values()) if self.consumer else []
 
@@ -200,9 +213,15 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
             store=EventStore(database, source=f"ucap/{settings.service_name}"),
         )
         app.state.runtime = runtime
-        checks["kafka"] = lambda: ping_kafka(settings.kafka_bootstrap_servers)
-        checks["mongodb"] = lambda: ping_mongo(mongo)
+        kafka = KafkaReachability(
+            settings.kafka_bootstrap_servers, timeout_seconds=settings.readiness_timeout_seconds
+        )
+        checks["kafka"] = kafka_check(kafka)
+        checks["mongodb"] = mongodb_check(mongo)
         try:
+            runtime.metrics_listener = MetricsListener.started(
+                settings.metrics_host, settings.metrics_port
+            )
             await runtime.store.create_indexes()
             if definition.setup is not None:
                 await definition.setup(runtime)
@@ -217,7 +236,7 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
                     topics_to_create=runtime.topic_specs(),
                 )
                 runtime.relay.start()
-                checks["relay"] = runtime.relay.check
+                checks["relay"] = relay_check(runtime.relay, kafka, runtime.sampled_backlog)
             if runtime.handlers:
                 runtime.consumer = ConsumerRunner(
                     bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -229,7 +248,9 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
                 )
                 await runtime.consumer.create_indexes()
                 runtime.consumer.start()
-                checks["consumer"] = runtime.consumer.check
+                checks["consumer"] = consumer_check(runtime.consumer, kafka)
+            runtime.sampler = _sampler(runtime, checks)
+            runtime.sampler.start()
             if definition.background is None:
                 _settle_heap()
                 yield
@@ -238,12 +259,16 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
                     _settle_heap()
                     yield
         finally:
+            if runtime.sampler is not None:
+                await runtime.sampler.stop()
             if runtime.consumer is not None:
                 await runtime.consumer.stop()
             if runtime.relay is not None:
                 await runtime.relay.stop()
             await mongo.close()
             flush_traces()
+            if runtime.metrics_listener is not None:
+                runtime.metrics_listener.stop()
 
     signing_key = settings.signing_key()
     app = FastAPI(
@@ -288,7 +313,28 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
     )
     if definition.install is not None:
         definition.install(app, settings)
+    # Outermost: every answer counts, a refusal of the guard's or the gatekeeper's too.
+    app.add_middleware(HttpMetrics)
     return app
+
+
+def _sampler(runtime: ServiceRuntime, checks: dict[str, ReadinessCheck]) -> GaugeSampler:
+    settings, consumer = runtime.settings, runtime.consumer
+    return GaugeSampler(
+        every_seconds=settings.metrics_sample_seconds,
+        checks=checks,
+        check_timeout_seconds=settings.readiness_timeout_seconds,
+        store=runtime.store if runtime.relay is not None else None,
+        consumer=consumer,
+        held=runtime.database["held_events"] if consumer is not None else None,
+        dead_letters=DeadLetterDepth(
+            settings.kafka_bootstrap_servers,
+            consumer.dead_letter_topic,
+            runtime.database[DEAD_LETTER_REPLAYS],
+        )
+        if consumer is not None
+        else None,
+    )
 
 
 def ops_router() -> APIRouter:

@@ -119,6 +119,7 @@ class EventStore:
             "sequence": expected_sequence + 1,
             "last_sequence": envelopes[-1].sequence,
             "published": False,
+            "recorded_at": datetime.now(UTC),
             "events": [_to_document(envelope) for envelope in envelopes],
         }
         if (trace_context := current_trace_context()) is not None:
@@ -308,6 +309,30 @@ class EventStore:
         equality down to an index, not an aggregation's (which ``count_documents`` is)."""
         pending = await self._commits.find({"published": False}, {"_id": 1}).to_list()
         return len(pending) + len(await self.parking.parked())
+
+    async def outbox(self) -> "Outbox":
+        """What waits to be published, and since when: one indexed equality, as ``backlog``.
+
+        A commit's ``recorded_at`` is when it was appended, not its events' time (which
+        an admin may date in the past); commits appended before it was kept have none."""
+        pending = await self._commits.find(
+            {"published": False}, {"_id": 1, "recorded_at": 1}
+        ).to_list()
+        recorded = [commit["recorded_at"] for commit in pending if "recorded_at" in commit]
+        return Outbox(
+            pending=len(pending),
+            parked=len(await self.parking.parked()),
+            oldest_recorded_at=min(recorded, default=None),
+        )
+
+
+@dataclass(frozen=True)
+class Outbox:
+    pending: int
+    """Commits the relay has still to publish."""
+    parked: int
+    """Commits set aside because Kafka refuses them (``ucap parked list``)."""
+    oldest_recorded_at: datetime | None
 
 
 def _in_publishing_order(commit: Document) -> tuple[str, int]:

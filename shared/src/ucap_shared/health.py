@@ -11,6 +11,9 @@ concurrently, each within a deadline, and answers
   does its work (for every other aggregate), so a load balancer keeps sending
   it requests, while ``degraded`` and ``details`` tell an operator why;
 - 503 ``unavailable``, naming every failing component.
+
+Each round also sets ``ucap_health_check{check, ucap_health_check=ok|degraded|failing}``,
+so a scraper sees what a probe would (the service samples it between probes too).
 """
 
 import asyncio
@@ -20,6 +23,8 @@ from typing import Literal
 
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field, JsonValue
+
+from ucap_shared.metrics import HEALTH
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,10 @@ async def readiness(checks: Mapping[str, ReadinessCheck], timeout: float) -> Rea
     outcome = dict(zip(names, results, strict=True))
     failing = [name for name, result in outcome.items() if result.failed]
     degraded = {name: result.degraded for name, result in outcome.items() if result.degraded}
+    for name, result in outcome.items():
+        HEALTH.labels(name).state(
+            "failing" if result.failed else "degraded" if result.degraded else "ok"
+        )
     return Readiness(
         status="unavailable" if failing else "degraded" if degraded else "ready",
         failing=failing,

@@ -49,6 +49,25 @@ class ServiceSettings(BaseSettings):
     readiness_timeout_seconds: float = Field(
         default=2.0, gt=0, validation_alias=AliasChoices("UCAP_READINESS_TIMEOUT_SECONDS")
     )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="The port of the metrics listener (`/metrics` without credentials, for "
+        "a scraper): none when unset; 0 picks a free port",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="The metrics listener's address: loopback, so only a scraper on the "
+        "same host (or network namespace) reaches it",
+    )
+    metrics_sample_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias=AliasChoices("UCAP_METRICS_SAMPLE_SECONDS"),
+        description="How often the outbox, held events, dead letters and health are sampled "
+        "into gauges",
+    )
 
     token_key: SecretStr | None = Field(
         default=None,

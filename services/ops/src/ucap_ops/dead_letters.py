@@ -27,9 +27,10 @@ from ucap_ops.backbone import CommandError
 from ucap_ops.kafka_admin import Record, read_record, read_topic
 from ucap_ops.targets import SERVICES
 from ucap_shared.envelope import STRUCTURED_CONTENT_TYPE
+from ucap_shared.sampled_gauges import DEAD_LETTER_REPLAYS
 from ucap_shared.topics import dead_letter_topic
 
-REPLAYS = "dead_letter_replays"
+REPLAYS = DEAD_LETTER_REPLAYS
 REPLAY_HEADER = "dlq_replay_of"
 DLQ_HEADER_PREFIX = "dlq_"
 BINARY_MODE_HEADER_PREFIX = "ce_"
