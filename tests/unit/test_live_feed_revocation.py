@@ -5,17 +5,16 @@ compiled as the gateway itself: no token is ever minted for the feed's caller.""
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
 
 import httpx
 import pytest
 
 from tests.support.auth import city_publisher
+from tests.support.upstreams import AnsweringUpstreams
 from ucap_gateway.feeds import FeedGate
 from ucap_gateway.kept import Keeper, Snapshot
 from ucap_gateway.kept_answers import programme_keeper
 from ucap_gateway.live import follow
-from ucap_gateway.upstreams import Upstreams
 from ucap_shared.auth import current_principal
 from ucap_shared.logs import correlation_id
 
@@ -89,32 +88,17 @@ class TestARevokedKeysFeed:
         assert keys.checks >= 2
 
 
-class RecordingUpstreams(Upstreams):
-    """Answers the programme page, noting who each request would be sent as."""
-
-    def __init__(self) -> None:
-        super().__init__({}, timeout=1, signing_key="test", token_ttl=60)
-        self.callers: list[tuple[str | None, str | None]] = []
-
-    async def request(
-        self,
-        service: str,
-        method: str,
-        path: str,
-        *,
-        params: httpx.QueryParams | None = None,
-        headers: Sequence[tuple[bytes, bytes]] = (),
-        content: bytes | None = None,
-        timeout: float | None = None,
-    ) -> httpx.Response:
-        caller = current_principal.get()
-        self.callers.append((caller.subject if caller else None, correlation_id.get()))
-        return httpx.Response(200, json={"ucaps": []})
-
-
 class TestAFeedsCompilesAreTheGatewaysOwn:
     async def test_no_token_is_minted_for_the_caller_who_first_asked(self) -> None:
-        upstreams = RecordingUpstreams()
+        callers: list[tuple[str | None, str | None]] = []
+
+        def note_caller() -> None:
+            caller = current_principal.get()
+            callers.append((caller.subject if caller else None, correlation_id.get()))
+
+        upstreams = AnsweringUpstreams(
+            lambda service, path: httpx.Response(200, json={"ucaps": []}), note_caller
+        )
         keeper = programme_keeper(upstreams, refresh_seconds=60, capacity=4)
         principal = current_principal.set(city_publisher("granada"))
         correlation = correlation_id.set("caller-1")
@@ -125,4 +109,4 @@ class TestAFeedsCompilesAreTheGatewaysOwn:
             correlation_id.reset(correlation)
             await keeper.close()
 
-        assert upstreams.callers == [("ops:gateway", None)]
+        assert callers == [("ops:gateway", None)]

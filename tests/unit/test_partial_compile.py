@@ -1,77 +1,51 @@
 """A kept status compiled again after events fetches only the parts those events can change."""
 
-from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import httpx
 
+from tests.support.upstreams import AnsweringUpstreams
 from ucap_gateway.compose import CompiledStatus, compile_status, recompile_status
-from ucap_gateway.upstreams import Upstreams
+from ucap_reporting.projections.documents import empty_status, with_facets
+from ucap_reporting.status import status_of
 
 Document = dict[str, Any]
+UCAP: Document = {
+    "ucap_id": "granada-ucap",
+    "title": "Granada U-CAP",
+    "lead_city_id": "granada",
+    "period": None,
+    "themes": [],
+    "sdgs": [],
+    "urban_agenda_themes": [],
+    "key_challenges": [],
+    "main_objectives": [],
+    "expected_results": None,
+    "contact": None,
+    "deliverables": [],
+}
 
 
-def reported(counterparts: list[str], *, applied: int = 1) -> Document:
-    city = {"city_id": "granada", "registered": True}
-    return {
-        "ucap_id": "granada-ucap",
-        "on": "2026-01-01",
-        "ucap": {
-            "ucap_id": "granada-ucap",
-            "title": "Granada",
-            "lead_city_id": "granada",
-            "counterpart_city_ids": counterparts,
-            "period": None,
-            "themes": [],
-            "sdgs": [],
-            "urban_agenda_themes": [],
-            "key_challenges": [],
-            "main_objectives": [],
-            "expected_results": None,
-            "contact": None,
-            "deliverables": [],
-            "activities": [],
-        },
-        "lead_city": city,
-        "counterparts": [],
-        "other_pilots": [],
-        "figures": {
-            "pilots": 0,
-            "pilots_by_status": {},
-            "mous_signed": 0,
-            "activities_per_year": {},
-            "milestones": {"done": 0, "due": 0, "overdue": 0},
-            "share_pilots_updated_90_days": None,
-        },
-        "flags": {"overdue_milestones": [], "stale_pilots": [], "expiring_mous": []},
-        "freshness": [],
-        "applied": {"pilot:p1": applied},
-    }
-
-
-class Services(Upstreams):
-    """Answers as the four services would, and notes which were asked."""
+class Services:
+    """What the four services answer now; the upstreams note which were asked."""
 
     def __init__(self) -> None:
-        super().__init__({}, timeout=1, signing_key="test", token_ttl=60)
-        self.asked: list[str] = []
         self.counterparts = ["haikou"]
         self.progress = "first"
+        self.upstreams = AnsweringUpstreams(self.answer)
 
-    async def request(
-        self,
-        service: str,
-        method: str,
-        path: str,
-        *,
-        params: httpx.QueryParams | None = None,
-        headers: Sequence[tuple[bytes, bytes]] = (),
-        content: bytes | None = None,
-        timeout: float | None = None,
-    ) -> httpx.Response:
-        self.asked.append(service)
+    @property
+    def asked(self) -> list[str]:
+        return self.upstreams.asked
+
+    def answer(self, service: str, path: str) -> httpx.Response:
         if service == "reporting":
-            return httpx.Response(200, json=reported(self.counterparts))
+            ucap = {**UCAP, "counterpart_city_ids": self.counterparts}
+            document = with_facets({**empty_status("granada-ucap"), "ucap": ucap})
+            status = status_of(document, date(2026, 1, 1), [])
+            assert status is not None
+            return httpx.Response(200, json=status.model_dump(mode="json"))
         if service == "pilots":
             pilot = {"id": "p1", "lead_city_id": "granada", "progress": self.progress}
             return httpx.Response(200, json={"items": [pilot], "next_cursor": None})
@@ -81,9 +55,13 @@ class Services(Upstreams):
 
 
 async def whole(services: Services) -> CompiledStatus:
-    compiled = await compile_status(services, "granada-ucap", as_of=None, timeout=1)
+    compiled = await compile_status(services.upstreams, "granada-ucap", as_of=None, timeout=1)
     services.asked.clear()
     return compiled
+
+
+async def again(services: Services, kept: CompiledStatus, *kinds: str) -> CompiledStatus:
+    return await recompile_status(services.upstreams, kept, frozenset(kinds), timeout=1)
 
 
 class TestRecompile:
@@ -92,19 +70,19 @@ class TestRecompile:
         kept = await whole(services)
         services.progress = "second"
 
-        again = await recompile_status(services, kept, frozenset({"pilot"}), timeout=1)
+        compiled = await again(services, kept, "pilot")
 
         assert sorted(services.asked) == ["pilots", "reporting"]
-        assert again.details.pilots["p1"]["progress"] == "second"
-        assert again.details.mous == kept.details.mous
-        assert again.details.cities == kept.details.cities
-        assert all(part.available for part in again.parts.values())
+        assert compiled.details.pilots["p1"]["progress"] == "second"
+        assert compiled.details.mous == kept.details.mous
+        assert compiled.details.cities == kept.details.cities
+        assert all(part.available for part in compiled.parts.values())
 
     async def test_a_ucaps_own_event_fetches_every_part(self) -> None:
         services = Services()
         kept = await whole(services)
 
-        await recompile_status(services, kept, frozenset({"ucap"}), timeout=1)
+        await again(services, kept, "ucap")
 
         assert {"reporting", "pilots", "mous", "cities"} <= set(services.asked)
 
@@ -113,25 +91,17 @@ class TestRecompile:
         kept = await whole(services)
         services.counterparts = ["haikou", "chengdu"]
 
-        again = await recompile_status(services, kept, frozenset({"pilot"}), timeout=1)
+        compiled = await again(services, kept, "pilot")
 
         assert {"reporting", "pilots", "mous", "cities"} <= set(services.asked)
-        assert set(again.details.cities) == {"granada", "haikou", "chengdu"}
+        assert set(compiled.details.cities) == {"granada", "haikou", "chengdu"}
 
     async def test_a_part_missing_from_the_kept_status_is_fetched_again(self) -> None:
         services = Services()
         kept = await whole(services)
-        missing = kept.model_copy(
-            update={
-                "parts": {
-                    **kept.parts,
-                    "mous": kept.parts["mous"].model_copy(
-                        update={"available": False, "reason": "the mous service: away"}
-                    ),
-                }
-            }
-        )
+        away = kept.parts["mous"].model_copy(update={"available": False, "reason": "away"})
+        missing = kept.model_copy(update={"parts": {**kept.parts, "mous": away}})
 
-        await recompile_status(services, missing, frozenset({"pilot"}), timeout=1)
+        await again(services, missing, "pilot")
 
         assert sorted(services.asked) == ["mous", "pilots", "reporting"]
