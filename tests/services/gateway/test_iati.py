@@ -373,3 +373,13 @@ class TestTheRoute:
         answer = httpx.get(f"{granada.url}/programme/iati-activities.xml", timeout=30)
 
         assert answer.status_code == 401
+
+    def test_the_openapi_document_describes_it_with_the_programme_filters(
+        self, granada: Stack
+    ) -> None:
+        document = httpx.get(f"{granada.url}/openapi.json", headers=granada.headers, timeout=30)
+        operation = document.json()["paths"]["/programme/iati-activities.xml"]["get"]
+
+        assert "application/xml" in operation["responses"]["200"]["content"]
+        names = {parameter["name"] for parameter in operation["parameters"]}
+        assert {"cluster", "theme", "sdg", "country"} <= names
