@@ -8,6 +8,7 @@ the gateway's own mapping, so a code the gateway emits is checked against the st
 
 import re
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -16,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.keys import auth, create_key
+from tests.support.processes import RunningService, free_port, run_service
 from tests.support.stack import Stack, load_granada, running_stack
 
 ORG_REF = "XE-TEST-ucap"
@@ -383,3 +386,35 @@ class TestTheRoute:
         assert "application/xml" in operation["responses"]["200"]["content"]
         names = {parameter["name"] for parameter in operation["parameters"]}
         assert {"cluster", "theme", "sdg", "country"} <= names
+
+
+@pytest.fixture(scope="module")
+def without_reporting(
+    service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningService]:
+    """A gateway whose reporting service is not there."""
+    env = {
+        **service_env,
+        "UCAP_GATEWAY_DATABASE": f"test_gw_iati_{uuid.uuid4().hex[:8]}",
+        "UCAP_GATEWAY_REPORTING_URL": f"http://127.0.0.1:{free_port()}",
+    }
+    reader = create_key(env, principal="ops:iuc", roles=["reader"])["key"]
+    with run_service("gateway", env, tmp_path_factory.mktemp("iati-down-logs")) as gateway:
+        gateway.headers = auth(reader)
+        yield gateway
+
+
+class TestWithoutASource:
+    def test_no_document_but_503_naming_the_service(
+        self, without_reporting: RunningService
+    ) -> None:
+        answer = httpx.get(
+            f"{without_reporting.url}/programme/iati-activities.xml",
+            headers=without_reporting.headers,
+            timeout=30,
+        )
+
+        assert answer.status_code == 503
+        assert answer.json()["error"] == "iati_unavailable"
+        assert answer.json()["service"] == "reporting"
+        assert answer.headers["retry-after"] == "5"
