@@ -205,6 +205,9 @@ class TestTheDocument:
         for activity in document.findall("iati-activity"):
             identifier = activity.findtext("iati-identifier", "")
             assert identifier.startswith(f"{ORG_REF}-granada-")
+            updated = datetime.fromisoformat(activity.get("last-updated-datetime", ""))
+            assert updated.tzinfo is not None
+            assert activity.get(XML_LANG) == "en"
             reporting = activity.find("reporting-org")
             assert reporting is not None
             assert reporting.get("ref") == ORG_REF
