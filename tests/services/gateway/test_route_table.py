@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from ucap_gateway.main import create_app
 from ucap_gateway.openapi import GATEWAY_OWNED_SUFFIXES, PRIVATE_PREFIXES
-from ucap_gateway.route_table import PUBLIC_OPERATIONS
+from ucap_gateway.route_table import GATEWAY_OPERATIONS, PUBLIC_OPERATIONS
 from ucap_gateway.routing import ROUTES, forwarded_index
 from ucap_shared.endpoints import refusal
 
@@ -83,3 +84,18 @@ class TestTheTableDecidesWithoutAnyDocument:
         self, gateway: FastAPI, method: str, path: str
     ) -> None:
         assert refusal(forwarded_index(gateway).matching(path), method) is None
+
+
+class TestTheGatewaysOwnOperations:
+    @pytest.mark.parametrize("path", sorted(GATEWAY_OPERATIONS))
+    def test_each_is_the_gateways_own_route_with_its_methods(
+        self, gateway: FastAPI, path: str
+    ) -> None:
+        own = get_openapi(title=gateway.title, version=gateway.version, routes=gateway.routes)
+
+        served = {m.upper() for m in own["paths"][path] if m in OPERATION_METHODS}
+        assert served == set(GATEWAY_OPERATIONS[path])
+
+    @pytest.mark.parametrize("path", sorted(GATEWAY_OPERATIONS))
+    def test_none_is_under_a_forwarded_prefix(self, path: str) -> None:
+        assert path.split("/")[1] not in ROUTES

@@ -1,6 +1,7 @@
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from ucap_gateway.iati_codes import ORGANISATION_TYPE
 from ucap_shared.settings import ServiceSettings
 
 
@@ -37,6 +38,25 @@ class Settings(ServiceSettings):
     kept_capacity: int = Field(
         default=512, ge=1, description="Kept statuses (and, apart, programme pages) at most"
     )
+    iati_org_ref: str = Field(
+        default="XX-UCAP-DEV",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="The reporting organisation's IATI organisation identifier: the prefix "
+        "of every pilot's iati-identifier (the default is for development only; a publisher "
+        "uses its registered identifier)",
+    )
+    iati_org_name: str = Field(
+        default="ucap (development)", min_length=1, description="The reporting organisation's name"
+    )
+    iati_org_type: str = Field(
+        default="40",
+        description="The reporting organisation's IATI OrganisationType code (40: multilateral)",
+    )
+    iati_language: str = Field(
+        default="en",
+        pattern=r"^[a-z]{2}$",
+        description="ISO 639-1 language of the pilots' titles and descriptions (xml:lang)",
+    )
     live_feeds_per_key: int = Field(default=50, ge=1, description="Open live feeds per API key")
     live_feeds_total: int = Field(
         default=2000, ge=1, description="Open live feeds on this gateway replica"
@@ -59,6 +79,13 @@ class Settings(ServiceSettings):
     auth_failures_per_second: float = Field(
         default=0.2, gt=0, description="Failed authentications per second an address regains"
     )
+
+    @field_validator("iati_org_type")
+    @classmethod
+    def _an_organisation_type(cls, code: str) -> str:
+        if code not in ORGANISATION_TYPE:
+            raise ValueError(f"{code} is not an IATI OrganisationType code")
+        return code
 
     def upstream_urls(self) -> dict[str, str]:
         return {

@@ -6,6 +6,9 @@ from fastapi import FastAPI
 from ucap_gateway.config import Settings
 from ucap_gateway.feeds import FeedGate
 from ucap_gateway.gatekeeper import install_gatekeeper
+from ucap_gateway.iati import Publisher
+from ucap_gateway.iati_routes import router as iati_router
+from ucap_gateway.iati_sources import iati_keeper
 from ucap_gateway.kept_answers import programme_keeper, status_keeper
 from ucap_gateway.keys import KeyStore
 from ucap_gateway.live import watching_events
@@ -51,6 +54,19 @@ async def background(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Non
         upstreams, refresh_seconds=settings.kept_refresh_seconds, capacity=settings.kept_capacity
     )
     app.state.status_keeper, app.state.programme_keeper = statuses, programmes
+    activities = iati_keeper(
+        upstreams,
+        Publisher(
+            ref=settings.iati_org_ref,
+            name=settings.iati_org_name,
+            type=settings.iati_org_type,
+            language=settings.iati_language,
+        ),
+        part_timeout=settings.status_part_timeout_seconds,
+        refresh_seconds=settings.kept_refresh_seconds,
+        capacity=settings.kept_capacity,
+    )
+    app.state.iati_keeper = activities
     app.state.feed_gate = FeedGate(
         per_key=settings.live_feeds_per_key,
         total=settings.live_feeds_total,
@@ -62,12 +78,13 @@ async def background(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Non
     try:
         async with (
             documents,
-            watching_events(settings.kafka_bootstrap_servers, [statuses, programmes]),
+            watching_events(settings.kafka_bootstrap_servers, [statuses, programmes, activities]),
         ):
             yield
     finally:
         await statuses.close()
         await programmes.close()
+        await activities.close()
         await upstreams.close()
 
 
@@ -81,7 +98,7 @@ DEFINITION = ServiceDefinition(
         "The public entry to ucap: cities, MoUs, pilots and U-CAPs under one origin, "
         "and the live, compiled U-CAP status."
     ),
-    routers=(status_router, login_router, forwarding_router()),
+    routers=(status_router, iati_router, login_router, forwarding_router()),
     publishes_events=False,
     background=background,
     verifies_tokens=False,

@@ -55,3 +55,12 @@ PUBLIC_OPERATIONS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
 }
 """Service -> path template -> the methods it serves there."""
+
+GATEWAY_OPERATIONS: Mapping[str, tuple[str, ...]] = {
+    "/programme/status": ("GET",),
+    "/programme/live": ("GET",),
+    "/programme/iati-activities.xml": ("GET",),
+}
+"""Operations the gateway answers itself outside the forwarded prefixes, compiled from
+the services; ``tests/services/gateway/test_route_table.py`` holds each to the gateway's
+own routes."""
