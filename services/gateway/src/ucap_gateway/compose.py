@@ -80,7 +80,7 @@ class UpstreamAnswerError(Exception):
         self.response = response
 
 
-async def _json(
+async def fetched_json(
     upstreams: Upstreams, service: str, path: str, timeout: float, **params: str
 ) -> Document:
     answer = await upstreams.request(
@@ -99,14 +99,14 @@ async def parsed(answer: httpx.Response) -> Document:
     return body
 
 
-async def _every_page(
+async def every_page(
     upstreams: Upstreams, service: str, path: str, timeout: float, **params: str
 ) -> dict[str, Document]:
     """Every item of a paged list, by id, following ``next_cursor`` to the last page."""
     items: dict[str, Document] = {}
     cursor: str | None = None
     for _ in range(MAX_PAGES):
-        page = await _json(
+        page = await fetched_json(
             upstreams,
             service,
             path,
@@ -233,18 +233,18 @@ async def _compiled(
     city_ids = [lead, *status.ucap.counterpart_city_ids]
 
     async def pilots() -> dict[str, Document]:
-        found = await _every_page(upstreams, "pilots", "/pilots", timeout, ucap=ucap_id)
+        found = await every_page(upstreams, "pilots", "/pilots", timeout, ucap=ucap_id)
         return led_from(found, city_ids)
 
     async def mous() -> dict[str, Document]:
         if not lead:
             return {}
-        return await _every_page(upstreams, "mous", "/mous", timeout, city=lead)
+        return await every_page(upstreams, "mous", "/mous", timeout, city=lead)
 
     async def cities() -> dict[str, Document]:
         found = await asyncio.gather(
             *(
-                _json(upstreams, "cities", f"/cities/{quote(city_id, safe='')}", timeout)
+                fetched_json(upstreams, "cities", f"/cities/{quote(city_id, safe='')}", timeout)
                 for city_id in city_ids
             )
         )

@@ -16,14 +16,14 @@ from urllib.parse import quote
 from ucap_gateway.compose import (
     ReportingUnavailableError,
     UpstreamAnswerError,
-    _every_page,
-    _json,
+    every_page,
+    fetched_json,
     led_from,
 )
 from ucap_gateway.iati import Document, IatiDocument, IatiSources, Publisher, UcapPilots
 from ucap_gateway.iati import activities_document as built
 from ucap_gateway.kept import Keeper
-from ucap_gateway.kept_answers import ProgrammeKey, _as_gateway, compile_programme
+from ucap_gateway.kept_answers import ProgrammeKey, as_gateway, compile_programme
 from ucap_gateway.upstreams import Upstreams, UpstreamUnavailableError
 
 T = TypeVar("T")
@@ -74,9 +74,9 @@ async def iati_sources(upstreams: Upstreams, filters: ProgrammeKey, timeout: flo
 
 
 async def _ucap_pilots(upstreams: Upstreams, ucap_id: str, timeout: float) -> UcapPilots:
-    ucap = await _json(upstreams, "reporting", f"/ucaps/{quote(ucap_id, safe='')}", timeout)
+    ucap = await fetched_json(upstreams, "reporting", f"/ucaps/{quote(ucap_id, safe='')}", timeout)
     cities = [ucap["lead_city_id"], *ucap.get("counterpart_city_ids", [])]
-    pilots = await _every_page(upstreams, "pilots", "/pilots", timeout, ucap=ucap_id)
+    pilots = await every_page(upstreams, "pilots", "/pilots", timeout, ucap=ucap_id)
     return UcapPilots(
         ucap_id=ucap_id,
         lead_city_id=ucap["lead_city_id"],
@@ -111,7 +111,7 @@ def iati_keeper(
     """Every event may touch the document: it holds every pilot of the programme."""
 
     async def compile_(filters: ProgrammeKey) -> IatiDocument:
-        _as_gateway()
+        as_gateway()
         sources = await iati_sources(upstreams, filters, part_timeout)
         now = datetime.now(UTC)
         return await asyncio.to_thread(built, sources, publisher, today=now.date(), now=now)

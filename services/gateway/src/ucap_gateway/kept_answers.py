@@ -31,7 +31,7 @@ GATEWAY_READER = Principal(subject="ops:gateway", roles=frozenset({Role.READER})
 KEPT_ERRORS = (ReportingUnavailableError, UpstreamAnswerError)
 
 
-def _as_gateway() -> None:
+def as_gateway() -> None:
     """In a keeper's own task: compile as the gateway, with no caller's correlation id."""
     current_principal.set(GATEWAY_READER)
     correlation_id.set(None)
@@ -46,11 +46,11 @@ def status_keeper(
     prerender: Callable[[CompiledStatus], dict[Hashable, bytes]] | None = None,
 ) -> Keeper[str, CompiledStatus]:
     async def compile_(ucap_id: str) -> CompiledStatus:
-        _as_gateway()
+        as_gateway()
         return await compile_status(upstreams, ucap_id, as_of=None, timeout=part_timeout)
 
     async def recompile(_: str, kept: CompiledStatus, kinds: frozenset[str]) -> CompiledStatus:
-        _as_gateway()
+        as_gateway()
         return await recompile_status(upstreams, kept, kinds, timeout=part_timeout)
 
     return Keeper(
@@ -84,7 +84,7 @@ def programme_keeper(
     """Every event touches the programme: it sums up every U-CAP."""
 
     async def compile_(filters: ProgrammeKey) -> Document:
-        _as_gateway()
+        as_gateway()
         return await compile_programme(upstreams, filters)
 
     return Keeper(
