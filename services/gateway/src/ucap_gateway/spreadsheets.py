@@ -51,6 +51,8 @@ def csv_cell(value: Cell) -> str:
         return ""
     if isinstance(value, str):
         return f"'{value}" if value.startswith(FORMULA_LEADS) else value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # as a spreadsheet shows a number: 1, not 1.0
     return str(value)
 
 
