@@ -88,10 +88,13 @@ def pilots() -> Iterator[FakePilots]:
 
 @pytest.fixture
 def gateway(
-    service_env: dict[str, str], pilots: FakePilots, log_dir: Path
+    service_env: dict[str, str], pilots: FakePilots, log_dir: Path, tmp_path: Path
 ) -> Iterator[RunningService]:
+    temporary = tmp_path / "gateway-tmp"
+    temporary.mkdir()
     env = {
         **service_env,
+        "TMPDIR": str(temporary),
         "UCAP_GATEWAY_DATABASE": f"test_gw_sheets_{uuid.uuid4().hex[:8]}",
         "UCAP_GATEWAY_PILOTS_URL": pilots.url,
         **{
@@ -151,3 +154,5 @@ class TestStreamedPilotsList:
         refused = httpx.get(url, params={"format": "xlsx"}, headers=gateway.headers, timeout=30)
         assert refused.status_code == 503
         assert refused.json() == {"error": "unavailable", "detail": "the pilots view is busy"}
+        left = list(Path(gateway.env["TMPDIR"]).glob("openpyxl.*"))
+        assert left == [], "the rows written before the failure are removed"

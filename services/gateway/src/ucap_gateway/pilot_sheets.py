@@ -144,7 +144,11 @@ async def _csv(pages: AsyncIterator[list[Document]]) -> AsyncIterator[bytes]:
 async def _xlsx(pages: AsyncIterator[list[Document]]) -> IO[bytes]:
     book = XlsxBook()
     sheet = book.sheet("pilots", PILOTS.names)
-    async for items in pages:
-        book.append(sheet, pilot_rows(items))
+    try:
+        async for items in pages:
+            book.append(sheet, pilot_rows(items))
+    except BaseException:
+        book.discard()
+        raise
     # Compressing a large workbook would stall every other request meanwhile.
     return await asyncio.to_thread(saved, book)

@@ -100,6 +100,18 @@ class XlsxBook:
     def save(self, target: IO[bytes]) -> None:
         self._book.save(target)
 
+    def discard(self) -> None:
+        """Remove the rows written so far (openpyxl's temporary files), unsaved: else they
+        stay on disk until the process ends."""
+        for sheet in self._book.worksheets:
+            assert isinstance(sheet, WriteOnlyWorksheet)
+            if not sheet.closed:
+                sheet.close()
+            # What saving does to each sheet once written into the file, without the file.
+            writer = getattr(sheet, "_writer", None)
+            if writer is not None:
+                writer.cleanup()
+
 
 def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Cell) -> WorkbookCell | Cell:
     if not isinstance(value, str):
