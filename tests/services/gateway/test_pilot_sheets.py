@@ -19,6 +19,7 @@ import pytest
 
 from tests.support.keys import auth, create_key
 from tests.support.processes import RunningService, free_port, run_service
+from tests.support.raw_http import raw_request
 
 PAGES = {
     None: (["pilot-a", "pilot-b"], "page-2"),
@@ -75,8 +76,8 @@ class PagesHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def pilots() -> Iterator[FakePilots]:
+@pytest.fixture(scope="module")
+def pilots_server() -> Iterator[FakePilots]:
     server = FakePilots()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -87,23 +88,34 @@ def pilots() -> Iterator[FakePilots]:
 
 
 @pytest.fixture
+def pilots(pilots_server: FakePilots) -> Iterator[FakePilots]:
+    """The pilots service as each test begins: page 2 held, page 3 answered."""
+    pilots_server.release.clear()
+    pilots_server.failing = False
+    pilots_server.asked.clear()
+    yield pilots_server
+    pilots_server.release.set()
+
+
+@pytest.fixture(scope="module")
 def gateway(
-    service_env: dict[str, str], pilots: FakePilots, log_dir: Path, tmp_path: Path
+    service_env: dict[str, str],
+    pilots_server: FakePilots,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RunningService]:
-    temporary = tmp_path / "gateway-tmp"
-    temporary.mkdir()
+    temporary = tmp_path_factory.mktemp("gateway-tmp")
     env = {
         **service_env,
         "TMPDIR": str(temporary),
         "UCAP_GATEWAY_DATABASE": f"test_gw_sheets_{uuid.uuid4().hex[:8]}",
-        "UCAP_GATEWAY_PILOTS_URL": pilots.url,
+        "UCAP_GATEWAY_PILOTS_URL": pilots_server.url,
         **{
             f"UCAP_GATEWAY_{name}_URL": f"http://127.0.0.1:{free_port()}"
             for name in ("CITIES", "MOUS", "REPORTING")
         },
     }
     admin = create_key(env, principal="ops:test", roles=["admin"])["key"]
-    with run_service("gateway", env, log_dir) as running:
+    with run_service("gateway", env, tmp_path_factory.mktemp("gateway-logs")) as running:
         running.headers = auth(admin)
         yield running
 
@@ -156,3 +168,11 @@ class TestStreamedPilotsList:
         assert refused.json() == {"error": "unavailable", "detail": "the pilots view is busy"}
         left = list(Path(gateway.env["TMPDIR"]).glob("openpyxl.*"))
         assert left == [], "the rows written before the failure are removed"
+
+    def test_a_path_that_only_decodes_to_the_list_is_404_and_not_asked_for(
+        self, gateway: RunningService, pilots: FakePilots
+    ) -> None:
+        answer = raw_request(gateway.url, "GET", "/pilot%73?format=csv", gateway.headers)
+        assert answer.status == 404, answer.body
+        assert answer.json()["error"] == "not_found"
+        assert pilots.asked == []

@@ -28,7 +28,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from ucap_gateway.compose import UpstreamAnswerError, parsed
-from ucap_gateway.routing import upstreams_of
+from ucap_gateway.routing import forwarded_index, upstreams_of
 from ucap_gateway.sheet_rows import PILOTS, pilot_rows
 from ucap_gateway.spreadsheets import (
     CSV_MEDIA,
@@ -42,6 +42,7 @@ from ucap_gateway.spreadsheets import (
 )
 from ucap_gateway.status_routes import passed_on
 from ucap_gateway.upstreams import Upstreams, UpstreamUnavailableError, unavailable_response
+from ucap_shared.endpoints import raw_path_of, refusal
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -103,6 +104,10 @@ async def pilots_list(
     request: Request,
     format_: Annotated[ListFormat | None, Query(alias="format")] = None,
 ) -> Response:
+    # As the forwarder does: the path as sent (``/pilot%73`` is no path of the API).
+    matching = forwarded_index(request.app).matching(raw_path_of(request.scope).partition("?")[0])
+    if (refused := refusal(matching, request.method)) is not None:
+        return refused
     chosen = spreadsheet_asked(request, format_)
     upstreams = upstreams_of(request)
     if chosen is ListFormat.JSON:
