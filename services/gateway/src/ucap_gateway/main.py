@@ -14,6 +14,7 @@ from ucap_gateway.keys import KeyStore
 from ucap_gateway.live import watching_events
 from ucap_gateway.login import router as login_router
 from ucap_gateway.openapi import install_merged_openapi, upstream_documents_fetched
+from ucap_gateway.pilot_sheets import router as pilot_sheets_router
 from ucap_gateway.ratelimit import RateLimiter
 from ucap_gateway.routing import forwarding_router
 from ucap_gateway.status_routes import prerendered
@@ -98,7 +99,8 @@ DEFINITION = ServiceDefinition(
         "The public entry to ucap: cities, MoUs, pilots and U-CAPs under one origin, "
         "and the live, compiled U-CAP status."
     ),
-    routers=(status_router, iati_router, login_router, forwarding_router()),
+    # The pilots list as a spreadsheet, before the forwarding of /pilots.
+    routers=(status_router, iati_router, login_router, pilot_sheets_router, forwarding_router()),
     publishes_events=False,
     background=background,
     verifies_tokens=False,

@@ -24,6 +24,8 @@ from ucap_gateway.live import follow
 from ucap_gateway.programme import programme_html, programme_markdown
 from ucap_gateway.render import html, markdown
 from ucap_gateway.routing import upstreams_of
+from ucap_gateway.sheet_rows import programme_csv, programme_xlsx, status_csv, status_xlsx
+from ucap_gateway.spreadsheets import CSV_MEDIA, XLSX_MEDIA, attachment
 
 router = APIRouter(tags=["status"])
 
@@ -32,11 +34,16 @@ class Format(StrEnum):
     JSON = "json"
     MARKDOWN = "md"
     HTML = "html"
+    CSV = "csv"
+    XLSX = "xlsx"
 
 
 FormatQuery = Annotated[
     Format | None,
-    Query(alias="format", description="json, md or html; otherwise the Accept header decides"),
+    Query(
+        alias="format",
+        description="json, md, html, csv or xlsx; otherwise the Accept header decides",
+    ),
 ]
 AsOfQuery = Annotated[
     date | None, Query(description="The status as it stood at the end of that day (YYYY-MM-DD)")
@@ -45,14 +52,25 @@ MEDIA = {
     Format.JSON: "application/json",
     Format.MARKDOWN: "text/markdown",
     Format.HTML: "text/html",
+    Format.CSV: CSV_MEDIA,
+    Format.XLSX: XLSX_MEDIA,
 }
+# Spreadsheets (README, "Spreadsheets"): a U-CAP's pilots, the programme's U-CAPs.
+STATUS_SHEETS = {Format.CSV: status_csv, Format.XLSX: status_xlsx}
+PROGRAMME_SHEETS = {Format.CSV: programme_csv, Format.XLSX: programme_xlsx}
+SHEET_CONTENT: dict[str, Any] = {"text/csv": {}, XLSX_MEDIA: {}}
 
 
 def negotiate(request: Request, asked: Format | None) -> Format:
     if asked is not None:
         return asked
     accept = request.headers.get("accept", "")
-    for media, format_ in (("text/html", Format.HTML), ("text/markdown", Format.MARKDOWN)):
+    for media, format_ in (
+        ("text/html", Format.HTML),
+        ("text/markdown", Format.MARKDOWN),
+        (CSV_MEDIA, Format.CSV),
+        (XLSX_MEDIA, Format.XLSX),
+    ):
         if media in accept:
             return format_
     return Format.JSON
@@ -130,7 +148,18 @@ def _rendered(snapshot: Snapshot[CompiledStatus], chosen: Format, live: str | No
         return snapshot.rendered(chosen, lambda c: markdown(c).encode())
     if chosen is Format.HTML:
         return snapshot.rendered((chosen, live), lambda c: html(c, live_url=live).encode())
+    if chosen in STATUS_SHEETS:
+        return snapshot.rendered(chosen, STATUS_SHEETS[chosen])
     return snapshot.rendered(chosen, lambda c: c.model_dump_json().encode())
+
+
+def _sheet_named(chosen: Format, stem: str) -> dict[str, str]:
+    """A spreadsheet's file name (Content-Disposition); nothing for the other formats."""
+    return attachment(stem, chosen.value) if chosen in STATUS_SHEETS else {}
+
+
+def _status_stem(compiled: CompiledStatus) -> str:
+    return f"{compiled.ucap_id}-status-{compiled.as_of or compiled.status.on}"
 
 
 @router.get(
@@ -142,8 +171,9 @@ def _rendered(snapshot: Snapshot[CompiledStatus], chosen: Format, live: str | No
     response_model=CompiledStatus,
     responses={
         200: {
-            "content": {"text/markdown": {}, "text/html": {}},
-            "description": "JSON, Markdown or HTML (`?format=` or the Accept header)",
+            "content": {"text/markdown": {}, "text/html": {}, **SHEET_CONTENT},
+            "description": "JSON, Markdown, HTML, CSV or XLSX (`?format=` or the Accept "
+            "header); CSV and XLSX: one row per pilot (README, 'Spreadsheets')",
         },
         304: {"description": "Unchanged since the ETag given in If-None-Match"},
         503: {"description": "The reporting service is unavailable"},
@@ -165,6 +195,7 @@ async def ucap_status(
         return Response(status_code=304, headers=headers)
     live = str(request.url_for("ucap_live", ucap_id=ucap_id).path)
     body = _rendered(snapshot, chosen, live)
+    headers |= _sheet_named(chosen, _status_stem(snapshot.value))
     return Response(body, media_type=MEDIA[chosen], headers=headers)
 
 
@@ -183,6 +214,9 @@ async def _status_as_of(request: Request, ucap_id: str, as_of: date, chosen: For
         return Response(markdown(compiled), media_type=MEDIA[chosen], headers=headers)
     if chosen is Format.HTML:
         return HTMLResponse(html(compiled, live_url=None), headers=headers)
+    if chosen in STATUS_SHEETS:
+        headers |= _sheet_named(chosen, _status_stem(compiled))
+        return Response(STATUS_SHEETS[chosen](compiled), media_type=MEDIA[chosen], headers=headers)
     return Response(compiled.model_dump_json(), media_type=MEDIA[chosen], headers=headers)
 
 
@@ -259,7 +293,12 @@ ProgrammeFilters = Annotated[dict[str, str], Depends(programme_filters)]
     "/programme/status",
     summary="Every U-CAP with its figures and attention flags, and counts by cluster, theme, "
     "SDG and country",
-    responses={200: {"content": {"text/markdown": {}, "text/html": {}}}},
+    responses={
+        200: {
+            "content": {"text/markdown": {}, "text/html": {}, **SHEET_CONTENT},
+            "description": "CSV and XLSX: one row per U-CAP (README, 'Spreadsheets')",
+        }
+    },
 )
 async def programme_status(
     request: Request, filters: ProgrammeFilters, format_: FormatQuery = None
@@ -280,6 +319,9 @@ async def programme_status(
         body = snapshot.rendered(
             (chosen, live), lambda p: programme_html(p, live_url=live).encode()
         )
+    elif chosen in PROGRAMME_SHEETS:
+        body = snapshot.rendered(chosen, PROGRAMME_SHEETS[chosen])
+        headers |= _sheet_named(chosen, f"programme-status-{snapshot.value.get('on', '')}")
     else:
         body = snapshot.rendered(chosen, _programme_json)
     return Response(body, media_type=MEDIA[chosen], headers=headers)
