@@ -1,0 +1,155 @@
+"""The delivery worker: posts due deliveries, retries with backoff, dead-letters the last.
+
+One replica works at a time: the holder of the ``webhooks`` lease (a unique insert per
+epoch, ``ucap_shared.lease``), checked before every round, so two replicas do not post
+the same try. A holder that stalls past its term may still finish a try it began: a
+receiver may get a delivery twice, and tells by ``X-UCAP-Delivery``. The same holder
+runs the overdue-milestone check.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from pymongo.asynchronous.database import AsyncDatabase
+
+from ucap_reporting.config import Settings
+from ucap_reporting.webhooks import deliveries, subscriptions
+from ucap_reporting.webhooks.addresses import EndpointRefused, destination
+from ucap_reporting.webhooks.deliveries import Delivery
+from ucap_reporting.webhooks.overdue import check_overdue
+from ucap_reporting.webhooks.signing import signed_headers
+from ucap_shared.backoff import Backoff
+from ucap_shared.lease import Lease
+from ucap_shared.views import Document
+
+log = logging.getLogger(__name__)
+Database = AsyncDatabase[Document]
+LEASE = "webhooks"
+BATCH = 100
+
+
+class DeliveryError(Exception):
+    def __init__(self, error: str, status: int | None = None) -> None:
+        super().__init__(error)
+        self.status = status
+
+
+class DeliveryWorker:
+    def __init__(self, database: Database, settings: Settings, client: httpx.AsyncClient) -> None:
+        self.database = database
+        self.settings = settings
+        self.client = client
+        self.lease = Lease(database["leases"], LEASE, ttl_seconds=settings.webhook_lease_seconds)
+        self._slots = asyncio.Semaphore(settings.webhook_concurrency)
+        self._last_overdue_check = float("-inf")
+
+    def retry_at(self, tries_after: int) -> datetime | None:
+        """When to try again after ``tries_after`` failed tries; None: no more tries."""
+        if tries_after >= self.settings.webhook_max_attempts:
+            return None
+        backoff = Backoff(
+            self.settings.webhook_first_retry_seconds, self.settings.webhook_max_retry_seconds
+        )
+        backoff.failures = tries_after - 1
+        return datetime.now(UTC) + timedelta(seconds=backoff.next_wait())
+
+    async def attempt(self, delivery: Delivery) -> None:
+        """One try of one delivery, recorded whatever its outcome."""
+        async with self._slots:
+            try:
+                status = await self._post(delivery)
+            except DeliveryError as failure:
+                retry_at = self.retry_at(delivery.tries + 1)
+                await deliveries.record_failure(
+                    self.database,
+                    delivery,
+                    status=failure.status,
+                    error=str(failure),
+                    retry_at=retry_at,
+                )
+                level = logging.INFO if retry_at else logging.WARNING
+                log.log(
+                    level,
+                    "webhook delivery failed" + ("" if retry_at else ": dead-lettered"),
+                    extra={"delivery_id": delivery.delivery_id, "error": str(failure)},
+                )
+                return
+            await deliveries.record_success(self.database, delivery, status)
+
+    async def _post(self, delivery: Delivery) -> int:
+        subscription = await subscriptions.find(self.database, delivery.subscription_id)
+        if subscription is None:
+            raise DeliveryError("the subscription was deleted")
+        try:
+            target = await destination(delivery.url, production=self.settings.production)
+        except EndpointRefused as refused:
+            raise DeliveryError(f"endpoint refused: {refused}") from refused
+        body = delivery.body.encode()
+        headers = signed_headers(
+            subscription["secret"], delivery.delivery_id, delivery.kind, body, time.time()
+        )
+        headers["Host"] = target.host_header
+        extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
+        try:
+            response = await self.client.post(
+                target.url, content=body, headers=headers, extensions=extensions
+            )
+        except httpx.HTTPError as error:
+            raise DeliveryError(f"{type(error).__name__}: {error}".rstrip(": ")) from error
+        if not response.is_success:
+            raise DeliveryError(
+                f"the receiver answered {response.status_code}", response.status_code
+            )
+        return response.status_code
+
+    async def round(self) -> int:
+        """Post every due delivery once (if this replica holds the lease); how many."""
+        if not await self.lease.acquire() or not await self.lease.still_held():
+            return 0
+        now = time.monotonic()
+        if now - self._last_overdue_check >= self.settings.webhook_overdue_check_seconds:
+            self._last_overdue_check = now
+            await check_overdue(self.database, datetime.now(UTC).date())
+        due = await deliveries.due(self.database, datetime.now(UTC), BATCH)
+        await asyncio.gather(*(self.attempt(delivery) for delivery in due))
+        return len(due)
+
+    async def run(self) -> None:
+        failures = Backoff(self.settings.webhook_poll_seconds, 60.0)
+        while True:
+            try:
+                worked = await self.round()
+                failures.reset()
+                if worked < BATCH:
+                    await asyncio.sleep(self.settings.webhook_poll_seconds)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - keep delivering whatever failed
+                log.warning(
+                    "webhook round failed", extra={"error": f"{type(error).__name__}: {error}"}
+                )
+                await asyncio.sleep(failures.next_wait())
+
+
+@contextlib.asynccontextmanager
+async def delivering(database: Database, settings: Settings) -> AsyncIterator[DeliveryWorker]:
+    """The worker running for as long as the context is open."""
+    timeout = httpx.Timeout(settings.webhook_timeout_seconds)
+    async with httpx.AsyncClient(
+        timeout=timeout, follow_redirects=False, trust_env=False
+    ) as client:
+        worker = DeliveryWorker(database, settings, client)
+        task = asyncio.create_task(worker.run(), name="reporting:webhooks")
+        try:
+            yield worker
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            with contextlib.suppress(Exception):
+                await worker.lease.release()
