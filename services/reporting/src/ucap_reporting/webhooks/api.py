@@ -89,11 +89,11 @@ async def _check_ucaps(runtime: RuntimeDep, caller: Principal, ucap_ids: list[st
 async def register(
     body: SubscriptionIn, caller: Writer, runtime: RuntimeDep
 ) -> SubscriptionCreated:
-    await _check_ucaps(runtime, caller, body.ucap_ids)
     try:
         await destination(body.url, production=runtime.settings.production)
     except EndpointRefused as refused:
         raise InvalidInputError([FieldProblem(loc=["body", "url"], msg=str(refused))]) from refused
+    await _check_ucaps(runtime, caller, body.ucap_ids)
     secret = new_secret()
     created = await subscriptions.insert(
         runtime.database,

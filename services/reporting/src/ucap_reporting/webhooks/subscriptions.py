@@ -69,7 +69,7 @@ async def insert(
         kinds=sorted(set(kinds)),
         owner=caller.subject,
         city_id=None if caller.is_admin else caller.city_id,
-        created_at=datetime.now(UTC).replace(microsecond=0),
+        created_at=datetime.now(UTC),
         description=description,
     )
     document = subscription.model_dump(mode="json", exclude={"subscription_id", "created_at"})
