@@ -39,6 +39,19 @@ class DeliveryError(Exception):
         self.status = status
 
 
+def next_try(failed_tries: int, settings: Settings, now: datetime) -> datetime | None:
+    """When to try again after ``failed_tries`` failures in a row; None: dead-letter it.
+
+    The wait is drawn with full jitter up to ``first * 2 ** (failed_tries - 1)``, at most
+    ``webhook_max_retry_seconds``, so retries to one endpoint that is down spread out.
+    """
+    if failed_tries >= settings.webhook_max_attempts:
+        return None
+    backoff = Backoff(settings.webhook_first_retry_seconds, settings.webhook_max_retry_seconds)
+    backoff.failures = failed_tries - 1
+    return now + timedelta(seconds=backoff.next_wait())
+
+
 class DeliveryWorker:
     def __init__(self, database: Database, settings: Settings, client: httpx.AsyncClient) -> None:
         self.database = database
@@ -48,23 +61,13 @@ class DeliveryWorker:
         self._slots = asyncio.Semaphore(settings.webhook_concurrency)
         self._last_overdue_check = float("-inf")
 
-    def retry_at(self, tries_after: int) -> datetime | None:
-        """When to try again after ``tries_after`` failed tries; None: no more tries."""
-        if tries_after >= self.settings.webhook_max_attempts:
-            return None
-        backoff = Backoff(
-            self.settings.webhook_first_retry_seconds, self.settings.webhook_max_retry_seconds
-        )
-        backoff.failures = tries_after - 1
-        return datetime.now(UTC) + timedelta(seconds=backoff.next_wait())
-
     async def attempt(self, delivery: Delivery) -> None:
         """One try of one delivery, recorded whatever its outcome."""
         async with self._slots:
             try:
                 status = await self._post(delivery)
             except DeliveryError as failure:
-                retry_at = self.retry_at(delivery.tries + 1)
+                retry_at = next_try(delivery.tries + 1, self.settings, datetime.now(UTC))
                 await deliveries.record_failure(
                     self.database,
                     delivery,
