@@ -35,33 +35,24 @@ Database = AsyncDatabase[Document]
 MOU_SIGNED_TYPE = "ucap.mou.signed.v1"
 
 
-async def concerned_ucaps(views: ViewStore, envelope: Envelope) -> list[Document]:
-    """The U-CAP documents whose status this event (just applied) changes."""
+async def concerned_ucaps(views: ViewStore, envelope: Envelope) -> dict[str, Document | None]:
+    """The ids of the U-CAPs whose status this event (just applied) may change, each with
+    the pilot copy that must belong to it (a pilot's event), else None."""
     kind = envelope.type.split(".")[1]
     if kind == "ucap":
-        ucap_ids: set[str] = {envelope.subject}
-    elif kind == "pilot":
+        return {envelope.subject: None}
+    if kind == "pilot":
         pilot = await views.get(PILOT_INDEX_VIEW, envelope.subject)
-        ucap_ids = {pilot["ucap_id"]} if pilot and pilot.get("ucap_id") else set()
-    elif kind == "city":
+        return {pilot["ucap_id"]: pilot} if pilot and pilot.get("ucap_id") else {}
+    if kind == "city":
         index = await views.get(CITY_INDEX_VIEW, envelope.subject)
-        ucap_ids = set(index["ucap_ids"]) if index else set()
-    elif kind == "mou":
+        return dict.fromkeys(index["ucap_ids"]) if index else {}
+    if kind == "mou":
         mou = await views.get(MOUS_VIEW, envelope.subject)
         parties = list(mou["party_city_ids"]) if mou else []
         led = await views.find_in(UCAPS_VIEW, "lead_city_id", parties)
-        ucap_ids = {ucap["ucap_id"] for ucap in led}
-    else:
-        return []
-    found: list[Document] = []
-    for ucap_id in sorted(ucap_ids):
-        ucap = await views.get(UCAPS_VIEW, ucap_id)
-        if ucap is None:
-            continue
-        if kind == "pilot" and not relevant_pilot(ucap, pilot or {}):
-            continue
-        found.append(ucap)
-    return found
+        return dict.fromkeys(ucap["ucap_id"] for ucap in led)
+    return {}
 
 
 def _takes_part(subscription: Document, ucap: Document) -> bool:
@@ -88,26 +79,40 @@ def event_summary(envelope: Envelope) -> Document:
 
 
 async def announce(database: Database, views: ViewStore, envelope: Envelope) -> int:
-    """Write the deliveries this applied event makes; how many were new."""
+    """Write the deliveries this applied event makes; how many were new.
+
+    The subscriptions are looked up first (one indexed equality per U-CAP), so an event of
+    U-CAPs nobody subscribed to costs no more than that.
+    """
+    kinds = [ChangeKind.STATUS_CHANGED]
+    if envelope.type == MOU_SIGNED_TYPE:
+        kinds.append(ChangeKind.MOU_SIGNED)
     written = 0
-    for ucap in await concerned_ucaps(views, envelope):
-        kinds = [ChangeKind.STATUS_CHANGED]
-        if envelope.type == MOU_SIGNED_TYPE:
-            kinds.append(ChangeKind.MOU_SIGNED)
-        for subscription in await subscriptions.for_ucap(database, ucap["ucap_id"]):
-            if envelope.time < _since(subscription) or not _takes_part(subscription, ucap):
+    for ucap_id, pilot in sorted((await concerned_ucaps(views, envelope)).items()):
+        subscribed = [
+            subscription
+            for subscription in await subscriptions.for_ucap(database, ucap_id)
+            if envelope.time >= _since(subscription)
+            and any(kind.value in subscription["kinds"] for kind in kinds)
+        ]
+        if not subscribed:
+            continue
+        ucap = await views.get(UCAPS_VIEW, ucap_id)
+        if ucap is None or (pilot is not None and not relevant_pilot(ucap, pilot)):
+            continue
+        for subscription in subscribed:
+            if not _takes_part(subscription, ucap):
                 continue
             for kind in kinds:
-                if kind.value not in subscription["kinds"]:
-                    continue
-                written += await deliveries.enqueue(
-                    database,
-                    subscription,
-                    ucap_id=ucap["ucap_id"],
-                    kind=kind.value,
-                    cause=str(envelope.id),
-                    what={"event": event_summary(envelope)},
-                )
+                if kind.value in subscription["kinds"]:
+                    written += await deliveries.enqueue(
+                        database,
+                        subscription,
+                        ucap_id=ucap_id,
+                        kind=kind.value,
+                        cause=str(envelope.id),
+                        what={"event": event_summary(envelope)},
+                    )
     return written
 
 
