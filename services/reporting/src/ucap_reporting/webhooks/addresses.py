@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+RESOLVE_SECONDS = 5.0
 
 
 class EndpointRefused(Exception):  # noqa: N818 - names the verdict
@@ -32,7 +33,8 @@ def check_url(url: str, *, production: bool) -> httpx.URL:
     """The URL parsed, if its form is acceptable (scheme, host, no credentials)."""
     try:
         parsed = httpx.URL(url)
-    except httpx.InvalidURL as error:
+        parsed.netloc.decode("ascii")
+    except (httpx.InvalidURL, ValueError) as error:
         raise EndpointRefused(f"not a URL: {error}") from error
     schemes = ("https",) if production else ("https", "http")
     if parsed.scheme not in schemes:
@@ -60,9 +62,12 @@ async def resolve(host: str, port: int) -> list[IpAddress]:
         return [literal]
     loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as error:
+        async with asyncio.timeout(RESOLVE_SECONDS):
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as error:
         raise EndpointRefused(f"{host} does not resolve: {error}") from error
+    except TimeoutError as error:
+        raise EndpointRefused(f"{host} does not resolve within {RESOLVE_SECONDS} s") from error
     found = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     return list(dict.fromkeys(found))
 

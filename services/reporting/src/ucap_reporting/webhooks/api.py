@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ucap_reporting import views
 from ucap_reporting.api import NOT_FOUND, RuntimeDep
 from ucap_reporting.webhooks import subscriptions
-from ucap_reporting.webhooks.addresses import EndpointRefused, destination
+from ucap_reporting.webhooks.addresses import EndpointRefused, check_url, destination
 from ucap_reporting.webhooks.signing import REPLAY_WINDOW_SECONDS, new_secret
 from ucap_reporting.webhooks.subscriptions import ChangeKind, Subscription
 from ucap_shared import bounds
@@ -90,7 +90,10 @@ async def register(
     body: SubscriptionIn, caller: Writer, runtime: RuntimeDep
 ) -> SubscriptionCreated:
     try:
-        await destination(body.url, production=runtime.settings.production)
+        if runtime.settings.production:
+            await destination(body.url, production=True)
+        else:  # development allows any address: only production resolves the name to check it
+            check_url(body.url, production=False)
     except EndpointRefused as refused:
         raise InvalidInputError([FieldProblem(loc=["body", "url"], msg=str(refused))]) from refused
     await _check_ucaps(runtime, caller, body.ucap_ids)
