@@ -5,6 +5,7 @@ pilots and MoUs services publish them); the worker posts them, signed, and retri
 """
 
 import json
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,7 @@ QUICK_WEBHOOKS = {
     "webhook_max_retry_seconds": 0.5,
     "webhook_max_attempts": 3,
     "webhook_overdue_check_seconds": 0.5,
+    "webhook_timeout_seconds": 1.0,
 }
 DEADLINE = 30
 
@@ -185,6 +187,68 @@ class TestRetries:
         )
         assert stored is not None
         assert (stored["state"], stored["tries"], stored["last_status"]) == ("delivered", 3, 200)
+
+
+@pytest.fixture
+def silent_url() -> Iterator[str]:
+    """An endpoint that takes connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/hooks"
+    finally:
+        server.close()
+
+
+async def stored_delivery(
+    reporting: ReportingService, subscription_id: str, wanted: Callable[[Body], bool]
+) -> Body:
+    collection = reporting.mongo[reporting.settings.database][DELIVERIES]
+
+    async def probe() -> Body | None:
+        found = await collection.find({"subscription_id": subscription_id}).to_list()
+        return next((d for d in found if wanted(d)), None)
+
+    return await eventually(probe, timeout=DEADLINE, interval=0.1)
+
+
+class TestFailedTries:
+    async def test_a_receiver_that_never_answers_fails_the_try_at_the_deadline(
+        self, reporting: ReportingService, silent_url: str
+    ) -> None:
+        ucap_id, lead, counterpart = await a_ucap(reporting)
+        subscription = await subscribe(reporting, lead, silent_url, ucap_id, ["status_changed"])
+        await reporting.publish(
+            reporting.streams.pilot_proposed(fresh("pilot"), ucap_id, lead, [counterpart])
+        )
+
+        tried = await stored_delivery(
+            reporting, subscription["subscription_id"], lambda d: d["tries"] >= 1
+        )
+
+        assert tried["last_error"] == "no answer within 1 s"
+        assert tried["last_status"] is None
+
+    async def test_a_delivery_of_a_deleted_subscription_is_dead_at_once(
+        self, reporting: ReportingService, receiver: Receiver
+    ) -> None:
+        ucap_id, lead, counterpart = await a_ucap(reporting)
+        subscription = await subscribe(reporting, lead, receiver.url, ucap_id, ["status_changed"])
+        receiver.fail_next(1)
+        await reporting.publish(
+            reporting.streams.pilot_proposed(fresh("pilot"), ucap_id, lead, [counterpart])
+        )
+        await stored_delivery(reporting, subscription["subscription_id"], lambda d: d["tries"] == 1)
+
+        deleted = await reporting.client.delete(f"/webhooks/{subscription['subscription_id']}")
+
+        assert deleted.status_code == 204
+        dead = await stored_delivery(
+            reporting, subscription["subscription_id"], lambda d: d["state"] == "dead"
+        )
+        assert (dead["tries"], dead["last_error"]) == (2, "the subscription was deleted")
+        assert len(receiver.requests()) == 1
 
 
 class TestWhoMaySubscribe:

@@ -34,9 +34,12 @@ BATCH = 100
 
 
 class DeliveryError(Exception):
-    def __init__(self, error: str, status: int | None = None) -> None:
+    """A failed try; ``final``: no later try can succeed (the subscription is gone)."""
+
+    def __init__(self, error: str, status: int | None = None, *, final: bool = False) -> None:
         super().__init__(error)
         self.status = status
+        self.final = final
 
 
 def next_try(failed_tries: int, settings: Settings, now: datetime) -> datetime | None:
@@ -67,7 +70,11 @@ class DeliveryWorker:
             try:
                 status = await self._post(delivery)
             except DeliveryError as failure:
-                retry_at = next_try(delivery.tries + 1, self.settings, datetime.now(UTC))
+                retry_at = (
+                    None
+                    if failure.final
+                    else next_try(delivery.tries + 1, self.settings, datetime.now(UTC))
+                )
                 await deliveries.record_failure(
                     self.database,
                     delivery,
@@ -87,7 +94,7 @@ class DeliveryWorker:
     async def _post(self, delivery: Delivery) -> int:
         subscription = await subscriptions.find(self.database, delivery.subscription_id)
         if subscription is None:
-            raise DeliveryError("the subscription was deleted")
+            raise DeliveryError("the subscription was deleted", final=True)
         try:
             target = await destination(delivery.url, production=self.settings.production)
         except EndpointRefused as refused:
@@ -98,10 +105,19 @@ class DeliveryWorker:
         )
         headers["Host"] = target.host_header
         extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
+        # Only the status is read, never the body (a receiver could send without end), and
+        # the whole try has one deadline however slowly the receiver drips its answer.
         try:
-            response = await self.client.post(
-                target.url, content=body, headers=headers, extensions=extensions
-            )
+            async with asyncio.timeout(self.settings.webhook_timeout_seconds):
+                request = self.client.build_request(
+                    "POST", target.url, content=body, headers=headers, extensions=extensions
+                )
+                response = await self.client.send(request, stream=True)
+                await response.aclose()
+        except TimeoutError as error:
+            raise DeliveryError(
+                f"no answer within {self.settings.webhook_timeout_seconds:g} s"
+            ) from error
         except httpx.HTTPError as error:
             raise DeliveryError(f"{type(error).__name__}: {error}".rstrip(": ")) from error
         if not response.is_success:
