@@ -42,9 +42,13 @@ async def reporting_database() -> AsyncIterator[AsyncDatabase[Document]]:
         await mongo.close()
 
 
-async def _listed(state: DeliveryState | None, subscription: str | None) -> list[Delivery]:
+async def _listed(
+    state: DeliveryState | None, subscription: str | None, limit: int
+) -> list[Delivery]:
     async with reporting_database() as database:
-        return await deliveries.listed(database, state=state, subscription_id=subscription)
+        return await deliveries.listed(
+            database, state=state, subscription_id=subscription, limit=limit
+        )
 
 
 @app.command("list")
@@ -56,12 +60,15 @@ def list_command(
     subscription: Annotated[
         str | None, typer.Option("--subscription", help="Only this subscription's.")
     ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, help="At most this many (0: every one).")
+    ] = 500,
     as_json: JsonOption = False,
 ) -> None:
     """Deliveries by id: their state, tries, and the receiver's last answer."""
     if dead and state not in (None, DeliveryState.DEAD):
         fail("--dead and --state name different states")
-    found = run(_listed(DeliveryState.DEAD if dead else state, subscription))
+    found = run(_listed(DeliveryState.DEAD if dead else state, subscription, limit))
     if as_json:
         typer.echo(json.dumps([d.model_dump(mode="json") for d in found], indent=2))
         return

@@ -176,16 +176,21 @@ async def record_failure(
 
 
 async def listed(
-    database: Database, *, state: DeliveryState | None = None, subscription_id: str | None = None
+    database: Database,
+    *,
+    state: DeliveryState | None = None,
+    subscription_id: str | None = None,
+    limit: int = 0,
 ) -> list[Delivery]:
-    """Deliveries by id, of one state or subscription (each an indexed equality)."""
+    """Deliveries by id, of one state or subscription (each an indexed equality); at most
+    ``limit`` of them (0: all)."""
     query: Document = {}
     if state is not None:
         query["state"] = state.value
     if subscription_id is not None:
         query["subscription_id"] = subscription_id
-    documents = await database[DELIVERIES].find(query).sort("_id", ASCENDING).to_list()
-    return [delivery_of(document) for document in documents]
+    cursor = database[DELIVERIES].find(query).sort("_id", ASCENDING).limit(limit)
+    return [delivery_of(document) for document in await cursor.to_list()]
 
 
 async def redeliver(database: Database, delivery_id: str, *, by: str) -> bool:
