@@ -70,26 +70,27 @@ class DeliveryWorker:
             try:
                 status = await self._post(delivery)
             except DeliveryError as failure:
-                retry_at = (
-                    None
-                    if failure.final
-                    else next_try(delivery.tries + 1, self.settings, datetime.now(UTC))
-                )
-                await deliveries.record_failure(
-                    self.database,
-                    delivery,
-                    status=failure.status,
-                    error=str(failure),
-                    retry_at=retry_at,
-                )
-                level = logging.INFO if retry_at else logging.WARNING
-                log.log(
-                    level,
-                    "webhook delivery failed" + ("" if retry_at else ": dead-lettered"),
-                    extra={"delivery_id": delivery.delivery_id, "error": str(failure)},
-                )
+                await self._failed(delivery, failure)
+                return
+            except Exception as error:  # noqa: BLE001 - a try that broke is a failed try
+                await self._failed(delivery, DeliveryError(f"{type(error).__name__}: {error}"))
                 return
             await deliveries.record_success(self.database, delivery, status)
+
+    async def _failed(self, delivery: Delivery, failure: DeliveryError) -> None:
+        retry_at = (
+            None
+            if failure.final
+            else next_try(delivery.tries + 1, self.settings, datetime.now(UTC))
+        )
+        await deliveries.record_failure(
+            self.database, delivery, status=failure.status, error=str(failure), retry_at=retry_at
+        )
+        log.log(
+            logging.INFO if retry_at else logging.WARNING,
+            "webhook delivery failed" + ("" if retry_at else ": dead-lettered"),
+            extra={"delivery_id": delivery.delivery_id, "error": str(failure)},
+        )
 
     async def _post(self, delivery: Delivery) -> int:
         subscription = await subscriptions.find(self.database, delivery.subscription_id)
@@ -132,10 +133,18 @@ class DeliveryWorker:
             return 0
         now = time.monotonic()
         if now - self._last_overdue_check >= self.settings.webhook_overdue_check_seconds:
-            self._last_overdue_check = now
             await check_overdue(self.database, datetime.now(UTC).date())
+            self._last_overdue_check = now
         due = await deliveries.due(self.database, datetime.now(UTC), BATCH)
-        await asyncio.gather(*(self.attempt(delivery) for delivery in due))
+        outcomes = await asyncio.gather(
+            *(self.attempt(delivery) for delivery in due), return_exceptions=True
+        )
+        for delivery, outcome in zip(due, outcomes, strict=True):
+            if isinstance(outcome, Exception):  # recording it failed: it is tried again
+                log.warning(
+                    "webhook try not recorded",
+                    extra={"delivery_id": delivery.delivery_id, "error": repr(outcome)},
+                )
         return len(due)
 
     async def run(self) -> None:
