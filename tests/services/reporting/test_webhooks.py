@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.services.reporting.conftest import ReportingService, fresh, start_reporting
@@ -17,10 +18,14 @@ from tests.support.auth import ADMIN, bearer, city_publisher, reader
 from tests.support.infra import Infra
 from tests.support.receiver import Received, Receiver, running_receiver, signature_holds
 from tests.support.waiting import eventually
+from ucap_reporting.config import Settings
+from ucap_reporting.webhooks import deliveries, subscriptions
 from ucap_reporting.webhooks.deliveries import DELIVERIES
 from ucap_reporting.webhooks.overdue import check_overdue
-from ucap_reporting.webhooks.subscriptions import SUBSCRIPTIONS
+from ucap_reporting.webhooks.subscriptions import SUBSCRIPTIONS, ChangeKind
+from ucap_reporting.webhooks.worker import DeliveryWorker
 from ucap_shared.auth import issue_token
+from ucap_shared.mongo import MongoClient
 
 Body = dict[str, Any]
 
@@ -342,3 +347,51 @@ class TestProductionSendsOnlyToPublicAddresses:
         )
         assert response.status_code == 422, response.text
         assert response.json()["detail"][0]["loc"] == ["body", "url"]
+
+
+class TestOneWorkerAmongReplicas:
+    async def test_only_the_holder_of_the_lease_posts_and_another_takes_over_when_released(
+        self, mongo: MongoClient, unique: str, receiver: Receiver
+    ) -> None:
+        database = mongo[f"test_webhook_lease_{unique}"]
+        settings = Settings.model_validate(QUICK_WEBHOOKS)
+        try:
+            await subscriptions.create_indexes(database)
+            await deliveries.create_indexes(database)
+            created = await subscriptions.insert(
+                database,
+                caller=ADMIN,
+                url=receiver.url,
+                ucap_ids=["u"],
+                kinds=[ChangeKind.STATUS_CHANGED],
+                secret="whsec_t",
+                description=None,
+            )
+            subscription = await subscriptions.find(database, created.subscription_id)
+            assert subscription is not None
+
+            async def enqueue(cause: str) -> None:
+                await deliveries.enqueue(
+                    database,
+                    subscription,
+                    ucap_id="u",
+                    kind="status_changed",
+                    cause=cause,
+                    what={"n": cause},
+                )
+
+            async with httpx.AsyncClient() as client:
+                first = DeliveryWorker(database, settings, client)
+                second = DeliveryWorker(database, settings, client)
+                await enqueue("e1")
+                assert await first.round() == 1
+                await enqueue("e2")
+                assert await second.round() == 0
+                assert await first.round() == 1
+                await first.lease.release()
+                await enqueue("e3")
+                assert await second.round() == 1
+        finally:
+            await mongo.drop_database(database.name)
+
+        assert [json.loads(r.body)["n"] for r in receiver.requests()] == ["e1", "e2", "e3"]
