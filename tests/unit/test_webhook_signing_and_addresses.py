@@ -66,6 +66,18 @@ class TestAddresses:
         target = await destination("http://127.0.0.1:9/hooks", production=False)
         assert (str(target.url), target.host_header) == ("http://127.0.0.1:9/hooks", "127.0.0.1:9")
 
+    async def test_production_takes_https_to_a_public_address(self) -> None:
+        target = await destination("https://93.184.215.14:8443/hooks?x=1", production=True)
+        assert str(target.url) == "https://93.184.215.14:8443/hooks?x=1"
+        assert target.sni_hostname is None
+
+    @pytest.mark.parametrize(
+        "url", ["http://93.184.215.14/hooks", "https://localhost/hooks", "https://[fe80::1]/x"]
+    )
+    async def test_production_refuses_plain_http_and_inward_addresses(self, url: str) -> None:
+        with pytest.raises(EndpointRefused):
+            await destination(url, production=True)
+
     async def test_a_name_is_connected_to_by_its_checked_address(self) -> None:
         target = await destination("http://localhost:9/hooks", production=False)
         assert target.url.host in {"127.0.0.1", "::1"}

@@ -348,6 +348,38 @@ class TestProductionSendsOnlyToPublicAddresses:
         assert response.status_code == 422, response.text
         assert response.json()["detail"][0]["loc"] == ["body", "url"]
 
+    async def test_a_name_that_resolves_inward_by_the_time_of_delivery_gets_nothing(
+        self, production: ReportingService, receiver: Receiver
+    ) -> None:
+        # As if the name had resolved to a public address at registration, and points
+        # to loopback now: the worker resolves it again before the try, and refuses it.
+        database = production.mongo[production.settings.database]
+        port = receiver.url.split(":")[2].split("/")[0]
+        created = await subscriptions.insert(
+            database,
+            caller=ADMIN,
+            url=f"https://localhost:{port}/hooks",
+            ucap_ids=["u"],
+            kinds=[ChangeKind.STATUS_CHANGED],
+            secret="whsec_t",
+            description=None,
+        )
+        subscription = await subscriptions.find(database, created.subscription_id)
+        assert subscription is not None
+        await deliveries.enqueue(
+            database, subscription, ucap_id="u", kind="status_changed", cause="e1", what={}
+        )
+
+        tried = await stored_delivery(
+            production, created.subscription_id, lambda d: d["tries"] == 1
+        )
+
+        assert tried["state"] == "pending"
+        assert tried["last_error"].startswith(
+            "endpoint refused: localhost resolves to an address that is not public"
+        )
+        assert receiver.requests() == []
+
 
 class TestOneWorkerAmongReplicas:
     async def test_only_the_holder_of_the_lease_posts_and_another_takes_over_when_released(
