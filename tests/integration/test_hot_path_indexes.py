@@ -2,11 +2,11 @@
 
 The hot paths run for real (an append, a command's load, a view write, the relay's
 work, the lease, a consumer's stream position, a key's authentication, reporting's
-projection of a U-CAP and of a MoU) on a client that records each filter it sends.
-Each collection is then filled well past what a table scan would beat and analysed,
-and PostgreSQL's plan of every recorded filter must be an index scan. A new query
-shape on those paths is checked without being listed here: a ``$in``, ``$or``, range
-or sort would show up as a scan.
+projection of a U-CAP and of a MoU, the webhooks' look-up, outbox and worker) on a
+client that records each filter it sends. Each collection is then filled well past
+what a table scan would beat and analysed, and PostgreSQL's plan of every recorded
+filter must be an index scan. A new query shape on those paths is checked without
+being listed here: a ``$in``, ``$or``, range or sort would show up as a scan.
 """
 
 from collections.abc import AsyncIterator
@@ -27,8 +27,11 @@ from ucap_gateway.keys import KeyStore
 from ucap_reporting import views as reporting_views
 from ucap_reporting.projections import all_handlers
 from ucap_reporting.store import MongoViews
+from ucap_reporting.webhooks import deliveries, subscriptions
+from ucap_reporting.webhooks.announcing import announce
+from ucap_reporting.webhooks.subscriptions import ChangeKind
 from ucap_shared.aggregates import Aggregates
-from ucap_shared.auth import Role
+from ucap_shared.auth import Principal, Role
 from ucap_shared.dispatch import dispatch
 from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
@@ -172,6 +175,34 @@ async def _run_reporting_paths(database: AsyncDatabase[Document]) -> None:
     await dispatch(handlers["ucap.mou."], drafted, group="t")
 
 
+async def _run_webhook_paths(database: AsyncDatabase[Document]) -> None:
+    """An applied event looks up the U-CAP's subscriptions and writes a delivery; the
+    worker finds the due ones and records a try; the overdue check finds its subscribers."""
+    await subscriptions.create_indexes(database)
+    await deliveries.create_indexes(database)
+    await subscriptions.insert(
+        database,
+        caller=Principal(subject="ops:t", roles=frozenset({Role.ADMIN})),
+        url="http://127.0.0.1:9/hooks",
+        ucap_ids=["u"],
+        kinds=list(ChangeKind),
+        secret="whsec_t",
+        description=None,
+    )
+    section = Envelope(
+        source="ucap/reporting",
+        type="ucap.ucap.section_updated.v1",
+        subject="u",
+        sequence=2,
+        data={},
+        actor="t",
+    )
+    assert await announce(database, MongoViews(database), section) == 1
+    due = await deliveries.due(database, datetime.now(UTC), 100)
+    await deliveries.record_success(database, due[0], 200)
+    await subscriptions.wanting(database, ChangeKind.MILESTONE_OVERDUE)
+
+
 async def _fill(database: AsyncDatabase[Document], collection: str) -> None:
     """Rows enough that a scan costs more than the index, with the queried fields unlike."""
     documents: list[dict[str, Any]] = [
@@ -197,6 +228,7 @@ class TestHotPathQueriesUseIndexes:
         database, recorder = recorded
         await _run_hot_paths(database)
         await _run_reporting_paths(database)
+        await _run_webhook_paths(database)
         assert not recorder.aggregations, recorder.aggregations
         shapes = dict(recorder.shapes)
         collections = {collection for collection, _ in shapes}
@@ -209,6 +241,8 @@ class TestHotPathQueriesUseIndexes:
             "leases",
             "ucaps_view",
             "mous_view",
+            "webhook_subscriptions",
+            "webhook_deliveries",
         } <= collections
         for collection in sorted(collections):
             await _fill(database, collection)

@@ -36,6 +36,8 @@ def test_the_command_list_is_whole() -> None:
         ("dlq", "replay"),
         ("parked", "list"),
         ("parked", "retry"),
+        ("webhooks", "list"),
+        ("webhooks", "redeliver"),
     }
 
 

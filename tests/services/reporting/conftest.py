@@ -206,7 +206,9 @@ async def start_group_at_end(bootstrap: str, group: str) -> None:
         await consumer.stop()
 
 
-def reporting_settings(infra: Infra, name: str, *, own_topic: bool = False) -> Settings:
+def reporting_settings(
+    infra: Infra, name: str, *, own_topic: bool = False, overrides: dict[str, Any] | None = None
+) -> Settings:
     """Settings of a test's own database and group; ``own_topic``: publish the U-CAP events
     to a topic of the test's own (``ucap.reporting-<name>-<suffix>.events``), so a test making
     many U-CAPs leaves the shared topic (which every rebuild replays) alone."""
@@ -218,6 +220,7 @@ def reporting_settings(infra: Infra, name: str, *, own_topic: bool = False) -> S
             "consumer_group": f"reporting-test-{name}-{suffix}",
             "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
             "MONGODB_URI": infra.mongodb_uri,
+            **(overrides or {}),
         }
     )
 
@@ -289,9 +292,9 @@ class ReportingService:
 
 
 async def start_reporting(
-    infra: Infra, name: str, *, own_topic: bool = False
+    infra: Infra, name: str, *, own_topic: bool = False, overrides: dict[str, Any] | None = None
 ) -> AsyncIterator[ReportingService]:
-    settings = reporting_settings(infra, name, own_topic=own_topic)
+    settings = reporting_settings(infra, name, own_topic=own_topic, overrides=overrides)
     await start_group_at_end(settings.kafka_bootstrap_servers, settings.group)
     app = create_app(settings)
     mongo = connect_mongo(infra.mongodb_uri)

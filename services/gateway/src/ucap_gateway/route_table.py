@@ -52,6 +52,8 @@ PUBLIC_OPERATIONS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "/ucaps/{ucap_id}/activities/{activity_id}": ("DELETE", "PATCH"),
         "/ucaps/{ucap_id}/deliver": ("POST",),
         "/ucaps/{ucap_id}/history": ("GET",),
+        "/webhooks": ("GET", "POST"),
+        "/webhooks/{subscription_id}": ("DELETE",),
     },
 }
 """Service -> path template -> the methods it serves there."""

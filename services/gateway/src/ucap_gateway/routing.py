@@ -24,6 +24,7 @@ ROUTES = {
     "mous": "mous",
     "pilots": "pilots",
     "ucaps": "reporting",
+    "webhooks": "reporting",
 }
 
 

@@ -2,13 +2,13 @@
 
 import typer
 
-from ucap_ops import dlq, keys, lag, load, parked, rebuild, status
+from ucap_ops import dlq, keys, lag, load, parked, rebuild, status, webhooks
 
 app = typer.Typer(
     name="ucap",
     help=(
         "Operate ucap: credentials, data files, U-CAP status, rebuilds, dead letters, "
-        "parked commits, lag."
+        "parked commits, lag, webhook deliveries."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -16,6 +16,7 @@ app = typer.Typer(
 app.add_typer(keys.app, name="keys")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(parked.app, name="parked")
+app.add_typer(webhooks.app, name="webhooks")
 app.command("load")(load.load_command)
 app.command("status")(status.status_command)
 app.command("rebuild")(rebuild.rebuild_command)
