@@ -110,6 +110,13 @@ def kill_tree(pid: int) -> None:
 # --- infrastructure -------------------------------------------------------------
 
 
+def own_run_dir() -> Path:
+    # Not pytest's tmp_path: as root, PostgreSQL runs as `postgres`, which must reach it.
+    run_dir = Path(tempfile.mkdtemp(prefix="ucap-fault-run-"))
+    run_dir.chmod(0o755)
+    return run_dir
+
+
 @dataclass
 class OwnInfra:
     """Kafka and the MongoDB-protocol server of one run, managed by ``ucap_infra.py``."""
@@ -122,13 +129,13 @@ class OwnInfra:
     postgres_port: int = field(default_factory=free_port)
     starts: list[float] = field(default_factory=list)
     """Seconds each ``up`` took."""
+    script: Path = INFRA_SCRIPT
+    """What ``up`` and ``down`` run: ``ucap_infra.py``, or ``ucap_scale.py`` (which brings up
+    the same data set beside its own Kafka cluster and services)."""
 
     @classmethod
     def create(cls, base_env: Mapping[str, str]) -> "OwnInfra":
-        # Not pytest's tmp_path: as root, PostgreSQL runs as `postgres`, which must reach it.
-        run_dir = Path(tempfile.mkdtemp(prefix="ucap-fault-run-"))
-        run_dir.chmod(0o755)
-        return cls(run_dir, base_env)
+        return cls(own_run_dir(), base_env)
 
     @property
     def env(self) -> dict[str, str]:
@@ -152,7 +159,7 @@ class OwnInfra:
 
     def _script(self, command: str, timeout: float) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, str(INFRA_SCRIPT), command],
+            [sys.executable, str(self.script), command],
             cwd=REPO_ROOT,
             env=self.env,
             capture_output=True,
@@ -351,6 +358,8 @@ class Acknowledged:
     """From the first attempt to the acknowledgement, retries included."""
     attempts: int
     replayed: bool
+    at: float = field(default_factory=time.monotonic)
+    """When it was acknowledged (``time.monotonic()``)."""
 
 
 @dataclass
