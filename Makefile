@@ -114,7 +114,7 @@ scale-status: ## whether every process of the scaled-out stack runs and its gate
 	@$(PY) deploy/local/ucap_scale.py status
 
 test-scale: install scale-tools ## kill -9 replicas and brokers of a scaled-out stack under a write load (a few minutes)
-	.venv/bin/pytest tests/scale -s -p no:cacheprovider $(PYTEST_ARGS)
+	.venv/bin/pytest tests/scale -m scale -s $(PYTEST_ARGS)
 
 contracts: install ## regenerate contracts/ (event JSON Schemas, examples, AsyncAPI) from the models
 	@$(PY) deploy/local/ucap_contracts.py
