@@ -179,9 +179,11 @@ def haproxy_config() -> str:
             for r in replicas()
             if r.service == service
         )
+        # The gateway's live feeds last: spread by open connections, not by requests.
+        balance = "    balance leastconn\n" if service == "gateway" else ""
         sections.append(
             f"frontend {service}\n    bind 127.0.0.1:{front_port(service)}\n"
-            f"    default_backend {service}\n\nbackend {service}\n{servers}\n"
+            f"    default_backend {service}\n\nbackend {service}\n{balance}{servers}\n"
         )
     return template.format(proxies="\n".join(sections))
 

@@ -37,6 +37,7 @@ from tests.support.fault_run import (
 )
 from tests.support.kafka_reading import read_topic
 from tests.support.processes import REPO_ROOT
+from ucap_shared.envelope import Envelope
 from ucap_shared.lease import Lease, Term
 from ucap_shared.mongo import connect_mongo
 
@@ -157,8 +158,8 @@ async def fencing_problems(bootstrap: str, topics: list[str]) -> list[str]:
         records = await read_topic(bootstrap, topic)
         seen: Counter[tuple[str, int]] = Counter()
         for record in records:
-            event = json.loads(record.value)
-            seen[(str(event["subject"]), int(event["sequence"]))] += 1
+            event = Envelope.from_json(record.value)
+            seen[(str(event.subject), event.sequence)] += 1
         twice = sorted(f"{subject} v{version}" for (subject, version), n in seen.items() if n > 1)
         if twice:
             problems.append(f"{topic}: published more than once: {', '.join(twice)}")
@@ -248,8 +249,10 @@ class FaultFigure:
     acknowledged: int = 0
     """Writes acknowledged from the SIGKILL until converged."""
     p99_ms: float = 0.0
-    relay_moved_seconds: dict[str, float] = field(default_factory=dict)
-    """Per service whose lease holder was killed: from the SIGKILL to a new epoch."""
+    relay_resumed_seconds: dict[str, float] = field(default_factory=dict)
+    """Per service killed: from the SIGKILL to its relay lease renewed or taken again."""
+    relay_moved: list[str] = field(default_factory=list)
+    """The services whose lease went to another holder meanwhile (the killed one held it)."""
 
     def measure(self, acks: list[Acknowledged], start: float, end: float) -> None:
         during = sorted(a.latency for a in acks if start <= a.at <= end)
@@ -261,11 +264,14 @@ class FaultFigure:
 
     def line(self) -> str:
         converge = f"{self.converge_seconds:.1f}s" if self.converge_seconds is not None else "never"
-        moved = ", ".join(f"{s} {t:.1f}s" for s, t in self.relay_moved_seconds.items())
+        relays = ", ".join(
+            f"{s} {t:.1f}s{' (moved)' if s in self.relay_moved else ''}"
+            for s, t in self.relay_resumed_seconds.items()
+        )
         return (
             f"  kill -9 {self.target:<22} back {self.down_seconds:5.1f}s, converged {converge:>6}, "
             f"{self.acknowledged:4} writes acknowledged, p99 {self.p99_ms:6.0f} ms"
-            + (f"; relay moved: {moved}" if moved else "")
+            + (f"; relay held again: {relays}" if relays else "")
         )
 
 
