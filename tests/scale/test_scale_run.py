@@ -142,6 +142,7 @@ class Run:
         services = [name.rsplit("-", 1)[0] for name in killed]
         relayed = [s for s in services if s in SERVICES]
         before = await self.relay_terms(relayed)
+        killing = time.monotonic()
         await asyncio.to_thread(self.world.kill_all, killed)
         killed_at = time.monotonic()
         relays = asyncio.create_task(self.relay_held_again(before, killed_at, figure))
@@ -163,7 +164,7 @@ class Run:
         figure.measure(acks, killed_at, converged_at)
         await self.groups_whole(target)
         if "gateway" in services:
-            self.feeds_went_on(target, killed_at)
+            self.feeds_went_on(target, killing, killed_at)
         print(figure.line(), flush=True)
         return figure
 
@@ -178,11 +179,13 @@ class Run:
             if members != 2:
                 self.problems.append(f"{target}: consumer group {group} has {members} members")
 
-    def feeds_went_on(self, target: str, killed_at: float) -> None:
+    def feeds_went_on(self, target: str, killing: float, killed_at: float) -> None:
+        """Every feed has had a frame since the kill; those the kill cut (which may be
+        before ``kill_all`` returns) were reopened through the other gateway."""
         for n, watcher in enumerate(self.watchers):
             if not watcher.frames_since(killed_at):
                 self.problems.append(f"{target}: live feed {n} had no frame after the kill")
-        cut = sum(w.cut_since(killed_at) for w in self.watchers)
+        cut = sum(w.cut_since(killing) for w in self.watchers)
         if not cut:
             # HAProxy spreads the feeds by open connections: the replica killed held some.
             self.problems.append(f"{target}: no live feed was on the gateway killed")
