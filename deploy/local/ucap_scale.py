@@ -268,8 +268,11 @@ async def up(deadline_seconds: float) -> None:
     haproxy_up()
     await asyncio.to_thread(services_up, deadline)
     gateway = f"http://127.0.0.1:{front_port('gateway')}"
-    if not await asyncio.to_thread(ready, gateway):
-        raise ucap_infra.InfraError(f"the load balancer at {gateway} does not reach a gateway")
+    # HAProxy puts a replica in rotation after two good checks: a second or so after it answers.
+    while not await asyncio.to_thread(ready, gateway):
+        if time.monotonic() > deadline:
+            raise ucap_infra.InfraError(f"the load balancer at {gateway} reaches no gateway")
+        await asyncio.sleep(0.25)
     print(f"scaled-out ucap ready in {time.monotonic() - started:.1f}s; gateway: {gateway}")
 
 
