@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
 CHECKED := shared/src services/*/src deploy/local deploy/demo deploy/bench tests
 
-.PHONY: help install lock tools infra-up infra-down infra-status lint format test run up stop status contracts demo-feed
+.PHONY: help install lock tools infra-up infra-down infra-status lint format test run up stop status contracts demo-feed scale-tools scale-up scale-down scale-status test-scale
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -96,6 +96,25 @@ stop: ## stop every service and the local infrastructure
 
 status: ## health of the infrastructure and every service
 	@$(PY) deploy/local/ucap_infra.py status; $(PY) deploy/local/ucap_stack.py status
+
+scale-tools: ## Debian's haproxy, the scaled-out stack's load balancer, where missing
+	@command -v haproxy >/dev/null 2>&1 || test -x /usr/sbin/haproxy || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing haproxy with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy >/dev/null; \
+	  else echo "haproxy missing and not root: install Debian's haproxy package"; exit 1; fi; }
+
+scale-up: install scale-tools ## three Kafka brokers, two replicas of every service behind HAProxy (.run/scale)
+	@$(PY) deploy/local/ucap_scale.py up
+
+scale-down: ## stop what scale-up started
+	@python3 deploy/local/ucap_scale.py down
+
+scale-status: ## whether every process of the scaled-out stack runs and its gateway answers
+	@$(PY) deploy/local/ucap_scale.py status
+
+test-scale: install scale-tools ## kill -9 replicas and brokers of a scaled-out stack under a write load (a few minutes)
+	.venv/bin/pytest tests/scale -m scale -s $(PYTEST_ARGS)
 
 contracts: install ## regenerate contracts/ (event JSON Schemas, examples, AsyncAPI) from the models
 	@$(PY) deploy/local/ucap_contracts.py

@@ -88,6 +88,16 @@ class KafkaServer:
     heap: str
     home: Path
     name: str = "kafka"
+    node_id: int = 1
+    quorum_voters: str = ""
+    """``controller.quorum.voters``: every controller of the cluster (this node alone if empty)."""
+    replication: int = 1
+    """The replication factor of Kafka's own topics (offsets, transactions)."""
+    min_insync: int = 1
+    cluster_id: str | None = None
+    """The id its storage is formatted with: one for all nodes of a cluster (else a new one)."""
+    run_dir: Path | None = None
+    """Where its pid and log files go (``ucap_procs.RUN_DIR`` when None)."""
 
     @classmethod
     def from_env(cls) -> "KafkaServer":
@@ -100,7 +110,7 @@ class KafkaServer:
 
     @property
     def process(self) -> ManagedProcess:
-        return ManagedProcess(self.name)
+        return ManagedProcess(self.name, run_dir=self.run_dir)
 
     @property
     def bootstrap(self) -> str:
@@ -152,7 +162,7 @@ class KafkaServer:
         self.home.mkdir(parents=True, exist_ok=True)
         config.write_text(self._server_properties(data))
         if not (data / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+            cluster_id = self.cluster_id or new_cluster_id()
             _run(
                 self._java(
                     # The "=" form: a random id may begin with "-", which would read as an option.
@@ -175,12 +185,20 @@ class KafkaServer:
             controller_port=self.controller_port,
             log_dir=data,
             message_max_bytes=MAX_RECORD_BYTES,
+            node_id=self.node_id,
+            quorum_voters=self.quorum_voters or f"{self.node_id}@127.0.0.1:{self.controller_port}",
+            replication=self.replication,
+            min_insync=self.min_insync,
         )
 
     async def ping(self) -> None:
         from ucap_shared.kafka import ping_kafka
 
         await ping_kafka(self.bootstrap)
+
+
+def new_cluster_id() -> str:
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
 
 
 def _megabytes(size: str) -> int:

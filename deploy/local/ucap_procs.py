@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -22,17 +22,21 @@ PID_DIR = RUN_DIR / "pids"
 
 @dataclass(frozen=True)
 class ManagedProcess:
-    """A named process of ours: its pid file and its log file."""
+    """A named process of ours: its pid file and its log file (under ``run_dir`` where
+    given, a folder of its own such as the scaled-out stack's ``.run/scale``)."""
 
     name: str
+    run_dir: Path | None = field(default=None, kw_only=True)
 
     @property
     def pid_file(self) -> Path:
-        return PID_DIR / f"{self.name}.pid"
+        folder = PID_DIR if self.run_dir is None else self.run_dir / "pids"
+        return folder / f"{self.name}.pid"
 
     @property
     def log_file(self) -> Path:
-        return LOG_DIR / f"{self.name}.log"
+        folder = LOG_DIR if self.run_dir is None else self.run_dir / "logs"
+        return folder / f"{self.name}.log"
 
     def pid(self) -> int | None:
         """The recorded pid if that process still runs, else None."""
@@ -46,8 +50,8 @@ class ManagedProcess:
         self, command: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path = REPO_ROOT
     ) -> subprocess.Popen[bytes]:
         """Start ``command`` in its own session, output appended to the log file."""
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
-        PID_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        self.pid_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             log.write(f"\n--- {time.strftime('%Y-%m-%dT%H:%M:%S')} start {self.name}\n".encode())
             log.flush()

@@ -14,11 +14,9 @@ exactly once in the pilot, in the pilots list and in reporting's count.
 import asyncio
 import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -32,9 +30,10 @@ from tests.support.fault_run import (
     fault_stack,
     more_acknowledgements,
     read_views,
+    set_up_programme,
     view_problems,
 )
-from tests.support.keys import auth, create_key
+from tests.support.keys import auth
 from ucap_pilots.domain import update_id_for
 
 pytestmark = pytest.mark.timeout(480)
@@ -49,29 +48,6 @@ WRITE_DEADLINE = 60.0
 PACE = 0.2
 """Seconds each writer waits between two updates."""
 CONVERGE_TIMEOUT = 180.0
-
-
-async def created(
-    client: httpx.AsyncClient, path: str, body: dict[str, Any], *, timeout: float = 60.0
-) -> None:
-    """POST until created; 409 (it exists: an earlier try went through) counts as created.
-    422 (a city not yet known to the service: its views come through Kafka), 5xx and
-    connection errors are retried until ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            answer = await client.post(path, json=body)
-        except httpx.TransportError as error:
-            last = repr(error)
-        else:
-            if answer.status_code in (200, 201, 409):
-                return
-            last = f"{answer.status_code} {answer.text}"
-            if answer.status_code not in (422, 429) and answer.status_code < 500:
-                raise AssertionError(f"POST {path} refused: {last}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"POST {path} not created within {timeout:g}s: {last}")
-        await asyncio.sleep(0.25)
 
 
 async def fault(
@@ -118,62 +94,17 @@ def faults(stack: FaultStack) -> list[tuple[str, Callable[[], int], Callable[[],
 async def fault_run(stack: FaultStack, figures: Figures) -> list[str]:
     """The run; the views' remaining disagreements (none once converged)."""
     started = time.monotonic()
-    run_id = uuid.uuid4().hex[:8]
-    lead = f"granada-{run_id}"
-    partners = [f"{city}-{run_id}" for city in PARTNERS]
-    ucap_id = f"{lead}-ucap"
-    pilots = {city: f"{lead}-fault-{city}" for city in partners}
-    keys = asyncio.gather(
-        *(
-            asyncio.to_thread(create_key, stack.env, principal=f"city:{city}", roles=["publisher"])
-            for city in partners
-        )
-    )
     timeout = httpx.Timeout(15.0)
     async with httpx.AsyncClient(base_url=stack.url, headers=stack.admin, timeout=timeout) as admin:
-        cities = [
-            {
-                "id": city,
-                "name": city.title(),
-                "country": "ES" if city == lead else "CN",
-                "world_region": "Europe" if city == lead else "Asia",
-                "population": {"known": False},
-            }
-            for city in [lead, *partners]
-        ]
-        ucap = {
-            "id": ucap_id,
-            "title": f"Fault run U-CAP {run_id}",
-            "lead_city_id": lead,
-            "counterpart_city_ids": partners,
-        }
-        await asyncio.gather(
-            created(admin, "/ucaps", ucap), *(created(admin, "/cities", city) for city in cities)
-        )
-        # The pilots service hears of the cities through Kafka: 422 until it has.
-        await asyncio.gather(
-            *(
-                created(
-                    admin,
-                    "/pilots",
-                    {
-                        "id": pilot_id,
-                        "title": f"Fault run pilot with {city}",
-                        "lead_city_id": lead,
-                        "partners": [{"city_id": city, "role": "partner"}],
-                        "ucap_id": ucap_id,
-                    },
-                    timeout=90.0,
-                )
-                for city, pilot_id in pilots.items()
-            )
-        )
-        publishers = await keys
+        programme = await set_up_programme(admin, stack.env, PARTNERS)
+        run_id, ucap_id, pilots = programme.run_id, programme.ucap_id, programme.pilots
+        partners = list(pilots)
+        publishers = [programme.publishers[city] for city in partners]
         figures.setup_seconds = time.monotonic() - started
 
         today = datetime.now(UTC).date().isoformat()
         figures.writers = [
-            Writer(city, pilots[city], auth(key["key"]), run_id, today)
+            Writer(city, pilots[city], auth(key), run_id, today)
             for city, key in zip(partners, publishers, strict=True)
         ]
         limits = httpx.Limits(max_connections=len(partners))

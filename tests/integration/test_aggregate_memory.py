@@ -76,6 +76,18 @@ class TestTwoReplicas:
         with pytest.raises(ConcurrencyConflict):
             await store.append(TALLY, remembered.version, [Counted(tally_id=TALLY)], actor="t")
 
+    async def test_an_aggregate_remembered_absent_is_read_again_once_another_created_it(
+        self, store: EventStore
+    ) -> None:
+        first, second = replica(), replica()
+        absent = await first.load(store, TALLY)
+        await count_once(second, store)
+
+        assert absent.state is None
+        assert first.remembered(store, TALLY) is None, "not answered from memory as absent"
+        loaded = await first.load(store, TALLY)
+        assert (loaded.state, loaded.version) == (1, 1)
+
 
 class TestSnapshots:
     async def test_are_written_every_snapshot_every_events_and_read_by_a_new_process(

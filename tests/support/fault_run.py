@@ -110,6 +110,13 @@ def kill_tree(pid: int) -> None:
 # --- infrastructure -------------------------------------------------------------
 
 
+def own_run_dir() -> Path:
+    # Not pytest's tmp_path: as root, PostgreSQL runs as `postgres`, which must reach it.
+    run_dir = Path(tempfile.mkdtemp(prefix="ucap-fault-run-"))
+    run_dir.chmod(0o755)
+    return run_dir
+
+
 @dataclass
 class OwnInfra:
     """Kafka and the MongoDB-protocol server of one run, managed by ``ucap_infra.py``."""
@@ -122,13 +129,13 @@ class OwnInfra:
     postgres_port: int = field(default_factory=free_port)
     starts: list[float] = field(default_factory=list)
     """Seconds each ``up`` took."""
+    script: Path = INFRA_SCRIPT
+    """What ``up`` and ``down`` run: ``ucap_infra.py``, or ``ucap_scale.py`` (which brings up
+    the same data set beside its own Kafka cluster and services)."""
 
     @classmethod
     def create(cls, base_env: Mapping[str, str]) -> "OwnInfra":
-        # Not pytest's tmp_path: as root, PostgreSQL runs as `postgres`, which must reach it.
-        run_dir = Path(tempfile.mkdtemp(prefix="ucap-fault-run-"))
-        run_dir.chmod(0o755)
-        return cls(run_dir, base_env)
+        return cls(own_run_dir(), base_env)
 
     @property
     def env(self) -> dict[str, str]:
@@ -152,7 +159,7 @@ class OwnInfra:
 
     def _script(self, command: str, timeout: float) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, str(INFRA_SCRIPT), command],
+            [sys.executable, str(self.script), command],
             cwd=REPO_ROOT,
             env=self.env,
             capture_output=True,
@@ -340,6 +347,103 @@ def fault_stack(base_env: Mapping[str, str], log_dir: Path) -> Iterator[FaultSta
             infra.remove()
 
 
+# --- the programme the writers write to ---------------------------------------------
+
+
+async def created(
+    client: httpx.AsyncClient, path: str, body: dict[str, Any], *, timeout: float = 60.0
+) -> None:
+    """POST until created; 409 (it exists: an earlier try went through) counts as created.
+    422 (a city not yet known to the service: its views come through Kafka), 5xx and
+    connection errors are retried until ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            answer = await client.post(path, json=body)
+        except httpx.TransportError as error:
+            last = repr(error)
+        else:
+            if answer.status_code in (200, 201, 409):
+                return
+            last = f"{answer.status_code} {answer.text}"
+            if answer.status_code not in (422, 429) and answer.status_code < 500:
+                raise AssertionError(f"POST {path} refused: {last}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"POST {path} not created within {timeout:g}s: {last}")
+        await asyncio.sleep(0.25)
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A lead city's U-CAP with its partner cities, a pilot per partner on it, and each
+    partner's publisher key."""
+
+    run_id: str
+    ucap_id: str
+    pilots: dict[str, str]
+    """Pilot id by partner city id."""
+    publishers: dict[str, str]
+    """API key by partner city id."""
+
+
+async def set_up_programme(
+    admin: httpx.AsyncClient, env: Mapping[str, str], partner_names: tuple[str, ...]
+) -> Programme:
+    """Through the gateway at ``admin``'s base URL, with an admin key; the partners' keys
+    made with ``env`` (the gateway's) meanwhile."""
+    run_id = uuid.uuid4().hex[:8]
+    lead = f"granada-{run_id}"
+    partners = [f"{city}-{run_id}" for city in partner_names]
+    ucap_id = f"{lead}-ucap"
+    pilots = {city: f"{lead}-fault-{city}" for city in partners}
+    keys = asyncio.gather(
+        *(
+            asyncio.to_thread(create_key, env, principal=f"city:{city}", roles=["publisher"])
+            for city in partners
+        )
+    )
+    cities = [
+        {
+            "id": city,
+            "name": city.title(),
+            "country": "ES" if city == lead else "CN",
+            "world_region": "Europe" if city == lead else "Asia",
+            "population": {"known": False},
+        }
+        for city in [lead, *partners]
+    ]
+    ucap = {
+        "id": ucap_id,
+        "title": f"Fault run U-CAP {run_id}",
+        "lead_city_id": lead,
+        "counterpart_city_ids": partners,
+    }
+    await asyncio.gather(
+        created(admin, "/ucaps", ucap), *(created(admin, "/cities", city) for city in cities)
+    )
+    # The pilots service hears of the cities through Kafka: 422 until it has.
+    await asyncio.gather(
+        *(
+            created(
+                admin,
+                "/pilots",
+                {
+                    "id": pilot_id,
+                    "title": f"Fault run pilot with {city}",
+                    "lead_city_id": lead,
+                    "partners": [{"city_id": city, "role": "partner"}],
+                    "ucap_id": ucap_id,
+                },
+                timeout=90.0,
+            )
+            for city, pilot_id in pilots.items()
+        )
+    )
+    made = await keys
+    publishers = {city: key["key"] for city, key in zip(partners, made, strict=True)}
+    return Programme(run_id, ucap_id, pilots, publishers)
+
+
 # --- writers ------------------------------------------------------------------
 
 
@@ -351,6 +455,8 @@ class Acknowledged:
     """From the first attempt to the acknowledgement, retries included."""
     attempts: int
     replayed: bool
+    at: float = field(default_factory=time.monotonic)
+    """When it was acknowledged (``time.monotonic()``)."""
 
 
 @dataclass

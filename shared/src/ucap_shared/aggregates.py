@@ -98,9 +98,15 @@ class Aggregates(Generic[S]):
 
     def remembered(self, store: EventStore, aggregate_id: str) -> Loaded[S] | None:
         """The state this process loaded or committed last, unchecked: another replica may
-        have appended since, and then appending after it fails (``ConcurrencyConflict``)."""
+        have appended since, and then appending after it fails (``ConcurrencyConflict``).
+
+        None for an aggregate remembered as absent: another replica may have created it
+        since, and a command refused as "not found" would append nothing that could fail.
+        """
         known = self._recall(store, aggregate_id)
-        return Loaded(known.state, known.version, []) if known is not None else None
+        if known is None or known.state is None:
+            return None
+        return Loaded(known.state, known.version, [])
 
     def _recall(self, store: EventStore, aggregate_id: str) -> _Known[S] | None:
         key = (store.database.name, aggregate_id)
