@@ -6,25 +6,12 @@ from typing import Any
 import httpx
 
 from tests.support.upstreams import AnsweringUpstreams
+from tests.unit.test_foreign_pilots import UCAP
 from ucap_gateway.compose import CompiledStatus, compile_status, recompile_status
 from ucap_reporting.projections.documents import empty_status, with_facets
 from ucap_reporting.status import status_of
 
 Document = dict[str, Any]
-UCAP: Document = {
-    "ucap_id": "granada-ucap",
-    "title": "Granada U-CAP",
-    "lead_city_id": "granada",
-    "period": None,
-    "themes": [],
-    "sdgs": [],
-    "urban_agenda_themes": [],
-    "key_challenges": [],
-    "main_objectives": [],
-    "expected_results": None,
-    "contact": None,
-    "deliverables": [],
-}
 
 
 class Services:
