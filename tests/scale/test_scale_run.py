@@ -11,7 +11,8 @@ acknowledged update, signature and activity is in every view exactly once and in
 order acknowledged; that each relay's work moves to the surviving replica within the
 lease time and no event is committed twice to a topic; that both replicas of every
 consumer group are members again after the restart; that live feeds go on through the
-surviving gateway; that the status converges. Not part of ``make test`` (the ``scale`` marker); ``make test-scale`` runs it.
+surviving gateway; that the status converges. Not part of ``make test`` (the ``scale``
+marker); ``make test-scale`` runs it.
 
     make test-scale        # -s prints the figures; also in .run/scale-figures.json
 """
