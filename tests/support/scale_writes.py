@@ -282,8 +282,10 @@ def holds_acked(views: ProgrammeViews, acked: Acked) -> bool:
 
 
 def _order_problem(subject: str, view: str, ids: list[str] | None, acked: list[str]) -> list[str]:
+    """Only where the view holds each acknowledged one once: else that is the problem."""
     listed = [i for i in ids or [] if i in set(acked)]
-    return [f"{subject}: {view} has them in another order"] if listed != acked else []
+    out_of_order = listed != acked and sorted(listed) == sorted(acked)
+    return [f"{subject}: {view} has them in another order"] if out_of_order else []
 
 
 def programme_problems(views: ProgrammeViews, acked: Acked) -> list[str]:
