@@ -149,7 +149,8 @@ class ActivityWriter(RetriedWrites):
             "title": f"Scale run meeting {n}",
             "city_ids": [self.city_id],
         }
-        response = await client.post(f"/ucaps/{self.ucap_id}/activities", json=body)
+        path = f"/ucaps/{self.ucap_id}/activities"
+        response = await client.post(path, json=body, headers=self.headers)
         if response.is_success:
             return Recorded(self.key(n))
         refusal = _refusal(response)
