@@ -81,8 +81,8 @@ WRITE_DEADLINE = 60.0
 PACE = 0.25
 MOUS_PER_PARTNER = 6
 """24 MoUs of the lead city's 40 at most (``bounds.MOUS_PER_CITY``): 48 signatures."""
-SIGN_PACE = 15.0
-"""Each pair's 12 signatures spread over the three minutes of writes under faults."""
+SIGN_PACE = 20.0
+"""Each pair's 12 signatures spread over the four or five minutes of writes under faults."""
 ACTIVITY_PACE = 1.0
 CONVERGE_TIMEOUT = 120.0
 GROUP_TIMEOUT = 90.0
