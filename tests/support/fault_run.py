@@ -727,12 +727,12 @@ def ids_problems(
     unknown = sorted(set(ids) - acked - maybe)
     if missing:
         problems.append(
-            f"{pilot_id}: {view} lacks {len(missing)} acknowledged writes: {', '.join(missing)}"
+            f"{pilot_id}: {view} lacks {len(missing)} acknowledged updates: {', '.join(missing)}"
         )
     if twice:
         problems.append(f"{pilot_id}: {view} holds more than once: {', '.join(twice)}")
     if unknown:
-        problems.append(f"{pilot_id}: {view} holds writes nobody sent: {', '.join(unknown)}")
+        problems.append(f"{pilot_id}: {view} holds updates nobody sent: {', '.join(unknown)}")
     return problems
 
 
