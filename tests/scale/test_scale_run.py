@@ -2,14 +2,17 @@
 
 ``make scale-up``'s stack on ports and in a folder of its own (``ucap_scale.py``): four
 partner cities' systems post progress updates through the load balancer, each with its
-own idempotency key and retried with it until acknowledged, while kill -9 hits one
-replica of each service and one broker, one at a time, then the other replica of every
-service and another broker together; each is started again at once. It must hold that
-every acknowledged update is in every view exactly once and in the order written; that
-each relay's work moves to the surviving replica within the lease time and no event is
-committed twice to a topic; that both replicas of every consumer group are members again
-after the restart; that live feeds go on through the surviving gateway; that the status
-converges. Not part of ``make test`` (the ``scale`` marker); ``make test-scale`` runs it.
+own idempotency key and retried with it until acknowledged; the lead city and each
+partner sign the MoUs drafted between them, each with its own key; the lead city logs
+activities on its U-CAP (all on one aggregate). Meanwhile kill -9 hits one replica of
+each service and one broker, one at a time, then the other replica of every service and
+another broker together; each is started again at once. It must hold that every
+acknowledged update, signature and activity is in every view exactly once and in the
+order acknowledged; that each relay's work moves to the surviving replica within the
+lease time and no event is committed twice to a topic; that both replicas of every
+consumer group are members again after the restart; that live feeds go on through the
+surviving gateway; that the status converges. Not part of ``make test`` (the ``scale``
+marker); ``make test-scale`` runs it.
 
     make test-scale        # -s prints the figures; also in .run/scale-figures.json
 """
@@ -48,6 +51,16 @@ from tests.support.scale_run import (
     scale_world,
     write_figures,
 )
+from tests.support.scale_writes import (
+    Acked,
+    ActivityWriter,
+    ProgrammeViews,
+    SignatureWriter,
+    draft_mous,
+    holds_acked,
+    programme_problems,
+    read_programme_views,
+)
 from ucap_shared.lease import CLOCK_MARGIN, Term
 from ucap_shared.topics import events_topic
 
@@ -66,6 +79,11 @@ ACKS_BETWEEN_FAULTS = 12
 PROGRESS_TIMEOUT = 90.0
 WRITE_DEADLINE = 60.0
 PACE = 0.25
+MOUS_PER_PARTNER = 6
+"""24 MoUs of the lead city's 40 at most (``bounds.MOUS_PER_CITY``): 48 signatures."""
+SIGN_PACE = 20.0
+"""Each pair's 12 signatures spread over the four or five minutes of writes under faults."""
+ACTIVITY_PACE = 1.0
 CONVERGE_TIMEOUT = 120.0
 GROUP_TIMEOUT = 90.0
 FIGURES_FILE = Path(os.environ.get("UCAP_SCALE_FIGURES", REPO_ROOT / ".run" / "scale-figures.json"))
@@ -97,14 +115,31 @@ def holds_all(views: dict[str, PilotViews], snapshot: dict[str, set[str]]) -> bo
     return True
 
 
+Views = tuple[dict[str, PilotViews], ProgrammeViews]
+
+
 class Run:
     def __init__(self, world: ScaleWorld, admin: httpx.AsyncClient, ucap_id: str) -> None:
         self.world = world
         self.admin = admin
         self.ucap_id = ucap_id
         self.writers: list[Writer] = []
+        self.signers: list[SignatureWriter] = []
+        self.logger: ActivityWriter | None = None
+        self.mou_ids: list[str] = []
         self.watchers: list[FeedWatcher] = []
         self.problems: list[str] = []
+
+    def acked(self) -> Acked:
+        assert self.logger is not None
+        return Acked.of(self.signers, self.logger)
+
+    async def read_all(self, *, history: bool = False) -> Views:
+        pilot_ids = [w.pilot_id for w in self.writers]
+        return await asyncio.gather(
+            read_views(self.admin, self.ucap_id, pilot_ids),
+            read_programme_views(self.admin, self.ucap_id, self.mou_ids, history=history),
+        )
 
     async def relay_terms(self, services: list[str]) -> dict[str, Term]:
         terms = {}
@@ -149,18 +184,20 @@ class Run:
         await asyncio.to_thread(self.world.up, timeout=300.0)
         figure.down_seconds = time.monotonic() - killed_at
         snapshot = {w.pilot_id: {a.update_id for a in w.acknowledged} for w in self.writers}
-        views = await poll(
-            lambda: read_views(self.admin, self.ucap_id, list(snapshot)),
-            lambda found: holds_all(found, snapshot),
-            CONVERGE_TIMEOUT,
-        )
+        acked = self.acked()
+
+        def holds(found: Views) -> bool:
+            return holds_all(found[0], snapshot) and holds_acked(found[1], acked)
+
+        views = await poll(self.read_all, holds, CONVERGE_TIMEOUT)
         converged_at = time.monotonic()
-        if holds_all(views, snapshot):
+        if holds(views):
             figure.converge_seconds = converged_at - killed_at
         else:
-            self.problems.append(f"{target}: the views lack updates {CONVERGE_TIMEOUT:g}s on")
+            self.problems.append(f"{target}: the views lack writes {CONVERGE_TIMEOUT:g}s on")
         await relays
-        acks = [a for w in self.writers for a in w.acknowledged]
+        everyone = [*self.writers, *self.signers, *([self.logger] if self.logger else [])]
+        acks = [a for w in everyone for a in w.acknowledged]
         figure.measure(acks, killed_at, converged_at)
         await self.groups_whole(target)
         if "gateway" in services:
@@ -201,6 +238,11 @@ async def scale_run(world: ScaleWorld, figures: Figures) -> tuple[list[FaultFigu
     ) as admin:
         started = time.monotonic()
         programme = await set_up_programme(admin, env, PARTNERS)
+        lead = programme.lead_city_id
+        lead_key = await asyncio.to_thread(
+            create_key, env, principal=f"city:{lead}", roles=["publisher"]
+        )
+        mous = await draft_mous(admin, lead, list(programme.pilots), MOUS_PER_PARTNER)
         figures.setup_seconds = time.monotonic() - started
         run = Run(world, admin, programme.ucap_id)
         today = datetime.now(UTC).date().isoformat()
@@ -208,14 +250,31 @@ async def scale_run(world: ScaleWorld, figures: Figures) -> tuple[list[FaultFigu
             Writer(city, pilot_id, auth(programme.publishers[city]), programme.run_id, today)
             for city, pilot_id in programme.pilots.items()
         ]
+        keys = {lead: auth(lead_key["key"])}
+        run.signers = [
+            SignatureWriter(
+                lead, city, mou_ids, keys | {city: auth(programme.publishers[city])}, today
+            )
+            for city, mou_ids in mous.items()
+        ]
+        run.mou_ids = [mou_id for mou_ids in mous.values() for mou_id in mou_ids]
+        run.logger = ActivityWriter(lead, programme.ucap_id, keys[lead], programme.run_id, today)
+        figures.other_writers = [*run.signers, run.logger]
         live = f"{world.url}/ucaps/{programme.ucap_id}/live"
         run.watchers = [FeedWatcher(live, auth(admin_key)) for _ in range(4)]
-        limits = httpx.Limits(max_connections=len(PARTNERS))
+        limits = httpx.Limits(max_connections=len(figures.all_writers))
         results: list[FaultFigure] = []
         async with httpx.AsyncClient(base_url=world.url, timeout=timeout, limits=limits) as client:
             tasks = [
                 asyncio.create_task(w.run(client, pace=PACE, write_deadline=WRITE_DEADLINE))
                 for w in run.writers
+            ]
+            others = [
+                asyncio.create_task(w.run(client, pace=pace, write_deadline=WRITE_DEADLINE))
+                for w, pace in (
+                    *((s, SIGN_PACE) for s in run.signers),
+                    (run.logger, ACTIVITY_PACE),
+                )
             ]
             feeds = [asyncio.create_task(w.run()) for w in run.watchers]
             writing = time.monotonic()
@@ -229,28 +288,37 @@ async def scale_run(world: ScaleWorld, figures: Figures) -> tuple[list[FaultFigu
                     run.writers, ACKS_BETWEEN_FAULTS, timeout=PROGRESS_TIMEOUT, tasks=tasks
                 )
             finally:
-                for writer in run.writers:
+                for writer in figures.all_writers:
                     writer.stop.set()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                await asyncio.gather(*tasks, *others, return_exceptions=True)
                 for feed in feeds:
                     feed.cancel()
                 await asyncio.gather(*feeds, return_exceptions=True)
             figures.write_seconds = time.monotonic() - writing
-            for task in tasks:
+            for task in [*tasks, *others]:
                 task.result()
 
         acked = {w.pilot_id: {a.update_id for a in w.acknowledged} for w in run.writers}
-        unresolved = [key for w in run.writers for key in w.unresolved]
+        unresolved = [key for w in figures.all_writers for key in w.unresolved]
+        written = run.acked()
+
+        def disagreements(found: Views) -> list[str]:
+            pilots, programme_views = found
+            return [
+                *view_problems(pilots, acked, {p: set() for p in acked}),
+                *programme_problems(programme_views, written),
+            ]
+
         stopped = time.monotonic()
         views = await poll(
-            lambda: read_views(admin, programme.ucap_id, list(acked)),
-            lambda found: not view_problems(found, acked, {p: set() for p in acked}),
+            lambda: run.read_all(history=True),
+            lambda found: not disagreements(found),
             CONVERGE_TIMEOUT,
         )
-        problems = view_problems(views, acked, {p: set() for p in acked})
+        problems = disagreements(views)
         if not problems:
             figures.converge_seconds = time.monotonic() - stopped
-        problems += order_problems(views, run.writers)
+        problems += order_problems(views[0], run.writers)
         namespace = env.get("UCAP_TOPIC_NAMESPACE", "ucap")
         topics = [events_topic(s, within=namespace) for s in SERVICES]
         problems += await fencing_problems(world.bootstrap, topics)
@@ -274,6 +342,7 @@ def test_two_replicas_and_three_brokers_lose_no_acknowledged_update_under_kill_9
         print(report)
         summary = {
             "acknowledged": len(figures.acknowledged),
+            "by_writer": {w.label: len(w.acknowledged) for w in figures.all_writers},
             "p99_ms": figures.percentile(99) * 1000,
             "converge_seconds": figures.converge_seconds,
             "infra_start_seconds": figures.infra_start_seconds,

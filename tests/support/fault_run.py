@@ -7,8 +7,9 @@
   started again on the same port (``tests.support.processes.run_service`` picks a new
   port at every start).
 - ``fault_stack``: every service and the gateway against that infrastructure.
-- ``Writer``: a partner city's system posting progress updates through the gateway,
-  each with its own idempotency key, retried with that key until acknowledged.
+- ``RetriedWrites``: writes one at a time, each under its own key, retried with that
+  key until acknowledged; ``Writer``: a partner city's system posting progress updates
+  through the gateway so.
 - ``view_problems``: what the views disagree on with the acknowledged updates.
 """
 
@@ -23,7 +24,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -384,6 +385,7 @@ class Programme:
     """Pilot id by partner city id."""
     publishers: dict[str, str]
     """API key by partner city id."""
+    lead_city_id: str
 
 
 async def set_up_programme(
@@ -441,7 +443,7 @@ async def set_up_programme(
     )
     made = await keys
     publishers = {city: key["key"] for city, key in zip(partners, made, strict=True)}
-    return Programme(run_id, ucap_id, pilots, publishers)
+    return Programme(run_id, ucap_id, pilots, publishers, lead)
 
 
 # --- writers ------------------------------------------------------------------
@@ -459,29 +461,47 @@ class Acknowledged:
     """When it was acknowledged (``time.monotonic()``)."""
 
 
-@dataclass
-class Writer:
-    """One partner city's system: progress updates on its pilot, one at a time."""
+@dataclass(frozen=True)
+class Recorded:
+    """A write the service says it holds: the id it holds it as, and whether the answer
+    said an earlier try of it had gone through already."""
 
-    city_id: str
-    pilot_id: str
-    headers: dict[str, str]
-    run_id: str
-    reported_on: str
-    acknowledged: list[Acknowledged] = field(default_factory=list)
-    unresolved: list[str] = field(default_factory=list)
+    id: str
+    replayed: bool = False
+
+
+@dataclass
+class RetriedWrites:
+    """Writes one at a time, each under a key of its own and tried again with that key
+    (a transport error, a 5xx, a 409 from a concurrent change) until acknowledged or its
+    deadline passes. Each kind of write says how it is sent (``attempt``)."""
+
+    acknowledged: list[Acknowledged] = field(default_factory=list, kw_only=True)
+    unresolved: list[str] = field(default_factory=list, kw_only=True)
     """Keys given up on at the write deadline: they may or may not have been recorded."""
-    failures: Counter[str] = field(default_factory=Counter)
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    failures: Counter[str] = field(default_factory=Counter, kw_only=True)
+    stop: asyncio.Event = field(default_factory=asyncio.Event, kw_only=True)
+
+    @property
+    def label(self) -> str:
+        raise NotImplementedError
 
     def key(self, n: int) -> str:
-        return f"{self.run_id}-{self.city_id}-{n}"
+        raise NotImplementedError
+
+    def has(self, n: int) -> bool:
+        """Whether there is an ``n``-th write (a writer with a set list ends with it)."""
+        return True
+
+    async def attempt(self, client: httpx.AsyncClient, n: int) -> Recorded | str:
+        """One try of the ``n``-th write: what was recorded, or what went wrong."""
+        raise NotImplementedError
 
     async def run(self, client: httpx.AsyncClient, *, pace: float, write_deadline: float) -> None:
         """Write until ``stop`` is set; the write under way is finished (acknowledged or
         given up at its deadline) before returning, so nothing is left in doubt."""
         n = 0
-        while not self.stop.is_set():
+        while not self.stop.is_set() and self.has(n + 1):
             n += 1
             await self.write(client, n, write_deadline=write_deadline)
             with suppress(TimeoutError):
@@ -489,37 +509,27 @@ class Writer:
 
     async def write(self, client: httpx.AsyncClient, n: int, *, write_deadline: float) -> None:
         key = self.key(n)
-        body = {
-            "reported_on": self.reported_on,
-            "reporting_city_id": self.city_id,
-            "summary": f"Fault run update {n} from {self.city_id}",
-        }
-        headers = {**self.headers, "Idempotency-Key": key}
         started = time.monotonic()
         backoff = 0.05
         attempts = 0
         while True:
             attempts += 1
             try:
-                response = await client.post(
-                    f"/pilots/{self.pilot_id}/progress", json=body, headers=headers
-                )
+                outcome = await self.attempt(client, n)
             except httpx.TransportError as error:
-                kind = type(error).__name__
-            else:
-                if response.is_success:
-                    self.acknowledged.append(
-                        Acknowledged(
-                            key=key,
-                            update_id=response.json()["update"]["update_id"],
-                            latency=time.monotonic() - started,
-                            attempts=attempts,
-                            replayed=response.headers.get("Idempotent-Replayed") == "true",
-                        )
+                outcome = type(error).__name__
+            if isinstance(outcome, Recorded):
+                self.acknowledged.append(
+                    Acknowledged(
+                        key=key,
+                        update_id=outcome.id,
+                        latency=time.monotonic() - started,
+                        attempts=attempts,
+                        replayed=outcome.replayed,
                     )
-                    return
-                kind = f"HTTP {response.status_code}"
-            self.failures[kind] += 1
+                )
+                return
+            self.failures[outcome] += 1
             if time.monotonic() - started > write_deadline:
                 self.unresolved.append(key)
                 return
@@ -527,12 +537,44 @@ class Writer:
             backoff = min(backoff * 2, 1.0)
 
 
-def acknowledged_total(writers: list[Writer]) -> int:
+@dataclass
+class Writer(RetriedWrites):
+    """One partner city's system: progress updates on its pilot, one at a time."""
+
+    city_id: str
+    pilot_id: str
+    headers: dict[str, str]
+    run_id: str
+    reported_on: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.city_id} updates"
+
+    def key(self, n: int) -> str:
+        return f"{self.run_id}-{self.city_id}-{n}"
+
+    async def attempt(self, client: httpx.AsyncClient, n: int) -> Recorded | str:
+        body = {
+            "reported_on": self.reported_on,
+            "reporting_city_id": self.city_id,
+            "summary": f"Fault run update {n} from {self.city_id}",
+        }
+        headers = {**self.headers, "Idempotency-Key": self.key(n)}
+        path = f"/pilots/{self.pilot_id}/progress"
+        response = await client.post(path, json=body, headers=headers)
+        if response.is_success:
+            replayed = response.headers.get("Idempotent-Replayed") == "true"
+            return Recorded(response.json()["update"]["update_id"], replayed)
+        return f"HTTP {response.status_code}"
+
+
+def acknowledged_total(writers: Sequence[RetriedWrites]) -> int:
     return sum(len(w.acknowledged) for w in writers)
 
 
 async def more_acknowledgements(
-    writers: list[Writer], count: int, *, timeout: float, tasks: list[asyncio.Task[None]]
+    writers: Sequence[RetriedWrites], count: int, *, timeout: float, tasks: list[asyncio.Task[None]]
 ) -> None:
     """Until the writers have ``count`` more acknowledgements than now."""
     target = acknowledged_total(writers) + count
@@ -565,6 +607,8 @@ class Fault:
 @dataclass
 class Figures:
     writers: list[Writer]
+    other_writers: list[RetriedWrites] = field(default_factory=list)
+    """Writers of other kinds of writes than progress updates, counted in the figures."""
     faults: list[Fault] = field(default_factory=list)
     infra_start_seconds: float = 0.0
     setup_seconds: float = 0.0
@@ -572,8 +616,12 @@ class Figures:
     converge_seconds: float | None = None
 
     @property
+    def all_writers(self) -> list[RetriedWrites]:
+        return [*self.writers, *self.other_writers]
+
+    @property
     def acknowledged(self) -> list[Acknowledged]:
-        return [a for w in self.writers for a in w.acknowledged]
+        return [a for w in self.all_writers for a in w.acknowledged]
 
     def percentile(self, p: int) -> float:
         latencies = sorted(a.latency for a in self.acknowledged)
@@ -585,16 +633,17 @@ class Figures:
         acks = self.acknowledged
         retried = [a for a in acks if a.attempts > 1]
         failures: Counter[str] = Counter()
-        for writer in self.writers:
+        writers = self.all_writers
+        for writer in writers:
             failures.update(writer.failures)
         converge = f"{self.converge_seconds:.1f}s" if self.converge_seconds is not None else "never"
         lines = [
             "fault run figures:",
-            f"  acknowledged      {len(acks)} updates from {len(self.writers)} writers "
-            f"({', '.join(f'{w.city_id}: {len(w.acknowledged)}' for w in self.writers)})",
+            f"  acknowledged      {len(acks)} writes from {len(writers)} writers "
+            f"({', '.join(f'{w.label}: {len(w.acknowledged)}' for w in writers)})",
             f"  retried           {len(retried)} writes, {sum(a.attempts - 1 for a in acks)} "
             f"retries; {sum(a.replayed for a in acks)} acknowledged as replays",
-            f"  unresolved        {sum(len(w.unresolved) for w in self.writers)} writes given up",
+            f"  unresolved        {sum(len(w.unresolved) for w in writers)} writes given up",
             f"  failures seen     {dict(failures.most_common()) or 'none'}",
             f"  write latency     p50 {self.percentile(50) * 1000:.0f} ms, "
             f"p99 {self.percentile(99) * 1000:.0f} ms, "
@@ -667,7 +716,7 @@ async def read_views(
     return views
 
 
-def _ids_problems(
+def ids_problems(
     pilot_id: str, view: str, ids: list[str] | None, acked: set[str], maybe: set[str]
 ) -> list[str]:
     if ids is None:
@@ -696,9 +745,9 @@ def view_problems(
     for pilot_id, found in views.items():
         expected, unsure = acked[pilot_id], maybe[pilot_id]
         own_view = "the pilots view (GET /pilots/{id})"
-        problems += _ids_problems(pilot_id, own_view, found.own, expected, unsure)
+        problems += ids_problems(pilot_id, own_view, found.own, expected, unsure)
         listed_view = "the pilots list (GET /pilots?ucap=, in the status details)"
-        problems += _ids_problems(pilot_id, listed_view, found.listed, expected, unsure)
+        problems += ids_problems(pilot_id, listed_view, found.listed, expected, unsure)
         recorded = expected | (set(found.own or ()) & unsure)
         if not found.reporting_counts:
             problems.append(f"{pilot_id}: not in the reporting view's U-CAP status")
