@@ -34,7 +34,7 @@ class RunningService:
 
 @contextmanager
 def run_service(
-    name: str, env: Mapping[str, str], log_dir: Path, *, timeout: float = 30.0
+    name: str, env: Mapping[str, str], log_dir: Path, *, timeout: float = 60.0
 ) -> Iterator[RunningService]:
     """Start ``python -m ucap_<name>`` on a free port and wait until it answers."""
     port = free_port()
