@@ -19,6 +19,8 @@ from ucap_shared.app import ServiceDefinition, ServiceRuntime, build_service_app
 from ucap_shared.mongo import MongoClient
 from ucap_shared.settings import ServiceSettings
 
+pytestmark = pytest.mark.outage
+
 
 @pytest.fixture
 def own_kafka(tmp_path: Path) -> Iterator[ucap_infra.KafkaServer]:
