@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
 CHECKED := shared/src services/*/src deploy/local deploy/demo deploy/bench tests
 
-.PHONY: help install lock tools infra-up infra-down infra-status lint format test run up stop status contracts demo-feed scale-tools scale-up scale-down scale-status test-scale
+.PHONY: help install lock tools infra-up infra-down infra-status lint format test test-unit run up stop status contracts demo-feed scale-tools scale-up scale-down scale-status test-scale
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -80,6 +80,9 @@ tools: ## Debian's chromium for the page tests, wrk for the benchmarks, promethe
 
 test: infra-up tools lint ## install, start the infrastructure, lint, type-check, run every test
 	.venv/bin/pytest $(PYTEST_ARGS)
+
+test-unit: install ## the unit tier alone: no Kafka, no MongoDB, no service process (well under a minute)
+	.venv/bin/pytest -m unit -q $(PYTEST_ARGS)
 
 run: install ## run the whole system with the Granada demo loaded (UCAP_DEMO=0: without); Ctrl-C stops it
 	@$(PY) deploy/local/ucap_stack.py run --infra

@@ -49,3 +49,22 @@ async def mongo(infra: Infra) -> AsyncIterator[MongoClient]:
         yield client
     finally:
         await client.close()
+
+
+END_TO_END_FOLDERS = frozenset({"e2e", "smoke", "scale"})
+NEEDS_SERVERS = frozenset({"infra", "service_env", "mongo"})
+
+
+def tier_of(item: pytest.Item) -> str:
+    """``e2e`` for whole processes, ``integration`` for Kafka or MongoDB, else ``unit``."""
+    folder = Path(str(item.path)).relative_to(Path(__file__).parent).parts[0]
+    if folder in END_TO_END_FOLDERS:
+        return "e2e"
+    if NEEDS_SERVERS & set(getattr(item, "fixturenames", ())):
+        return "integration"
+    return "unit"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(tier_of(item))
