@@ -57,10 +57,11 @@ infra-down: ## stop the local Kafka, PostgreSQL and FerretDB started here
 infra-status: ## say whether Kafka and MongoDB answer
 	@$(PY) deploy/local/ucap_infra.py status
 
-lint: install ## ruff check, ruff format --check, mypy --strict
+lint: install ## ruff check, ruff format --check, mypy --strict, lint-imports (the import contracts)
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy $(CHECKED)
+	.venv/bin/lint-imports --no-cache
 
 format: install ## apply ruff's fixes and formatting
 	.venv/bin/ruff check --fix .

@@ -13,8 +13,7 @@ import httpx
 from pymongo.errors import PyMongoError
 from rich.console import Console
 
-from ucap_gateway.config import Settings
-from ucap_gateway.keys import KeyStore
+from ucap_gateway.operator_access import KeyStore, opened_key_store
 from ucap_ops.credentials import (
     Credentials,
     CredentialsError,
@@ -28,7 +27,6 @@ from ucap_ops.loading.gateway import KeyChoice, LoadError
 from ucap_ops.loading.outcome import Summary
 from ucap_ops.loading.runner import LoadPlan, count_items, load
 from ucap_shared.auth import Role
-from ucap_shared.mongo import connect_mongo
 
 CREDENTIALS_FILE = "demo-credentials.json"
 ADMIN = "ops:demo"
@@ -75,14 +73,10 @@ def ensure_demo_keys(path: Path, gateway_url: str, data: DataFile) -> DemoKeys:
         old: Credentials | None = read_credentials(path) if path.exists() else None
     except CredentialsError:
         old = None
-    settings = Settings()
 
     async def run() -> tuple[dict[str, StoredKey], list[str]]:
-        mongo = connect_mongo(settings.mongodb_uri)
-        try:
-            return await _ensure(KeyStore(mongo[settings.database]), wanted_keys(data), old)
-        finally:
-            await mongo.close()
+        async with opened_key_store() as store:
+            return await _ensure(store, wanted_keys(data), old)
 
     keys, made = asyncio.run(run())
     credentials = Credentials(gateway=gateway_url, keys=keys)

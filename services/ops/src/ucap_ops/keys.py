@@ -10,11 +10,15 @@ from typing import Annotated, TypeVar
 import typer
 from pymongo.errors import PyMongoError
 
-from ucap_gateway.config import Settings
-from ucap_gateway.keys import KeyRecord, KeyStore, NewKey
+from ucap_gateway.operator_access import (
+    KeyRecord,
+    KeyStore,
+    NewKey,
+    key_store_address,
+    opened_key_store,
+)
 from ucap_ops.gateway_access import fail
 from ucap_shared.auth import Role
-from ucap_shared.mongo import connect_mongo
 
 app = typer.Typer(help="Create, list and revoke the gateway's API keys.", no_args_is_help=True)
 
@@ -25,19 +29,15 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 def with_store(action: Callable[[KeyStore], Awaitable[T]]) -> T:
     """Run ``action`` on the gateway's key store; exits with a clear error when MongoDB does
     not answer."""
-    settings = Settings()
 
     async def run() -> T:
-        mongo = connect_mongo(settings.mongodb_uri)
-        try:
-            return await action(KeyStore(mongo[settings.database]))
-        finally:
-            await mongo.close()
+        async with opened_key_store() as store:
+            return await action(store)
 
     try:
         return asyncio.run(run())
     except PyMongoError as error:
-        fail(f"the key store (MongoDB at {settings.mongodb_uri}) does not answer: {error}")
+        fail(f"the key store (MongoDB at {key_store_address()}) does not answer: {error}")
 
 
 async def create_key(store: KeyStore, principal: str, roles: list[Role]) -> NewKey:

@@ -21,8 +21,8 @@ from rich.table import Table
 from ucap_ops.backbone import fail, run
 from ucap_ops.targets import service_target
 from ucap_ops.terminal import JsonOption, operator_name, wide_console
-from ucap_reporting.webhooks import deliveries
-from ucap_reporting.webhooks.deliveries import Delivery, DeliveryState
+from ucap_reporting import operator_access as deliveries
+from ucap_reporting.operator_access import Delivery, DeliveryState
 from ucap_shared.mongo import connect_mongo
 from ucap_shared.views import Document
 
