@@ -10,30 +10,22 @@ import argparse
 import asyncio
 import gc
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_shared.api_docs import install_service_docs
-from ucap_shared.applied import AppliedEvents
 from ucap_shared.auth import admin
 from ucap_shared.consumer import ConsumerRunner, TopicFreshness
-from ucap_shared.dispatch import Handler, Handlers, UnusableRecord, dispatch
-from ucap_shared.envelope import Envelope
 from ucap_shared.errors import ErrorBody, install_error_handlers
-from ucap_shared.events import EventData
-from ucap_shared.eventstore import EventStore
 from ucap_shared.guard import ALWAYS_OPEN, DOCS, RequestGuard
 from ucap_shared.health import ReadinessCheck, health_router
 from ucap_shared.http_metrics import HttpMetrics
 from ucap_shared.lease import Lease
 from ucap_shared.logs import configure_logging
 from ucap_shared.metrics import MetricsListener, metrics_router
-from ucap_shared.mongo import MongoClient, connect_mongo
 from ucap_shared.readiness_checks import (
     KafkaReachability,
     consumer_check,
@@ -41,148 +33,28 @@ from ucap_shared.readiness_checks import (
     mongodb_check,
     relay_check,
 )
+from ucap_shared.rebuild import rebuild
 from ucap_shared.relay import Relay
 from ucap_shared.relay_ops import parked_router
 from ucap_shared.request_context import CORRELATION_HEADER as CORRELATION_HEADER
 from ucap_shared.request_context import OCCURRED_AT_HEADER as OCCURRED_AT_HEADER
 from ucap_shared.request_context import CorrelationAndDating
+from ucap_shared.runtime import Background as Background
+from ucap_shared.runtime import HandlersFactory as HandlersFactory
+from ucap_shared.runtime import ServiceDefinition as ServiceDefinition
+from ucap_shared.runtime import ServiceRuntime as ServiceRuntime
+from ucap_shared.runtime import opened_runtime
 from ucap_shared.sampled_gauges import DEAD_LETTER_REPLAYS, DeadLetterDepth, GaugeSampler
 from ucap_shared.serving import serve
 from ucap_shared.settings import ServiceSettings
-from ucap_shared.topics import TopicSpec, dead_letter_topic, events_topic
+from ucap_shared.topics import dead_letter_topic
 from ucap_shared.tracing_setup import configure_tracing, flush_traces
-from ucap_shared.views import Outcome, StreamGap
 
-HEALING_ATTEMPTS = 5
 ADMIN_ONLY: dict[int | str, dict[str, Any]] = {
     403: {"description": "The caller is not an admin", "model": ErrorBody}
 }
 UNTRACED_PATHS = frozenset((*ALWAYS_OPEN, "/metrics"))
 """Probes and scrapes: a trace each would bury the requests' own."""
-
-
-@dataclass
-class ServiceRuntime:
-    """What a running service holds: its settings, clients and event machinery."""
-
-    settings: ServiceSettings
-    mongo: MongoClient
-    store: EventStore
-    handlers: list[Handlers] = field(default_factory=list)
-    relay: Relay | None = None
-    consumer: ConsumerRunner | None = None
-    sampler: GaugeSampler | None = None
-    metrics_listener: MetricsListener | None = None
-    applied_own: AppliedEvents = field(default_factory=AppliedEvents)
-
-    @property
-    def database(self) -> AsyncDatabase[dict[str, Any]]:
-        return self.mongo[self.settings.database]
-
-    @property
-    def own_topic(self) -> str:
-        return events_topic(self.settings.service_name)
-
-    def topic_specs(self) -> list[TopicSpec]:
-        names = {self.own_topic, dead_letter_topic(self.settings.service_name)}
-        names |= {handlers.topic for handlers in self.handlers}
-        return [
-            TopicSpec(
-                name,
-                partitions=self.settings.kafka_topic_partitions,
-                replication_factor=self.settings.kafka_replication_factor,
-            )
-            for name in sorted(names)
-        ]
-
-    def own_handlers(self) -> Handlers | None:
-        return next((h for h in self.handlers if h.topic == self.own_topic), None)
-
-    async def project_own(self, envelopes: Sequence[Envelope]) -> None:
-        """Apply freshly appended events to the service's own views at once.
-
-        The consumer of the service's own topic applies them again later; the
-        views' sequence guard makes that a no-op. If this process dies before
-        projecting, that consumer, or the next command on the aggregate, is
-        what brings the views up to date.
-        """
-        own = self.own_handlers()
-        if own is None:
-            return
-        for envelope in envelopes:
-            try:
-                await dispatch(own, envelope, group=self.settings.group)
-            except UnusableRecord:
-                return
-
-    def install_healing(self) -> None:
-        """Own views take no event before its predecessors: on a gap, the store's come first.
-
-        A gap in an own view means a writer appended and died (or lost the
-        database) before projecting, or a concurrent writer is still projecting
-        its earlier event. Either way the missing events are in the store.
-        """
-        own = self.own_handlers()
-        if own is None:
-            return
-        healed = Handlers(own.topic, own.type_prefix)
-        for event_type, (model, handler) in own.by_type.items():
-            healed.by_type[event_type] = (model, self._healing(healed, handler))
-        self.handlers = [healed if h is own else h for h in self.handlers]
-
-    def _healing(self, healed: Handlers, handler: Handler) -> Handler:
-        async def apply(envelope: Envelope, data: EventData) -> Outcome | None:
-            return await self.applied_own.once(
-                (envelope.subject, envelope.sequence), lambda: heal_and_apply(envelope, data)
-            )
-
-        async def heal_and_apply(envelope: Envelope, data: EventData) -> Outcome | None:
-            for _ in range(HEALING_ATTEMPTS):
-                try:
-                    return await handler(envelope, data)
-                except StreamGap as gap:
-                    missing_events = await self.store.load_after(
-                        envelope.subject, gap.last, within_commit=True
-                    )
-                    for missing in missing_events:
-                        if missing.sequence >= envelope.sequence:
-                            break
-                        await dispatch(healed, missing, group=self.settings.group)
-            return await handler(envelope, data)
-
-        return apply
-
-    def sampled_backlog(self) -> int | None:
-        return self.sampler.backlog if self.sampler else None
-
-    def freshness(self) -> list[TopicFreshness]:
-        return list(self.consumer.freshness.values()) if self.consumer else []
-
-
-HandlersFactory = Callable[[ServiceRuntime], Sequence[Handlers]]
-Background = Callable[[FastAPI, ServiceRuntime], AbstractAsyncContextManager[None]]
-
-
-@dataclass(frozen=True)
-class ServiceDefinition:
-    """What makes one service: its API, its event handlers and the views they write."""
-
-    title: str
-    description: str
-    routers: Sequence[APIRouter] = ()
-    handlers: HandlersFactory | None = None
-    views: Sequence[str] = ()
-    """Collections built from events: dropped and rebuilt by ``rebuild``."""
-    publishes_events: bool = True
-    setup: Callable[[ServiceRuntime], Awaitable[None]] | None = None
-    """Runs once at start-up after the store's indexes: the views' own indexes, say."""
-    background: Background | None = None
-    """Entered once everything else runs, left at shutdown: scheduled checks, live feeds."""
-    verifies_tokens: bool = True
-    """Every request needs the gateway's token; the gateway itself checks API keys instead."""
-    install: Callable[[FastAPI, ServiceSettings], None] | None = None
-    """Adds what the app needs at build time: middleware of the service's own, which runs
-    before the request guard (the gateway's gatekeeper: keys checked before a body is read)."""
 
 
 def _settle_heap() -> None:
@@ -198,77 +70,19 @@ def _settle_heap() -> None:
 
 def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) -> FastAPI:
     """A FastAPI app with health, metrics, correlation ids, event store, relay and consumer."""
-    handlers, publishes_events = definition.handlers, definition.publishes_events
     checks: dict[str, ReadinessCheck] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name, settings.log_level)
         configure_tracing(f"ucap-{settings.service_name}")  # before the client: it traces it
-        mongo = connect_mongo(settings.mongodb_uri)
-        database = mongo[settings.database]
-        runtime = ServiceRuntime(
-            settings=settings,
-            mongo=mongo,
-            store=EventStore(database, source=f"ucap/{settings.service_name}"),
-        )
-        app.state.runtime = runtime
-        kafka = KafkaReachability(
-            settings.kafka_bootstrap_servers, timeout_seconds=settings.readiness_timeout_seconds
-        )
-        checks["kafka"] = kafka_check(kafka)
-        checks["mongodb"] = mongodb_check(mongo)
         try:
-            runtime.metrics_listener = MetricsListener.started(
-                settings.metrics_host, settings.metrics_port
-            )
-            await runtime.store.create_indexes()
-            if definition.setup is not None:
-                await definition.setup(runtime)
-            runtime.handlers = list(handlers(runtime)) if handlers else []
-            runtime.install_healing()
-            if publishes_events:
-                runtime.relay = Relay(
-                    runtime.store,
-                    Lease(database["leases"], "relay", ttl_seconds=settings.relay_lease_seconds),
-                    bootstrap_servers=settings.kafka_bootstrap_servers,
-                    topic=runtime.own_topic,
-                    topics_to_create=runtime.topic_specs(),
-                )
-                runtime.relay.start()
-                checks["relay"] = relay_check(runtime.relay, kafka, runtime.sampled_backlog)
-            if runtime.handlers:
-                runtime.consumer = ConsumerRunner(
-                    bootstrap_servers=settings.kafka_bootstrap_servers,
-                    group=settings.group,
-                    handlers=runtime.handlers,
-                    database=database,
-                    dead_letter_topic=dead_letter_topic(settings.service_name),
-                    topics_to_create=runtime.topic_specs(),
-                )
-                await runtime.consumer.create_indexes()
-                runtime.consumer.start()
-                checks["consumer"] = consumer_check(runtime.consumer, kafka)
-            runtime.sampler = _sampler(runtime, checks)
-            runtime.sampler.start()
-            if definition.background is None:
-                _settle_heap()
-                yield
-            else:
-                async with definition.background(app, runtime):
-                    _settle_heap()
+            async with opened_runtime(settings) as runtime:
+                app.state.runtime = runtime
+                async with _running(app, runtime, definition, checks):
                     yield
         finally:
-            if runtime.sampler is not None:
-                await runtime.sampler.stop()
-            if runtime.consumer is not None:
-                await runtime.consumer.stop()
-            if runtime.relay is not None:
-                await runtime.relay.stop()
-            await mongo.close()
             flush_traces()
-            if runtime.metrics_listener is not None:
-                runtime.metrics_listener.stop()
 
     signing_key = settings.signing_key()
     app = FastAPI(
@@ -316,6 +130,73 @@ def build_service_app(settings: ServiceSettings, definition: ServiceDefinition) 
     # Outermost: every answer counts, a refusal of the guard's or the gatekeeper's too.
     app.add_middleware(HttpMetrics)
     return app
+
+
+@asynccontextmanager
+async def _running(
+    app: FastAPI,
+    runtime: ServiceRuntime,
+    definition: ServiceDefinition,
+    checks: dict[str, ReadinessCheck],
+) -> AsyncIterator[None]:
+    """The runtime's indexes, relay, consumer, sampler and background work, stopped in turn."""
+    settings = runtime.settings
+    kafka = KafkaReachability(
+        settings.kafka_bootstrap_servers, timeout_seconds=settings.readiness_timeout_seconds
+    )
+    checks["kafka"] = kafka_check(kafka)
+    checks["mongodb"] = mongodb_check(runtime.mongo)
+    try:
+        runtime.metrics_listener = MetricsListener.started(
+            settings.metrics_host, settings.metrics_port
+        )
+        await runtime.store.create_indexes()
+        if definition.setup is not None:
+            await definition.setup(runtime)
+        runtime.take_handlers(definition)
+        runtime.install_healing()
+        if definition.publishes_events:
+            runtime.relay = Relay(
+                runtime.store,
+                Lease(
+                    runtime.database["leases"], "relay", ttl_seconds=settings.relay_lease_seconds
+                ),
+                bootstrap_servers=settings.kafka_bootstrap_servers,
+                topic=runtime.own_topic,
+                topics_to_create=runtime.topic_specs(),
+            )
+            runtime.relay.start()
+            checks["relay"] = relay_check(runtime.relay, kafka, runtime.sampled_backlog)
+        if runtime.handlers:
+            runtime.consumer = ConsumerRunner(
+                bootstrap_servers=settings.kafka_bootstrap_servers,
+                group=settings.group,
+                handlers=runtime.handlers,
+                database=runtime.database,
+                dead_letter_topic=dead_letter_topic(settings.service_name),
+                topics_to_create=runtime.topic_specs(),
+            )
+            await runtime.consumer.create_indexes()
+            runtime.consumer.start()
+            checks["consumer"] = consumer_check(runtime.consumer, kafka)
+        runtime.sampler = _sampler(runtime, checks)
+        runtime.sampler.start()
+        if definition.background is None:
+            _settle_heap()
+            yield
+        else:
+            async with definition.background(app, runtime):
+                _settle_heap()
+                yield
+    finally:
+        if runtime.sampler is not None:
+            await runtime.sampler.stop()
+        if runtime.consumer is not None:
+            await runtime.consumer.stop()
+        if runtime.relay is not None:
+            await runtime.relay.stop()
+        if runtime.metrics_listener is not None:
+            runtime.metrics_listener.stop()
 
 
 def _sampler(runtime: ServiceRuntime, checks: dict[str, ReadinessCheck]) -> GaugeSampler:
@@ -371,8 +252,6 @@ def service_main(settings: ServiceSettings, definition: ServiceDefinition) -> No
     args = parser.parse_args()
     configure_logging(settings.service_name, settings.log_level)
     if args.command == "rebuild":
-        from ucap_shared.rebuild import rebuild
-
         report = asyncio.run(rebuild(settings, definition))
         sys.exit(0 if report.ok else 1)
     serve(build_service_app(settings, definition), settings)

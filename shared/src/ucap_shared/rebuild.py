@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from ucap_shared.app import ServiceDefinition, ServiceRuntime
 from ucap_shared.dispatch import Handlers, Result, UnusableRecord, dispatch, parse_envelope
 from ucap_shared.envelope import Envelope
 from ucap_shared.eventstore import EventStore
-from ucap_shared.mongo import connect_mongo
 from ucap_shared.positions import StreamPositions
+from ucap_shared.runtime import ServiceDefinition, ServiceRuntime, opened_runtime
 from ucap_shared.settings import ServiceSettings
 from ucap_shared.view_buffer import ViewBuffer
 from ucap_shared.views import REVISIONS, VIEW_BUFFER, written_documents
@@ -75,15 +74,9 @@ async def rebuild(
     started = time.monotonic()
     report = RebuildReport()
     group = settings.group
-    mongo = connect_mongo(settings.mongodb_uri)
-    try:
-        database = mongo[settings.database]
-        runtime = ServiceRuntime(
-            settings=settings,
-            mongo=mongo,
-            store=EventStore(database, source=f"ucap/{settings.service_name}"),
-        )
-        runtime.handlers = list(definition.handlers(runtime)) if definition.handlers else []
+    async with opened_runtime(settings) as runtime:
+        database = runtime.database
+        runtime.take_handlers(definition)
         await _refuse_if_active(settings.kafka_bootstrap_servers, group)
         for name in [*definition.views, REVISIONS, "held_events", "stream_positions"]:
             await database.drop_collection(name)
@@ -117,8 +110,6 @@ async def rebuild(
             for stream, last in seen.items():
                 await positions.advance(handlers.topic, stream, last.sequence, event_time=last.time)
             await _commit_group_offsets(settings.kafka_bootstrap_servers, group, ends)
-    finally:
-        await mongo.close()
     report.seconds = time.monotonic() - started
     out(
         f"rebuilt in {report.seconds:.1f}s: {report.replayed} events replayed, "
