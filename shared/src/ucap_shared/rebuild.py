@@ -25,6 +25,7 @@ from ucap_shared.eventstore import EventStore
 from ucap_shared.positions import StreamPositions
 from ucap_shared.runtime import ServiceDefinition, ServiceRuntime, opened_runtime
 from ucap_shared.settings import ServiceSettings
+from ucap_shared.topic_reading import TopicToItsEnd
 from ucap_shared.view_buffer import ViewBuffer
 from ucap_shared.views import REVISIONS, VIEW_BUFFER, written_documents
 
@@ -185,54 +186,25 @@ async def _replay_topic(
     progress: ProgressCallback | None = None,
 ) -> tuple[Ends, Seen]:
     """Replay one topic up to its current end; the ends, and each stream's last event."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
-    )
-    await consumer.start()
-    try:
-        partitions = [
-            TopicPartition(handlers.topic, p)
-            for p in sorted(await _partitions(consumer, handlers.topic))
-        ]
-        seen: dict[str, Envelope] = {}
-        if not partitions:
-            _tell(progress, handlers.topic, 0, 0)
-            return {}, seen
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
-        starts: dict[TopicPartition, int] = await consumer.beginning_offsets(partitions)
-        total, done = sum(ends[tp] - starts[tp] for tp in partitions), 0
+    seen: dict[str, Envelope] = {}
+    async with TopicToItsEnd(bootstrap, handlers.topic) as reading:
+        total, done = reading.offsets, 0
         _tell(progress, handlers.topic, done, total)
-        remaining = [tp for tp in partitions if ends[tp] > 0]
-        while remaining:
-            batches = await consumer.getmany(*remaining, timeout_ms=2000)
-            for tp, records in batches.items():
-                for record in records:
-                    if record.offset >= ends[tp]:
-                        continue
-                    done += 1
-                    _tell(progress, handlers.topic, done, total)
-                    try:
-                        envelope = parse_envelope(record.value)
-                    except UnusableRecord as error:
-                        report.skipped.append(f"{tp.topic}/{tp.partition}@{record.offset}: {error}")
-                        continue
-                    last = seen.get(envelope.subject)
-                    if last is None or envelope.sequence > last.sequence:
-                        await apply(handlers, envelope)
-                        seen[envelope.subject] = envelope
-            remaining = [tp for tp in remaining if await consumer.position(tp) < ends[tp]]
+        async for record in reading.records():
+            done += 1
+            _tell(progress, handlers.topic, done, total)
+            try:
+                envelope = parse_envelope(record.value)
+            except UnusableRecord as error:
+                report.skipped.append(f"{record.topic}/{record.partition}@{record.offset}: {error}")
+                continue
+            last = seen.get(envelope.subject)
+            if last is None or envelope.sequence > last.sequence:
+                await apply(handlers, envelope)
+                seen[envelope.subject] = envelope
         # The offsets counted also hold the relay's transaction markers, which are no records.
         _tell(progress, handlers.topic, done, done)
-        return ends, seen
-    finally:
-        await consumer.stop()
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()
-    return consumer.partitions_for_topic(topic) or set()
+        return reading.ends, seen
 
 
 async def _commit_group_offsets(

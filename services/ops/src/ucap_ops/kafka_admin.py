@@ -14,6 +14,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from ucap_ops.backbone import CommandError
+from ucap_shared import topic_reading
+from ucap_shared.topic_reading import TopicToItsEnd
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 READ_DEADLINE_SECONDS = 60.0
@@ -49,19 +51,7 @@ async def admin_client(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
 
 async def partitions_of(bootstrap: str, topics: Iterable[str]) -> dict[str, list[TopicPartition]]:
     """Each topic's partitions; a topic that does not exist is left out."""
-    wanted = sorted(set(topics))
-    if not wanted:
-        return {}
-    async with admin_client(bootstrap) as admin:
-        described = await admin.describe_topics(wanted)
-    return {
-        entry["topic"]: sorted(
-            TopicPartition(entry["topic"], partition["partition"])
-            for partition in entry["partitions"]
-        )
-        for entry in described
-        if entry["error_code"] == 0
-    }
+    return await topic_reading.partitions_of(bootstrap, list(topics))
 
 
 async def offset_range(
@@ -78,24 +68,13 @@ async def offset_range(
 
 async def read_topic(bootstrap: str, topic: str) -> list[Record]:
     """Every record of ``topic`` from its beginning to its end as of now."""
-    partitions = (await partitions_of(bootstrap, [topic])).get(topic, [])
-    if not partitions:
-        return []
-    async with topic_reader(bootstrap) as consumer:
-        ends = {tp: end for tp, (_, end) in (await offset_range(consumer, partitions)).items()}
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        records: list[Record] = []
-        deadline = time.monotonic() + READ_DEADLINE_SECONDS
-        remaining = [tp for tp in partitions if await consumer.position(tp) < ends[tp]]
-        while remaining:
-            if time.monotonic() > deadline:
-                raise CommandError(f"reading {topic} took over {READ_DEADLINE_SECONDS:g}s")
-            batches = await consumer.getmany(*remaining, timeout_ms=1000)
-            for tp, batch in batches.items():
-                records += [record for record in batch if record.offset < ends[tp]]
-            remaining = [tp for tp in remaining if await consumer.position(tp) < ends[tp]]
-        return records
+    try:
+        async with TopicToItsEnd(
+            bootstrap, topic, deadline_seconds=READ_DEADLINE_SECONDS
+        ) as reading:
+            return [record async for record in reading.records()]
+    except TimeoutError as error:
+        raise CommandError(str(error)) from error
 
 
 async def read_record(bootstrap: str, topic: str, partition: int, offset: int) -> Record | None:
