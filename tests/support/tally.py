@@ -7,11 +7,12 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from ucap_shared.consumer import ConsumerRunner, RetryPolicy
+from ucap_shared.consumer import ConsumerRunner
 from ucap_shared.dispatch import Handlers
 from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
 from ucap_shared.eventstore import EventStore
+from ucap_shared.handler_retries import RetryPolicy
 from ucap_shared.lease import Lease
 from ucap_shared.relay import Relay
 from ucap_shared.topics import TopicSpec

@@ -10,20 +10,17 @@ collection and applied as soon as the missing event has been.
 import asyncio
 import contextlib
 import logging
-import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from pydantic import BaseModel
-from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from tenacity import RetryCallState
 
-from ucap_shared.backoff import Backoff, bounded_retries
+from ucap_shared.backoff import Backoff
+from ucap_shared.dead_lettering import Origin, dead_letter
 from ucap_shared.dispatch import (
     Call,
     Handlers,
@@ -31,11 +28,12 @@ from ucap_shared.dispatch import (
     UnusableRecord,
     parse_envelope,
     resolve,
-    run_call,
 )
 from ucap_shared.envelope import Envelope
+from ucap_shared.handler_retries import RetryPolicy, call_with_retries
+from ucap_shared.held_events import HeldEvents
 from ucap_shared.logs import correlation_id
-from ucap_shared.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from ucap_shared.metrics import CONSUMER_LAG, EVENTS_CONSUMED
 from ucap_shared.positions import StreamPositions
 from ucap_shared.topics import TopicSpec, ensure_topics
 from ucap_shared.tracing import processing, views_written
@@ -43,16 +41,6 @@ from ucap_shared.view_batch import ViewBatch
 from ucap_shared.views import VIEW_BATCH
 
 log = logging.getLogger(__name__)
-
-DLQ_HEADERS = (
-    "dlq_original_topic",
-    "dlq_original_partition",
-    "dlq_original_offset",
-    "dlq_consumer_group",
-    "dlq_error_kind",
-    "dlq_error",
-    "dlq_failed_at",
-)
 
 
 class TopicFreshness(BaseModel):
@@ -63,15 +51,6 @@ class TopicFreshness(BaseModel):
     last_event_time: datetime | None = None
     last_applied_at: datetime | None = None
     held_events: int = 0
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """A handler's tries before its record is dead-lettered, with full-jitter waits between."""
-
-    attempts: int = 3
-    first_backoff_seconds: float = 0.2
-    most_backoff_seconds: float = 5.0
 
 
 class ConsumerRunner:
@@ -90,7 +69,7 @@ class ConsumerRunner:
         self.dead_letter_topic = dead_letter_topic
         self._bootstrap = bootstrap_servers
         self._handlers = {h.topic: h for h in handlers}
-        self._held = database["held_events"]
+        self._held = HeldEvents(database["held_events"], group)
         self._positions = StreamPositions(database["stream_positions"], group)
         self._retry = retry or RetryPolicy()
         self._topics_to_create = list(topics_to_create)
@@ -132,9 +111,7 @@ class ConsumerRunner:
             raise RuntimeError(f"consumer {self.group} is not running")
 
     async def create_indexes(self) -> None:
-        await self._held.create_index(
-            [("group", ASCENDING), ("stream", ASCENDING), ("sequence", ASCENDING)]
-        )
+        await self._held.create_indexes()
 
     # --- the loop ----------------------------------------------------------
 
@@ -315,7 +292,7 @@ class ConsumerRunner:
         return result
 
     async def _in_order(
-        self, handlers: Handlers, envelope: Envelope, call: Call | None, origin: "Origin"
+        self, handlers: Handlers, envelope: Envelope, call: Call | None, origin: Origin
     ) -> Result:
         """Apply ``envelope`` if it is the next of its stream; hold it after a gap."""
         topic, stream = handlers.topic, envelope.subject
@@ -356,31 +333,11 @@ class ConsumerRunner:
             self._positions_moved = {**moved, **self._positions_moved}
             raise
 
-    async def _call_with_retries(self, call: Call, origin: "Origin") -> Result:
-        def retrying(state: RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome else None
-            log.warning(
-                "handler failed; retrying",
-                extra={
-                    "type": call.envelope.type,
-                    "attempt": state.attempt_number,
-                    "error": repr(error),
-                },
-            )
-
-        retries = bounded_retries(
-            attempts=self._retry.attempts,
-            first=self._retry.first_backoff_seconds,
-            most=self._retry.most_backoff_seconds,
-            before_sleep=retrying,
-        )
+    async def _call_with_retries(self, call: Call, origin: Origin) -> Result:
         try:
-            async for attempt in retries:
-                with attempt:
-                    return await run_call(call, group=self.group)
+            return await call_with_retries(call, group=self.group, policy=self._retry)
         except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
             return await self._dead_letter(origin, error)
-        raise AssertionError("unreachable")
 
     def _note_fresh(self, topic: str, envelope: Envelope) -> None:
         freshness = self.freshness[topic]
@@ -388,66 +345,18 @@ class ConsumerRunner:
             freshness.last_event_time = envelope.time
         freshness.last_applied_at = datetime.now(UTC)
 
-    async def _dead_letter(self, origin: "Origin", error: Exception) -> Result:
-        kind = error.kind if isinstance(error, UnusableRecord) else "handler_failed"
-        detail = (
-            str(error)
-            if isinstance(error, UnusableRecord)
-            else "".join(traceback.format_exception_only(error)).strip()
-        )
-        headers = [
-            *origin.headers,
-            ("dlq_original_topic", origin.topic.encode()),
-            ("dlq_original_partition", str(origin.partition).encode()),
-            ("dlq_original_offset", str(origin.offset).encode()),
-            ("dlq_consumer_group", self.group.encode()),
-            ("dlq_error_kind", kind.encode()),
-            ("dlq_error", detail[:4000].encode()),
-            ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
-        ]
+    async def _dead_letter(self, origin: Origin, error: Exception) -> Result:
         assert self._dlq is not None, "dead-lettering needs a started runner"
-        await self._dlq.send_and_wait(
-            self.dead_letter_topic, origin.value, key=origin.key, headers=headers
-        )
-        EVENTS_DEAD_LETTERED.labels(self.group, origin.topic).inc()
-        EVENTS_CONSUMED.labels(self.group, origin.topic, Result.DEAD_LETTERED.value).inc()
-        log.error(
-            "record dead-lettered",
-            extra={
-                "topic": origin.topic,
-                "partition": origin.partition,
-                "offset": origin.offset,
-                "kind": kind,
-                "error": detail[:500],
-            },
-        )
-        return Result.DEAD_LETTERED
+        return await dead_letter(self._dlq, self.dead_letter_topic, self.group, origin, error)
 
     # --- held events (gaps) --------------------------------------------------
 
-    async def _hold(self, origin: "Origin", envelope: Envelope, reason: str) -> None:
-        await self._held.replace_one(
-            {"_id": f"{self.group}:{envelope.id}"},
-            {
-                "group": self.group,
-                "topic": origin.topic,
-                "partition": origin.partition,
-                "offset": origin.offset,
-                "stream": envelope.subject,
-                "sequence": envelope.sequence,
-                "event": envelope.to_json().decode(),
-                "reason": reason,
-                "held_at": datetime.now(UTC),
-            },
-            upsert=True,
-        )
+    async def _hold(self, origin: Origin, envelope: Envelope, reason: str) -> None:
+        await self._held.hold(origin, envelope, reason)
         await self._count_held(origin.topic)
-        log.warning("event held back after a gap", extra={"reason": reason, "type": envelope.type})
 
     async def _count_held(self, topic: str) -> None:
-        self.freshness[topic].held_events = await self._held.count_documents(
-            {"group": self.group, "topic": topic}
-        )
+        self.freshness[topic].held_events = await self._held.count(topic)
 
     async def _release_held(self, handlers: Handlers, applied: Envelope) -> None:
         """Apply the held event that was waiting for ``applied``, if any (and so on)."""
@@ -456,58 +365,19 @@ class ConsumerRunner:
             self._held_uncounted.discard(handlers.topic)
         if self.freshness[handlers.topic].held_events == 0:
             return  # none held by this group: each hold counts again
-        waiting = await self._held.find_one(
-            {
-                "group": self.group,
-                "topic": handlers.topic,
-                "stream": applied.subject,
-                "sequence": applied.sequence + 1,
-            }
-        )
+        waiting = await self._held.waiting_after(handlers.topic, applied)
         if waiting is None:
             return
         # Once it is no longer held, only the position says the gap before it was filled.
         await self._write_positions()
-        await self._held.delete_one({"_id": waiting["_id"]})
+        envelope, origin = await self._held.release(waiting)
         await self._count_held(handlers.topic)
-        envelope = Envelope.from_json(waiting["event"])
-        origin = Origin(
-            topic=waiting["topic"],
-            partition=waiting.get("partition", -1),
-            offset=waiting.get("offset", -1),
-            key=envelope.record_key(),
-            value=waiting["event"].encode(),
-            headers=envelope.record_headers(),
-        )
         try:
             call = resolve(handlers, envelope)
         except UnusableRecord as error:
             await self._dead_letter(origin, error)
             return
         await self._in_order(handlers, envelope, call, origin)
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a record came from, for its dead-letter headers."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes]]
-
-    @classmethod
-    def of(cls, record: ConsumerRecord[bytes, bytes]) -> "Origin":
-        return cls(
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-            value=record.value,
-            headers=list(record.headers or ()),
-        )
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
