@@ -25,7 +25,7 @@ from ucap_shared.envelope import Envelope
 from ucap_shared.mongo import MongoClient, connect_mongo
 from ucap_shared.topics import events_topic
 
-TOPICS = {"city": "cities", "mou": "mous", "pilot": "pilots"}
+TOPICS = {"city": "cities", "organisation": "cities", "mou": "mous", "pilot": "pilots"}
 
 
 def fresh(name: str) -> str:

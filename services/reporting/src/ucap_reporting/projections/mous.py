@@ -3,7 +3,13 @@
 A MoU concerns a U-CAP only if the U-CAP's lead is a party (``relevant_mou``), so a copy
 goes only to the U-CAPs that ``ucaps_view`` says a party leads: a status document holds
 copies of its lead's MoUs, which ``ucap_mous.capacity`` bounds, and not of every MoU of
-its up to 50 counterparts. The copy keeps only what the status reads (no themes).
+its up to 50 counterparts. The copy keeps only what the status reads.
+
+A party is a city (``city_id``), one of its organisations (``city_id`` and
+``organisation_id``) or an organisation with no city (``organisation_id``); events from
+before organisations (only ``city_id``) read as cities. ``party_city_ids`` (indexed) lists
+the cities of the parties that have one. A signature's ``signed_on`` may be null: signed,
+date unknown.
 """
 
 from pydantic import BaseModel
@@ -16,6 +22,7 @@ from ucap_reporting.projections.documents import (
     handlers_of,
     narrow,
 )
+from ucap_reporting.projections.organisations import pulled_by_mou
 from ucap_reporting.store import ViewStore
 from ucap_shared.dates import PartialDate
 from ucap_shared.dispatch import Handlers
@@ -28,7 +35,9 @@ from ucap_shared.views import Document, Outcome
 class MouParty(BaseModel):
     model_config = narrow
 
-    city_id: str
+    city_id: str | None = None
+    organisation_id: str | None = None
+    stakeholder_ids: tuple[str, ...] = ()
 
 
 class MouDrafted(EventData):
@@ -37,6 +46,8 @@ class MouDrafted(EventData):
 
     mou_id: str
     title: str
+    subject: str = ""
+    themes: tuple[str, ...] = ()
     parties: tuple[MouParty, ...]
     valid_from: PartialDate | None = None
     valid_until: PartialDate | None = None
@@ -55,8 +66,12 @@ class MouSigned(EventData):
     event_type = "ucap.mou.signed.v1"
 
     mou_id: str
-    city_id: str
-    signed_on: PartialDate
+    city_id: str | None = None
+    organisation_id: str | None = None
+    signed_on: PartialDate | None = None
+    place: str | None = None
+    signatory: str | None = None
+    occasion: str | None = None
 
 
 class MouTerminated(EventData):
@@ -80,6 +95,9 @@ def empty_mou(mou_id: str) -> Document:
         "mou_id": mou_id,
         "seq": 0,
         "title": None,
+        "subject": "",
+        "themes": [],
+        "parties": [],
         "party_city_ids": [],
         "signatures": [],
         "valid_from": None,
@@ -95,28 +113,44 @@ async def _ucaps_led_by_parties(views: ViewStore, mou: Document) -> set[str]:
     return {ucap["ucap_id"] for ucap in led}
 
 
-MOUS = Source("mou", MOUS_VIEW, "mous", "mou_id", empty_mou, _ucaps_led_by_parties)
+MOUS = Source("mou", MOUS_VIEW, "mous", "mou_id", empty_mou, _ucaps_led_by_parties, pulled_by_mou)
+
+
+def _with_parties(mou: Document, parties: list[Document]) -> Document:
+    city_ids = list(dict.fromkeys(p["city_id"] for p in parties if p["city_id"]))
+    return {**mou, "parties": parties, "party_city_ids": city_ids}
+
+
+def parties_of(mou: Document) -> list[Document]:
+    """A copy's parties; one made before parties were kept has only their city ids."""
+    if "parties" in mou:
+        parties: list[Document] = mou["parties"]
+        return parties
+    return [
+        {"city_id": c, "organisation_id": None, "stakeholder_ids": []}
+        for c in mou["party_city_ids"]
+    ]
 
 
 async def on_mou_drafted(views: ViewStore, envelope: Envelope, data: MouDrafted) -> Outcome:
-    fields = data.model_dump(mode="json", include={"title", "valid_from", "valid_until"})
-    parties = [party.city_id for party in data.parties]
+    fields = data.model_dump(
+        mode="json", include={"title", "subject", "themes", "valid_from", "valid_until"}
+    )
+    parties = [party.model_dump(mode="json") for party in data.parties]
     return await apply_change(
-        views, MOUS, envelope, lambda mou: {**mou, **fields, "party_city_ids": parties}
+        views, MOUS, envelope, lambda mou: _with_parties({**mou, **fields}, parties)
     )
 
 
 async def on_mou_party_added(views: ViewStore, envelope: Envelope, data: MouPartyAdded) -> Outcome:
+    party = data.party.model_dump(mode="json")
     return await apply_change(
-        views,
-        MOUS,
-        envelope,
-        lambda mou: {**mou, "party_city_ids": [*mou["party_city_ids"], data.party.city_id]},
+        views, MOUS, envelope, lambda mou: _with_parties(mou, [*parties_of(mou), party])
     )
 
 
 async def on_mou_signed(views: ViewStore, envelope: Envelope, data: MouSigned) -> Outcome:
-    signature = {"city_id": data.city_id, "signed_on": data.signed_on.iso()}
+    signature = data.model_dump(mode="json", exclude={"mou_id"})
     return await apply_change(
         views, MOUS, envelope, lambda mou: {**mou, "signatures": [*mou["signatures"], signature]}
     )
