@@ -63,6 +63,7 @@ def _profile(cities: dict[str, Document], city_id: str) -> CityProfile:
     fields["registered"] = bool(city.get("registered"))
     fields["kind"] = city.get("kind") or "city"
     fields["stakeholders"] = city.get("stakeholders") or []
+    fields["details_omitted"] = bool(city.get("details_omitted"))
     return CityProfile.model_validate(fields)
 
 
@@ -125,6 +126,7 @@ def mou_out(
         terminated_on=mou["terminated_on"],
         expired_on=mou["expired_on"],
         expires_soon=soon,
+        details_omitted=bool(mou.get("details_omitted")),
     )
 
 
@@ -179,6 +181,7 @@ def pilot_out(pilot: Document, today: date) -> PilotOut:
         sdg_targets=pilot.get("sdg_targets") or [],
         urban_agenda_themes=pilot.get("urban_agenda_themes") or [],
         indicators=_indicators(pilot),
+        details_omitted=bool(pilot.get("details_omitted")),
     )
 
 

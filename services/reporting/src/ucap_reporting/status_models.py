@@ -76,6 +76,9 @@ class CityProfile(BaseModel):
     stakeholders: list[Stakeholder] = Field(
         default_factory=list, description="The city's organisations"
     )
+    details_omitted: bool = Field(
+        default=False, description="Its stakeholders left out: the copy passed its size bound"
+    )
 
 
 class Organisation(BaseModel):
@@ -129,6 +132,11 @@ class MouOut(BaseModel):
     expired_on: PartialDate | None
     expires_soon: bool = Field(
         description="In force or signed, and its validity ends within 90 days"
+    )
+    details_omitted: bool = Field(
+        default=False,
+        description="Subject, themes and signature details left out: the copy passed its "
+        "size bound",
     )
 
 
@@ -214,6 +222,10 @@ class PilotOut(BaseModel):
     sdg_targets: list[str] = Field(default_factory=list)
     urban_agenda_themes: list[str] = Field(default_factory=list)
     indicators: list[IndicatorOut] = Field(default_factory=list)
+    details_omitted: bool = Field(
+        default=False,
+        description="Description and indicators left out: the copy passed its size bound",
+    )
 
 
 class CounterpartOut(BaseModel):

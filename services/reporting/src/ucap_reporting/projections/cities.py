@@ -2,6 +2,7 @@
 
 from pydantic import BaseModel
 
+from ucap_reporting.capacity import CITY_COPY_BYTES
 from ucap_reporting.projections.documents import (
     CITIES_VIEW,
     Source,
@@ -126,7 +127,16 @@ async def _ucaps_of_city(views: ViewStore, city: Document) -> set[str]:
     return await ucaps_of_cities(views, [city["city_id"]])
 
 
-CITIES = Source("city", CITIES_VIEW, "cities", "city_id", empty_city, _ucaps_of_city)
+CITIES = Source(
+    "city",
+    CITIES_VIEW,
+    "cities",
+    "city_id",
+    empty_city,
+    _ucaps_of_city,
+    budget=CITY_COPY_BYTES,
+    trim=lambda city: {**city, "stakeholders": []},
+)
 
 
 async def on_city_registered(views: ViewStore, envelope: Envelope, data: CityRegistered) -> Outcome:

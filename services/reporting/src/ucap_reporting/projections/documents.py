@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import bson
 from pydantic import ConfigDict
 
 from ucap_reporting.store import ViewStore
@@ -220,6 +221,20 @@ class Source:
     """The U-CAPs whose status documents take this copy."""
     pulls: "Pulls | None" = None
     """What a copy brings along into those documents (organisations it refers to)."""
+    budget: int | None = None
+    """Bytes of BSON a copy may take in a status document (``ucap_reporting.capacity``)."""
+    trim: Callable[[Document], Document] | None = None
+    """The copy without its details (texts, lists of secondary facts), for ``budget``."""
+
+
+def fitted(source: Source, copy: Document) -> Document:
+    """``copy``, or, when it would pass its budget, the copy without its details, marked
+    ``details_omitted`` (only a copy near every bound of its source's limits is)."""
+    if source.budget is None or source.trim is None:
+        return copy
+    if len(bson.encode(copy)) < source.budget:
+        return copy
+    return {**source.trim(copy), "details_omitted": True}
 
 
 Pulls = Callable[[ViewStore, Document, list[str], str, int], Awaitable[Sections]]
@@ -233,7 +248,9 @@ async def apply_change(
     subject = envelope.subject
 
     def project(current: Document | None) -> Document:
-        return {**change(current or source.empty(subject)), "seq": envelope.sequence}
+        return fitted(
+            source, {**change(current or source.empty(subject)), "seq": envelope.sequence}
+        )
 
     outcome, copy = await apply_and_read(
         views,

@@ -14,6 +14,7 @@ date unknown.
 
 from pydantic import BaseModel
 
+from ucap_reporting.capacity import MOU_COPY_BYTES
 from ucap_reporting.projections.documents import (
     MOUS_VIEW,
     UCAPS_VIEW,
@@ -97,7 +98,6 @@ def empty_mou(mou_id: str) -> Document:
         "title": None,
         "subject": "",
         "themes": [],
-        "parties": [],
         "party_city_ids": [],
         "signatures": [],
         "valid_from": None,
@@ -113,23 +113,55 @@ async def _ucaps_led_by_parties(views: ViewStore, mou: Document) -> set[str]:
     return {ucap["ucap_id"] for ucap in led}
 
 
-MOUS = Source("mou", MOUS_VIEW, "mous", "mou_id", empty_mou, _ucaps_led_by_parties, pulled_by_mou)
+def _without_details(mou: Document) -> Document:
+    parties = [{**p, "stakeholder_ids": []} for p in mou.get("parties") or []]
+    core = ("city_id", "organisation_id", "signed_on")
+    signatures = [
+        _compact({k: s.get(k) for k in core}, ("city_id", "signed_on")) for s in mou["signatures"]
+    ]
+    trimmed = {**mou, "subject": "", "themes": [], "signatures": signatures}
+    return _with_parties(trimmed, parties) if parties else trimmed
+
+
+MOUS = Source(
+    "mou",
+    MOUS_VIEW,
+    "mous",
+    "mou_id",
+    empty_mou,
+    _ucaps_led_by_parties,
+    pulled_by_mou,
+    budget=MOU_COPY_BYTES,
+    trim=_without_details,
+)
 
 
 def _with_parties(mou: Document, parties: list[Document]) -> Document:
-    city_ids = list(dict.fromkeys(p["city_id"] for p in parties if p["city_id"]))
-    return {**mou, "parties": parties, "party_city_ids": city_ids}
+    """The copy with ``parties``: kept whole only when one is more than a city (of a MoU
+    between cities, the commonest, ``party_city_ids`` says it all)."""
+    city_ids = list(dict.fromkeys(p["city_id"] for p in parties if p.get("city_id")))
+    plain = all(
+        p.get("city_id") and not p.get("organisation_id") and not p.get("stakeholder_ids")
+        for p in parties
+    )
+    kept = {k: v for k, v in mou.items() if k != "parties"}
+    return {**kept, "party_city_ids": city_ids, **({} if plain else {"parties": parties})}
 
 
 def parties_of(mou: Document) -> list[Document]:
-    """A copy's parties; one made before parties were kept has only their city ids."""
-    if "parties" in mou:
+    """A copy's parties; when they are all cities, only their ids are kept."""
+    if mou.get("parties"):
         parties: list[Document] = mou["parties"]
         return parties
     return [
         {"city_id": c, "organisation_id": None, "stakeholder_ids": []}
         for c in mou["party_city_ids"]
     ]
+
+
+def _compact(values: Document, always: tuple[str, ...]) -> Document:
+    """``values`` without its nulls, but for the fields ``always`` kept."""
+    return {k: v for k, v in values.items() if v is not None or k in always}
 
 
 async def on_mou_drafted(views: ViewStore, envelope: Envelope, data: MouDrafted) -> Outcome:
@@ -150,7 +182,9 @@ async def on_mou_party_added(views: ViewStore, envelope: Envelope, data: MouPart
 
 
 async def on_mou_signed(views: ViewStore, envelope: Envelope, data: MouSigned) -> Outcome:
-    signature = data.model_dump(mode="json", exclude={"mou_id"})
+    # Nulls are left out (a copy takes room in a status document); "signed_on" is kept:
+    # null there means signed on a date not known.
+    signature = _compact(data.model_dump(mode="json", exclude={"mou_id"}), ("city_id", "signed_on"))
     return await apply_change(
         views, MOUS, envelope, lambda mou: {**mou, "signatures": [*mou["signatures"], signature]}
     )

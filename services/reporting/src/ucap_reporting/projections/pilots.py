@@ -2,6 +2,7 @@
 
 from pydantic import BaseModel
 
+from ucap_reporting.capacity import PILOT_COPY_BYTES
 from ucap_reporting.projections.documents import (
     PILOT_INDEX_VIEW,
     UCAPS_VIEW,
@@ -257,8 +258,20 @@ async def _existing_ucaps(views: ViewStore, pilot: Document) -> list[str]:
     return [u for u in pilot["ucap_ids_seen"] if await views.present(UCAPS_VIEW, u)]
 
 
+def _without_details(pilot: Document) -> Document:
+    return {**pilot, "description": None, "indicators": [], "indicator_latest": {}}
+
+
 PILOTS = Source(
-    "pilot", PILOT_INDEX_VIEW, "pilots", "pilot_id", empty_pilot, _existing_ucaps, pulled_by_pilot
+    "pilot",
+    PILOT_INDEX_VIEW,
+    "pilots",
+    "pilot_id",
+    empty_pilot,
+    _existing_ucaps,
+    pulled_by_pilot,
+    budget=PILOT_COPY_BYTES,
+    trim=_without_details,
 )
 LIST_FIELDS = (
     "partners",
