@@ -25,6 +25,8 @@ from ucap_shared.consumer import TopicFreshness
 from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError, NotFoundError
 from ucap_shared.topics import events_topic
 
+__all__ = ["ActivityIn", "CreateUcapRequest", "router"]  # the bodies as the API takes them
+
 SOURCE_TOPICS = tuple(events_topic(s) for s in ("cities", "mous", "pilots"))
 
 
