@@ -186,13 +186,19 @@ def _stored(key: str, ucap_id: str, day: date, replay: Replay, **fields: object)
 
 
 async def recorded_as_of(
-    runtime: ServiceRuntime, ucap_id: str, day: date, *, now: datetime
+    runtime: ServiceRuntime,
+    ucap_id: str,
+    day: date,
+    *,
+    now: datetime,
+    current: list[TopicFreshness] | None = None,
 ) -> Replay:
-    """What was recorded by the end of ``day``: live, kept, or replayed (then kept)."""
+    """What was recorded by the end of ``day``: live (with ``current``, the live views'
+    freshness), kept, or replayed (then kept)."""
     database = runtime.database
     if day >= now.date() and await _live_holds(database, day, now):
         live = await views.status_document(database, ucap_id)
-        return Replay(live, runtime.freshness())
+        return Replay(live, current if current is not None else runtime.freshness())
     settled = end_of(day) + SETTLED <= now
     key = f"{ucap_id}|{day.isoformat()}"
     if settled:
@@ -305,10 +311,12 @@ async def status_as_of(
     just checked against them)."""
     moment = now or datetime.now(UTC)
     if axis is Axis.RECORDED:
-        replay = await recorded_as_of(runtime, ucap_id, day, now=moment)
+        replay = await recorded_as_of(runtime, ucap_id, day, now=moment, current=current)
     else:
         replay = await cooperation_as_of(runtime, ucap_id, day, now=moment)
         replay = Replay(replay.document, current if current is not None else replay.freshness)
     if replay.document is None:
         return None
-    return status_of(replay.document, day, replay.freshness, axis)
+    # Kept before answers said how fresh they were: each topic as unknown.
+    unknown = [TopicFreshness(topic=f.topic) for f in current or []]
+    return status_of(replay.document, day, replay.freshness or unknown, axis)
