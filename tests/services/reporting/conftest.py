@@ -94,7 +94,7 @@ class Streams:
             {
                 "name": name,
                 "native_name": None,
-                "kind": "funding_body",
+                "kind": "other",
                 "scope": "international",
                 "country": None,
                 "website": "https://fund.example",

@@ -112,7 +112,7 @@ class TestCities:
                 "organisation_id": "biotech-fund",
                 "name": "UK-China Biotech Fund",
                 "native_name": None,
-                "kind": "funding_body",
+                "kind": "other",
                 "scope": "international",
                 "country": None,
                 "website": "https://fund.example",
