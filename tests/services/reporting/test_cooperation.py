@@ -71,3 +71,13 @@ class TestUcapBeginning:
             (2, "early"),
         ]
         assert own_events_by(events, date(2018, 5, 31), past=True) == []
+
+    def test_a_planned_activity_holds_on_every_day_and_is_held_from_its_date(self) -> None:
+        planned = activity_logged(2, "a", "2020-03", status="planned")
+        held = activity_logged(3, "a", "2020-03", status="held").model_copy(
+            update={"type": "ucap.ucap.activity_updated.v1"}
+        )
+
+        kept = own_events_by([created_with_period("2018-06"), planned, held], DAY, past=True)
+
+        assert [e.data.get("activity", {}).get("status") for e in kept] == [None, "planned"]

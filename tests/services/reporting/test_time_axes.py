@@ -84,8 +84,13 @@ class TestTwoAxes:
         # Approved in 2019; started only in 2020, reported on only in 2020.
         assert [(p["pilot_id"], p["status"]) for p in then["pilots"]] == [(pilot, "approved")]
         assert then["pilots"][0]["last_update"] is None
-        assert [a["activity_id"] for a in cooperation["ucap"]["activities"]] == ["held-2019"]
+        # A plan holds on every day; what was held, from its date.
+        assert [(a["activity_id"], a["status"]) for a in cooperation["ucap"]["activities"]] == [
+            ("held-2019", "held"),
+            ("planned-2020", "planned"),
+        ]
         assert cooperation["figures"]["activities_per_year"] == {"2019": 1}
+        assert cooperation["figures"]["activities_planned"] == 1
 
         assert recorded["axis"] == "recorded"
         (recorded_then,) = recorded["counterparts"]

@@ -3,15 +3,16 @@
 ``as_of`` answers in the cooperation's own time: an event counts on a day when the
 date its fact carries (an MoU signature's ``signed_on``, a pilot status change's
 ``effective_on``, a milestone's ``completed_on``, an award's ``awarded_on``, a progress
-update's ``reported_on``, an activity's ``date``, a delivery's ``delivered_on`` ...) is
+update's ``reported_on``, a held activity's ``date``, a delivery's ``delivered_on`` ...) is
 not after that day, whoever recorded it and whenever. A partial date counts from its
 first day ("2019-06" on 1 June 2019). A fact with no date (a city's name, a party added,
-a milestone planned, an indicator defined, a section edited) holds on every day. A
-signature whose date is not known is not known to have happened by any past day (it
-counts from today on: it has been recorded).
+a milestone or an activity planned, an indicator defined, a section edited) holds on
+every day (an activity planned, then updated as held, shows as planned before its
+date). A signature whose date is not known is not known to have happened by any past
+day (it counts from today on: it has been recorded).
 
-A U-CAP exists from its period's start or its first dated fact (activity, delivery),
-whichever is earlier; with neither, on every day. Pure: no I/O.
+A U-CAP exists from its period's start or its first dated fact (an activity held, a
+delivery), whichever is earlier; with neither, on every day. Pure: no I/O.
 """
 
 from collections.abc import Callable, Iterable
@@ -47,13 +48,22 @@ def _at(*path: str) -> FactDate:
     return fact_date
 
 
+def _activity_date(data: dict[str, Any]) -> date | None:
+    """A held (cancelled, postponed) activity counts from its date; a planned one is a
+    plan, which holds on every day, like a milestone planned."""
+    activity = data.get("activity")
+    if not isinstance(activity, dict) or activity.get("status") == "planned":
+        return None
+    return _first_day(activity.get("date"))
+
+
 def _signed_on(data: dict[str, Any]) -> date | None:
     return NEVER if data.get("signed_on") is None else _first_day(data["signed_on"])
 
 
 FACT_DATES: dict[str, FactDate] = {
-    "ucap.ucap.activity_logged.v1": _at("activity", "date"),
-    "ucap.ucap.activity_updated.v1": _at("activity", "date"),
+    "ucap.ucap.activity_logged.v1": _activity_date,
+    "ucap.ucap.activity_updated.v1": _activity_date,
     "ucap.ucap.delivered.v1": _at("delivered_on"),
     "ucap.mou.drafted.v1": _at("drafted_on"),
     "ucap.mou.signed.v1": _signed_on,
