@@ -162,13 +162,18 @@ def copies(documents: Iterable[Document]) -> list[Document]:
 Sections = dict[str, list[Document]]
 """Copies to merge into a status document, by section and keyed as the section is."""
 
-SECTION_KEYS = {"cities": "city_id", "mous": "mou_id", "pilots": "pilot_id"}
+SECTION_KEYS = {
+    "cities": "city_id",
+    "mous": "mou_id",
+    "pilots": "pilot_id",
+    "organisations": "organisation_id",
+}
 
 
 def merge_sections(document: Document, sections: Sections) -> Document:
     merged = {**document}
     for section, new in sections.items():
-        key = SECTION_KEYS.get(section, "organisation_id")
+        key = SECTION_KEYS[section]
         merged[section] = merge_copies(document.get(section) or [], key, copies(new))
     return merged
 
