@@ -5,6 +5,7 @@ cities topic, parties and signatures naming organisations, a signature of unknow
 indicators and their values), run through the projections over ``MemoryViews``.
 """
 
+import itertools
 from datetime import date
 from typing import Any
 
@@ -194,3 +195,32 @@ class TestAxis:
         status = await b2b_status()
 
         assert status["axis"] == "live"
+
+
+class TestOrganisationsInAnyOrder:
+    async def test_an_organisation_reaches_the_status_whether_it_comes_before_or_after(
+        self,
+    ) -> None:
+        s = Streams()
+        ucap = [ucap_created("u", "barcelona", ["chengdu"])]
+        organisation = [s.organisation_registered("fund", "The Fund")]
+        mou = [
+            s.mou_drafted_between(
+                "m1",
+                [
+                    {"city_id": "barcelona", "organisation_id": None, "stakeholder_ids": []},
+                    {"city_id": "chengdu", "organisation_id": None, "stakeholder_ids": []},
+                    {"city_id": None, "organisation_id": "fund", "stakeholder_ids": []},
+                ],
+            )
+        ]
+        pilot = [s.pilot_proposed("p1", "u", "barcelona", ["chengdu"], stakeholder_ids=["fund"])]
+        results: list[Json] = []
+        for order in itertools.permutations([ucap, organisation, mou, pilot]):
+            status = await status_after([e for group in order for e in group], date(2020, 1, 1))
+            results.append(status)
+
+        assert all(r == results[0] for r in results)
+        assert [o["name"] for o in results[0]["organisations"]] == ["The Fund"]
+        parties = results[0]["counterparts"][0]["mous"][0]["parties"]
+        assert parties[2]["name"] == "The Fund"
