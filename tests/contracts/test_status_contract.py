@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from tests.services.reporting.conftest import Streams
 from tests.services.reporting.test_projections import status_after, ucap_created
+from tests.services.reporting.test_status_fields import b2b_status
 from ucap_gateway.reported import Reported, ReportedStatus
 from ucap_reporting.status import UcapStatus
 
@@ -86,3 +87,84 @@ async def test_a_status_reporting_made_reads_whole_and_comes_back_unchanged() ->
     assert kunming.pilots[0].milestone_counts.overdue == 1
     assert kunming.pilots[0].last_update is not None
     assert kunming.pilots[0].last_update.summary == "half way"
+
+
+CONTRACT_B: dict[str, list[str]] = {
+    "": ["axis", "organisations"],
+    "lead_city": ["kind", "stakeholders"],
+    "lead_city.stakeholders": ["stakeholder_id", "name", "kind", "website"],
+    "organisations": [
+        "organisation_id",
+        "name",
+        "native_name",
+        "kind",
+        "scope",
+        "country",
+        "website",
+    ],
+    "counterparts.city": ["kind", "stakeholders"],
+    "counterparts.mous": ["subject", "themes", "parties", "party_city_ids", "signatures"],
+    "counterparts.mous.parties": ["city_id", "organisation_id", "name", "stakeholder_ids"],
+    "counterparts.mous.signatures": [
+        "city_id",
+        "organisation_id",
+        "signed_on",
+        "place",
+        "signatory",
+        "occasion",
+    ],
+    "counterparts.pilots": [
+        "description",
+        "partners",
+        "stakeholder_ids",
+        "sdg_targets",
+        "urban_agenda_themes",
+        "indicators",
+    ],
+    "counterparts.pilots.partners": ["city_id", "role"],
+    "counterparts.pilots.indicators": [
+        "indicator_id",
+        "name",
+        "unit",
+        "baseline",
+        "target",
+        "latest",
+    ],
+    "counterparts.pilots.indicators.latest": ["value", "on"],
+    "ucap.activities": ["status", "end_date"],
+    "figures": ["activities_per_year", "activities_planned"],
+}
+"""Where contract B adds each field (``ISSUE16.md``), by path from the status."""
+
+
+def _model_at(path: str) -> type[BaseModel]:
+    model: type[BaseModel] = UcapStatus
+    for name in filter(None, path.split(".")):
+        inner = _model_in(model.model_fields[name].annotation)
+        assert inner is not None, f"{path}: {name} holds no model"
+        model = inner
+    return model
+
+
+def test_reporting_writes_every_field_contract_b_adds() -> None:
+    missing = [
+        f"{path}.{name}".lstrip(".")
+        for path, names in CONTRACT_B.items()
+        for name in names
+        if name not in _model_at(path).model_fields
+    ]
+    assert missing == []
+
+
+async def test_a_status_with_every_contract_b_fact_reads_whole_in_the_gateway() -> None:
+    written = await b2b_status()
+
+    read = ReportedStatus.model_validate(written)
+
+    assert read.model_dump(mode="json") == {k: v for k, v in written.items() if k != "applied"}
+    assert written["axis"] == "live"
+    assert written["organisations"][0]["organisation_id"] == "biotech-fund"
+    (mou,) = written["counterparts"][0]["mous"]
+    assert {p["organisation_id"] for p in mou["parties"]} == {"fira", "tianfu", "biotech-fund"}
+    assert written["counterparts"][0]["pilots"][0]["indicators"][0]["latest"]["value"] == 120
+    assert written["figures"]["activities_planned"] == 1

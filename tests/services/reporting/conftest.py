@@ -25,7 +25,7 @@ from ucap_shared.envelope import Envelope
 from ucap_shared.mongo import MongoClient, connect_mongo
 from ucap_shared.topics import events_topic
 
-TOPICS = {"city": "cities", "mou": "mous", "pilot": "pilots"}
+TOPICS = {"city": "cities", "organisation": "cities", "mou": "mous", "pilot": "pilots"}
 
 
 def fresh(name: str) -> str:
@@ -70,6 +70,37 @@ class Streams:
             },
         )
 
+    def stakeholder_added(self, city: str, stakeholder: str, name: str) -> Envelope:
+        return self.event(
+            "city",
+            city,
+            "stakeholder_added",
+            {
+                "stakeholder": {
+                    "stakeholder_id": stakeholder,
+                    "name": name,
+                    "kind": "university",
+                    "website": None,
+                }
+            },
+        )
+
+    def organisation_registered(self, organisation: str, name: str) -> Envelope:
+        """An organisation with no city, as contract A's cities service publishes it."""
+        return self.event(
+            "organisation",
+            organisation,
+            "registered",
+            {
+                "name": name,
+                "native_name": None,
+                "kind": "other",
+                "scope": "international",
+                "country": None,
+                "website": "https://fund.example",
+            },
+        )
+
     def city_renamed(self, city: str, name: str) -> Envelope:
         return self.event("city", city, "profile_updated", {"name": name})
 
@@ -89,12 +120,56 @@ class Streams:
             },
         )
 
-    def mou_signed(self, mou: str, city: str, on: str) -> Envelope:
+    def mou_signed(
+        self, mou: str, city: str | None, on: str | None, organisation: str | None = None
+    ) -> Envelope:
+        """A signature; ``on`` None: its date is not known; ``organisation``: the party is
+        that organisation (of ``city``, or with no city when ``city`` is None)."""
         return self.event(
             "mou",
             mou,
             "signed",
-            {"city_id": city, "signed_on": on, "place": None, "signatory": None, "occasion": None},
+            {
+                "city_id": city,
+                "organisation_id": organisation,
+                "signed_on": on,
+                "place": "Brussels",
+                "signatory": None,
+                "occasion": None,
+            },
+        )
+
+    def mou_drafted_between(self, mou: str, parties: list[dict[str, Any]]) -> Envelope:
+        """A MoU whose parties are given whole (cities, their organisations, or others)."""
+        return self.event(
+            "mou",
+            mou,
+            "drafted",
+            {
+                "title": f"MoU {mou}",
+                "subject": "Smart City Congress",
+                "parties": parties,
+                "themes": ["Smart City"],
+                "valid_from": None,
+                "valid_until": None,
+                "documents": [],
+            },
+        )
+
+    def indicator_added(self, pilot: str, indicator: str) -> Envelope:
+        return self.event(
+            "pilot",
+            pilot,
+            "indicator_added",
+            {
+                "indicator": {
+                    "indicator_id": indicator,
+                    "name": "Webinar participants",
+                    "unit": "people",
+                    "baseline": {"value": 0, "on": "2020-06"},
+                    "target": {"value": 300, "on": "2020-11"},
+                }
+            },
         )
 
     def pilot_proposed(
@@ -128,7 +203,13 @@ class Streams:
         )
 
     def pilot_progress(
-        self, pilot: str, update_id: str, on: str, city: str, summary: str
+        self,
+        pilot: str,
+        update_id: str,
+        on: str,
+        city: str,
+        summary: str,
+        values: dict[str, float] | None = None,
     ) -> Envelope:
         return self.event(
             "pilot",
@@ -140,7 +221,9 @@ class Streams:
                     "reported_on": on,
                     "reporting_city_id": city,
                     "summary": summary,
-                    "indicator_values": [],
+                    "indicator_values": [
+                        {"indicator_id": k, "value": v} for k, v in (values or {}).items()
+                    ],
                     "milestone_id": None,
                     "attachments": [],
                 }

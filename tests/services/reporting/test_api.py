@@ -94,6 +94,48 @@ class TestEditing:
             "ucap.ucap.activity_removed.v1",
         ]
 
+    async def test_an_activity_is_planned_or_held_and_may_last_several_days(
+        self, reporting: ReportingService
+    ) -> None:
+        ucap_id = await created(reporting)
+        base = f"/ucaps/{ucap_id}/activities"
+        planned = {**ACTIVITY, "date": "2019-06-09", "end_date": "2019-06-15", "status": "planned"}
+        logged = await reporting.client.post(base, json=planned)
+        assert logged.status_code == 201, logged.text
+        (activity,) = logged.json()["activities"]
+        assert (activity["status"], activity["end_date"]) == ("planned", "2019-06-15")
+        held = await reporting.client.patch(
+            f"{base}/{ACTIVITY['activity_id']}", json={"status": "held", "end_date": None}
+        )
+        (activity,) = held.json()["activities"]
+        assert (activity["status"], activity["end_date"]) == ("held", None)
+        history = (await reporting.client.get(f"/ucaps/{ucap_id}/history")).json()
+        assert history[1]["data"]["activity"]["status"] == "planned"
+        assert history[2]["data"]["activity"]["status"] == "held"
+        other = {**ACTIVITY, "activity_id": "defaulted"}
+        defaulted = (await reporting.client.post(base, json=other)).json()["activities"]
+        assert {a["activity_id"]: a["status"] for a in defaulted}["defaulted"] == "held"
+
+    async def test_an_activity_ending_before_its_date_is_422_on_end_date(
+        self, reporting: ReportingService
+    ) -> None:
+        ucap_id = await created(reporting)
+        base = f"/ucaps/{ucap_id}/activities"
+        backwards = {**ACTIVITY, "date": "2019-06-09", "end_date": "2019-06-08"}
+        logged = await reporting.client.post(base, json=backwards)
+        assert logged.status_code == 422
+        assert "end_date" in logged.text
+        assert (await reporting.client.post(base, json={**ACTIVITY, "date": "2019-06"})).is_success
+        edited = await reporting.client.patch(
+            f"{base}/{ACTIVITY['activity_id']}", json={"end_date": "2019-05"}
+        )
+        assert edited.status_code == 422
+        assert "end_date" in edited.text
+        unknown = await reporting.client.post(
+            base, json={**ACTIVITY, "activity_id": "x", "status": "happened"}
+        )
+        assert unknown.status_code == 422
+
     async def test_delivery_moves_forward_only(self, reporting: ReportingService) -> None:
         ucap_id = await created(reporting)
         url = f"/ucaps/{ucap_id}/deliver"
@@ -125,13 +167,36 @@ class TestListingAndAsOf:
         assert [u["ucap_id"] for u in first["items"] + second["items"]] == ids
         assert second["next_cursor"] is None
 
-    async def test_as_of_a_day_before_creation_is_404_and_today_is_the_ucap(
+    async def test_recorded_as_of_a_day_before_it_was_recorded_is_404_and_today_is_the_ucap(
         self, reporting: ReportingService
     ) -> None:
         ucap_id = await created(reporting)
         today = datetime.now(UTC).date()
         yesterday = (today - timedelta(days=1)).isoformat()
-        before = await reporting.client.get(f"/ucaps/{ucap_id}", params={"as_of": yesterday})
+        url = f"/ucaps/{ucap_id}"
+        before = await reporting.client.get(url, params={"recorded_as_of": yesterday})
         assert before.status_code == 404
-        now = await reporting.client.get(f"/ucaps/{ucap_id}", params={"as_of": today.isoformat()})
+        now = await reporting.client.get(url, params={"recorded_as_of": today.isoformat()})
         assert now.json()["ucap_id"] == ucap_id
+
+    async def test_as_of_follows_the_period_it_began_with_whenever_it_was_recorded(
+        self, reporting: ReportingService
+    ) -> None:
+        ucap_id = await created(reporting)  # recorded today, its period from 2018-06
+        url = f"/ucaps/{ucap_id}"
+        before = await reporting.client.get(url, params={"as_of": "2018-05-31"})
+        assert before.status_code == 404
+        begun = await reporting.client.get(url, params={"as_of": "2018-06-01"})
+        assert begun.status_code == 200
+        assert begun.json()["ucap_id"] == ucap_id
+
+    async def test_both_axes_at_once_is_422_naming_recorded_as_of(
+        self, reporting: ReportingService
+    ) -> None:
+        ucap_id = await created(reporting)
+        for path in (f"/ucaps/{ucap_id}", f"/ucaps/{ucap_id}/status"):
+            response = await reporting.client.get(
+                path, params={"as_of": "2019-12-31", "recorded_as_of": "2019-12-31"}
+            )
+            assert response.status_code == 422, response.text
+            assert "recorded_as_of" in response.text

@@ -1,4 +1,8 @@
-"""A status as of a settled day is replayed once and kept; an event recorded late forgets it."""
+"""A status as of a day is replayed once and kept while it stands.
+
+On the recorded axis (``recorded_as_of``) a settled day is kept and an event recorded late
+for it forgets it; on the cooperation axis (``as_of``) any newly recorded event that
+concerns the U-CAP, whatever day it is about, means the kept answer is not served again."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -46,7 +50,7 @@ class TestKeptAsOf:
         ucap_id, _, _ = await ucap_created_days_ago(reporting, 3)
         day = (datetime.now(UTC) - timedelta(days=2)).date()
 
-        first = await reporting.status(ucap_id, as_of=day.isoformat())
+        first = await reporting.status(ucap_id, recorded_as_of=day.isoformat())
 
         assert first["ucap"]["title"] == f"U-CAP {ucap_id}"
         stored = await kept(reporting, ucap_id, day)
@@ -55,7 +59,7 @@ class TestKeptAsOf:
         stored["document"]["ucap"]["title"] = "As kept"
         database = reporting.mongo[reporting.settings.database]
         await database[AS_OF_VIEW].replace_one({"_id": stored["_id"]}, packed(AS_OF_VIEW, stored))
-        second = await reporting.status(ucap_id, as_of=day.isoformat())
+        second = await reporting.status(ucap_id, recorded_as_of=day.isoformat())
         assert second["ucap"]["title"] == "As kept"
 
     async def test_an_event_recorded_late_for_a_kept_day_forgets_it(
@@ -63,7 +67,7 @@ class TestKeptAsOf:
     ) -> None:
         ucap_id, _, counterpart = await ucap_created_days_ago(reporting, 3)
         day = (datetime.now(UTC) - timedelta(days=2)).date()
-        before = await reporting.status(ucap_id, as_of=day.isoformat())
+        before = await reporting.status(ucap_id, recorded_as_of=day.isoformat())
         assert before["counterparts"][0]["city"]["registered"] is False
         assert await kept(reporting, ucap_id, day) is not None
 
@@ -76,7 +80,7 @@ class TestKeptAsOf:
             return await kept(reporting, ucap_id, day) is None
 
         await eventually(forgotten, timeout=60, interval=0.2)
-        after = await reporting.status(ucap_id, as_of=day.isoformat())
+        after = await reporting.status(ucap_id, recorded_as_of=day.isoformat())
         assert after["counterparts"][0]["city"]["name"] == "Kunming"
 
     async def test_today_and_any_later_day_answer_the_live_status(
@@ -85,6 +89,46 @@ class TestKeptAsOf:
         ucap_id, _, _ = await ucap_created_days_ago(reporting, 0)
         live = await reporting.status(ucap_id)
         for day in (datetime.now(UTC).date().isoformat(), "9999-12-31"):
-            then = await reporting.status(ucap_id, as_of=day)
+            then = await reporting.status(ucap_id, recorded_as_of=day)
             assert then["ucap"] == live["ucap"]
         assert await kept(reporting, ucap_id, date(9999, 12, 31)) is None
+
+
+async def kept_in_cooperation_time(
+    reporting: ReportingService, ucap_id: str, day: str
+) -> dict[str, Any] | None:
+    database = reporting.mongo[reporting.settings.database]
+    stored = await database[AS_OF_VIEW].find_one({"_id": f"{ucap_id}|cooperation|{day}"})
+    return unpacked(stored, database.codec_options)
+
+
+class TestKeptInCooperationTime:
+    async def test_a_kept_answer_is_served_until_a_fact_of_an_earlier_date_is_recorded(
+        self, reporting: ReportingService
+    ) -> None:
+        ucap_id, lead, counterpart = await ucap_created_days_ago(reporting, 0)
+        day = "2019-12-31"
+        first = await reporting.status(ucap_id, as_of=day)
+        assert first["counterparts"][0]["mous"] == []
+        stored = await kept_in_cooperation_time(reporting, ucap_id, day)
+        assert stored is not None
+        # A copy changed where it is kept: only an answer read from there can show it.
+        stored["document"]["ucap"]["title"] = "As kept"
+        database = reporting.mongo[reporting.settings.database]
+        await database[AS_OF_VIEW].replace_one({"_id": stored["_id"]}, packed(AS_OF_VIEW, stored))
+        assert (await reporting.status(ucap_id, as_of=day))["ucap"]["title"] == "As kept"
+
+        s, mou = reporting.streams, fresh("mou")
+        await reporting.publish(
+            s.mou_drafted(mou, [lead, counterpart]),
+            s.mou_signed(mou, lead, "2019-03"),
+            s.mou_signed(mou, counterpart, "2019-04"),
+        )
+        await reporting.wait_status(ucap_id, lambda b: b["figures"]["mous_signed"] == 1)
+        after = await reporting.status(ucap_id, as_of=day)
+
+        assert after["ucap"]["title"] == f"U-CAP {ucap_id}"
+        assert [m["status"] for m in after["counterparts"][0]["mous"]] == ["in_force"]
+        again = await kept_in_cooperation_time(reporting, ucap_id, day)
+        assert again is not None
+        assert again["fingerprint"] != stored["fingerprint"]

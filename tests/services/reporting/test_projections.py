@@ -7,12 +7,14 @@ The same projection code writes the live MongoDB views; here it runs on
 import itertools
 from datetime import date
 
-from tests.services.reporting.conftest import Streams
+from tests.services.reporting.conftest import TOPICS, Streams
 from ucap_reporting.projections import STATUS_VIEW, all_handlers
+from ucap_reporting.projections.documents import OWN_TOPIC
 from ucap_reporting.status import status_of
 from ucap_reporting.store import MemoryViews
 from ucap_shared.dispatch import dispatch
 from ucap_shared.envelope import Envelope
+from ucap_shared.topics import events_topic
 
 
 def ucap_created(ucap_id: str, lead: str, counterparts: list[str]) -> Envelope:
@@ -42,10 +44,11 @@ def ucap_created(ucap_id: str, lead: str, counterparts: list[str]) -> Envelope:
 
 async def status_after(envelopes: list[Envelope], on: date) -> dict[str, object]:
     views = MemoryViews()
-    by_topic = {h.type_prefix: h for h in all_handlers(views)}
+    by_topic = {h.topic: h for h in all_handlers(views)}
     for envelope in envelopes:
-        prefix = ".".join(envelope.type.split(".")[:2]) + "."
-        await dispatch(by_topic[prefix], envelope, group="test")
+        kind = envelope.type.split(".")[1]
+        topic = OWN_TOPIC if kind == "ucap" else events_topic(TOPICS[kind])
+        await dispatch(by_topic[topic], envelope, group="test")
     document = await views.get(STATUS_VIEW, "u")
     assert document is not None
     status = status_of(document, on, [])

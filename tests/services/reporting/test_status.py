@@ -140,7 +140,7 @@ class TestProgramme:
 
 
 class TestStatusAsOf:
-    async def test_the_status_as_of_today_leaves_out_later_events(
+    async def test_the_status_recorded_as_of_today_leaves_out_later_events(
         self, reporting: ReportingService
     ) -> None:
         s = reporting.streams
@@ -156,7 +156,8 @@ class TestStatusAsOf:
         )
         assert live["counterparts"][0]["city"]["name"] == "Kunming"
         today = datetime.now(UTC).date().isoformat()
-        then = await reporting.status(ucap_id, as_of=today)
+        then = await reporting.status(ucap_id, recorded_as_of=today)
+        assert then["axis"] == "recorded"
         assert [p["status"] for p in pilots_of(then)] == ["proposed"]
         assert then["counterparts"][0]["city"]["name"] == "Kunming"
         assert then["ucap"] == live["ucap"]

@@ -4,33 +4,29 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, Field
 
 from ucap_reporting import capacity, handlers, views
 from ucap_reporting.asof import end_of, status_as_of
-from ucap_reporting.domain import Ucap
-from ucap_reporting.events import (
-    Activity,
-    ActivityKind,
-    Deliverable,
-    DeliverableKind,
-    DeliveryStatus,
-    Period,
-    Theme,
-    UcapCreated,
+from ucap_reporting.bodies import (
+    ActivityChanges,
+    ActivityIn,
+    CreateUcapRequest,
+    DeliverRequest,
+    UcapFields,
 )
+from ucap_reporting.domain import Ucap
 from ucap_reporting.programme import Filters, ProgrammeStatus, read_programme
-from ucap_reporting.status import UcapStatus, status_of
-from ucap_shared import bounds
+from ucap_reporting.status import Axis, UcapStatus, status_of
 from ucap_shared.api_docs import VALIDATION_ERROR_REF, error_response
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Writer
 from ucap_shared.consumer import TopicFreshness
-from ucap_shared.dates import PartialDate
-from ucap_shared.errors import ErrorBody, NotFoundError
+from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError, NotFoundError
 from ucap_shared.topics import events_topic
 
-SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+__all__ = ["ActivityIn", "CreateUcapRequest", "router"]  # the bodies as the API takes them
+
 SOURCE_TOPICS = tuple(events_topic(s) for s in ("cities", "mous", "pilots"))
 
 
@@ -41,8 +37,40 @@ async def runtime_of(request: Request) -> ServiceRuntime:
 
 RuntimeDep = Annotated[ServiceRuntime, Depends(runtime_of)]
 AsOfQuery = Annotated[
-    date | None, Query(description="The state at the end of this day (UTC), YYYY-MM-DD")
+    date | None,
+    Query(
+        description="Cooperation time: as it stood at the end of this day (YYYY-MM-DD) by the "
+        "dates the facts carry (signed on, effective on, held on, reported on...), whenever "
+        "they were recorded"
+    ),
 ]
+RecordedAsOfQuery = Annotated[
+    date | None,
+    Query(
+        description="Recorded time: what had been recorded by the end of this day (UTC), "
+        "YYYY-MM-DD. Not with `as_of`"
+    ),
+]
+BOTH_AXES = error_response("Invalid input; among it, both `as_of` and `recorded_as_of`")
+
+
+def axis_of(as_of: date | None, recorded_as_of: date | None) -> tuple[Axis, date | None]:
+    """Which time axis, and which day, a request asks about (422 when both are given)."""
+    if as_of is not None and recorded_as_of is not None:
+        raise InvalidInputError(
+            [
+                FieldProblem(
+                    loc=["query", "recorded_as_of"],
+                    msg="give `as_of` (cooperation time) or `recorded_as_of`, not both",
+                )
+            ]
+        )
+    if as_of is not None:
+        return Axis.COOPERATION, as_of
+    if recorded_as_of is not None:
+        return Axis.RECORDED, recorded_as_of
+    return Axis.LIVE, None
+
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No U-CAP (or activity) with this id"}
@@ -82,216 +110,6 @@ def freshness(runtime: ServiceRuntime) -> list[TopicFreshness]:
     known = {f.topic: f for f in runtime.freshness()}
     topics = (*SOURCE_TOPICS, runtime.own_topic)
     return [known.get(topic) or TopicFreshness(topic=topic) for topic in topics]
-
-
-# --- requests -----------------------------------------------------------------
-
-_THEME_EXAMPLE: dict[str, JsonValue] = {
-    "title": "Life Sciences and Healthy City",
-    "key_focus": "Joint pilot and demonstration projects in life sciences and healthy city",
-}
-
-Id = Annotated[str, Field(max_length=bounds.ID_CHARS)]
-Name = Annotated[str, Field(max_length=bounds.NAME_CHARS)]
-Paragraphs = Annotated[str, Field(max_length=bounds.TEXT_CHARS)]
-
-
-class ThemeIn(BaseModel):
-    """A cooperation theme with the key focus of the cooperation in it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: str = Field(
-        min_length=1, max_length=bounds.NAME_CHARS, examples=["Life Sciences and Healthy City"]
-    )
-    key_focus: Paragraphs = Field(default="", description="What the cooperation focuses on")
-
-    def theme(self) -> Theme:
-        return Theme(title=self.title, key_focus=self.key_focus)
-
-
-class DeliverableIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    title: str = Field(min_length=1, max_length=bounds.TITLE_CHARS, examples=["Finalised U-CAP"])
-    date: PartialDate = Field(description="When it was delivered")
-    kind: DeliverableKind
-    url: str | None = Field(
-        default=None, max_length=bounds.URL_CHARS, description="Where to read it"
-    )
-
-    def deliverable(self) -> Deliverable:
-        return Deliverable(title=self.title, date=self.date, kind=self.kind, url=self.url)
-
-
-class UcapFields(BaseModel):
-    """The U-CAP's sections; in a PATCH, every field is optional and only those sent change."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: str | None = Field(
-        default=None, min_length=1, max_length=bounds.TITLE_CHARS, examples=["Granada U-CAP"]
-    )
-    lead_city_id: Id | None = Field(default=None, description="The European lead city")
-    counterpart_city_ids: list[Id] | None = Field(
-        default=None,
-        max_length=bounds.ITEMS_PER_LIST,
-        description="Counterpart cities",
-        examples=[["haikou", "kunming"]],
-    )
-    period: Period | None = Field(default=None, description="Period of cooperation")
-    themes: list[ThemeIn] | None = Field(
-        default=None,
-        max_length=bounds.THEMES_PER_LIST,
-        description="Cooperation themes with key focus",
-        examples=[[_THEME_EXAMPLE]],
-    )
-    sdgs: list[int] | None = Field(
-        default=None, max_length=bounds.SDGS, description="SDG numbers", examples=[[3, 4, 9, 11]]
-    )
-    urban_agenda_themes: list[Name] | None = Field(
-        default=None,
-        max_length=bounds.THEMES_PER_LIST,
-        description="EU Urban Agenda themes",
-        examples=[["Digital Transition"]],
-    )
-    key_challenges: list[Paragraphs] | None = Field(default=None, max_length=bounds.ITEMS_PER_LIST)
-    main_objectives: list[Paragraphs] | None = Field(default=None, max_length=bounds.ITEMS_PER_LIST)
-    expected_results: str | None = Field(default=None, max_length=bounds.SECTION_CHARS)
-    contact: str | None = Field(
-        default=None, max_length=bounds.NOTE_CHARS, examples=["IUC-ASIA_office@iuc-asia.eu"]
-    )
-    deliverables: list[DeliverableIn] | None = Field(default=None, max_length=bounds.ITEMS_PER_LIST)
-
-    def themes_given(self) -> tuple[Theme, ...] | None:
-        return None if self.themes is None else tuple(theme.theme() for theme in self.themes)
-
-    def deliverables_given(self) -> tuple[Deliverable, ...] | None:
-        if self.deliverables is None:
-            return None
-        return tuple(deliverable.deliverable() for deliverable in self.deliverables)
-
-    def changes(self) -> dict[str, Any]:
-        """The fields sent, as the domain takes them: lists as tuples of its own values."""
-        given: dict[str, Any] = {
-            "themes": self.themes_given(),
-            "deliverables": self.deliverables_given(),
-        }
-        changes: dict[str, Any] = {}
-        for name in self.model_fields_set:
-            value = given[name] if name in given else getattr(self, name)
-            changes[name] = tuple(value) if isinstance(value, list) else value
-        return changes
-
-
-class CreateUcapRequest(UcapFields):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "granada-ucap",
-                    "title": "Granada U-CAP",
-                    "lead_city_id": "granada",
-                    "counterpart_city_ids": ["haikou", "kunming", "liuzhou", "zhengzhou"],
-                    "period": {"from": "2018-06", "until": "2020-11"},
-                    "themes": [_THEME_EXAMPLE],
-                    "sdgs": [3, 4, 9, 11],
-                    "urban_agenda_themes": ["Culture/Cultural Heritage", "Digital Transition"],
-                }
-            ]
-        },
-    )
-
-    id: str = Field(pattern=SLUG_PATTERN, max_length=bounds.ID_CHARS, examples=["granada-ucap"])
-    title: str = Field(min_length=1, max_length=bounds.TITLE_CHARS, examples=["Granada U-CAP"])
-    lead_city_id: Id = Field(description="The European lead city", examples=["granada"])
-    counterpart_city_ids: list[Id] = Field(
-        min_length=1,
-        max_length=bounds.ITEMS_PER_LIST,
-        description="Counterpart cities",
-        examples=[["haikou", "kunming"]],
-    )
-
-    def command(self) -> UcapCreated:
-        return UcapCreated(
-            ucap_id=self.id,
-            title=self.title,
-            lead_city_id=self.lead_city_id,
-            counterpart_city_ids=tuple(self.counterpart_city_ids),
-            period=self.period,
-            themes=self.themes_given() or (),
-            sdgs=tuple(self.sdgs or ()),
-            urban_agenda_themes=tuple(self.urban_agenda_themes or ()),
-            key_challenges=tuple(self.key_challenges or ()),
-            main_objectives=tuple(self.main_objectives or ()),
-            expected_results=self.expected_results,
-            contact=self.contact,
-            deliverables=self.deliverables_given() or (),
-        )
-
-
-class ActivityIn(BaseModel):
-    """One dated entry of the U-CAP's activity timeline."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    activity_id: str = Field(
-        min_length=1, max_length=bounds.ID_CHARS, examples=["2018-07-first-meeting"]
-    )
-    date: PartialDate = Field(description="When; month precision is common")
-    kind: ActivityKind
-    ordinal: int | None = Field(default=None, ge=1, description='5 for "Fifth meeting"')
-    title: str = Field(min_length=1, max_length=bounds.TITLE_CHARS)
-    places: list[Name] = Field(default_factory=list, max_length=bounds.ITEMS_PER_LIST)
-    city_ids: list[Id] = Field(
-        default_factory=list, max_length=bounds.ITEMS_PER_LIST, description="Participating cities"
-    )
-    outcome: Paragraphs = Field(default="", description="What came of it")
-    mou_ids: list[Id] = Field(
-        default_factory=list, max_length=bounds.ITEMS_PER_LIST, description="MoUs it produced"
-    )
-    pilot_ids: list[Id] = Field(
-        default_factory=list, max_length=bounds.ITEMS_PER_LIST, description="Pilots it produced"
-    )
-
-    def activity(self) -> Activity:
-        return Activity.model_validate(self.model_dump())
-
-
-class ActivityChanges(BaseModel):
-    """Fields of an activity to change; those not sent keep their values."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    date: PartialDate | None = None
-    kind: ActivityKind | None = None
-    ordinal: int | None = Field(default=None, ge=1)
-    title: str | None = Field(default=None, min_length=1, max_length=bounds.TITLE_CHARS)
-    places: list[Name] | None = Field(default=None, max_length=bounds.ITEMS_PER_LIST)
-    city_ids: list[Id] | None = Field(default=None, max_length=bounds.ITEMS_PER_LIST)
-    outcome: Paragraphs | None = None
-    mou_ids: list[Id] | None = Field(default=None, max_length=bounds.ITEMS_PER_LIST)
-    pilot_ids: list[Id] | None = Field(default=None, max_length=bounds.ITEMS_PER_LIST)
-
-
-class DeliverRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "status": "final",
-                    "delivered_on": "2020-05",
-                    "deliverable": {"title": "Finalised U-CAP", "date": "2020-05", "kind": "ucap"},
-                }
-            ]
-        },
-    )
-
-    status: DeliveryStatus = Field(description="`delivered` or `final`")
-    delivered_on: PartialDate
-    deliverable: DeliverableIn | None = Field(default=None, description="What was delivered")
 
 
 # --- responses ----------------------------------------------------------------
@@ -393,10 +211,22 @@ async def list_ucaps(
     return UcapPage(items=page.items, next_cursor=page.next_cursor)
 
 
-@router.get("/ucaps/{ucap_id}", summary="One U-CAP, now or as of a date", responses=NOT_FOUND)
-async def get_ucap(ucap_id: str, runtime: RuntimeDep, as_of: AsOfQuery = None) -> Ucap:
-    if as_of is not None:
-        return await handlers.ucap_as_of(runtime, ucap_id, end_of(as_of))
+@router.get(
+    "/ucaps/{ucap_id}",
+    summary="One U-CAP, now or as of a date",
+    responses=NOT_FOUND | {422: BOTH_AXES},
+)
+async def get_ucap(
+    ucap_id: str,
+    runtime: RuntimeDep,
+    as_of: AsOfQuery = None,
+    recorded_as_of: RecordedAsOfQuery = None,
+) -> Ucap:
+    axis, day = axis_of(as_of, recorded_as_of)
+    if axis is Axis.RECORDED and day is not None:
+        return await handlers.ucap_as_of(runtime, ucap_id, end_of(day))
+    if axis is Axis.COOPERATION and day is not None:
+        return await handlers.ucap_on(runtime, ucap_id, day, past=day < today())
     ucap = await views.find_ucap(runtime.database, ucap_id)
     if ucap is None:
         raise NotFoundError(f"no U-CAP {ucap_id}", ucap_id=ucap_id)
@@ -422,23 +252,29 @@ async def ucap_history(ucap_id: str, runtime: RuntimeDep) -> list[HistoryEntry]:
 @router.get(
     "/ucaps/{ucap_id}/status",
     summary="The consolidated status of a U-CAP",
-    responses=NOT_FOUND,
+    responses=NOT_FOUND | {422: BOTH_AXES},
     tags=["status"],
 )
-async def ucap_status(ucap_id: str, runtime: RuntimeDep, as_of: AsOfQuery = None) -> UcapStatus:
+async def ucap_status(
+    ucap_id: str,
+    runtime: RuntimeDep,
+    as_of: AsOfQuery = None,
+    recorded_as_of: RecordedAsOfQuery = None,
+) -> UcapStatus:
     """The U-CAP with its counterpart cities' profiles, the MoUs between the lead and each
     counterpart, the pilots grouped by counterpart city, figures, attention flags (for today,
-    or for `as_of`), and how fresh each source topic is. With `as_of`, the status is rebuilt
-    from the events up to the end of that day (slower: it reads the source topics)."""
-    if as_of is not None:
-        found = await status_as_of(runtime, ucap_id, as_of)
+    or for the day asked), and how fresh each source topic is. `axis` says which time:
+    `live`; `cooperation` with `as_of` (by the dates the facts carry); `recorded` with
+    `recorded_as_of` (what had been recorded by then). An as-of status is rebuilt from the
+    events once and kept while it stands (see the README)."""
+    axis, day = axis_of(as_of, recorded_as_of)
+    if day is not None:
+        found = await status_as_of(runtime, ucap_id, day, axis, current=freshness(runtime))
     else:
         document = await views.status_document(runtime.database, ucap_id)
         found = status_of(document, today(), freshness(runtime)) if document else None
     if found is None:
         raise NotFoundError(f"no U-CAP {ucap_id}", ucap_id=ucap_id)
-    if as_of is not None:
-        found = found.model_copy(update={"freshness": freshness(runtime)})
     return found
 
 

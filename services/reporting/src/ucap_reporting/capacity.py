@@ -34,7 +34,16 @@ four-byte characters), and while a change of lead races MoU events, copies of th
 former lead's MoUs may linger until the U-CAP's next event (see ``projections``): up to
 42 more. The largest pilot copy measures 23 kB, not 28 KiB, which leaves room for both
 in that document (1.8 MB of room). Nor does the cities service bound how many clusters a city
-joins after it registers (20 at most when it registers).
+joins after it registers (20 at most when it registers), nor the copies of organisations
+with no city that its MoUs' parties and pilots refer to (about 1 kB each at most; a
+U-CAP refers to a handful).
+
+A copy that would pass its bound (``CITY_COPY_BYTES``, ``MOU_COPY_BYTES``,
+``PILOT_COPY_BYTES``, as BSON) keeps its core and leaves out its details, marked
+``details_omitted`` (``projections.documents.fitted``): a city its stakeholders; a MoU
+its subject, themes, parties' stakeholders and signatures' place, signatory and
+occasion; a pilot its description and indicators. Only a copy near every limit of its
+service at once is cut so.
 
 A city copy (``projections.cities``) holds three texts of at most 200 characters (name,
 native name, region: 2,400 bytes of UTF-8), at most 20 clusters of 200 characters

@@ -206,6 +206,9 @@ def _activity_problems(activity: Activity) -> list[FieldProblem]:
         values = getattr(activity, field)
         if len(set(values)) != len(values):
             problems.append(FieldProblem(loc=["body", field], msg="a value appears twice"))
+    end = activity.end_date
+    if end is not None and end.last_day < activity.date.first_day:
+        problems.append(FieldProblem(loc=["body", "end_date"], msg="ends before its date"))
     return problems
 
 

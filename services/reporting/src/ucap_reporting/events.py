@@ -62,6 +62,15 @@ class ActivityKind(StrEnum):
     VIRTUAL_EXCHANGE = "virtual_exchange"
 
 
+class ActivityStatus(StrEnum):
+    """Whether an activity took place; only ``held`` ones count as held."""
+
+    PLANNED = "planned"
+    HELD = "held"
+    CANCELLED = "cancelled"
+    POSTPONED = "postponed"
+
+
 class Activity(BaseModel):
     """One dated entry of the U-CAP's activity timeline."""
 
@@ -77,6 +86,12 @@ class Activity(BaseModel):
     outcome: str = Field(default="", description="What came of it")
     mou_ids: tuple[str, ...] = Field(default=(), description="MoUs it produced")
     pilot_ids: tuple[str, ...] = Field(default=(), description="Pilots it produced")
+    status: ActivityStatus = Field(
+        default=ActivityStatus.HELD, description="planned, held, cancelled or postponed"
+    )
+    end_date: PartialDate | None = Field(
+        default=None, description="Last day of an activity over several days; null: one day"
+    )
 
 
 class DeliveryStatus(StrEnum):
@@ -217,6 +232,8 @@ _GRANADA_ACTIVITY: dict[str, JsonValue] = {
     "outcome": "Granada enters pilot project exchange with the health park",
     "mou_ids": [],
     "pilot_ids": [],
+    "status": "held",
+    "end_date": None,
 }
 
 

@@ -13,10 +13,11 @@ command may grow the U-CAP past its size (``capacity``: 409).
 """
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ucap_reporting import access, capacity, domain, references
+from ucap_reporting.cooperation import own_events_by
 from ucap_reporting.domain import Ucap
 from ucap_reporting.events import (
     PUBLISHED_EVENTS,
@@ -60,6 +61,14 @@ async def load_ucap(runtime: ServiceRuntime, ucap_id: str) -> Loaded[Ucap]:
 
 async def ucap_as_of(runtime: ServiceRuntime, ucap_id: str, until: datetime) -> Ucap:
     ucap = fold_envelopes(await runtime.store.load(ucap_id, until=until))
+    if ucap is None:
+        raise NotFoundError(f"no U-CAP {ucap_id} on that date", ucap_id=ucap_id)
+    return ucap
+
+
+async def ucap_on(runtime: ServiceRuntime, ucap_id: str, day: date, *, past: bool) -> Ucap:
+    """The U-CAP in cooperation time: by the dates its facts carry (``cooperation``)."""
+    ucap = fold_envelopes(own_events_by(await runtime.store.load(ucap_id), day, past=past))
     if ucap is None:
         raise NotFoundError(f"no U-CAP {ucap_id} on that date", ucap_id=ucap_id)
     return ucap

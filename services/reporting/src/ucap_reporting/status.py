@@ -2,226 +2,58 @@
 
 What moves with the calendar (milestones overdue, pilots without an update in
 90 days, MoUs expiring within 90 days, a MoU's status) is derived here, at
-read time, from the dates the document stores, for the day asked about.
+read time, from the dates the document stores, for the day asked about. The
+status's shape is in ``status_models``; copies written before a field existed
+read with that field's default.
 """
 
 from collections import Counter
 from datetime import date
-from enum import StrEnum
-
-from pydantic import BaseModel, Field
 
 from ucap_reporting.domain import Ucap
+from ucap_reporting.events import ActivityStatus
 from ucap_reporting.projections import relevant_mou, relevant_pilot
+from ucap_reporting.projections.mous import parties_of
+from ucap_reporting.status_models import (
+    ACTIVE,
+    IATI,
+    AwardOut,
+    Axis,
+    CityProfile,
+    CounterpartOut,
+    ExpiringMou,
+    Figures,
+    Flags,
+    IndicatorOut,
+    MilestoneCounts,
+    MilestoneOut,
+    MilestoneState,
+    MouOut,
+    MouParty,
+    MouStatus,
+    Organisation,
+    OverdueMilestone,
+    PilotOut,
+    Signature,
+    StalePilot,
+    UcapStatus,
+)
 from ucap_shared.consumer import TopicFreshness
 from ucap_shared.dates import PartialDate, days_after
 from ucap_shared.views import APPLIED, Document
 
+__all__ = [
+    "Axis",
+    "Figures",
+    "Flags",
+    "UcapStatus",
+    "mou_out",
+    "pilot_out",
+    "status_of",
+    "updated_within",
+]
+
 ATTENTION_DAYS = 90
-
-
-class IatiStatus(BaseModel):
-    """IATI activity status code list."""
-
-    code: int = Field(
-        description="1 pipeline, 2 implementation, 3 finalisation, 5 cancelled, 6 suspended"
-    )
-    name: str = Field(examples=["implementation"])
-
-
-IATI = {
-    "proposed": IatiStatus(code=1, name="pipeline"),
-    "approved": IatiStatus(code=1, name="pipeline"),
-    "in_progress": IatiStatus(code=2, name="implementation"),
-    "completed": IatiStatus(code=3, name="finalisation"),
-    "cancelled": IatiStatus(code=5, name="cancelled"),
-    "on_hold": IatiStatus(code=6, name="suspended"),
-}
-ACTIVE = frozenset({"approved", "in_progress"})
-
-
-class MouStatus(StrEnum):
-    DRAFT = "draft"
-    SIGNED = "signed"
-    IN_FORCE = "in_force"
-    EXPIRED = "expired"
-    TERMINATED = "terminated"
-
-
-class Population(BaseModel):
-    known: bool = Field(description="False where the summary says N/A")
-    value: int | None = None
-    year: int | None = None
-
-
-class CityProfile(BaseModel):
-    city_id: str = Field(examples=["kunming"])
-    registered: bool = Field(description="False until the city's registration event has arrived")
-    name: str | None = Field(examples=["Kunming"])
-    native_name: str | None = Field(examples=["昆明"])
-    region: str | None = Field(description="Province, state, department", examples=["Yunnan"])
-    country: str | None = Field(examples=["CN"])
-    world_region: str | None = Field(examples=["Asia"])
-    population: Population | None
-    area_km2: float | None
-    clusters: list[str] = Field(description="Thematic clusters the city is a member of")
-
-
-class Signature(BaseModel):
-    city_id: str
-    signed_on: PartialDate
-
-
-class MouOut(BaseModel):
-    """A MoU between the lead city and one or more counterparts."""
-
-    mou_id: str = Field(examples=["granada-kunming-ciba-2018"])
-    title: str | None
-    party_city_ids: list[str]
-    status: MouStatus = Field(description="On the status's day, from signatures and validity")
-    signed_on: PartialDate | None = Field(description="Last party's signature, once all signed")
-    signatures: list[Signature]
-    valid_from: PartialDate | None
-    valid_until: PartialDate | None
-    terminated_on: PartialDate | None
-    expired_on: PartialDate | None
-    expires_soon: bool = Field(
-        description="In force or signed, and its validity ends within 90 days"
-    )
-
-
-class MilestoneState(StrEnum):
-    DONE = "done"
-    DUE = "due"
-    OVERDUE = "overdue"
-
-
-class MilestoneOut(BaseModel):
-    milestone_id: str
-    title: str
-    planned_on: PartialDate
-    completed_on: PartialDate | None
-    state: MilestoneState = Field(description="Overdue: not done and its planned date has passed")
-
-
-class MilestoneCounts(BaseModel):
-    done: int
-    due: int
-    overdue: int
-
-
-class AwardOut(BaseModel):
-    award_id: str
-    funder: str = Field(examples=["IUC competitive fund"])
-    category: str | None = Field(examples=["gold"])
-    amount: str | None = Field(description="Decimal as a string", examples=["20000.00"])
-    currency: str | None = Field(examples=["EUR"])
-    awarded_on: PartialDate
-
-
-class ProgressOut(BaseModel):
-    update_id: str
-    reported_on: PartialDate
-    reporting_city_id: str
-    summary: str
-
-
-class PilotOut(BaseModel):
-    pilot_id: str = Field(examples=["granada-blocklab"])
-    title: str | None
-    lead_city_id: str | None
-    city_ids: list[str] = Field(description="Lead and partner cities")
-    cluster: str | None
-    themes: list[str]
-    sdg_goals: list[int]
-    status: str = Field(
-        description="proposed, approved, in_progress, on_hold, completed or cancelled"
-    )
-    status_on: PartialDate | None = Field(description="When it took its status, if known")
-    iati_status: IatiStatus
-    last_update: ProgressOut | None = Field(description="The latest progress update by date")
-    updates_count: int
-    stale: bool = Field(description="Approved or in progress, and no update in the last 90 days")
-    milestones: list[MilestoneOut]
-    milestone_counts: MilestoneCounts
-    funding: list[AwardOut]
-
-
-class CounterpartOut(BaseModel):
-    """One counterpart city: its profile, its MoUs with the lead city, the pilots it is in."""
-
-    city: CityProfile
-    mous: list[MouOut]
-    pilots: list[PilotOut]
-
-
-class OverdueMilestone(BaseModel):
-    pilot_id: str
-    milestone_id: str
-    title: str
-    planned_on: PartialDate
-
-
-class StalePilot(BaseModel):
-    pilot_id: str
-    title: str | None
-    last_update_on: PartialDate | None = Field(description="Null: never updated")
-
-
-class ExpiringMou(BaseModel):
-    mou_id: str
-    title: str | None
-    valid_until: PartialDate
-
-
-class Flags(BaseModel):
-    """What needs attention on the status's day."""
-
-    overdue_milestones: list[OverdueMilestone]
-    stale_pilots: list[StalePilot]
-    expiring_mous: list[ExpiringMou]
-
-
-class Figures(BaseModel):
-    pilots: int
-    pilots_by_status: dict[str, int] = Field(examples=[{"in_progress": 2, "proposed": 1}])
-    mous: int
-    mous_signed: int = Field(description="MoUs signed by all parties (whatever their status now)")
-    activities_per_year: dict[str, int] = Field(examples=[{"2018": 3, "2019": 4, "2020": 4}])
-    milestones: MilestoneCounts
-    share_pilots_updated_90_days: float | None = Field(
-        description="Share (0-1) of pilots with an update in the last 90 days; null: no pilots"
-    )
-
-
-class UcapStatus(BaseModel):
-    """The consolidated status of one U-CAP, as it stands on ``on``."""
-
-    ucap_id: str = Field(examples=["granada-ucap"])
-    on: date = Field(description="The day time-relative figures are computed for")
-    ucap: Ucap = Field(
-        description="The U-CAP itself: header, themes, goals, challenges, objectives, "
-        "timeline, delivery and deliverables"
-    )
-    lead_city: CityProfile
-    counterparts: list[CounterpartOut] = Field(description="In the U-CAP's counterpart order")
-    other_pilots: list[PilotOut] = Field(
-        description="Pilots of this U-CAP that no counterpart city takes part in"
-    )
-    figures: Figures
-    flags: Flags
-    freshness: list[TopicFreshness] = Field(
-        description="Per source topic: last applied event time and consumer lag"
-    )
-    applied: dict[str, int] = Field(
-        default_factory=dict,
-        description="Per source stream (`pilot:<id>`, `city:<id>`, `mou:<id>`, `ucap:<id>`), "
-        "the last sequence this status holds: whether it holds a given event",
-        examples=[{"ucap:granada-ucap": 14, "pilot:granada-blocklab": 3}],
-    )
-
-
-# --- derivation -------------------------------------------------------------
 
 
 def _profile(cities: dict[str, Document], city_id: str) -> CityProfile:
@@ -229,38 +61,63 @@ def _profile(cities: dict[str, Document], city_id: str) -> CityProfile:
     fields = {name: city.get(name) for name in CityProfile.model_fields}
     fields["clusters"] = city.get("clusters") or []
     fields["registered"] = bool(city.get("registered"))
+    fields["kind"] = city.get("kind") or "city"
+    fields["stakeholders"] = city.get("stakeholders") or []
+    fields["details_omitted"] = bool(city.get("details_omitted"))
     return CityProfile.model_validate(fields)
 
 
-def mou_out(mou: Document, today: date) -> MouOut:
+def _party_key(item: Document) -> tuple[str | None, str | None]:
+    return item.get("city_id"), item.get("organisation_id")
+
+
+def mou_out(
+    mou: Document,
+    today: date,
+    names: dict[tuple[str | None, str | None], str] | None = None,
+) -> MouOut:
+    """The MoU on ``today``; ``names``: known names of parties, by (city, organisation)."""
     signatures = [Signature.model_validate(s) for s in mou["signatures"]]
-    signed_by = {s.city_id for s in signatures}
-    parties = mou["party_city_ids"]
-    signed_on = (
-        max(s.signed_on for s in signatures)
-        if signatures and parties and set(parties) <= signed_by
-        else None
-    )
+    parties = parties_of(mou)
+    signed_by = {(s.city_id, s.organisation_id) for s in signatures}
+    all_signed = bool(parties) and {_party_key(p) for p in parties} <= signed_by
+    dates = [s.signed_on for s in signatures if s.signed_on is not None]
+    signed_on = max(dates) if all_signed and len(dates) == len(signatures) else None
     valid_from = PartialDate.parse(mou["valid_from"]) if mou["valid_from"] else None
     valid_until = PartialDate.parse(mou["valid_until"]) if mou["valid_until"] else None
     if mou["terminated_on"]:
         status = MouStatus.TERMINATED
     elif mou["expired_on"] or (valid_until is not None and valid_until.last_day < today):
         status = MouStatus.EXPIRED
-    elif signed_on is None:
+    elif not all_signed:
         status = MouStatus.DRAFT
     else:
-        in_force_from = (valid_from or signed_on).first_day
-        status = MouStatus.IN_FORCE if in_force_from <= today else MouStatus.SIGNED
+        # Signed on an unknown date: in force from its validity's start, if it has one.
+        start = valid_from or signed_on
+        status = (
+            MouStatus.IN_FORCE if start is None or start.first_day <= today else MouStatus.SIGNED
+        )
     soon = (
         status in (MouStatus.IN_FORCE, MouStatus.SIGNED)
         and valid_until is not None
         and valid_until.last_day <= days_after(today, ATTENTION_DAYS)
     )
+    names = names or {}
     return MouOut(
         mou_id=mou["mou_id"],
         title=mou["title"],
-        party_city_ids=parties,
+        subject=mou.get("subject") or "",
+        themes=mou.get("themes") or [],
+        parties=[
+            MouParty(
+                city_id=p.get("city_id"),
+                organisation_id=p.get("organisation_id"),
+                name=names.get(_party_key(p)),
+                stakeholder_ids=p.get("stakeholder_ids") or [],
+            )
+            for p in parties
+        ],
+        party_city_ids=mou["party_city_ids"],
         status=status,
         signed_on=signed_on,
         signatures=signatures,
@@ -269,7 +126,16 @@ def mou_out(mou: Document, today: date) -> MouOut:
         terminated_on=mou["terminated_on"],
         expired_on=mou["expired_on"],
         expires_soon=soon,
+        details_omitted=bool(mou.get("details_omitted")),
     )
+
+
+def _indicators(pilot: Document) -> list[IndicatorOut]:
+    latest = pilot.get("indicator_latest") or {}
+    return [
+        IndicatorOut.model_validate({**i, "latest": latest.get(i["indicator_id"])})
+        for i in pilot.get("indicators") or []
+    ]
 
 
 def pilot_out(pilot: Document, today: date) -> PilotOut:
@@ -309,6 +175,13 @@ def pilot_out(pilot: Document, today: date) -> PilotOut:
             overdue=counts[MilestoneState.OVERDUE],
         ),
         funding=[AwardOut.model_validate(a) for a in pilot["funding"]],
+        description=pilot.get("description"),
+        partners=pilot.get("partners") or [],
+        stakeholder_ids=pilot.get("stakeholder_ids") or [],
+        sdg_targets=pilot.get("sdg_targets") or [],
+        urban_agenda_themes=pilot.get("urban_agenda_themes") or [],
+        indicators=_indicators(pilot),
+        details_omitted=bool(pilot.get("details_omitted")),
     )
 
 
@@ -317,40 +190,45 @@ def updated_within(pilot: PilotOut, today: date) -> bool:
     return update is not None and update.reported_on.last_day >= days_after(today, -ATTENTION_DAYS)
 
 
-def status_of(
-    document: Document, today: date, freshness: list[TopicFreshness]
-) -> UcapStatus | None:
-    """The status from its document; None while the U-CAP itself is not known."""
-    if document.get("ucap") is None:
-        return None
-    ucap = Ucap.model_validate(document["ucap"])
-    cities = {city["city_id"]: city for city in document["cities"]}
-    mous = [mou_out(mou, today) for mou in document["mous"] if relevant_mou(document["ucap"], mou)]
-    # Figures and flags count only the pilots shown: a pilot left out raises no flag.
-    pilots = [
-        pilot_out(pilot, today)
-        for pilot in document["pilots"]
-        if relevant_pilot(document["ucap"], pilot)
+def _party_names(
+    cities: dict[str, Document], organisations: dict[str, Document]
+) -> dict[tuple[str | None, str | None], str]:
+    names: dict[tuple[str | None, str | None], str] = {}
+    for city_id, city in cities.items():
+        if city.get("name"):
+            names[city_id, None] = city["name"]
+        for stakeholder in city.get("stakeholders") or []:
+            names[city_id, stakeholder["stakeholder_id"]] = stakeholder["name"]
+    for organisation_id, organisation in organisations.items():
+        if organisation.get("name"):
+            names[None, organisation_id] = organisation["name"]
+    return names
+
+
+def _organisations_referred(
+    organisations: dict[str, Document], mous: list[MouOut], pilots: list[PilotOut]
+) -> list[Organisation]:
+    referred = {
+        p.organisation_id for m in mous for p in m.parties if p.organisation_id and not p.city_id
+    }
+    referred |= {s for p in pilots for s in p.stakeholder_ids if s in organisations}
+    known = [{"name": None, **organisations.get(o, {}), "organisation_id": o} for o in referred]
+    return [
+        Organisation.model_validate(o) for o in sorted(known, key=lambda o: o["organisation_id"])
     ]
-    counterparts = [
-        CounterpartOut(
-            city=_profile(cities, city_id),
-            mous=[m for m in mous if city_id in m.party_city_ids],
-            pilots=[p for p in pilots if city_id in p.city_ids],
-        )
-        for city_id in ucap.counterpart_city_ids
-    ]
-    grouped = {p.pilot_id for c in counterparts for p in c.pilots}
+
+
+def _figures(ucap: Ucap, mous: list[MouOut], pilots: list[PilotOut], today: date) -> Figures:
     milestones = [m for p in pilots for m in p.milestones]
     states = Counter(m.state for m in milestones)
-    figures = Figures(
+    held = [a for a in ucap.activities if a.status is ActivityStatus.HELD]
+    return Figures(
         pilots=len(pilots),
         pilots_by_status=dict(sorted(Counter(p.status for p in pilots).items())),
         mous=len(mous),
-        mous_signed=sum(1 for m in mous if m.signed_on is not None),
-        activities_per_year=dict(
-            sorted(Counter(str(a.date.year) for a in ucap.activities).items())
-        ),
+        mous_signed=sum(1 for m in mous if _all_signed(m)),
+        activities_per_year=dict(sorted(Counter(str(a.date.year) for a in held).items())),
+        activities_planned=sum(1 for a in ucap.activities if a.status is ActivityStatus.PLANNED),
         milestones=MilestoneCounts(
             done=states[MilestoneState.DONE],
             due=states[MilestoneState.DUE],
@@ -362,7 +240,15 @@ def status_of(
             else None
         ),
     )
-    flags = Flags(
+
+
+def _all_signed(mou: MouOut) -> bool:
+    signed = {(s.city_id, s.organisation_id) for s in mou.signatures}
+    return bool(mou.parties) and all((p.city_id, p.organisation_id) in signed for p in mou.parties)
+
+
+def _flags(mous: list[MouOut], pilots: list[PilotOut]) -> Flags:
+    return Flags(
         overdue_milestones=[
             OverdueMilestone(
                 pilot_id=p.pilot_id,
@@ -389,15 +275,52 @@ def status_of(
             if m.expires_soon and m.valid_until is not None
         ],
     )
+
+
+def status_of(
+    document: Document,
+    today: date,
+    freshness: list[TopicFreshness],
+    axis: Axis = Axis.LIVE,
+) -> UcapStatus | None:
+    """The status from its document; None while the U-CAP itself is not known."""
+    if document.get("ucap") is None:
+        return None
+    ucap = Ucap.model_validate(document["ucap"])
+    cities = {city["city_id"]: city for city in document["cities"]}
+    organisations = {o["organisation_id"]: o for o in document.get("organisations") or []}
+    names = _party_names(cities, organisations)
+    mous = [
+        mou_out(mou, today, names)
+        for mou in document["mous"]
+        if relevant_mou(document["ucap"], mou)
+    ]
+    # Figures and flags count only the pilots shown: a pilot left out raises no flag.
+    pilots = [
+        pilot_out(pilot, today)
+        for pilot in document["pilots"]
+        if relevant_pilot(document["ucap"], pilot)
+    ]
+    counterparts = [
+        CounterpartOut(
+            city=_profile(cities, city_id),
+            mous=[m for m in mous if city_id in m.party_city_ids],
+            pilots=[p for p in pilots if city_id in p.city_ids],
+        )
+        for city_id in ucap.counterpart_city_ids
+    ]
+    grouped = {p.pilot_id for c in counterparts for p in c.pilots}
     return UcapStatus(
         ucap_id=ucap.ucap_id,
         on=today,
+        axis=axis,
         ucap=ucap,
         lead_city=_profile(cities, ucap.lead_city_id),
         counterparts=counterparts,
         other_pilots=[p for p in pilots if p.pilot_id not in grouped],
-        figures=figures,
-        flags=flags,
+        organisations=_organisations_referred(organisations, mous, pilots),
+        figures=_figures(ucap, mous, pilots, today),
+        flags=_flags(mous, pilots),
         freshness=freshness,
         applied=dict(document.get(APPLIED, {})),
     )

@@ -14,9 +14,12 @@ Views (all built only through ``ViewStore.apply``, i.e. the sequence guard):
 - ``city_index_view``: city id -> the U-CAPs it takes part in (lead or
   counterpart). Only grows: a city dropped from a U-CAP stays listed, and its
   later events cost that U-CAP's document one harmless write.
+- ``organisations_view``, ``organisation_index_view``: this service's copy of each
+  organisation with no city (from the cities topic), and organisation id -> the
+  U-CAPs whose MoUs or pilots refer to it (``organisations``).
 - ``ucap_status_view``: one document per U-CAP: the U-CAP, and the copies of
-  its cities, of its lead's MoUs and of the pilots that named it (bounded: see
-  ``ucap_reporting.capacity``).
+  its cities, of its lead's MoUs, of the pilots that named it (bounded: see
+  ``ucap_reporting.capacity``) and of the organisations those refer to.
 
 Cost per event: a city event writes its city document and the status
 documents of the U-CAPs that city takes part in; a MoU event its MoU and the

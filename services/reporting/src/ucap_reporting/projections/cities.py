@@ -2,6 +2,7 @@
 
 from pydantic import BaseModel
 
+from ucap_reporting.capacity import CITY_COPY_BYTES
 from ucap_reporting.projections.documents import (
     CITIES_VIEW,
     Source,
@@ -9,6 +10,10 @@ from ucap_reporting.projections.documents import (
     handlers_of,
     narrow,
     ucaps_of_cities,
+)
+from ucap_reporting.projections.organisations import (
+    OrganisationRegistered,
+    on_organisation_registered,
 )
 from ucap_reporting.store import ViewStore
 from ucap_shared.dispatch import Handlers
@@ -39,6 +44,7 @@ class CityRegistered(EventData):
     population: Population | None = None
     area_km2: float | None = None
     clusters: tuple[str, ...] = ()
+    kind: str = "city"
 
 
 class CityProfileUpdated(EventData):
@@ -55,6 +61,32 @@ class CityProfileUpdated(EventData):
     world_region: str | None = None
     population: Population | None = None
     area_km2: float | None = None
+    kind: str | None = None
+
+
+class Stakeholder(BaseModel):
+    model_config = narrow
+
+    stakeholder_id: str
+    name: str
+    kind: str
+    website: str | None = None
+
+
+class CityStakeholderAdded(EventData):
+    model_config = narrow
+    event_type = "ucap.city.stakeholder_added.v1"
+
+    city_id: str
+    stakeholder: Stakeholder
+
+
+class CityStakeholderRemoved(EventData):
+    model_config = narrow
+    event_type = "ucap.city.stakeholder_removed.v1"
+
+    city_id: str
+    stakeholder_id: str
 
 
 class CityClusterJoined(EventData):
@@ -86,6 +118,8 @@ def empty_city(city_id: str) -> Document:
         "population": None,
         "area_km2": None,
         "clusters": [],
+        "kind": "city",
+        "stakeholders": [],
     }
 
 
@@ -93,7 +127,16 @@ async def _ucaps_of_city(views: ViewStore, city: Document) -> set[str]:
     return await ucaps_of_cities(views, [city["city_id"]])
 
 
-CITIES = Source("city", CITIES_VIEW, "cities", "city_id", empty_city, _ucaps_of_city)
+CITIES = Source(
+    "city",
+    CITIES_VIEW,
+    "cities",
+    "city_id",
+    empty_city,
+    _ucaps_of_city,
+    budget=CITY_COPY_BYTES,
+    trim=lambda city: {**city, "stakeholders": []},
+)
 
 
 async def on_city_registered(views: ViewStore, envelope: Envelope, data: CityRegistered) -> Outcome:
@@ -108,6 +151,33 @@ async def on_city_profile_updated(
 ) -> Outcome:
     changes = data.model_dump(mode="json", exclude_unset=True)
     return await apply_change(views, CITIES, envelope, lambda city: {**city, **changes})
+
+
+def _without(city: Document, stakeholder_id: str) -> list[Document]:
+    return [s for s in city.get("stakeholders", []) if s["stakeholder_id"] != stakeholder_id]
+
+
+async def on_city_stakeholder_added(
+    views: ViewStore, envelope: Envelope, data: CityStakeholderAdded
+) -> Outcome:
+    added = data.stakeholder.model_dump(mode="json")
+
+    def change(city: Document) -> Document:
+        kept = _without(city, data.stakeholder.stakeholder_id)
+        return {**city, "stakeholders": sorted([*kept, added], key=lambda s: s["stakeholder_id"])}
+
+    return await apply_change(views, CITIES, envelope, change)
+
+
+async def on_city_stakeholder_removed(
+    views: ViewStore, envelope: Envelope, data: CityStakeholderRemoved
+) -> Outcome:
+    return await apply_change(
+        views,
+        CITIES,
+        envelope,
+        lambda city: {**city, "stakeholders": _without(city, data.stakeholder_id)},
+    )
 
 
 async def on_city_cluster_joined(
@@ -133,13 +203,18 @@ async def on_city_cluster_left(
 
 
 def city_handlers(views: ViewStore) -> Handlers:
+    """The cities topic carries cities' and organisations' events: every ``ucap.`` type
+    this service does not read is ignored."""
     return handlers_of(
         events_topic("cities"),
-        "ucap.city.",
+        "ucap.",
         views,
         [
             (CityRegistered, on_city_registered),
             (CityProfileUpdated, on_city_profile_updated),
+            (CityStakeholderAdded, on_city_stakeholder_added),
+            (CityStakeholderRemoved, on_city_stakeholder_removed),
+            (OrganisationRegistered, on_organisation_registered),
             (CityClusterJoined, on_city_cluster_joined),
             (CityClusterLeft, on_city_cluster_left),
         ],

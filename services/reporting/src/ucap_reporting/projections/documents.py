@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import bson
 from pydantic import ConfigDict
 
 from ucap_reporting.store import ViewStore
@@ -25,11 +26,22 @@ CITIES_VIEW = "cities_view"
 CITY_INDEX_VIEW = "city_index_view"
 MOUS_VIEW = "mous_view"
 PILOT_INDEX_VIEW = "pilot_index_view"
+ORGANISATIONS_VIEW = "organisations_view"
+ORGANISATION_INDEX_VIEW = "organisation_index_view"
 OWN_TOPIC = events_topic("reporting")
-VIEWS = (UCAPS_VIEW, STATUS_VIEW, CITIES_VIEW, CITY_INDEX_VIEW, MOUS_VIEW, PILOT_INDEX_VIEW)
+VIEWS = (
+    UCAPS_VIEW,
+    STATUS_VIEW,
+    CITIES_VIEW,
+    CITY_INDEX_VIEW,
+    MOUS_VIEW,
+    PILOT_INDEX_VIEW,
+    ORGANISATIONS_VIEW,
+    ORGANISATION_INDEX_VIEW,
+)
 # A status document is rewritten whole on each event of its U-CAP's cities, MoUs and
 # pilots; its copies of them, and the sequences applied, are one blob (none is queried).
-pack_fields(STATUS_VIEW, ("cities", "mous", "pilots", APPLIED))
+pack_fields(STATUS_VIEW, ("cities", "mous", "pilots", "organisations", APPLIED))
 # Written at the end of each consumer batch: nothing builds another document from one.
 batch_writes(STATUS_VIEW)
 
@@ -77,6 +89,7 @@ def empty_status(ucap_id: str) -> Document:
         "cities": [],
         "mous": [],
         "pilots": [],
+        "organisations": [],
         "f_clusters": [],
         "f_themes": [],
         "f_sdgs": [],
@@ -146,18 +159,40 @@ def copies(documents: Iterable[Document]) -> list[Document]:
     return [{k: v for k, v in document.items() if k != "_id"} for document in documents]
 
 
+Sections = dict[str, list[Document]]
+"""Copies to merge into a status document, by section and keyed as the section is."""
+
+SECTION_KEYS = {
+    "cities": "city_id",
+    "mous": "mou_id",
+    "pilots": "pilot_id",
+    "organisations": "organisation_id",
+}
+
+
+def merge_sections(document: Document, sections: Sections) -> Document:
+    merged = {**document}
+    for section, new in sections.items():
+        key = SECTION_KEYS[section]
+        merged[section] = merge_copies(document.get(section) or [], key, copies(new))
+    return merged
+
+
 async def push(
-    views: ViewStore, ucap_ids: Iterable[str], envelope: Envelope, source: "Source", copy: Document
+    views: ViewStore,
+    ucap_ids: Iterable[str],
+    envelope: Envelope,
+    source: "Source",
+    copy: Document,
+    pulled: Sections | None = None,
 ) -> None:
-    """Put ``copy`` of a city, MoU or pilot into each U-CAP's status document."""
-    new = copies([copy])
+    """Put ``copy`` of a city, MoU or pilot (and what it ``pulled``: the organisations it
+    refers to) into each U-CAP's status document."""
+    sections = {**(pulled or {}), source.section: [copy]}
     for ucap_id in sorted(set(ucap_ids)):
 
         def change(document: Document) -> Document:
-            return {
-                **document,
-                source.section: merge_copies(document[source.section], source.key, new),
-            }
+            return merge_sections(document, sections)
 
         await views.apply(
             STATUS_VIEW,
@@ -189,6 +224,26 @@ class Source:
     empty: Callable[[str], Document]
     concerns: Callable[[ViewStore, Document], Awaitable[Iterable[str]]]
     """The U-CAPs whose status documents take this copy."""
+    pulls: "Pulls | None" = None
+    """What a copy brings along into those documents (organisations it refers to)."""
+    budget: int | None = None
+    """Bytes of BSON a copy may take in a status document (``ucap_reporting.capacity``)."""
+    trim: Callable[[Document], Document] | None = None
+    """The copy without its details (texts, lists of secondary facts), for ``budget``."""
+
+
+def fitted(source: Source, copy: Document) -> Document:
+    """``copy``, or, when it would pass its budget, the copy without its details, marked
+    ``details_omitted`` (only a copy near every bound of its source's limits is)."""
+    if source.budget is None or source.trim is None:
+        return copy
+    if len(bson.encode(copy)) < source.budget:
+        return copy
+    return {**source.trim(copy), "details_omitted": True}
+
+
+Pulls = Callable[[ViewStore, Document, list[str], str, int], Awaitable[Sections]]
+"""(views, copy, U-CAP ids, stream, sequence): the sections to merge with the copy."""
 
 
 async def apply_change(
@@ -198,7 +253,9 @@ async def apply_change(
     subject = envelope.subject
 
     def project(current: Document | None) -> Document:
-        return {**change(current or source.empty(subject)), "seq": envelope.sequence}
+        return fitted(
+            source, {**change(current or source.empty(subject)), "seq": envelope.sequence}
+        )
 
     outcome, copy = await apply_and_read(
         views,
@@ -208,7 +265,14 @@ async def apply_change(
         sequence=envelope.sequence,
         project=project,
     )
-    await push(views, await source.concerns(views, copy), envelope, source, copy)
+    ucap_ids = sorted(set(await source.concerns(views, copy)))
+    stream = stream_of(source.kind, subject)
+    pulled = (
+        await source.pulls(views, copy, ucap_ids, stream, envelope.sequence)
+        if source.pulls is not None and ucap_ids
+        else None
+    )
+    await push(views, ucap_ids, envelope, source, copy, pulled)
     return outcome
 
 

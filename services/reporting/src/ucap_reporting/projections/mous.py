@@ -3,11 +3,18 @@
 A MoU concerns a U-CAP only if the U-CAP's lead is a party (``relevant_mou``), so a copy
 goes only to the U-CAPs that ``ucaps_view`` says a party leads: a status document holds
 copies of its lead's MoUs, which ``ucap_mous.capacity`` bounds, and not of every MoU of
-its up to 50 counterparts. The copy keeps only what the status reads (no themes).
+its up to 50 counterparts. The copy keeps only what the status reads.
+
+A party is a city (``city_id``), one of its organisations (``city_id`` and
+``organisation_id``) or an organisation with no city (``organisation_id``); events from
+before organisations (only ``city_id``) read as cities. ``party_city_ids`` (indexed) lists
+the cities of the parties that have one. A signature's ``signed_on`` may be null: signed,
+date unknown.
 """
 
 from pydantic import BaseModel
 
+from ucap_reporting.capacity import MOU_COPY_BYTES
 from ucap_reporting.projections.documents import (
     MOUS_VIEW,
     UCAPS_VIEW,
@@ -16,6 +23,7 @@ from ucap_reporting.projections.documents import (
     handlers_of,
     narrow,
 )
+from ucap_reporting.projections.organisations import pulled_by_mou
 from ucap_reporting.store import ViewStore
 from ucap_shared.dates import PartialDate
 from ucap_shared.dispatch import Handlers
@@ -28,7 +36,9 @@ from ucap_shared.views import Document, Outcome
 class MouParty(BaseModel):
     model_config = narrow
 
-    city_id: str
+    city_id: str | None = None
+    organisation_id: str | None = None
+    stakeholder_ids: tuple[str, ...] = ()
 
 
 class MouDrafted(EventData):
@@ -37,6 +47,8 @@ class MouDrafted(EventData):
 
     mou_id: str
     title: str
+    subject: str = ""
+    themes: tuple[str, ...] = ()
     parties: tuple[MouParty, ...]
     valid_from: PartialDate | None = None
     valid_until: PartialDate | None = None
@@ -55,8 +67,12 @@ class MouSigned(EventData):
     event_type = "ucap.mou.signed.v1"
 
     mou_id: str
-    city_id: str
-    signed_on: PartialDate
+    city_id: str | None = None
+    organisation_id: str | None = None
+    signed_on: PartialDate | None = None
+    place: str | None = None
+    signatory: str | None = None
+    occasion: str | None = None
 
 
 class MouTerminated(EventData):
@@ -80,6 +96,8 @@ def empty_mou(mou_id: str) -> Document:
         "mou_id": mou_id,
         "seq": 0,
         "title": None,
+        "subject": "",
+        "themes": [],
         "party_city_ids": [],
         "signatures": [],
         "valid_from": None,
@@ -95,28 +113,78 @@ async def _ucaps_led_by_parties(views: ViewStore, mou: Document) -> set[str]:
     return {ucap["ucap_id"] for ucap in led}
 
 
-MOUS = Source("mou", MOUS_VIEW, "mous", "mou_id", empty_mou, _ucaps_led_by_parties)
+def _without_details(mou: Document) -> Document:
+    parties = [{**p, "stakeholder_ids": []} for p in mou.get("parties") or []]
+    core = ("city_id", "organisation_id", "signed_on")
+    signatures = [
+        _compact({k: s.get(k) for k in core}, ("city_id", "signed_on")) for s in mou["signatures"]
+    ]
+    trimmed = {**mou, "subject": "", "themes": [], "signatures": signatures}
+    return _with_parties(trimmed, parties) if parties else trimmed
+
+
+MOUS = Source(
+    "mou",
+    MOUS_VIEW,
+    "mous",
+    "mou_id",
+    empty_mou,
+    _ucaps_led_by_parties,
+    pulled_by_mou,
+    budget=MOU_COPY_BYTES,
+    trim=_without_details,
+)
+
+
+def _with_parties(mou: Document, parties: list[Document]) -> Document:
+    """The copy with ``parties``: kept whole only when one is more than a city (of a MoU
+    between cities, the commonest, ``party_city_ids`` says it all)."""
+    city_ids = list(dict.fromkeys(p["city_id"] for p in parties if p.get("city_id")))
+    plain = all(
+        p.get("city_id") and not p.get("organisation_id") and not p.get("stakeholder_ids")
+        for p in parties
+    )
+    kept = {k: v for k, v in mou.items() if k != "parties"}
+    return {**kept, "party_city_ids": city_ids, **({} if plain else {"parties": parties})}
+
+
+def parties_of(mou: Document) -> list[Document]:
+    """A copy's parties; when they are all cities, only their ids are kept."""
+    if mou.get("parties"):
+        parties: list[Document] = mou["parties"]
+        return parties
+    return [
+        {"city_id": c, "organisation_id": None, "stakeholder_ids": []}
+        for c in mou["party_city_ids"]
+    ]
+
+
+def _compact(values: Document, always: tuple[str, ...]) -> Document:
+    """``values`` without its nulls, but for the fields ``always`` kept."""
+    return {k: v for k, v in values.items() if v is not None or k in always}
 
 
 async def on_mou_drafted(views: ViewStore, envelope: Envelope, data: MouDrafted) -> Outcome:
-    fields = data.model_dump(mode="json", include={"title", "valid_from", "valid_until"})
-    parties = [party.city_id for party in data.parties]
+    fields = data.model_dump(
+        mode="json", include={"title", "subject", "themes", "valid_from", "valid_until"}
+    )
+    parties = [party.model_dump(mode="json") for party in data.parties]
     return await apply_change(
-        views, MOUS, envelope, lambda mou: {**mou, **fields, "party_city_ids": parties}
+        views, MOUS, envelope, lambda mou: _with_parties({**mou, **fields}, parties)
     )
 
 
 async def on_mou_party_added(views: ViewStore, envelope: Envelope, data: MouPartyAdded) -> Outcome:
+    party = data.party.model_dump(mode="json")
     return await apply_change(
-        views,
-        MOUS,
-        envelope,
-        lambda mou: {**mou, "party_city_ids": [*mou["party_city_ids"], data.party.city_id]},
+        views, MOUS, envelope, lambda mou: _with_parties(mou, [*parties_of(mou), party])
     )
 
 
 async def on_mou_signed(views: ViewStore, envelope: Envelope, data: MouSigned) -> Outcome:
-    signature = {"city_id": data.city_id, "signed_on": data.signed_on.iso()}
+    # Nulls are left out (a copy takes room in a status document); "signed_on" is kept:
+    # null there means signed on a date not known.
+    signature = _compact(data.model_dump(mode="json", exclude={"mou_id"}), ("city_id", "signed_on"))
     return await apply_change(
         views, MOUS, envelope, lambda mou: {**mou, "signatures": [*mou["signatures"], signature]}
     )

@@ -2,6 +2,7 @@
 
 from pydantic import BaseModel
 
+from ucap_reporting.capacity import PILOT_COPY_BYTES
 from ucap_reporting.projections.documents import (
     PILOT_INDEX_VIEW,
     UCAPS_VIEW,
@@ -10,6 +11,7 @@ from ucap_reporting.projections.documents import (
     handlers_of,
     narrow,
 )
+from ucap_reporting.projections.organisations import pulled_by_pilot
 from ucap_reporting.store import ViewStore
 from ucap_shared.dates import PartialDate
 from ucap_shared.dispatch import Handlers
@@ -32,11 +34,15 @@ class PilotProposed(EventData):
 
     pilot_id: str
     title: str
+    description: str | None = None
     lead_city_id: str
     partners: tuple[PilotPartner, ...] = ()
+    stakeholder_ids: tuple[str, ...] = ()
     cluster: str | None = None
     themes: tuple[str, ...] = ()
     sdg_goals: tuple[int, ...] = ()
+    sdg_targets: tuple[str, ...] = ()
+    urban_agenda_themes: tuple[str, ...] = ()
     mou_ids: tuple[str, ...] = ()
     ucap_id: str | None = None
 
@@ -84,10 +90,14 @@ class PilotDetailsUpdated(EventData):
 
     pilot_id: str
     title: str | None = None
+    description: str | None = None
     partners: tuple[PilotPartner, ...] | None = None
+    stakeholder_ids: tuple[str, ...] | None = None
     cluster: str | None = None
     themes: tuple[str, ...] | None = None
     sdg_goals: tuple[int, ...] | None = None
+    sdg_targets: tuple[str, ...] | None = None
+    urban_agenda_themes: tuple[str, ...] | None = None
     mou_ids: tuple[str, ...] | None = None
     ucap_id: str | None = None
 
@@ -136,6 +146,13 @@ class PilotFundingAwarded(EventData):
     award: Award
 
 
+class IndicatorValue(BaseModel):
+    model_config = narrow
+
+    indicator_id: str
+    value: float
+
+
 class ProgressUpdate(BaseModel):
     model_config = narrow
 
@@ -143,6 +160,32 @@ class ProgressUpdate(BaseModel):
     reported_on: PartialDate
     reporting_city_id: str
     summary: str
+    indicator_values: tuple[IndicatorValue, ...] = ()
+
+
+class Measure(BaseModel):
+    model_config = narrow
+
+    value: float
+    on: PartialDate
+
+
+class Indicator(BaseModel):
+    model_config = narrow
+
+    indicator_id: str
+    name: str
+    unit: str
+    baseline: Measure | None = None
+    target: Measure | None = None
+
+
+class PilotIndicatorAdded(EventData):
+    model_config = narrow
+    event_type = "ucap.pilot.indicator_added.v1"
+
+    pilot_id: str
+    indicator: Indicator
 
 
 class PilotProgressReported(EventData):
@@ -183,6 +226,12 @@ def empty_pilot(pilot_id: str) -> Document:
         "funding": [],
         "last_update": None,
         "updates_count": 0,
+        "description": None,
+        "stakeholder_ids": [],
+        "sdg_targets": [],
+        "urban_agenda_themes": [],
+        "indicators": [],
+        "indicator_latest": {},
     }
 
 
@@ -209,7 +258,30 @@ async def _existing_ucaps(views: ViewStore, pilot: Document) -> list[str]:
     return [u for u in pilot["ucap_ids_seen"] if await views.present(UCAPS_VIEW, u)]
 
 
-PILOTS = Source("pilot", PILOT_INDEX_VIEW, "pilots", "pilot_id", empty_pilot, _existing_ucaps)
+def _without_details(pilot: Document) -> Document:
+    return {**pilot, "description": None, "indicators": [], "indicator_latest": {}}
+
+
+PILOTS = Source(
+    "pilot",
+    PILOT_INDEX_VIEW,
+    "pilots",
+    "pilot_id",
+    empty_pilot,
+    _existing_ucaps,
+    pulled_by_pilot,
+    budget=PILOT_COPY_BYTES,
+    trim=_without_details,
+)
+LIST_FIELDS = (
+    "partners",
+    "stakeholder_ids",
+    "themes",
+    "sdg_goals",
+    "sdg_targets",
+    "urban_agenda_themes",
+    "mou_ids",
+)
 
 
 async def on_pilot_proposed(views: ViewStore, envelope: Envelope, data: PilotProposed) -> Outcome:
@@ -230,7 +302,7 @@ async def on_pilot_details_updated(
     views: ViewStore, envelope: Envelope, data: PilotDetailsUpdated
 ) -> Outcome:
     fields = data.model_dump(mode="json", exclude_unset=True, exclude={"pilot_id"})
-    for name in ("partners", "themes", "sdg_goals", "mou_ids"):
+    for name in LIST_FIELDS:
         if name in fields and fields[name] is None:
             fields[name] = []
     return await apply_change(views, PILOTS, envelope, lambda pilot: _pilot_fields(pilot, fields))
@@ -275,14 +347,36 @@ async def on_pilot_funding_awarded(
 async def on_pilot_progress_reported(
     views: ViewStore, envelope: Envelope, data: PilotProgressReported
 ) -> Outcome:
-    update = data.update.model_dump(mode="json")
+    update = data.update.model_dump(mode="json", exclude={"indicator_values"})
+    on = data.update.reported_on.iso()
+    values = {v.indicator_id: {"value": v.value, "on": on} for v in data.update.indicator_values}
 
     def change(pilot: Document) -> Document:
+        latest = dict(pilot.get("indicator_latest") or {})
+        for indicator_id, measure in values.items():
+            # The latest by reported date; of two on one date, the one reported last.
+            if indicator_id not in latest or measure["on"] >= latest[indicator_id]["on"]:
+                latest[indicator_id] = measure
         return {
             **pilot,
             "last_update": _later_update(pilot["last_update"], update),
             "updates_count": pilot["updates_count"] + 1,
+            "indicator_latest": latest,
         }
+
+    return await apply_change(views, PILOTS, envelope, change)
+
+
+async def on_pilot_indicator_added(
+    views: ViewStore, envelope: Envelope, data: PilotIndicatorAdded
+) -> Outcome:
+    indicator = data.indicator.model_dump(mode="json")
+
+    def change(pilot: Document) -> Document:
+        others = [
+            i for i in pilot.get("indicators", []) if i["indicator_id"] != indicator["indicator_id"]
+        ]
+        return {**pilot, "indicators": [*others, indicator]}
 
     return await apply_change(views, PILOTS, envelope, change)
 
@@ -300,5 +394,6 @@ def pilot_handlers(views: ViewStore) -> Handlers:
             (PilotMilestoneCompleted, on_pilot_milestone_completed),
             (PilotFundingAwarded, on_pilot_funding_awarded),
             (PilotProgressReported, on_pilot_progress_reported),
+            (PilotIndicatorAdded, on_pilot_indicator_added),
         ],
     )

@@ -20,8 +20,14 @@ from ucap_reporting.projections.documents import (
     copies,
     handlers_of,
     merge_copies,
+    merge_sections,
     status_project,
     stream_of,
+)
+from ucap_reporting.projections.organisations import (
+    organisations_of_mou,
+    organisations_of_pilot,
+    pull_organisations,
 )
 from ucap_reporting.store import ViewStore
 from ucap_shared.dispatch import Handlers
@@ -83,10 +89,17 @@ async def on_ucap_event(views: ViewStore, envelope: Envelope, event: UcapEvent) 
         else []
     )
 
+    referred = [
+        *(o for mou in mous for o in organisations_of_mou(mou)),
+        *(o for pilot in pilots for o in organisations_of_pilot(pilot)),
+    ]
+    organisations = await pull_organisations(views, referred, [ucap_id], stream, envelope.sequence)
+
     def change(document: Document) -> Document:
         state = ucap_of(document["ucap"])
+        merged = merge_sections(document, organisations)
         return {
-            **document,
+            **merged,
             "ucap": evolve(state, event).model_dump(mode="json"),
             "cities": merge_copies(document["cities"], "city_id", copies(cities)),
             "mous": of_lead(
