@@ -38,7 +38,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -52,6 +51,7 @@ from ucap_shared.consumer import TopicFreshness
 from ucap_shared.dispatch import Handler, Handlers, UnusableRecord, dispatch, parse_envelope
 from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
+from ucap_shared.topic_reading import TopicToItsEnd
 from ucap_shared.views import (
     APPLIED,
     VIEW_BUFFER,
@@ -80,33 +80,12 @@ def end_of(day: date) -> datetime:
 
 async def read_topic(bootstrap: str, topic: str) -> AsyncIterator[Envelope]:
     """Every parseable event of ``topic`` up to its current end, each partition in order."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
-    )
-    await consumer.start()
-    try:
-        await consumer._client.force_metadata_update()
-        numbers = consumer.partitions_for_topic(topic) or set()
-        partitions = [TopicPartition(topic, p) for p in sorted(numbers)]
-        if not partitions:
-            return
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
-        remaining = [tp for tp in partitions if ends[tp] > 0]
-        while remaining:
-            batches = await consumer.getmany(*remaining, timeout_ms=2000)
-            for tp, records in batches.items():
-                for record in records:
-                    if record.offset >= ends[tp]:
-                        continue
-                    try:
-                        yield parse_envelope(record.value)
-                    except UnusableRecord:
-                        continue
-            remaining = [tp for tp in remaining if await consumer.position(tp) < ends[tp]]
-    finally:
-        await consumer.stop()
+    async with TopicToItsEnd(bootstrap, topic) as reading:
+        async for record in reading.records():
+            try:
+                yield parse_envelope(record.value)
+            except UnusableRecord:
+                continue
 
 
 async def _apply(handlers: Handlers, envelope: Envelope) -> None:
