@@ -17,6 +17,7 @@ import pytest
 from tests.support.keys import create_key
 from tests.support.processes import REPO_ROOT
 from tests.support.stack import Stack, load_granada, running_stack
+from tests.support.waiting import polled
 
 FEED = REPO_ROOT / "deploy" / "demo" / "feed.py"
 UCAP = "granada-ucap"
@@ -107,13 +108,12 @@ class TestFeed:
         assert {line.split()[1] for line in posts} <= set(CITIES)
         summaries = posted_summaries(result.stdout)
         assert summaries, "some posts are progress updates"
-        deadline = time.monotonic() + 60
-        while True:
-            text = status(granada, "md").text
-            if any(summary in text for summary in summaries):
-                break
-            assert time.monotonic() < deadline, "no posted update reached the status"
-            time.sleep(0.5)
+        text = polled(
+            lambda: status(granada, "md").text,
+            lambda text: any(summary in text for summary in summaries),
+            timeout=60,
+        )
+        assert any(summary in text for summary in summaries), "no posted update reached it"
         assert status(granada, "json").headers["ETag"] != before
 
     def test_ctrl_c_stops_it_cleanly(self, granada: Stack, run_dir: Path) -> None:

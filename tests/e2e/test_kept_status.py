@@ -18,6 +18,7 @@ from tests.support.auth import bearer
 from tests.support.keys import auth, create_key
 from tests.support.processes import REPO_ROOT, run_service
 from tests.support.stack import Stack, running_stack
+from tests.support.waiting import polled, polled_async
 
 REFRESH_SECONDS = 5.0
 FEEDS_PER_KEY = 2
@@ -79,14 +80,12 @@ def _pilot(pilot_id: str, lead: str, partner: str, ucap_id: str) -> dict[str, An
 
 async def _until_created(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> None:
     """POST until 201 (or 409: there already); a new city's view may lag a moment."""
-    deadline = time.monotonic() + 60
-    while True:
-        answer = await client.post(path, json=body)
-        if answer.status_code in (201, 409):
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"POST {path}: {answer.status_code} {answer.text}")
-        await asyncio.sleep(0.2)
+    answer = await polled_async(
+        lambda: client.post(path, json=body),
+        lambda answer: answer.status_code in (201, 409),
+        timeout=60,
+    )
+    assert answer.status_code in (201, 409), f"POST {path}: {answer.status_code} {answer.text}"
 
 
 def seed_ucap(stack: Stack, pilots: int) -> tuple[str, list[str]]:
@@ -132,11 +131,7 @@ def reporting_status(stack: Stack, ucap_id: str) -> dict[str, Any]:
 
 def wait_for(check: Callable[[], bool], timeout: float, what: str) -> float:
     """Poll ``check()`` until true; the monotonic time it first held."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} within {timeout:g}s")
-        time.sleep(0.05)
+    assert polled(check, bool, timeout=timeout, interval=0.05), f"{what} within {timeout:g}s"
     return time.monotonic()
 
 

@@ -29,6 +29,7 @@ from pymongo import MongoClient
 
 from tests.support.infra import Infra
 from tests.support.processes import REPO_ROOT, free_port
+from tests.support.waiting import polled
 
 SERVICES = ("cities", "mous", "pilots", "reporting", "gateway")
 STATUS_LINE = re.compile(r"^Live status page:\s+(\S+)$")
@@ -140,8 +141,8 @@ def running(pid: int) -> bool:
 def status_through_curl(command: str, timeout: float = 60) -> dict[str, Any]:
     """The printed curl, run as printed, until the status holds the pilots (the reporting
     service learns of them through Kafka, a moment after they were loaded)."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def curl() -> subprocess.CompletedProcess[str]:
         answer = subprocess.run(
             [*shlex.split(command), "--silent", "--fail-with-body"],
             capture_output=True,
@@ -150,11 +151,16 @@ def status_through_curl(command: str, timeout: float = 60) -> dict[str, Any]:
             check=False,
         )
         assert answer.returncode == 0, answer.stdout + answer.stderr
-        if all(title in answer.stdout for title in PILOT_TITLES):
-            status: dict[str, Any] = json.loads(answer.stdout)
-            return status
-        assert time.monotonic() < deadline, f"the pilots never reached the status:\n{answer.stdout}"
-        time.sleep(0.5)
+        return answer
+
+    answer = polled(
+        curl, lambda answer: all(title in answer.stdout for title in PILOT_TITLES), timeout=timeout
+    )
+    assert all(title in answer.stdout for title in PILOT_TITLES), (
+        f"the pilots never reached the status:\n{answer.stdout}"
+    )
+    status: dict[str, Any] = json.loads(answer.stdout)
+    return status
 
 
 def listed(gateway: str, key: str, path: str) -> list[dict[str, Any]]:

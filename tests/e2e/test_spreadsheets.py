@@ -3,7 +3,6 @@
 import csv
 import io
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.support.stack import Stack, load_granada, running_stack
-from tests.support.waiting import answer_once
+from tests.support.waiting import answer_once, polled
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPDATED_PILOT = "granada-blockchain-webinars"
@@ -149,13 +148,17 @@ def same_snapshot(
     stack: Stack, path: str, **params: str
 ) -> tuple[httpx.Response, httpx.Response, httpx.Response]:
     """The CSV, XLSX and JSON answers of one kept compile (their ETags name one content)."""
-    deadline = time.monotonic() + 30
-    while True:
-        answers = [get(stack, path, format=fmt, **params) for fmt in ("csv", "xlsx", "json")]
-        tags = {a.headers["etag"].split("-", 1)[1] for a in answers}
-        if len(tags) == 1 or time.monotonic() > deadline:
-            assert len(tags) == 1, "the compile never held still"
-            return answers[0], answers[1], answers[2]
+
+    def one_content(answers: list[httpx.Response]) -> bool:
+        return len({answer.headers["etag"].split("-", 1)[1] for answer in answers}) == 1
+
+    answers = polled(
+        lambda: [get(stack, path, format=fmt, **params) for fmt in ("csv", "xlsx", "json")],
+        one_content,
+        timeout=30,
+    )
+    assert one_content(answers), "the compile never held still"
+    return answers[0], answers[1], answers[2]
 
 
 class TestProgrammeSheets:

@@ -1,7 +1,6 @@
 """Every service answers its health endpoints over real HTTP: ready while it can serve
 (Kafka down only degrades it), unavailable (503) without MongoDB."""
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ from pymongo import MongoClient
 import ucap_infra
 from tests.support.auth import bearer
 from tests.support.processes import free_port, run_service
+from tests.support.waiting import polled
 
 SERVICES = ["cities", "mous", "pilots", "reporting", "gateway"]
 CITY = {
@@ -122,9 +122,4 @@ def _poll(
     url: str, done: Callable[[httpx.Response], bool], timeout: float = 30.0
 ) -> httpx.Response:
     """GET ``url`` until ``done`` holds of the answer or the deadline passes; the last answer."""
-    deadline = time.monotonic() + timeout
-    while True:
-        response = httpx.get(url, timeout=10)
-        if done(response) or time.monotonic() > deadline:
-            return response
-        time.sleep(0.2)
+    return polled(lambda: httpx.get(url, timeout=10), done, timeout=timeout)

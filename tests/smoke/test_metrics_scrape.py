@@ -5,7 +5,6 @@ import json
 import re
 import shutil
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -16,6 +15,7 @@ from pymongo import MongoClient
 
 from tests.support.auth import bearer
 from tests.support.processes import REPO_ROOT, RunningService, free_port, run_service
+from tests.support.waiting import polled
 
 OBSERVABILITY = REPO_ROOT / "deploy" / "observability"
 ALERTS = OBSERVABILITY / "alerts.yml"
@@ -79,12 +79,9 @@ def scrape(cities: tuple[RunningService, str]) -> str:
     assert httpx.get(f"{service.url}/cities/scraped-city", headers=headers).status_code == 200
     assert httpx.get(f"{service.url}/cities/no-such-city", headers=headers).status_code == 404
     assert httpx.get(f"{service.url}/cities/tokenless-caller").status_code == 401
-    deadline = time.monotonic() + 30
-    while True:
-        text = httpx.get(metrics_url).text
-        if sample_names(text) >= EXPECTED or time.monotonic() > deadline:
-            return text
-        time.sleep(0.2)
+    return polled(
+        lambda: httpx.get(metrics_url).text, lambda text: sample_names(text) >= EXPECTED, timeout=30
+    )
 
 
 def sample_names(scrape: str) -> set[str]:

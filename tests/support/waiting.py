@@ -26,6 +26,35 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
+def polled(
+    probe: Callable[[], T], done: Callable[[T], bool], *, timeout: float, interval: float = 0.2
+) -> T:
+    """``probe()`` again until ``done`` holds of its result or ``timeout`` passes: the last
+    result either way, for the caller's assertion to name."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if done(result) or time.monotonic() > deadline:
+            return result
+        time.sleep(interval)
+
+
+async def polled_async(
+    probe: Callable[[], Awaitable[T]],
+    done: Callable[[T], bool],
+    *,
+    timeout: float,
+    interval: float = 0.2,
+) -> T:
+    """:func:`polled` for a coroutine."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if done(result) or time.monotonic() > deadline:
+            return result
+        await asyncio.sleep(interval)
+
+
 def answer_once(
     send: Callable[[], httpx.Response], wanted: Callable[[httpx.Response], bool], *, timeout: float
 ) -> httpx.Response:
@@ -34,9 +63,4 @@ def answer_once(
     For what holds within a stated time rather than at once: a revoked key is
     refused by every gateway within its key trust time (1 s), say.
     """
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = send()
-        if wanted(answer) or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.1)
+    return polled(send, wanted, timeout=timeout, interval=0.1)
