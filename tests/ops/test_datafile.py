@@ -155,8 +155,13 @@ class TestSeveralFiles:
         assert [o.organisation_id for o in both.organisations] == ["uk-china-biotech-fund"]
 
     def test_an_id_both_define_is_named(self) -> None:
-        with pytest.raises(DataFileError, match="cities: 'granada' appears 2 times"):
-            combined([parsed(V2), parsed({**V2, "mous": [], "pilots": [], "ucaps": []})])
+        with pytest.raises(DataFileError, match="mous: 'granada-haikou-2018' appears 2 times"):
+            combined([parsed(V2), parsed({**V2, "pilots": [], "ucaps": []})])
+
+    def test_a_city_both_hold_is_loaded_twice_the_second_completing_it(self) -> None:
+        both = combined([parsed(V2), parsed({**V2, "mous": [], "pilots": [], "ucaps": []})])
+
+        assert [c.id for c in both.cities] == [c["id"] for c in V2["cities"]] * 2
 
 
 class TestSuffix:

@@ -52,8 +52,9 @@ def parse_data_file(text: str, name: str) -> DataFile:
 
 
 def combined(files: list[DataFile]) -> DataFile:
-    """Several files as one (each section in file order): one load, one summary; an id
-    two files define is a problem, as within one file."""
+    """Several files as one (each section in file order): one load, one summary. Two files
+    may both hold a city (the later one adds its stakeholders and clusters, as a second
+    load would); any other id two files define is a problem, as within one file."""
     if len(files) == 1:
         return files[0]
     first = files[0]
@@ -67,7 +68,7 @@ def combined(files: list[DataFile]) -> DataFile:
             },
         }
     )
-    duplicates = repeated_ids(data)
+    duplicates = repeated_ids(data, cities=False)
     if duplicates:
         raise DataFileError(f"the files together: {'; '.join(duplicates)}")
     return data
@@ -94,9 +95,9 @@ def place(raw: object, loc: tuple[int | str, ...]) -> str:
     return text or "(the file)"
 
 
-def repeated_ids(data: DataFile) -> list[str]:
+def repeated_ids(data: DataFile, *, cities: bool = True) -> list[str]:
     sections: dict[str, list[str]] = {
-        "cities": [city.id for city in data.cities],
+        "cities": [city.id for city in data.cities] if cities else [],
         "organisations": [o.organisation_id for o in data.organisations],
         "mous": [mou.id for mou in data.mous],
         "pilots": [pilot.id for pilot in data.pilots],
