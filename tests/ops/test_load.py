@@ -97,7 +97,7 @@ class TestRefusedEntries:
         pilot = {"title": "A pilot", "lead_city_id": "granada"}
         data = {
             "format": "ucap-data",
-            "version": 1,
+            "version": 2,
             "cities": [granada],
             "pilots": [
                 {**pilot, "id": "somewhere-else-pilot"},
