@@ -33,6 +33,8 @@ def both(stack: Stack, suffix: str) -> tuple[int, dict[str, Any]]:
         "--suffix",
         suffix,
         "--json",
+        "--wait",
+        "30",
         env=stack.env,
     )
     return result.returncode, json.loads(result.stdout) if result.stdout.strip() else {}
