@@ -187,7 +187,7 @@ def assert_refused_in_the_error_body(answer: httpx.Response, what: str) -> None:
         body = answer.json()
         assert {"error", "detail"} <= set(body), f"{what}: {answer.text[:300]}"
         if answer.status_code == 422:
-            assert body["error"] == "invalid", what
+            assert body["error"] == "invalid_input", what
             assert all("loc" in p and "msg" in p for p in body["detail"]), what
 
 

@@ -321,13 +321,13 @@ class TestRefusals:
         answer = get(granada, path, format="pdf")
         assert answer.status_code == 422
         body = answer.json()
-        assert body["error"] == "invalid"
+        assert body["error"] == "invalid_input"
         assert body["detail"][0]["loc"] == ["query", "format"]
 
     def test_a_bad_filter_of_the_list_is_the_pilots_service_s_refusal(self, granada: Stack) -> None:
         answer = get(granada, "/pilots", format="csv", sdg="99")
         assert answer.status_code == 422
-        assert answer.json()["error"] == "invalid"
+        assert answer.json()["error"] == "invalid_input"
 
     def test_an_unknown_ucap_is_404_in_the_error_body(self, granada: Stack) -> None:
         answer = get(granada, "/ucaps/no-such-ucap/status", format="xlsx")

@@ -97,7 +97,7 @@ class TestRefusedEntries:
         pilot = {"title": "A pilot", "lead_city_id": "granada"}
         data = {
             "format": "ucap-data",
-            "version": 1,
+            "version": 2,
             "cities": [granada],
             "pilots": [
                 {**pilot, "id": "somewhere-else-pilot"},
@@ -242,10 +242,10 @@ class TestMalformedFiles:
         assert error.endswith('not a U-CAP data file (expected "format": "ucap-data")')
 
     def test_a_later_version_is_named(self, tmp_path: Path) -> None:
-        code, error = self.run(tmp_path, json.dumps({"format": "ucap-data", "version": 2}))
+        code, error = self.run(tmp_path, json.dumps({"format": "ucap-data", "version": 3}))
 
         assert code == 1
-        assert error.endswith("version 2 is not one this ucap reads (1)")
+        assert error.endswith("version 3 is not one this ucap reads (1 or 2)")
 
     def test_a_missing_file_is_one_line(self, tmp_path: Path) -> None:
         result = ucap("load", str(tmp_path / "nowhere.json"), "--key", "k", env=_env_without_key())
@@ -261,7 +261,7 @@ def _env_without_key() -> dict[str, str]:
 class TestTheReadmeExample:
     def test_loads_completely_then_is_up_to_date(self, stack: Stack, tmp_path: Path) -> None:
         readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-        example = re.search(r"```json\n(.*?)\n```", readme, re.S)
+        example = re.search(r"```json\n(\{\n  \"format\": \"ucap-data\".*?)\n```", readme, re.S)
         assert example is not None, "the README shows a data file"
         file = tmp_path / "example.json"
         file.write_text(example.group(1), encoding="utf-8")

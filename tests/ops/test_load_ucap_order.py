@@ -10,16 +10,25 @@ from ucap_ops.datafile import read_data_file
 from ucap_ops.loading.runner import defined_ids
 
 UNKNOWN_UCAP = {
+    "error": "invalid_input",
     "detail": [
         {
             "loc": ["body", "ucap_id"],
             "msg": "unknown U-CAP granada-ucap: the pilots service learns U-CAPs from "
             "reporting's events, so one created a moment ago may not be known yet; retry",
+            "type": "value_error",
         }
-    ]
+    ],
 }
 UNKNOWN_COUNTERPART = {
-    "detail": [{"loc": ["body", "counterpart_city_ids", 1], "msg": "unknown city kunming"}]
+    "error": "invalid_input",
+    "detail": [
+        {
+            "loc": ["body", "counterpart_city_ids", 1],
+            "msg": "unknown city kunming",
+            "type": "value_error",
+        }
+    ],
 }
 
 

@@ -9,7 +9,10 @@ import httpx
 
 from ucap_ops.loading.gateway import Gateway, KeyChoice
 
-UNKNOWN = {"detail": [{"loc": ["body", "lead_city_id"], "msg": "unknown city granada"}]}
+UNKNOWN = {
+    "error": "invalid_input",
+    "detail": [{"loc": ["body", "lead_city_id"], "msg": "unknown city granada", "type": "x"}],
+}
 
 
 class Notes:
@@ -56,18 +59,28 @@ class TestWaitingForReferences:
         assert len(requests) == 3
         assert notes.lines == ["waiting: /pilots refers to granada, not known yet"]
 
-    def test_reads_the_problems_of_an_error_body_too(self) -> None:
-        body = {"error": "invalid", "detail": "invalid input", "fields": UNKNOWN["detail"]}
+    def test_retries_until_the_service_knows_an_organisation_of_the_file(self) -> None:
+        unknown = {
+            "error": "invalid_input",
+            "detail": [
+                {
+                    "loc": ["body", "parties", 1, "organisation_id"],
+                    "msg": "unknown organisation 'uk-china-biotech-fund'",
+                    "type": "value_error",
+                }
+            ],
+        }
 
         def answer(attempt: int) -> httpx.Response:
-            return httpx.Response(422, json=body) if attempt < 2 else httpx.Response(201)
+            return httpx.Response(422, json=unknown) if attempt < 2 else httpx.Response(201)
 
-        loader, requests, _ = gateway(answer, defined={"granada"}, wait=10)
+        loader, requests, notes = gateway(answer, defined={"uk-china-biotech-fund"}, wait=10)
 
-        reply = loader.send("POST", "/pilots", {}, acting=["granada"])
+        reply = loader.send("POST", "/mous", {}, acting=[])
 
         assert reply.status == 201
         assert len(requests) == 2
+        assert notes.lines == ["waiting: /mous refers to uk-china-biotech-fund, not known yet"]
 
     def test_a_city_the_file_does_not_create_is_refused_at_once(self) -> None:
         loader, requests, _ = gateway(

@@ -11,11 +11,12 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from ucap_shared.errors import ErrorBody
+from ucap_shared.errors import INVALID_INPUT, ErrorBody, FieldProblem
 
 OPERATION_METHODS = ("get", "put", "post", "delete", "patch")
-ERROR_BODY_REF = "#/components/schemas/ErrorBody"
-VALIDATION_ERROR_REF = "#/components/schemas/HTTPValidationError"
+SCHEMAS = "#/components/schemas/"
+ERROR_BODY_REF = f"{SCHEMAS}ErrorBody"
+VALIDATION_ERROR_REF = f"{SCHEMAS}HTTPValidationError"
 
 
 def error_response(description: str, reference: str = ERROR_BODY_REF) -> dict[str, Any]:
@@ -66,23 +67,25 @@ def guard_responses(method: str, operation: dict[str, Any]) -> dict[str, dict[st
 def ensure_error_schemas(document: dict[str, Any]) -> None:
     """The schemas the added responses refer to, even where no route named them."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    error_schemas = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    error_schemas = ErrorBody.model_json_schema(ref_template=f"{SCHEMAS}{{model}}")
     schemas.update(error_schemas.pop("$defs", {}))
     schemas.setdefault("ErrorBody", error_schemas)
-    validation = schemas.setdefault(
-        VALIDATION_ERROR_REF.rsplit("/", 1)[-1],
-        {
-            "type": "object",
-            "title": "HTTPValidationError",
-            "properties": {"detail": {"type": "array", "items": {"type": "object"}}},
+    # FastAPI's routes name its own 422 schemas; they describe the one error body instead.
+    schemas[VALIDATION_ERROR_REF.rsplit("/", 1)[-1]] = {
+        "title": "HTTPValidationError",
+        "description": "A 422 (ucap_shared.errors.invalid_input): each problem names where it is",
+        "type": "object",
+        "properties": {
+            "error": {"type": "string", "const": INVALID_INPUT},
+            "detail": {"type": "array", "items": {"$ref": f"{SCHEMAS}ValidationError"}},
         },
-    )
-    # Every 422 is the one error body too (ucap_shared.errors.invalid_input).
-    validation["properties"] = {
-        "error": {"type": "string", "const": "invalid"},
-        **validation["properties"],
+        "required": ["error", "detail"],
     }
-    validation["required"] = ["error", "detail"]
+    schemas["ValidationError"] = {
+        **FieldProblem.model_json_schema(),
+        "title": "ValidationError",
+        "required": ["loc", "msg", "type"],
+    }
 
 
 def install_service_docs(app: FastAPI, open_paths: Iterable[str]) -> None:

@@ -1,8 +1,9 @@
 """Errors a service raises for its callers, and their one mapping to HTTP.
 
 A domain raises these (or subclasses); :func:`install_error_handlers` turns
-them into responses with one JSON body, ``{"error": "<kind>", "detail": "..."}``;
-a 422's ``detail`` lists each problem as FastAPI's own do (``loc``, ``msg``, ``type``).
+them, and every refusal FastAPI or Starlette would answer in its own shape, into
+responses with one JSON body, ``{"error": "<kind>", "detail": "..."}``; a 422 is
+``{"error": "invalid_input", "detail": [{"loc", "msg", "type"}, ...]}``.
 """
 
 from typing import Any
@@ -10,17 +11,21 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from ucap_shared.endpoints import allowed_methods as methods_of
 from ucap_shared.endpoints import endpoint_index
 from ucap_shared.eventstore import ConcurrencyConflict
 
+INVALID_INPUT = "invalid_input"
+
 
 class ServiceError(Exception):
     status_code = status.HTTP_400_BAD_REQUEST
     kind = "bad_request"
+    # Machine-readable facts beside the detail (a limit, the actions allowed): a 409's or 413's.
+    shows_context = True
 
     def __init__(self, detail: str, **context: object) -> None:
         super().__init__(detail)
@@ -31,6 +36,8 @@ class ServiceError(Exception):
 class NotFoundError(ServiceError):
     status_code = status.HTTP_404_NOT_FOUND
     kind = "not_found"
+    # The detail names what is missing; the ids again beside it would only repeat it.
+    shows_context = False
 
 
 class ConflictError(ServiceError):
@@ -48,6 +55,8 @@ class EventTooLargeError(ServiceError):
 
 
 class FieldProblem(BaseModel):
+    """One problem of a 422: where (``loc``: body, path, query or header, then the field)."""
+
     loc: list[str | int]
     msg: str
     type: str = "value_error"
@@ -57,7 +66,7 @@ class InvalidInputError(ServiceError):
     """Input that is well-formed but refers to what does not exist, and the like (422)."""
 
     status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
-    kind = "invalid"
+    kind = INVALID_INPUT
 
     def __init__(self, problems: list[FieldProblem]) -> None:
         super().__init__("; ".join(f"{'.'.join(map(str, p.loc))}: {p.msg}" for p in problems))
@@ -65,18 +74,22 @@ class InvalidInputError(ServiceError):
 
 
 class ErrorBody(BaseModel):
-    error: str
-    detail: str
-    fields: list[FieldProblem] | None = None
-    context: dict[str, Any] | None = None
+    """Every refusal but a 422: what kind of refusal, and why in words."""
+
+    error: str = Field(description="The kind of refusal: not_found, conflict, forbidden ...")
+    detail: str = Field(description="Why, in words")
+    context: dict[str, Any] | None = Field(
+        None, description="A 409's or 413's facts (a limit, the actions allowed); never a 404's"
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, error: ServiceError) -> JSONResponse:
-        body = ErrorBody(error=error.kind, detail=error.detail, context=error.context or None)
         if isinstance(error, InvalidInputError):
             return invalid_input([p.model_dump() for p in error.problems])
+        context = error.context if error.shows_context and error.context else None
+        body = ErrorBody(error=error.kind, detail=error.detail, context=context)
         return JSONResponse(
             status_code=error.status_code, content=body.model_dump(exclude_none=True)
         )
@@ -128,7 +141,7 @@ def invalid_input(problems: list[Any]) -> JSONResponse:
     """A 422 in the one error body, each problem listed as FastAPI lists them."""
     return JSONResponse(
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        content={"error": "invalid", "detail": problems},
+        content={"error": INVALID_INPUT, "detail": problems},
     )
 
 

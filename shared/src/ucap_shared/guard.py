@@ -24,6 +24,7 @@ from typing import Any
 
 from ucap_shared.auth import InvalidTokenError, current_principal, verify_token
 from ucap_shared.endpoints import path_refusal, raw_path_of, unsafe_path
+from ucap_shared.errors import INVALID_INPUT
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -199,7 +200,7 @@ async def _refuse(send: Send, status: int, error: str, detail: str) -> None:
 
 async def _refuse_depth(send: Send, limit: int) -> None:
     body = {
-        "error": "invalid",
+        "error": INVALID_INPUT,
         "detail": [
             {"loc": ["body"], "msg": f"JSON nested deeper than {limit} levels", "type": "depth"}
         ],
@@ -209,7 +210,7 @@ async def _refuse_depth(send: Send, limit: int) -> None:
 
 async def _refuse_nul(send: Send, where: str) -> None:
     body = {
-        "error": "invalid",
+        "error": INVALID_INPUT,
         "detail": [
             {"loc": [where], "msg": "text may not hold the NUL character (U+0000)", "type": "nul"}
         ],

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ucap_shared.auth import current_principal
 from ucap_shared.dates import PartialDate, utc_moment
+from ucap_shared.errors import INVALID_INPUT
 from ucap_shared.logs import correlation_id, occurred_at
 
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -108,7 +109,7 @@ def _dated_or_refused(value: str | None) -> datetime | Response | None:
         return JSONResponse(
             status_code=422,
             content={
-                "error": "invalid",
+                "error": INVALID_INPUT,
                 "detail": [
                     {
                         "loc": ["header", OCCURRED_AT_HEADER],

@@ -42,8 +42,8 @@ def unreachable(url: str, error: httpx.HTTPError) -> str:
 
 
 def describe(response: httpx.Response) -> str:
-    """The API's own words for a refusal: ``detail`` (a string, or FastAPI's list of
-    problems as ``loc: msg``) with the ``fields`` it names, else the body as it came."""
+    """The API's own words for a refusal: the error body's ``detail`` (a string, or a 422's
+    problems as ``loc: msg``), else the body as it came."""
     try:
         body: Any = response.json()
     except ValueError:
@@ -52,26 +52,20 @@ def describe(response: httpx.Response) -> str:
     if isinstance(detail, list):
         return "; ".join(_problem(problem) for problem in detail)
     if isinstance(detail, str):
-        fields = body.get("fields")
-        if isinstance(fields, list) and fields:
-            return f"{detail}: " + "; ".join(_problem(problem) for problem in fields)
         return detail
     return response.text.strip()[:500]
 
 
 def problems_of(response: httpx.Response) -> list[Any]:
-    """The field problems of a 422: FastAPI's ``detail`` list, or an error body's ``fields``."""
+    """The field problems of a 422: the error body's ``detail`` list."""
     try:
         body: Any = response.json()
     except ValueError:
         return []
     if not isinstance(body, dict):
         return []
-    for name in ("detail", "fields"):
-        if isinstance(body.get(name), list):
-            problems: list[Any] = body[name]
-            return problems
-    return []
+    problems = body.get("detail")
+    return problems if isinstance(problems, list) else []
 
 
 def _problem(problem: object) -> str:

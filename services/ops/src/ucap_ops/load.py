@@ -1,4 +1,4 @@
-"""`ucap load FILE`: a U-CAP data file through the gateway, idempotently, with a progress
+"""`ucap load FILE...`: U-CAP data files through the gateway, as one, idempotently, with a progress
 bar and a summary of what was created, updated, skipped and refused (and why)."""
 
 import json
@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from ucap_ops.credentials import CredentialsError, read_credentials
-from ucap_ops.datafile import DataFile, DataFileError, read_data_file
+from ucap_ops.datafile import DataFile, DataFileError, combined, read_data_file
 from ucap_ops.gateway_access import DEFAULT_GATEWAY, GatewayOption, KeyOption, fail, require_key
 from ucap_ops.loading.display import ProgressBar, show_summary
 from ucap_ops.loading.gateway import KeyChoice, LoadError
@@ -18,10 +18,10 @@ from ucap_ops.loading.runner import DEFAULT_WAIT_SECONDS, LoadPlan, count_items,
 from ucap_ops.loading.suffix import with_suffix
 
 
-def read_plan_data(file: Path, suffix: str) -> DataFile:
-    """The file, its ids suffixed; exits with the file's problem named."""
+def read_plan_data(files: list[Path], suffix: str) -> DataFile:
+    """The files as one, its ids suffixed; exits with a file's problem named."""
     try:
-        return with_suffix(read_data_file(file), suffix)
+        return with_suffix(combined([read_data_file(file) for file in files]), suffix)
     except (DataFileError, ValueError) as error:
         fail(str(error))
 
@@ -45,8 +45,12 @@ def run_load(plan: LoadPlan, *, title: str, as_json: bool) -> Summary:
 
 def load_command(
     ctx: typer.Context,
-    file: Annotated[
-        Path, typer.Argument(help="A U-CAP data file (format: see the README)", show_default=False)
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="U-CAP data files (format: see the README), loaded as one",
+            show_default=False,
+        ),
     ],
     gateway: GatewayOption = None,
     key: KeyOption = None,
@@ -78,7 +82,7 @@ def load_command(
     With an admin --key, every write is dated in the cooperation's timeline.
     Exits 1 when anything was refused.
     """
-    data = read_plan_data(file, suffix)
+    data = read_plan_data(files, suffix)
     if credentials is not None:
         source = ctx.get_parameter_source("key")
         if source is not None and source.name == "COMMANDLINE":
@@ -93,6 +97,7 @@ def load_command(
         keys = KeyChoice(single=require_key(key))
         url = gateway or DEFAULT_GATEWAY
     plan = LoadPlan(data=data, gateway_url=url, keys=keys, wait_seconds=wait)
-    summary = run_load(plan, title=f"{file} through {url}", as_json=as_json)
+    named = ", ".join(map(str, files))
+    summary = run_load(plan, title=f"{named} through {url}", as_json=as_json)
     if summary.refused:
         raise typer.Exit(1)

@@ -6,10 +6,11 @@ from ucap_ops.datafile.models import (
     DataFile,
     Delivery,
     Mou,
+    Organisation,
     Pilot,
     Ucap,
 )
-from ucap_ops.datafile.reading import DataFileError, parse_data_file, read_data_file
+from ucap_ops.datafile.reading import DataFileError, combined, parse_data_file, read_data_file
 
 __all__ = [
     "Activity",
@@ -18,8 +19,10 @@ __all__ = [
     "DataFileError",
     "Delivery",
     "Mou",
+    "Organisation",
     "Pilot",
     "Ucap",
+    "combined",
     "parse_data_file",
     "read_data_file",
 ]

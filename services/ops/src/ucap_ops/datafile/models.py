@@ -1,20 +1,24 @@
 """The U-CAP data file that ``ucap load`` reads, as models.
 
-One JSON document: ``{"format": "ucap-data", "version": 1, "source": …, "cities": […],
-"mous": […], "pilots": […], "ucaps": […]}``. Each entry holds what the owning service's
-API takes to create it, plus what follows in its life (an MoU's signatures, a pilot's
-status changes, milestones, funding, indicators and progress, a U-CAP's activities and
-deliveries) and the dates that place each step in the cooperation's timeline. Business
-rules stay with the services: the file is checked for its shape only, and whatever a
-service refuses is reported by the loader.
+One JSON document: ``{"format": "ucap-data", "version": 2, "source": …, "cities": […],
+"organisations": […], "mous": […], "pilots": […], "ucaps": […]}``. Version 2 adds a
+city's ``kind``, organisations with no city, MoU parties and signatures that are
+organisations, signatures of unknown date (``"signed_on": null``), and an activity's
+``status`` and ``end_date``; a version 1 file reads as version 2 with their defaults.
+Each entry holds what the owning service's API takes to create it, plus what follows in
+its life (an MoU's signatures, a pilot's status changes, milestones, funding, indicators
+and progress, a U-CAP's activities and deliveries) and the dates that place each step in
+the cooperation's timeline. Business rules stay with the services: the file is checked
+for its shape only, and whatever a service refuses is reported by the loader.
 """
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 FORMAT = "ucap-data"
-VERSION = 1
+VERSION = 2
+VERSIONS = (1, 2)
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=100)]
 Day = Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")]
@@ -42,9 +46,15 @@ class Stakeholder(Entry):
     website: str | None = None
 
 
+CityKind = Literal[
+    "city", "region", "metropolitan_authority", "combined_authority", "district", "new_area"
+]
+
+
 class City(Entry):
     id: Slug
     registered_on: Day | None = Field(default=None, description="Dates the registration")
+    kind: CityKind = "city"
     name: Text
     native_name: str | None = None
     region: str | None = None
@@ -56,11 +66,52 @@ class City(Entry):
     stakeholders: list[Stakeholder] = Field(default_factory=list)
 
 
+# --- organisations with no city ------------------------------------------------
+
+
+class Organisation(Entry):
+    """An organisation that belongs to no one city: a national agency, an international fund."""
+
+    organisation_id: Slug
+    name: Text
+    native_name: str | None = None
+    kind: str
+    scope: Literal["national", "international"]
+    country: str | None = Field(default=None, description="ISO 3166 alpha-2; national ones")
+    website: str | None = None
+
+    @model_validator(mode="after")
+    def _national_has_a_country(self) -> Self:
+        if self.scope == "national" and self.country is None:
+            raise ValueError("a national organisation needs its country")
+        return self
+
+
 # --- MoUs -----------------------------------------------------------------------
 
 
-class Party(Entry):
-    city_id: Slug
+class PartyName(Entry):
+    """A city, a city's stakeholder (both ids), or an organisation with no city."""
+
+    city_id: Slug | None = None
+    organisation_id: Slug | None = None
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> Self:
+        if self.city_id is None and self.organisation_id is None:
+            raise ValueError("a party needs a city_id, an organisation_id or both")
+        return self
+
+    @property
+    def party(self) -> tuple[str | None, str | None]:
+        return (self.city_id, self.organisation_id)
+
+    @property
+    def label(self) -> str:
+        return "/".join(part for part in self.party if part is not None)
+
+
+class Party(PartyName):
     stakeholder_ids: list[str] = Field(default_factory=list)
 
 
@@ -69,9 +120,8 @@ class Document(Entry):
     url: Text
 
 
-class Signature(Entry):
-    city_id: Slug
-    signed_on: Day
+class Signature(PartyName):
+    signed_on: Day | None = Field(description="Required; null: the date is not known")
     place: str | None = None
     signatory: str | None = None
     occasion: str | None = None
@@ -91,7 +141,8 @@ class Mou(Entry):
 
     @property
     def drafted(self) -> str | None:
-        return self.drafted_on or min((s.signed_on for s in self.signatures), default=None)
+        dated = (s.signed_on for s in self.signatures if s.signed_on is not None)
+        return self.drafted_on or min(dated, default=None)
 
 
 # --- pilots ---------------------------------------------------------------------
@@ -192,9 +243,16 @@ class Theme(Entry):
     key_focus: str = ""
 
 
+ActivityStatus = Literal["planned", "held", "cancelled", "postponed"]
+ACTIVITY_DEFAULTS: dict[str, Any] = {"status": "held", "end_date": None}
+"""What a version 1 file, and a reporting service that predates them, mean by no status."""
+
+
 class Activity(Entry):
     activity_id: Text
     date: Day
+    end_date: Day | None = Field(default=None, description="The last day of one over several")
+    status: ActivityStatus = "held"
     kind: str
     ordinal: int | None = None
     title: Text
@@ -249,9 +307,10 @@ class Ucap(Entry):
 
 class DataFile(Entry):
     format: Literal["ucap-data"]
-    version: Literal[1]
+    version: Literal[1, 2]
     source: str | None = None
     cities: list[City] = Field(default_factory=list)
+    organisations: list[Organisation] = Field(default_factory=list)
     mous: list[Mou] = Field(default_factory=list)
     pilots: list[Pilot] = Field(default_factory=list)
     ucaps: list[Ucap] = Field(default_factory=list)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ucap_ops.datafile.models import FORMAT, VERSION, DataFile
+from ucap_ops.datafile.models import FORMAT, VERSIONS, DataFile
 
 
 class DataFileError(ValueError):
@@ -34,9 +34,10 @@ def parse_data_file(text: str, name: str) -> DataFile:
         raise DataFileError(f"{name}: expected a JSON object with format, version and sections")
     if raw.get("format") != FORMAT:
         raise DataFileError(f'{name}: not a U-CAP data file (expected "format": "{FORMAT}")')
-    if raw.get("version") != VERSION:
+    if raw.get("version") not in VERSIONS:
+        readable = " or ".join(map(str, VERSIONS))
         raise DataFileError(
-            f"{name}: version {raw.get('version')!r} is not one this ucap reads ({VERSION})"
+            f"{name}: version {raw.get('version')!r} is not one this ucap reads ({readable})"
         )
     try:
         data = DataFile.model_validate(raw)
@@ -44,9 +45,32 @@ def parse_data_file(text: str, name: str) -> DataFile:
         problems = [f"{place(raw, problem['loc'])}: {problem['msg']}" for problem in error.errors()]
         shown = "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" * (len(problems) > 5))
         raise DataFileError(f"{name}: {shown}") from error
-    duplicates = repeated_ids(data)
+    problems = repeated_ids(data) + (newer_than_version_1(data) if data.version == 1 else [])
+    if problems:
+        raise DataFileError(f"{name}: {'; '.join(problems)}")
+    return data
+
+
+def combined(files: list[DataFile]) -> DataFile:
+    """Several files as one (each section in file order): one load, one summary. Two files
+    may both hold a city (the later one adds its stakeholders and clusters, as a second
+    load would); any other id two files define is a problem, as within one file."""
+    if len(files) == 1:
+        return files[0]
+    first = files[0]
+    data = first.model_copy(
+        update={
+            "version": max(file.version for file in files),
+            "source": "; ".join(file.source for file in files if file.source) or None,
+            **{
+                section: [entry for file in files for entry in getattr(file, section)]
+                for section in ("cities", "organisations", "mous", "pilots", "ucaps")
+            },
+        }
+    )
+    duplicates = repeated_ids(data, cities=False)
     if duplicates:
-        raise DataFileError(f"{name}: {'; '.join(duplicates)}")
+        raise DataFileError(f"the files together: {'; '.join(duplicates)}")
     return data
 
 
@@ -58,7 +82,11 @@ def place(raw: object, loc: tuple[int | str, ...]) -> str:
         if isinstance(step, int):
             text += f"[{step}]"
             node = node[step] if isinstance(node, list) and step < len(node) else None
-            named = node.get("id") or node.get("activity_id") if isinstance(node, dict) else None
+            named = (
+                node.get("id") or node.get("organisation_id") or node.get("activity_id")
+                if isinstance(node, dict)
+                else None
+            )
             if isinstance(named, str):
                 text += f" ({named})"
         else:
@@ -67,9 +95,10 @@ def place(raw: object, loc: tuple[int | str, ...]) -> str:
     return text or "(the file)"
 
 
-def repeated_ids(data: DataFile) -> list[str]:
+def repeated_ids(data: DataFile, *, cities: bool = True) -> list[str]:
     sections: dict[str, list[str]] = {
-        "cities": [city.id for city in data.cities],
+        "cities": [city.id for city in data.cities] if cities else [],
+        "organisations": [o.organisation_id for o in data.organisations],
         "mous": [mou.id for mou in data.mous],
         "pilots": [pilot.id for pilot in data.pilots],
         "ucaps": [ucap.id for ucap in data.ucaps],
@@ -82,3 +111,20 @@ def repeated_ids(data: DataFile) -> list[str]:
         for value, count in Counter(ids).items()
         if count > 1
     ]
+
+
+def newer_than_version_1(data: DataFile) -> list[str]:
+    """What a version 1 file holds that only version 2 may: it says version 1 by mistake."""
+    found = [f"cities ({c.id}).kind" for c in data.cities if "kind" in c.model_fields_set]
+    found += ["organisations"] if data.organisations else []
+    for mou in data.mous:
+        named = [*mou.parties, *mou.signatures]
+        if any(p.organisation_id is not None or p.city_id is None for p in named):
+            found.append(f"mous ({mou.id}): a party that is an organisation")
+        if any(s.signed_on is None for s in mou.signatures):
+            found.append(f"mous ({mou.id}): a signature of unknown date")
+    for ucap in data.ucaps:
+        for activity in ucap.activities:
+            given = activity.model_fields_set & {"status", "end_date"}
+            found += [f"ucaps ({ucap.id}).activities ({activity.activity_id}).{f}" for f in given]
+    return [f"{place} is version 2 (the file says version 1)" for place in found]

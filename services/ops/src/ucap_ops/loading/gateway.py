@@ -17,7 +17,7 @@ from ucap_ops.loading.progress import Progress
 
 OCCURRED_AT = "X-UCAP-Occurred-At"
 # The services' words for a reference they do not know (yet): the id is what was named.
-UNKNOWN_REFERENCE = re.compile(r"^unknown (?:city|MoU) '?(?P<id>[^' ]+)'?$")
+UNKNOWN_REFERENCE = re.compile(r"^unknown (?:city|MoU|organisation) '?(?P<id>[^' ]+)'?$")
 UNKNOWN_UCAP = re.compile(r"^unknown U-CAP '?(?P<id>[^':; ]+)'?(?:[:;].*)?$")
 FOREIGN_STAKEHOLDER = re.compile(r"^'.+' is not a stakeholder of '(?P<id>[^']+)'$")
 MAX_RETRY_AFTER_SECONDS = 5.0

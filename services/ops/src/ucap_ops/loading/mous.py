@@ -1,5 +1,9 @@
 """MoUs: drafted by one of their parties, then signed by each party with its own key; a
-party that has signed already is not signed again."""
+party that has signed already is not signed again. A party is a city, a city's
+stakeholder (city and organisation), or an organisation with no city (the admin key acts
+for it); a signature's ``signed_on`` is always sent, null when its date is not known."""
+
+from typing import Any
 
 from ucap_ops.datafile import Mou
 from ucap_ops.loading.outcome import Outcome
@@ -8,7 +12,7 @@ from ucap_ops.loading.run import Run
 
 def load_mou(run: Run, mou: Mou) -> None:
     run.progress.working_on(f"mou {mou.id}")
-    parties = [party.city_id for party in mou.parties]
+    parties = [party.city_id for party in mou.parties if party.city_id is not None]
     current = run.gateway.read(f"/mous/{mou.id}", parties)
     if current.status == 404:
         body = mou.model_dump(mode="json", exclude={"drafted_on", "signatures"}, exclude_none=True)
@@ -19,22 +23,32 @@ def load_mou(run: Run, mou: Mou) -> None:
     else:
         run.refused("mou", mou.id, current)
     for signature in mou.signatures:
-        item = f"{mou.id} by {signature.city_id}"
+        item = f"{mou.id} by {signature.label}"
         if not current.ok:
             run.not_attempted("signature", item, f"MoU {mou.id} was refused")
             continue
-        signed = {held["city_id"] for held in current.body.get("signatures", [])}
-        if signature.city_id in signed:
+        if signature.party in signed_parties(current.body):
             run.record("signature", item, Outcome.SKIPPED, "already signed")
             continue
         run.progress.working_on(f"signature {item}")
         reply = run.gateway.send(
             "POST",
             f"/mous/{mou.id}/signatures",
-            signature.model_dump(mode="json", exclude_none=True),
-            acting=[signature.city_id],
+            signature_body(signature.model_dump(mode="json", exclude_none=True)),
+            acting=[signature.city_id] if signature.city_id is not None else [],
             on=signature.signed_on,
         )
         run.written("signature", item, reply, Outcome.CREATED)
         if reply.ok:
             current = reply
+
+
+def signature_body(dumped: dict[str, Any]) -> dict[str, Any]:
+    """The signing body: ``signed_on`` is required even when null (date unknown)."""
+    return {**dumped, "signed_on": dumped.get("signed_on")}
+
+
+def signed_parties(mou: dict[str, Any]) -> set[tuple[str | None, str | None]]:
+    return {
+        (held.get("city_id"), held.get("organisation_id")) for held in mou.get("signatures", [])
+    }

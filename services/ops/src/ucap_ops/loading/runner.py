@@ -1,6 +1,7 @@
-"""A whole data file through the gateway: cities, MoUs, U-CAPs, pilots, in that order (each
-section refers to the ones before it: a U-CAP to its cities, a pilot to its cities, MoUs
-and U-CAP; a U-CAP's timeline names pilots too, but nothing checks those)."""
+"""A whole data file through the gateway: cities, organisations, MoUs, U-CAPs, pilots, in
+that order (each section refers to the ones before it: an MoU to its cities and
+organisations, a U-CAP to its cities, a pilot to its cities, MoUs and U-CAP; a U-CAP's
+timeline names pilots too, but nothing checks those)."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from ucap_ops.datafile import DataFile
 from ucap_ops.loading.cities import load_city
 from ucap_ops.loading.gateway import Gateway, KeyChoice
 from ucap_ops.loading.mous import load_mou
+from ucap_ops.loading.organisations import load_organisation
 from ucap_ops.loading.outcome import Summary
 from ucap_ops.loading.pilots import load_pilot
 from ucap_ops.loading.progress import Progress
@@ -34,6 +36,7 @@ def count_items(data: DataFile) -> int:
     """How many outcomes a load of ``data`` reports: one per entry and per step in it."""
     return (
         len(data.cities)
+        + len(data.organisations)
         + sum(1 + len(mou.signatures) for mou in data.mous)
         + sum(
             1
@@ -49,9 +52,11 @@ def count_items(data: DataFile) -> int:
 
 
 def defined_ids(data: DataFile) -> set[str]:
-    """The cities, MoUs and U-CAPs the file itself creates: worth waiting for when unknown."""
+    """The cities, organisations, MoUs and U-CAPs the file itself creates: worth waiting for
+    when unknown."""
     return (
         {city.id for city in data.cities}
+        | {organisation.organisation_id for organisation in data.organisations}
         | {mou.id for mou in data.mous}
         | {ucap.id for ucap in data.ucaps}
     )
@@ -94,6 +99,8 @@ def load(
         run = Run(gateway, progress)
         for city in plan.data.cities:
             load_city(run, city)
+        for organisation in plan.data.organisations:
+            load_organisation(run, organisation)
         for mou in plan.data.mous:
             load_mou(run, mou)
         for ucap in plan.data.ucaps:

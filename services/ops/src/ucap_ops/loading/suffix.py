@@ -1,13 +1,18 @@
-"""Every city, MoU, pilot and U-CAP id of a data file made unique with a suffix, so the
-same data can be loaded next to other data (as tests do): ``granada`` becomes
-``granada-<suffix>``, a pilot ``granada-blocklab`` becomes ``granada-<suffix>-blocklab``
-(a pilot's id starts with its lead city's). References are renamed alike, also to what
-the file does not define itself, so one section of a file loads on its own."""
+"""Every city, organisation, MoU, pilot and U-CAP id of a data file made unique with a
+suffix, so the same data can be loaded next to other data (as tests do): ``granada``
+becomes ``granada-<suffix>``, a pilot ``granada-blocklab`` becomes
+``granada-<suffix>-blocklab`` (a pilot's id starts with its lead city's). A city's
+stakeholders keep their ids (they are unique within the city). References are renamed
+alike, also to what the file does not define itself, so one section of a file loads on
+its own."""
 
 import re
+from typing import TypeVar
 
 from ucap_ops.datafile import DataFile, Mou, Pilot, Ucap
+from ucap_ops.datafile.models import PartyName
 
+Named = TypeVar("Named", bound=PartyName)
 SUFFIX_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -20,6 +25,10 @@ def with_suffix(data: DataFile, suffix: str) -> DataFile:
     return data.model_copy(
         update={
             "cities": [c.model_copy(update={"id": renamed.city(c.id)}) for c in data.cities],
+            "organisations": [
+                o.model_copy(update={"organisation_id": f"{o.organisation_id}-{suffix}"})
+                for o in data.organisations
+            ],
             "mous": [renamed.in_mou(mou) for mou in data.mous],
             "pilots": [renamed.in_pilot(pilot) for pilot in data.pilots],
             "ucaps": [renamed.in_ucap(ucap) for ucap in data.ucaps],
@@ -57,16 +66,20 @@ class _Renames:
     def ucap(self, ucap_id: str) -> str:
         return f"{ucap_id}-{self._suffix}"
 
+    def party(self, named: Named) -> Named:
+        """A city's stakeholder keeps its id; an organisation with no city is renamed."""
+        if named.city_id is not None:
+            return named.model_copy(update={"city_id": self.city(named.city_id)})
+        return named.model_copy(
+            update={"organisation_id": f"{named.organisation_id}-{self._suffix}"}
+        )
+
     def in_mou(self, mou: Mou) -> Mou:
         return mou.model_copy(
             update={
                 "id": self.mou(mou.id),
-                "parties": [
-                    p.model_copy(update={"city_id": self.city(p.city_id)}) for p in mou.parties
-                ],
-                "signatures": [
-                    s.model_copy(update={"city_id": self.city(s.city_id)}) for s in mou.signatures
-                ],
+                "parties": [self.party(p) for p in mou.parties],
+                "signatures": [self.party(s) for s in mou.signatures],
             }
         )
 

@@ -6,6 +6,7 @@ differs, a delivery recorded when its deliverable is not there yet."""
 from typing import Any
 
 from ucap_ops.datafile import Activity, Delivery, Ucap
+from ucap_ops.datafile.models import ACTIVITY_DEFAULTS
 from ucap_ops.loading.outcome import Outcome
 from ucap_ops.loading.run import Run
 
@@ -68,20 +69,22 @@ def _changed_sections(ucap: Ucap, held: dict[str, Any]) -> dict[str, Any]:
 def _activity(run: Run, ucap: Ucap, activity: Activity, held: dict[str, Any]) -> dict[str, Any]:
     item = f"{ucap.id}/{activity.activity_id}"
     wanted = activity.model_dump(mode="json")
-    present = {a["activity_id"]: a for a in held.get("activities", [])}
+    # A held activity of one day says neither, as a reporting service that predates them
+    # expects; one that says neither is such an activity.
+    present = {a["activity_id"]: {**ACTIVITY_DEFAULTS, **a} for a in held.get("activities", [])}
     lead = [ucap.lead_city_id]
     run.progress.working_on(f"activity {item}")
     if activity.activity_id not in present:
+        said = {k: v for k, v in wanted.items() if ACTIVITY_DEFAULTS.get(k, ...) != v}
         reply = run.gateway.send(
-            "POST", f"/ucaps/{ucap.id}/activities", wanted, acting=lead, on=activity.date
+            "POST", f"/ucaps/{ucap.id}/activities", said, acting=lead, on=activity.date
         )
         run.written("activity", item, reply, Outcome.CREATED)
-    elif present[activity.activity_id] != wanted:
-        changes = {
-            name: value
-            for name, value in wanted.items()
-            if name != "activity_id" and present[activity.activity_id].get(name) != value
-        }
+    elif changes := {
+        name: value
+        for name, value in wanted.items()
+        if name != "activity_id" and present[activity.activity_id].get(name) != value
+    }:
         reply = run.gateway.send(
             "PATCH",
             f"/ucaps/{ucap.id}/activities/{activity.activity_id}",
