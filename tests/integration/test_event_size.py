@@ -11,10 +11,11 @@ from ucap_shared.aggregates import AggregateCommits
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.bounds import MAX_EVENT_BYTES
 from ucap_shared.envelope import Envelope
-from ucap_shared.errors import EventTooLargeError
+from ucap_shared.errors import status_of
 from ucap_shared.events import EventData
 from ucap_shared.eventstore import EventStore
 from ucap_shared.mongo import MongoClient
+from ucap_shared.problems import EventTooLargeError
 from ucap_shared.settings import ServiceSettings
 
 Document = dict[str, Any]
@@ -71,7 +72,7 @@ class TestAnEventOverTheLimit:
         with pytest.raises(EventTooLargeError) as refused:
             await write(runtime, noted(MAX_EVENT_BYTES + 1))
 
-        assert refused.value.status_code == 413
+        assert status_of(refused.value) == 413
         assert refused.value.kind == "too_large"
         assert refused.value.context == {
             "event_type": "ucap.notebook.noted.v1",

@@ -37,9 +37,9 @@ from pymongo.errors import DuplicateKeyError
 
 from ucap_shared.bounds import MAX_EVENT_BYTES
 from ucap_shared.envelope import Envelope
-from ucap_shared.errors import EventTooLargeError
 from ucap_shared.events import EventData
 from ucap_shared.eventstore import EventStore
+from ucap_shared.problems import EventTooLargeError
 
 if TYPE_CHECKING:
     from ucap_shared.app import ServiceRuntime

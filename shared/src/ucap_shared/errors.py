@@ -1,8 +1,9 @@
-"""Errors a service raises for its callers, and their one mapping to HTTP.
+"""The one mapping of refusals to HTTP.
 
-A domain raises these (or subclasses); :func:`install_error_handlers` turns
-them, and every refusal FastAPI or Starlette would answer in its own shape, into
-responses with one JSON body, ``{"error": "<kind>", "detail": "..."}``; a 422 is
+A domain raises the plain exceptions of :mod:`ucap_shared.problems` (or
+subclasses); :func:`install_error_handlers` turns them, and every refusal
+FastAPI or Starlette would answer in its own shape, into responses with one
+JSON body, ``{"error": "<kind>", "detail": "..."}``; a 422 is
 ``{"error": "invalid_input", "detail": [{"loc", "msg", "type"}, ...]}``.
 """
 
@@ -17,60 +18,44 @@ from starlette.exceptions import HTTPException
 from ucap_shared.endpoints import allowed_methods as methods_of
 from ucap_shared.endpoints import endpoint_index
 from ucap_shared.eventstore import ConcurrencyConflict
+from ucap_shared.problems import (
+    INVALID_INPUT,
+    ConflictError,
+    EventTooLargeError,
+    FieldProblem,
+    InvalidInputError,
+    NotFoundError,
+    ServiceError,
+)
 
-INVALID_INPUT = "invalid_input"
+__all__ = [
+    "INVALID_INPUT",
+    "ConflictError",
+    "ErrorBody",
+    "EventTooLargeError",
+    "FieldProblem",
+    "InvalidInputError",
+    "NotFoundError",
+    "ServiceError",
+    "install_error_handlers",
+    "status_of",
+]
 
-
-class ServiceError(Exception):
-    status_code = status.HTTP_400_BAD_REQUEST
-    kind = "bad_request"
-    # Machine-readable facts beside the detail (a limit, the actions allowed): a 409's or 413's.
-    shows_context = True
-
-    def __init__(self, detail: str, **context: object) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.context = context
-
-
-class NotFoundError(ServiceError):
-    status_code = status.HTTP_404_NOT_FOUND
-    kind = "not_found"
-    # The detail names what is missing; the ids again beside it would only repeat it.
-    shows_context = False
-
-
-class ConflictError(ServiceError):
-    """The request is valid but contradicts the current state (409)."""
-
-    status_code = status.HTTP_409_CONFLICT
-    kind = "conflict"
-
-
-class EventTooLargeError(ServiceError):
-    """The command would record an event larger than the service keeps or publishes (413)."""
-
-    status_code = status.HTTP_413_CONTENT_TOO_LARGE
-    kind = "too_large"
+STATUS_OF: dict[type[ServiceError], int] = {
+    NotFoundError: status.HTTP_404_NOT_FOUND,
+    ConflictError: status.HTTP_409_CONFLICT,
+    EventTooLargeError: status.HTTP_413_CONTENT_TOO_LARGE,
+    InvalidInputError: status.HTTP_422_UNPROCESSABLE_CONTENT,
+}
+CONTEXT_HIDDEN = (NotFoundError,)
+"""A 404's detail names what is missing; the ids again beside it would only repeat it."""
 
 
-class FieldProblem(BaseModel):
-    """One problem of a 422: where (``loc``: body, path, query or header, then the field)."""
-
-    loc: list[str | int]
-    msg: str
-    type: str = "value_error"
-
-
-class InvalidInputError(ServiceError):
-    """Input that is well-formed but refers to what does not exist, and the like (422)."""
-
-    status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
-    kind = INVALID_INPUT
-
-    def __init__(self, problems: list[FieldProblem]) -> None:
-        super().__init__("; ".join(f"{'.'.join(map(str, p.loc))}: {p.msg}" for p in problems))
-        self.problems = problems
+def status_of(error: ServiceError) -> int:
+    return next(
+        (STATUS_OF[kind] for kind in type(error).__mro__ if kind in STATUS_OF),
+        status.HTTP_400_BAD_REQUEST,
+    )
 
 
 class ErrorBody(BaseModel):
@@ -88,10 +73,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def service_error(request: Request, error: ServiceError) -> JSONResponse:
         if isinstance(error, InvalidInputError):
             return invalid_input([p.model_dump() for p in error.problems])
-        context = error.context if error.shows_context and error.context else None
+        shows_context = not isinstance(error, CONTEXT_HIDDEN)
+        context = error.context if shows_context and error.context else None
         body = ErrorBody(error=error.kind, detail=error.detail, context=context)
         return JSONResponse(
-            status_code=error.status_code, content=body.model_dump(exclude_none=True)
+            status_code=status_of(error), content=body.model_dump(exclude_none=True)
         )
 
     @app.exception_handler(RequestValidationError)

@@ -51,7 +51,9 @@ RecordedAsOfQuery = Annotated[
         "YYYY-MM-DD. Not with `as_of`"
     ),
 ]
-BOTH_AXES = error_response("Invalid input; among it, both `as_of` and `recorded_as_of`")
+BOTH_AXES = error_response(
+    "Invalid input; among it, both `as_of` and `recorded_as_of`", VALIDATION_ERROR_REF
+)
 
 
 def axis_of(as_of: date | None, recorded_as_of: date | None) -> tuple[Axis, date | None]:

@@ -28,7 +28,7 @@ from ucap_reporting.events import (
     UcapSectionUpdated,
 )
 from ucap_shared.dates import PartialDate
-from ucap_shared.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
+from ucap_shared.problems import ConflictError, FieldProblem, InvalidInputError, NotFoundError
 
 Loc = list[str | int]
 
