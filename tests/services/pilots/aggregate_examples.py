@@ -27,9 +27,9 @@ UCAP_CITIES = frozenset({"granada", "kunming"})
 PILOT_ID = "granada-blocklab"
 
 
-def proposed(pilot_id: str = PILOT_ID, **fields: object) -> PilotProposed:
+def proposed(**fields: object) -> PilotProposed:
     values: dict[str, object] = {
-        "pilot_id": pilot_id,
+        "pilot_id": PILOT_ID,
         "title": "BlockLab",
         "description": "A cooperative platform",
         "lead_city_id": "granada",
