@@ -14,21 +14,19 @@ from ucap_pilots import capacity, handlers, views
 from ucap_pilots.domain import Action, Status, update_id_for
 from ucap_pilots.events import Role
 from ucap_pilots.limits import refuse_operator_keys
-from ucap_pilots.schemas import (
-    CompleteMilestoneRequest,
+from ucap_pilots.schemas.fields import IdempotencyKey
+from ucap_pilots.schemas.funding import FundingRequest
+from ucap_pilots.schemas.indicators import IndicatorRequest
+from ucap_pilots.schemas.milestones import CompleteMilestoneRequest, MilestoneRequest
+from ucap_pilots.schemas.pilots import (
     EditPilotRequest,
-    FundingRequest,
     HistoryEntry,
-    IdempotencyKey,
-    IndicatorRequest,
-    MilestoneRequest,
     PilotOut,
     PilotPage,
-    ProgressOut,
-    ProgressRequest,
     ProposePilotRequest,
     StatusChangeRequest,
 )
+from ucap_pilots.schemas.progress import ProgressOut, ProgressRequest
 from ucap_shared import bounds
 from ucap_shared.api_docs import VALIDATION_ERROR_REF, error_response
 from ucap_shared.app import ServiceRuntime

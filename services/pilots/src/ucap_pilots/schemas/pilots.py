@@ -1,15 +1,13 @@
-"""Request and response bodies of the HTTP API, with their limits and examples."""
+"""Pilots: proposing one, editing its details, changing its status, and one as read."""
 
-import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from ucap_pilots.domain import (
     IATI_ACTIVITY_STATUS,
     Action,
-    Actual,
     Pilot,
     RecordedUpdate,
     Status,
@@ -17,50 +15,21 @@ from ucap_pilots.domain import (
     allowed_actions,
     with_lead,
 )
-from ucap_pilots.events import (
-    Attachment,
-    FundingAward,
-    Indicator,
-    IndicatorValue,
-    Measure,
-    Milestone,
-    PartnerCity,
-    PilotDetailsUpdated,
-    PilotProposed,
-    ProgressUpdate,
-    Role,
+from ucap_pilots.events import FundingAward, PartnerCity, PilotDetailsUpdated, PilotProposed, Role
+from ucap_pilots.schemas.fields import (
+    Label,
+    LongText,
+    Note,
+    RequestModel,
+    SdgGoal,
+    SdgTarget,
+    Slug,
 )
+from ucap_pilots.schemas.indicators import IndicatorOut
+from ucap_pilots.schemas.milestones import MilestoneOut
 from ucap_shared import bounds
 from ucap_shared.dates import PartialDate
 from ucap_shared.errors import FieldProblem, InvalidInputError
-
-SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-SDG_TARGET_PATTERN = r"^([1-9]|1[0-7])\.([1-9][0-9]?|[a-z])$"
-
-Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=bounds.ID_CHARS)]
-Label = Annotated[
-    str, StringConstraints(min_length=1, max_length=bounds.NAME_CHARS, strip_whitespace=True)
-]
-Word = Annotated[str, StringConstraints(min_length=1, max_length=bounds.WORD_CHARS)]
-LongText = Annotated[str, StringConstraints(max_length=bounds.TEXT_CHARS)]
-Note = Annotated[str, StringConstraints(max_length=bounds.NOTE_CHARS)]
-Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=bounds.URL_CHARS)]
-SdgGoal = Annotated[int, Field(ge=1, le=bounds.SDGS)]
-SdgTarget = Annotated[str, StringConstraints(pattern=SDG_TARGET_PATTERN)]
-IdempotencyKey = Annotated[
-    str, StringConstraints(min_length=1, max_length=bounds.KEY_CHARS, pattern=r"^[\x21-\x7e]+$")
-]
-Number = Annotated[float, Field(allow_inf_nan=False)]
-
-
-def slug_of(*parts: str) -> str:
-    """A slug from free text, for ids the caller leaves out (so a retry gives the same id)."""
-    text = "-".join(parts).lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80] or "item"
-
-
-class RequestModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class PartnerIn(RequestModel):
@@ -189,190 +158,9 @@ class StatusChangeRequest(RequestModel):
     note: Note | None = Field(default=None, description="Why")
 
 
-class MilestoneRequest(RequestModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"id": "webinar-1", "title": "First webinar", "planned_on": "2020-07"}]
-        },
-    )
-
-    id: Slug | None = Field(default=None, description="Unique within the pilot; default from title")
-    title: Label
-    planned_on: PartialDate = Field(description="Planned date at its precision: 2020-07")
-
-    def milestone(self) -> Milestone:
-        return Milestone(
-            milestone_id=self.id or slug_of(self.title),
-            title=self.title,
-            planned_on=self.planned_on,
-        )
-
-
-class CompleteMilestoneRequest(RequestModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"completed_on": "2020-07-15"}]}
-    )
-
-    completed_on: PartialDate = Field(description="When it was reached")
-
-
-class FundingRequest(RequestModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "iuc-competitive-fund-2019",
-                    "funder": "IUC competitive fund",
-                    "category": "gold",
-                    "awarded_on": "2019-09",
-                }
-            ]
-        },
-    )
-
-    id: Slug | None = Field(default=None, description="Unique within the pilot; default derived")
-    funder: Label
-    category: Word | None = None
-    amount: Annotated[str, StringConstraints(pattern=r"^\d{1,15}(\.\d{1,4})?$")] | None = Field(
-        default=None, description="A decimal as a string", examples=["50000.00"]
-    )
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = Field(
-        default=None, description="ISO 4217", examples=["EUR"]
-    )
-    awarded_on: PartialDate
-
-    def award(self) -> FundingAward:
-        return FundingAward(
-            award_id=self.id or slug_of(self.funder, self.awarded_on.iso()),
-            funder=self.funder,
-            category=self.category,
-            amount=self.amount,
-            currency=self.currency,
-            awarded_on=self.awarded_on,
-        )
-
-
-class MeasureIn(RequestModel):
-    value: Number
-    on: PartialDate
-
-
-class IndicatorRequest(RequestModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "participants",
-                    "name": "Webinar participants",
-                    "unit": "people",
-                    "baseline": {"value": 0, "on": "2020-06"},
-                    "target": {"value": 300, "on": "2020-11"},
-                }
-            ]
-        },
-    )
-
-    id: Slug | None = Field(default=None, description="Unique within the pilot; default from name")
-    name: Label
-    unit: Word
-    baseline: MeasureIn | None = None
-    target: MeasureIn | None = None
-
-    def indicator(self) -> Indicator:
-        def measure(value: MeasureIn | None) -> Measure | None:
-            return Measure(value=value.value, on=value.on) if value else None
-
-        return Indicator(
-            indicator_id=self.id or slug_of(self.name),
-            name=self.name,
-            unit=self.unit,
-            baseline=measure(self.baseline),
-            target=measure(self.target),
-        )
-
-
-class IndicatorValueIn(RequestModel):
-    indicator_id: Slug
-    value: Number
-
-
-class AttachmentIn(RequestModel):
-    title: Label
-    url: Url
-
-
-class ProgressRequest(RequestModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "reported_on": "2020-07-15",
-                    "reporting_city_id": "granada",
-                    "summary": "First webinar held with 120 participants.",
-                    "indicator_values": [{"indicator_id": "participants", "value": 120}],
-                    "milestone_id": "webinar-1",
-                    "attachments": [{"title": "Recording", "url": "https://example.org/w1"}],
-                    "idempotency_key": "granada-2020-07-15-webinar-1",
-                }
-            ]
-        },
-    )
-
-    reported_on: PartialDate
-    reporting_city_id: Slug = Field(description="A city of the pilot")
-    summary: Annotated[str, StringConstraints(min_length=1, max_length=bounds.TEXT_CHARS)]
-    indicator_values: list[IndicatorValueIn] = Field(
-        default_factory=list, max_length=bounds.ITEMS_PER_LIST
-    )
-    milestone_id: Slug | None = Field(default=None, description="A milestone reached")
-    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=bounds.THEMES_PER_LIST)
-    idempotency_key: IdempotencyKey | None = Field(
-        default=None, description="Or the `Idempotency-Key` header: one update per key"
-    )
-
-    def update(self, update_id: str) -> ProgressUpdate:
-        return ProgressUpdate(
-            update_id=update_id,
-            reported_on=self.reported_on,
-            reporting_city_id=self.reporting_city_id,
-            summary=self.summary,
-            indicator_values=tuple(
-                IndicatorValue(indicator_id=v.indicator_id, value=v.value)
-                for v in self.indicator_values
-            ),
-            milestone_id=self.milestone_id,
-            attachments=tuple(Attachment(title=a.title, url=a.url) for a in self.attachments),
-        )
-
-
-# --- responses ----------------------------------------------------------------
-
-
 class IatiStatus(BaseModel):
     code: int = Field(description="IATI ActivityStatus code", examples=[2])
     name: str = Field(examples=["Implementation"])
-
-
-class MilestoneOut(BaseModel):
-    id: str
-    title: str
-    planned_on: PartialDate
-    completed_on: PartialDate | None
-    status: str = Field(description="done, overdue or planned", examples=["overdue"])
-
-
-class IndicatorOut(BaseModel):
-    id: str
-    name: str
-    unit: str
-    baseline: Measure | None
-    target: Measure | None
-    actuals: list[Actual] = Field(description="Values reported by progress updates, in order")
-    latest: Actual | None
 
 
 class PilotOut(BaseModel):
@@ -468,11 +256,6 @@ class PilotOut(BaseModel):
 class PilotPage(BaseModel):
     items: list[PilotOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last")
-
-
-class ProgressOut(BaseModel):
-    pilot_id: str
-    update: RecordedUpdate
 
 
 class HistoryEntry(BaseModel):
