@@ -33,7 +33,7 @@ from ucap_pilots.events import (
     ProgressUpdate,
 )
 from ucap_shared.dates import PartialDate
-from ucap_shared.errors import ConflictError, FieldProblem, InvalidInputError
+from ucap_shared.problems import ConflictError, FieldProblem, InvalidInputError
 
 
 def _raise_if(problems: list[FieldProblem]) -> None:

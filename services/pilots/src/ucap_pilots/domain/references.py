@@ -8,7 +8,7 @@ cities) is what this service knows from the other services' events, passed in.
 from collections.abc import Iterable, Set
 
 from ucap_pilots.events import PartnerCity, Role
-from ucap_shared.errors import FieldProblem
+from ucap_shared.problems import FieldProblem
 
 Loc = list[str | int]
 
