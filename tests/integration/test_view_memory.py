@@ -15,7 +15,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_reporting.store import MongoViews
-from ucap_shared import views
+from ucap_shared import views, written_documents
 from ucap_shared.mongo import MongoClient
 from ucap_shared.view_batch import ViewBatch
 
@@ -37,13 +37,13 @@ def view(database: AsyncDatabase[Document]) -> AsyncCollection[Document]:
 
 
 @contextlib.contextmanager
-def replica(memory: views.WrittenDocuments) -> Iterator[None]:
+def replica(memory: written_documents.WrittenDocuments) -> Iterator[None]:
     """Write as a process with ``memory`` for what it wrote last."""
-    token = views.WRITTEN.set(memory)
+    token = written_documents.WRITTEN.set(memory)
     try:
         yield
     finally:
-        views.WRITTEN.reset(token)
+        written_documents.WRITTEN.reset(token)
 
 
 def tagging(stream: str, sequence: int) -> views.Projection:
@@ -73,7 +73,7 @@ class TestAWriterThatRemembersWhatItWrote:
     async def test_a_change_by_another_replica_since_is_kept(
         self, view: AsyncCollection[Document]
     ) -> None:
-        first, second = views.WrittenDocuments(), views.WrittenDocuments()
+        first, second = written_documents.WrittenDocuments(), written_documents.WrittenDocuments()
 
         with replica(first):
             await apply(view, "a", 1)
@@ -90,7 +90,7 @@ class TestAWriterThatRemembersWhatItWrote:
     async def test_writes_on_what_it_remembers_when_nobody_else_wrote(
         self, view: AsyncCollection[Document]
     ) -> None:
-        memory = views.WrittenDocuments()
+        memory = written_documents.WrittenDocuments()
         with replica(memory):
             await apply(view, "a", 1)
             await view.update_one({"_id": DOC}, {"$set": {"tags": ["unclaimed edit"]}})
@@ -102,7 +102,7 @@ class TestAWriterThatRemembersWhatItWrote:
     async def test_a_duplicate_is_answered_from_memory(
         self, view: AsyncCollection[Document]
     ) -> None:
-        with replica(views.WrittenDocuments()):
+        with replica(written_documents.WrittenDocuments()):
             await apply(view, "a", 1)
             assert await apply(view, "a", 1) is views.Outcome.DUPLICATE
 
@@ -131,20 +131,20 @@ class TestAConsumerBatch:
     async def test_a_change_made_meanwhile_is_kept_and_the_batch_applied_on_top(
         self, view: AsyncCollection[Document]
     ) -> None:
-        with replica(views.WrittenDocuments()):
+        with replica(written_documents.WrittenDocuments()):
             await apply(view, "a", 1)
         batch = ViewBatch()
-        with replica(views.WrittenDocuments()):
+        with replica(written_documents.WrittenDocuments()):
             token = views.VIEW_BATCH.set(batch)
             try:
                 await apply(view, "a", 2)
                 await apply(view, "b", 1)
             finally:
                 views.VIEW_BATCH.reset(token)
-        with replica(views.WrittenDocuments()):
+        with replica(written_documents.WrittenDocuments()):
             await apply(view, "c", 1)  # another replica, while the batch is not written yet
             await apply(view, "b", 1)  # and one event the batch holds too
-        with replica(views.WrittenDocuments()):
+        with replica(written_documents.WrittenDocuments()):
             await batch.write()
 
         document = await stored(view)

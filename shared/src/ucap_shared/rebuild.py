@@ -27,7 +27,8 @@ from ucap_shared.runtime import ServiceDefinition, ServiceRuntime, opened_runtim
 from ucap_shared.settings import ServiceSettings
 from ucap_shared.topic_reading import TopicToItsEnd
 from ucap_shared.view_buffer import ViewBuffer
-from ucap_shared.views import REVISIONS, VIEW_BUFFER, written_documents
+from ucap_shared.views import REVISIONS, VIEW_BUFFER
+from ucap_shared.written_documents import written_documents
 
 PROGRESS_EVERY = 500
 Ends = dict[TopicPartition, int]

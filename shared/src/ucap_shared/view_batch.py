@@ -29,12 +29,12 @@ from ucap_shared.views import (
     Document,
     Outcome,
     Projection,
-    WrittenKey,
     applied_sequence,
     base_of,
     with_change,
     write_built,
 )
+from ucap_shared.written_documents import WrittenKey
 
 
 @dataclass(frozen=True)

@@ -29,15 +29,15 @@ finds itself later than half of ``STALE_CLAIM`` after its claim does not write
 the document and its claims reads again, so no two writers ever write for one
 revision. The bound assumes clocks within a few seconds of each other.
 
-Each process remembers the documents it wrote last (``WrittenDocuments``, as
-stored), so its next change of one claims the revision after it without reading
-it: if that claim succeeds, nobody else has written since, and the remembered
-document is the one stored. A failed claim forgets it and reads as above.
+Each process remembers the documents it wrote last
+(:mod:`ucap_shared.written_documents`), so its next change of one claims the
+revision after it without reading it: if that claim succeeds, nobody else has
+written since, and the remembered document is the one stored. A failed claim
+forgets it and reads as above.
 """
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
@@ -49,6 +49,8 @@ from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError, OperationFailure
+
+from ucap_shared.written_documents import WrittenKey, written_documents
 
 if TYPE_CHECKING:
     from ucap_shared.view_batch import ViewBatch
@@ -69,7 +71,6 @@ REVISIONS = "view_revisions"
 STALE_CLAIM = timedelta(seconds=10)
 _CLAIM_WAIT_SECONDS = 0.005
 _TRUSTED_READ_SECONDS = STALE_CLAIM.total_seconds() / 4
-WRITTEN_BUDGET_BYTES = 64 * 2**20
 
 
 class SingleWriter(Protocol):
@@ -114,58 +115,6 @@ class StreamGap(Exception):  # noqa: N818 - names the state found, not a failure
 
 class ViewContentionError(RuntimeError):
     """Too many writers changed one document while this one tried."""
-
-
-WrittenKey = tuple[str, str, str]
-"""A database, a view and a document id."""
-
-
-class WrittenDocuments:
-    """The view documents this process wrote last, encoded as stored, within a byte budget.
-
-    Only a hint: a change built on one is written only if it wins the claim of
-    the revision after it, which fails once anyone else has written the document.
-    """
-
-    def __init__(self, budget_bytes: int = WRITTEN_BUDGET_BYTES) -> None:
-        self._budget = budget_bytes
-        self._used = 0
-        self._documents: OrderedDict[WrittenKey, bytes] = OrderedDict()
-
-    def take(self, key: WrittenKey) -> bytes | None:
-        """The document as this process wrote it, forgotten until it is kept again."""
-        raw = self._documents.pop(key, None)
-        if raw is not None:
-            self._used -= len(raw)
-        return raw
-
-    def keep(self, key: WrittenKey, raw: bytes) -> None:
-        self.take(key)
-        if len(raw) > self._budget // 8:
-            return
-        self._documents[key] = raw
-        self._used += len(raw)
-        while self._used > self._budget:
-            _, dropped = self._documents.popitem(last=False)
-            self._used -= len(dropped)
-
-    def forget_database(self, database: str) -> None:
-        """After its views were dropped (a rebuild run in this process)."""
-        for key in [key for key in self._documents if key[0] == database]:
-            self.take(key)
-
-    def __len__(self) -> int:
-        return len(self._documents)
-
-
-_WRITTEN_HERE = WrittenDocuments()
-WRITTEN: ContextVar[WrittenDocuments | None] = ContextVar("written_views", default=None)
-"""Unset: the process's own. A test sets one per task, to play another replica."""
-
-
-def written_documents() -> WrittenDocuments:
-    own = WRITTEN.get()
-    return _WRITTEN_HERE if own is None else own
 
 
 def check_stream_key(stream: str) -> str:
