@@ -8,7 +8,7 @@ otherwise). Any role reads; a write needs a publisher or an admin (``Writer``,
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from ucap_pilots import capacity, handlers, views
 from ucap_pilots.domain import Action, Status, update_id_for
@@ -20,27 +20,18 @@ from ucap_pilots.schemas.indicators import IndicatorRequest
 from ucap_pilots.schemas.milestones import CompleteMilestoneRequest, MilestoneRequest
 from ucap_pilots.schemas.pilots import (
     EditPilotRequest,
-    HistoryEntry,
     PilotOut,
     PilotPage,
     ProposePilotRequest,
     StatusChangeRequest,
 )
 from ucap_pilots.schemas.progress import ProgressOut, ProgressRequest
-from ucap_shared import bounds
+from ucap_shared import bounds, service_api
 from ucap_shared.api_docs import VALIDATION_ERROR_REF, error_response
-from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Writer
 from ucap_shared.dates import PartialDate, utc_moment
 from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError, NotFoundError
-
-
-async def runtime_of(request: Request) -> ServiceRuntime:
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[ServiceRuntime, Depends(runtime_of)]
+from ucap_shared.service_api import RuntimeDep
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No pilot with this id"}
@@ -311,17 +302,10 @@ async def get_pilot(
     return PilotOut.of(found, handlers.today())
 
 
-@router.get(
-    "/{pilot_id}/history", summary="Every event of the pilot, in order", responses=NOT_FOUND
+history_router = service_api.history_router(
+    prefix="/pilots",
+    id_name="pilot_id",
+    noun="pilot",
+    not_found=lambda pilot_id: NotFoundError(f"no pilot {pilot_id}"),
+    dependencies=[Depends(refuse_operator_keys)],
 )
-async def pilot_history(pilot_id: str, runtime: RuntimeDep) -> list[HistoryEntry]:
-    return [
-        HistoryEntry(
-            sequence=envelope.sequence,
-            type=envelope.type,
-            time=envelope.time,
-            actor=envelope.actor,
-            data=envelope.data,
-        )
-        for envelope in await handlers.history(runtime, pilot_id)
-    ]

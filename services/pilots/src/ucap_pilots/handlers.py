@@ -322,10 +322,3 @@ async def _report_progress(
         return ProgressResult(update=recorded, replayed=False)
     log.warning("progress update kept losing races", extra={"pilot_id": pilot_id})
     raise ConflictError(f"{pilot_id} is changing too fast; retry", pilot_id=pilot_id)
-
-
-async def history(runtime: ServiceRuntime, pilot_id: str) -> list[Envelope]:
-    envelopes = await runtime.store.load(pilot_id)
-    if not envelopes:
-        raise NotFoundError(f"no pilot {pilot_id}", pilot_id=pilot_id)
-    return envelopes

@@ -3,7 +3,7 @@ from collections.abc import Sequence
 from fastapi import FastAPI
 
 from ucap_pilots import views
-from ucap_pilots.api import router
+from ucap_pilots.api import history_router, router
 from ucap_pilots.config import Settings
 from ucap_pilots.consumers import city_handlers, mou_handlers, ucap_handlers
 from ucap_shared.app import ServiceDefinition, ServiceRuntime, build_service_app
@@ -27,7 +27,7 @@ async def setup(runtime: ServiceRuntime) -> None:
 DEFINITION = ServiceDefinition(
     title="ucap pilots",
     description="Pilot projects: life cycle, milestones, funding, partner progress.",
-    routers=(router,),
+    routers=(router, history_router),
     handlers=handlers,
     views=(views.PILOTS_VIEW, views.CITIES_VIEW, views.MOUS_VIEW, views.UCAPS_VIEW),
     setup=setup,

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from ucap_reporting import capacity, handlers, views
@@ -18,11 +18,13 @@ from ucap_reporting.bodies import (
 from ucap_reporting.domain import Ucap
 from ucap_reporting.programme import Filters, ProgrammeStatus, read_programme
 from ucap_reporting.status import Axis, UcapStatus, status_of
+from ucap_shared import service_api
 from ucap_shared.api_docs import VALIDATION_ERROR_REF, error_response
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Writer
 from ucap_shared.consumer import TopicFreshness
 from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError, NotFoundError
+from ucap_shared.service_api import RuntimeDep
 from ucap_shared.topics import events_topic
 
 __all__ = ["ActivityIn", "CreateUcapRequest", "router"]  # the bodies as the API takes them
@@ -30,12 +32,6 @@ __all__ = ["ActivityIn", "CreateUcapRequest", "router"]  # the bodies as the API
 SOURCE_TOPICS = tuple(events_topic(s) for s in ("cities", "mous", "pilots"))
 
 
-async def runtime_of(request: Request) -> ServiceRuntime:
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[ServiceRuntime, Depends(runtime_of)]
 AsOfQuery = Annotated[
     date | None,
     Query(
@@ -120,14 +116,6 @@ def freshness(runtime: ServiceRuntime) -> list[TopicFreshness]:
 class UcapPage(BaseModel):
     items: list[Ucap]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last")
-
-
-class HistoryEntry(BaseModel):
-    sequence: int = Field(description="The U-CAP's version after this event")
-    type: str = Field(examples=["ucap.ucap.activity_logged.v1"])
-    time: datetime
-    actor: str = Field(examples=["city:granada"])
-    data: dict[str, Any]
 
 
 # --- routes -------------------------------------------------------------------
@@ -236,22 +224,6 @@ async def get_ucap(
 
 
 @router.get(
-    "/ucaps/{ucap_id}/history", summary="Every event of the U-CAP, in order", responses=NOT_FOUND
-)
-async def ucap_history(ucap_id: str, runtime: RuntimeDep) -> list[HistoryEntry]:
-    return [
-        HistoryEntry(
-            sequence=envelope.sequence,
-            type=envelope.type,
-            time=envelope.time,
-            actor=envelope.actor,
-            data=envelope.data,
-        )
-        for envelope in await handlers.history(runtime, ucap_id)
-    ]
-
-
-@router.get(
     "/ucaps/{ucap_id}/status",
     summary="The consolidated status of a U-CAP",
     responses=NOT_FOUND | {422: BOTH_AXES},
@@ -292,3 +264,11 @@ async def programme_status(
 ) -> ProgrammeStatus:
     filters = Filters(cluster=cluster, theme=theme, sdg=sdg, country=country)
     return await read_programme(runtime.database, filters, today(), freshness(runtime))
+
+
+history_router = service_api.history_router(
+    prefix="/ucaps",
+    id_name="ucap_id",
+    noun="U-CAP",
+    not_found=lambda ucap_id: NotFoundError(f"no U-CAP {ucap_id}"),
+)

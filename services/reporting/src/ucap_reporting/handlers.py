@@ -174,10 +174,3 @@ async def deliver(
         lambda u: domain.deliver(u, status, delivered_on, deliverable),
         caller,
     )
-
-
-async def history(runtime: ServiceRuntime, ucap_id: str) -> list[Envelope]:
-    envelopes = await runtime.store.load(ucap_id)
-    if not envelopes:
-        raise NotFoundError(f"no U-CAP {ucap_id}", ucap_id=ucap_id)
-    return envelopes

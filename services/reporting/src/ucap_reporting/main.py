@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator, Sequence
 from fastapi import FastAPI
 
 from ucap_reporting import views
-from ucap_reporting.api import router
+from ucap_reporting.api import history_router, router
 from ucap_reporting.asof import AS_OF_VIEW, forgetting_late_events
 from ucap_reporting.config import Settings
 from ucap_reporting.projections import VIEWS, all_handlers
@@ -42,7 +42,7 @@ async def background(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Non
 DEFINITION = ServiceDefinition(
     title="ucap reporting",
     description="U-CAPs, their activity timeline, and consolidated status views.",
-    routers=(router, webhooks_router),
+    routers=(router, history_router, webhooks_router),
     handlers=handlers,
     views=(*VIEWS, AS_OF_VIEW),
     setup=setup,

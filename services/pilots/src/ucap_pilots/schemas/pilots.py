@@ -256,11 +256,3 @@ class PilotOut(BaseModel):
 class PilotPage(BaseModel):
     items: list[PilotOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last")
-
-
-class HistoryEntry(BaseModel):
-    sequence: int = Field(description="The pilot's version after this event")
-    type: str = Field(examples=["ucap.pilot.approved.v1"])
-    time: datetime
-    actor: str = Field(examples=["city:granada"])
-    data: dict[str, Any]

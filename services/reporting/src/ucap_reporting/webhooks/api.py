@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from ucap_reporting import views
-from ucap_reporting.api import NOT_FOUND, RuntimeDep
+from ucap_reporting.api import NOT_FOUND
 from ucap_reporting.webhooks import subscriptions
 from ucap_reporting.webhooks.addresses import EndpointRefused, check_url, destination
 from ucap_reporting.webhooks.signing import REPLAY_WINDOW_SECONDS, new_secret
@@ -21,6 +21,7 @@ from ucap_shared import bounds
 from ucap_shared.api_docs import VALIDATION_ERROR_REF, error_response
 from ucap_shared.auth import Principal, Writer, require
 from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError, NotFoundError
+from ucap_shared.service_api import RuntimeDep
 
 MAX_UCAPS = 50
 
