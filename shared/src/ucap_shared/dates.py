@@ -160,3 +160,8 @@ class PartialDate:
             "description": "A date at year, month or day precision: 2018, 2018-07 or 2018-07-15",
             "examples": ["2018-07", "2020", "2018-09-03"],
         }
+
+
+def today() -> date:
+    """Today in UTC: the day time-relative facts (overdue, stale, expired) are judged on."""
+    return datetime.now(UTC).date()

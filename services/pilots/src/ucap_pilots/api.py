@@ -29,7 +29,7 @@ from ucap_pilots.schemas.progress import ProgressOut, ProgressRequest
 from ucap_shared import bounds, service_api
 from ucap_shared.api_docs import VALIDATION_ERROR_REF, error_response
 from ucap_shared.auth import Writer
-from ucap_shared.dates import PartialDate, utc_moment
+from ucap_shared.dates import PartialDate, today, utc_moment
 from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError, NotFoundError
 from ucap_shared.service_api import RuntimeDep
 
@@ -104,7 +104,7 @@ async def propose_pilot(body: ProposePilotRequest, runtime: RuntimeDep, caller: 
     A city publisher proposes only with its own city as `lead_city_id`. Its `ucap_id`, if
     any, names a U-CAP whose lead or counterparts include the lead city (422 otherwise)."""
     pilot = await handlers.propose_pilot(runtime, body.command(), caller)
-    return PilotOut.of(pilot, handlers.today())
+    return PilotOut.of(pilot, today())
 
 
 def _status_route(action: Action, summary: str) -> None:
@@ -118,7 +118,7 @@ def _status_route(action: Action, summary: str) -> None:
         pilot = await handlers.change_status(
             runtime, pilot_id, action, body.effective_on, body.note, caller
         )
-        return PilotOut.of(pilot, handlers.today())
+        return PilotOut.of(pilot, today())
 
     change.__name__ = f"{action.value}_pilot"
     change.__doc__ = "409, naming the allowed actions, when the pilot's status forbids it."
@@ -145,7 +145,7 @@ async def edit_pilot(
 ) -> PilotOut:
     """Only the fields sent change; a field equal to the current value records nothing."""
     pilot = await handlers.update_details(runtime, body.command(pilot_id), caller)
-    return PilotOut.of(pilot, handlers.today())
+    return PilotOut.of(pilot, today())
 
 
 @router.post(
@@ -158,7 +158,7 @@ async def add_milestone(
     pilot_id: str, body: MilestoneRequest, runtime: RuntimeDep, caller: Writer
 ) -> PilotOut:
     pilot = await handlers.add_milestone(runtime, pilot_id, body.milestone(), caller)
-    return PilotOut.of(pilot, handlers.today())
+    return PilotOut.of(pilot, today())
 
 
 @router.post(
@@ -176,7 +176,7 @@ async def complete_milestone(
     pilot = await handlers.complete_milestone(
         runtime, pilot_id, milestone_id, body.completed_on, caller
     )
-    return PilotOut.of(pilot, handlers.today())
+    return PilotOut.of(pilot, today())
 
 
 @router.post(
@@ -189,7 +189,7 @@ async def award_funding(
     pilot_id: str, body: FundingRequest, runtime: RuntimeDep, caller: Writer
 ) -> PilotOut:
     pilot = await handlers.award_funding(runtime, pilot_id, body.award(), caller)
-    return PilotOut.of(pilot, handlers.today())
+    return PilotOut.of(pilot, today())
 
 
 @router.post(
@@ -202,7 +202,7 @@ async def add_indicator(
     pilot_id: str, body: IndicatorRequest, runtime: RuntimeDep, caller: Writer
 ) -> PilotOut:
     pilot = await handlers.add_indicator(runtime, pilot_id, body.indicator(), caller)
-    return PilotOut.of(pilot, handlers.today())
+    return PilotOut.of(pilot, today())
 
 
 @router.post(
@@ -274,7 +274,7 @@ async def list_pilots(
         else None,
     )
     page = await views.list_pilots(runtime.database, filters, limit=limit, cursor=cursor)
-    day = handlers.today()
+    day = today()
     return PilotPage(
         items=[PilotOut.of(pilot, day) for pilot in page.items], next_cursor=page.next_cursor
     )
@@ -295,11 +295,11 @@ async def get_pilot(
     if as_of:
         moment = _moment("as_of", as_of, end_of_day=True)
         pilot = await handlers.pilot_as_of(runtime, pilot_id, moment)
-        return PilotOut.of(pilot, min(moment.date(), handlers.today()), as_of=moment)
+        return PilotOut.of(pilot, min(moment.date(), today()), as_of=moment)
     found = await views.find_pilot(runtime.database, pilot_id)
     if found is None:
         raise NotFoundError(f"no pilot {pilot_id}", pilot_id=pilot_id)
-    return PilotOut.of(found, handlers.today())
+    return PilotOut.of(found, today())
 
 
 history_router = service_api.history_router(

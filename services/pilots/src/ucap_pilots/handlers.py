@@ -24,7 +24,7 @@ import random
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from ucap_pilots import access, capacity, domain, views
 from ucap_pilots.domain import Action, Pilot, RecordedUpdate
@@ -44,33 +44,24 @@ from ucap_shared.auth import Principal
 from ucap_shared.dates import PartialDate
 from ucap_shared.envelope import Envelope
 from ucap_shared.errors import ConflictError, NotFoundError
-from ucap_shared.events import event_types
+from ucap_shared.events import EventCatalogue
 from ucap_shared.eventstore import ConcurrencyConflict
 from ucap_shared.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)
 
-EVENT_MODELS = event_types(*PUBLISHED_EVENTS)
+EVENTS = EventCatalogue[PilotEvent](*PUBLISHED_EVENTS)
 PROGRESS_ATTEMPTS = 50
 _REPORTING = KeyedLocks()
 _JOINING = KeyedLocks()
 
 
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
-def parse_event(envelope: Envelope) -> PilotEvent:
-    event: PilotEvent = EVENT_MODELS[envelope.type].model_validate(envelope.data)  # type: ignore[assignment]
-    return event
-
-
 def fold_envelopes(envelopes: list[Envelope]) -> Pilot | None:
-    return domain.fold((parse_event(envelope), envelope.time) for envelope in envelopes)
+    return domain.fold((EVENTS.parse(envelope), envelope.time) for envelope in envelopes)
 
 
 def _evolve(pilot: Pilot | None, envelope: Envelope) -> Pilot:
-    return domain.evolve(pilot, parse_event(envelope), envelope.time)
+    return domain.evolve(pilot, EVENTS.parse(envelope), envelope.time)
 
 
 PILOTS = AggregateCommits(Pilot, _evolve, kind="pilot")

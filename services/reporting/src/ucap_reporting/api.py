@@ -1,6 +1,6 @@
 """The HTTP API: thin routes from requests to command handlers and view queries."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
@@ -23,6 +23,7 @@ from ucap_shared.api_docs import VALIDATION_ERROR_REF, error_response
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Writer
 from ucap_shared.consumer import TopicFreshness
+from ucap_shared.dates import today
 from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError, NotFoundError
 from ucap_shared.service_api import RuntimeDep
 from ucap_shared.topics import events_topic
@@ -97,10 +98,6 @@ CITIES: dict[int | str, dict[str, Any]] = {
         VALIDATION_ERROR_REF,
     )
 }
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
 
 
 def freshness(runtime: ServiceRuntime) -> list[TopicFreshness]:

@@ -33,22 +33,17 @@ from ucap_shared.auth import Principal
 from ucap_shared.dates import PartialDate
 from ucap_shared.envelope import Envelope
 from ucap_shared.errors import NotFoundError
-from ucap_shared.events import event_types
+from ucap_shared.events import EventCatalogue
 
-EVENT_MODELS = event_types(*PUBLISHED_EVENTS)
-
-
-def parse_event(envelope: Envelope) -> UcapEvent:
-    event: UcapEvent = EVENT_MODELS[envelope.type].model_validate(envelope.data)  # type: ignore[assignment]
-    return event
+EVENTS = EventCatalogue[UcapEvent](*PUBLISHED_EVENTS)
 
 
 def fold_envelopes(envelopes: list[Envelope]) -> Ucap | None:
-    return domain.fold(parse_event(envelope) for envelope in envelopes)
+    return domain.fold(EVENTS.parse(envelope) for envelope in envelopes)
 
 
 def _evolve(ucap: Ucap | None, envelope: Envelope) -> Ucap:
-    return domain.evolve(ucap, parse_event(envelope))
+    return domain.evolve(ucap, EVENTS.parse(envelope))
 
 
 UCAPS = AggregateCommits(Ucap, _evolve, kind="ucap")
