@@ -186,7 +186,7 @@ def _mous() -> tuple[Document, Document]:
         "expired_on": None,
         "expires_soon": False,
     }
-    b2b = {
+    b2b: Document = {
         **common,
         "mou_id": "wm-expo-tianfu",
         "title": "West Midlands Growth Company – Tianfu Expo Bureau: Smart City Congress",
@@ -228,7 +228,7 @@ def _mous() -> tuple[Document, Document]:
             },
         ],
     }
-    fund = {
+    fund: Document = {
         **common,
         "mou_id": "wm-gz-fund",
         "title": "Biotech fund agreement",

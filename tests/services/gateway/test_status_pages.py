@@ -20,11 +20,14 @@ import httpx
 import pytest
 
 from tests.services.gateway import sample_status
+from tests.support.browser import browser_page, chromium
 from tests.support.keys import auth, create_key
 from tests.support.processes import RunningService, free_port, run_service
+from tests.support.screenshots import picture_labels, read_png, whole_page
 from tests.support.status_facts import facts_of, html_text, markdown_text, missing
 
 STATUS_PATH = f"/ucaps/{sample_status.UCAP_ID}/status"
+WINDOW_HEIGHT = 2000  # tests.support.browser's window
 CITY_NAMES = {"west-midlands": "West Midlands", "guangzhou": "Guangzhou", "tianfu": "Tianfu"}
 
 
@@ -312,3 +315,53 @@ class TestProgrammePage:
         assert "west-midlands" not in html_text(page)
         assert 'id="programme-pilots-chart"' in page
         assert '<th scope="row">in progress</th><td>1</td>' in page
+
+
+@pytest.mark.skipif(chromium() is None, reason="chromium is not installed (make tools)")
+class TestScreenshots:
+    """Kept in .artifacts/screenshots/ for a person to look at."""
+
+    @pytest.mark.parametrize(
+        ("name", "path", "pictures", "longer_than"),
+        [
+            (
+                "sample-status",
+                f"{STATUS_PATH}?format=html",
+                ["timeline-chart", "pilots-chart", "indicators-chart"],
+                WINDOW_HEIGHT,
+            ),
+            (
+                "sample-programme",
+                "/programme/status?format=html",
+                ["programme-pilots-chart", "programme-ucaps-chart"],
+                0,
+            ),
+        ],
+    )
+    def test_the_page_in_chromium_is_drawn_whole_with_its_pictures_named(
+        self,
+        gateway: RunningService,
+        name: str,
+        path: str,
+        pictures: list[str],
+        longer_than: int,
+    ) -> None:
+        with browser_page() as page:
+            page.open(f"{gateway.url}{path}", gateway.headers)
+            page.wait_for(lambda text: "West Midlands" in text, timeout=30)
+            labels = picture_labels(page)
+            shot, (width, height) = whole_page(page, name)
+            page.call("Emulation.setEmulatedMedia", media="print")
+            printed = picture_labels(page)
+
+        png = read_png(shot)
+        assert (png.width, png.height) == (width, height)
+        assert height > longer_than, "the whole page, beyond the window"
+        assert png.distinct_bytes > 50, "not a blank page"
+        assert [label["id"] for label in labels] == pictures
+        for label in labels:
+            title, desc = label["labels"]
+            assert title, label
+            assert desc, label
+            assert label["shown"]
+        assert all(label["shown"] for label in printed), "printed too"
