@@ -215,7 +215,12 @@ class TestPictures:
             assert f'aria-labelledby="{chart}-title {chart}-desc"' in page
             assert re.search(rf'<title id="{chart}-title">[^<]+</title>', page)
             assert re.search(rf'<desc id="{chart}-desc">[^<]+</desc>', page)
-        assert "<script" not in page.split('id="live-content"')[1].split("</main>")[0]
+        refreshed = page.split('id="live-content"')[1].split("</main>")[0]
+        assert "<script" not in refreshed
+        assert refreshed.count('<svg xmlns="http://www.w3.org/2000/svg"') == 3, (
+            "the live refresh swaps the pictures with the rest"
+        )
+        assert ">on 1 July 2020</text>" in refreshed, "the status's day on the timeline"
 
     def test_each_picture_has_a_table_with_the_same_data(self, gateway: RunningService) -> None:
         page = get(gateway, format="html").text

@@ -125,13 +125,15 @@ def _legend(y: float) -> str:
     return "".join(parts)
 
 
-def timeline_chart(found: list[Mark], chart_id: str = "timeline-chart") -> str:
+def timeline_chart(found: list[Mark], on: str, chart_id: str = "timeline-chart") -> str:
+    """The picture; ``on``, the status's day, is drawn as a dashed line."""
     dated = [m for m in found if m.start]
     undated = len(found) - len(dated)
     desc = (
         f"{len(dated)} dated events on one time axis, in lanes for activities, MoU "
         f"signatures and milestones; filled marks happened, hollow ones are planned."
         + (f" {undated} signature(s) of unknown date: in the table only." if undated else "")
+        + f" A dashed line marks {as_given(on)}, the day of this status."
         + " The table below lists every event."
     )
     height = TOP + len(LANES) * LANE_HEIGHT + 56
@@ -147,6 +149,8 @@ def timeline_chart(found: list[Mark], chart_id: str = "timeline-chart") -> str:
         )
     begin = min(first_day(m.start) for m in dated if m.start)
     finish = max(last_day(m.end or m.start) for m in dated if m.start)
+    day = date.fromisoformat(on)
+    begin, finish = min(begin, day), max(finish, day)
     begin, finish = date(begin.year, 1, 1), date(finish.year, 12, 31)
     span = (finish - begin).days or 1
     scale = (WIDTH - LEFT - RIGHT) / span
@@ -166,6 +170,19 @@ def timeline_chart(found: list[Mark], chart_id: str = "timeline-chart") -> str:
         body.append(
             element("line", x1=LEFT, y1=y, x2=WIDTH - RIGHT, y2=y, stroke=PALE, stroke_width=1)
         )
+    today = x_of(day)
+    body.append(
+        element(
+            "line",
+            x1=today,
+            y1=TOP - 12,
+            x2=today,
+            y2=axis_y,
+            stroke=INK,
+            stroke_dasharray="4 3",
+        )
+        + text(today + 4, TOP - 4, f"on {as_given(on)}", fill=INK)
+    )
     for mark in dated:
         assert mark.start is not None
         y = TOP + LANES.index(mark.lane) * LANE_HEIGHT + LANE_HEIGHT / 2
@@ -191,12 +208,4 @@ def timeline_chart(found: list[Mark], chart_id: str = "timeline-chart") -> str:
         width=WIDTH,
         height=height,
         body="".join(body),
-    )
-
-
-def summary_line(found: list[Mark]) -> str:
-    """A sentence for the Markdown, which has no picture."""
-    held = sum(1 for m in found if m.state in DONE)
-    return f"{len(found)} events: {held} held, done or signed, {len(found) - held} not (yet)" + (
-        f", from {as_given(found[0].start)}" if found and found[0].start else ""
     )

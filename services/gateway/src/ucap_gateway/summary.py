@@ -120,7 +120,7 @@ def pictures(status: ReportedStatus) -> Pictures:
     by_status = [(words(k), v) for k, v in sorted(status.figures.pilots_by_status.items())]
     indicators = progress(status)
     return Pictures(
-        timeline=timeline_chart(events),
+        timeline=timeline_chart(events, status.on),
         timeline_rows=rows(events),
         pilots_by_status=bar_rows(
             "pilots-chart",
