@@ -77,20 +77,20 @@ async def compile_programme(upstreams: Upstreams, filters: ProgrammeKey) -> Docu
         raise ReportingUnavailableError(error.reason) from error
     if answer.status_code != 200:
         raise UpstreamAnswerError(answer)
-    programme = await parsed(answer)
-    await _name_leads(upstreams, programme)
-    return programme
+    return await parsed(answer)
 
 
-async def _name_leads(upstreams: Upstreams, programme: Document) -> None:
+async def name_leads(upstreams: Upstreams, programme: Document, *, timeout: float) -> None:
     """Each U-CAP row's ``lead_city_name``, from the cities service; where it does not
-    answer, the page shows the city's id."""
+    answer in time, the page shows the city's id."""
     rows = [row for row in programme.get("ucaps", []) if not row.get("lead_city_name")]
     leads = sorted({row["lead_city_id"] for row in rows if row.get("lead_city_id")})
 
     async def name_of(city_id: str) -> str | None:
         try:
-            answer = await upstreams.request("cities", "GET", f"/cities/{quote(city_id, safe='')}")
+            answer = await upstreams.request(
+                "cities", "GET", f"/cities/{quote(city_id, safe='')}", timeout=timeout
+            )
         except UpstreamUnavailableError:
             return None
         if answer.status_code != 200:
@@ -105,13 +105,19 @@ async def _name_leads(upstreams: Upstreams, programme: Document) -> None:
 
 
 def programme_keeper(
-    upstreams: Upstreams, *, refresh_seconds: float, capacity: int
+    upstreams: Upstreams,
+    *,
+    refresh_seconds: float,
+    capacity: int,
+    part_timeout: float = 2.0,
 ) -> Keeper[ProgrammeKey, Document]:
     """Every event touches the programme: it sums up every U-CAP."""
 
     async def compile_(filters: ProgrammeKey) -> Document:
         as_gateway()
-        return await compile_programme(upstreams, filters)
+        programme = await compile_programme(upstreams, filters)
+        await name_leads(upstreams, programme, timeout=part_timeout)
+        return programme
 
     return Keeper(
         compile_,
