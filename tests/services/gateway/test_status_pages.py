@@ -7,6 +7,7 @@ answers a status carrying every field of contract B; the pilots and MoUs service
 are ports where nothing listens, so every connection to them is refused.
 """
 
+import io
 import json
 import re
 import threading
@@ -18,6 +19,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from tests.services.gateway import sample_status
 from tests.support.browser import browser_page, chromium
@@ -201,6 +203,18 @@ class TestEveryFact:
         assert "<li>A joint biotech incubator on Bio Island.</li>" in page
         assert "<li>A smart city showcase at the Smart City Congress in Chengdu.</li>" in page
         assert "**Tianfu New Area:**\n\n- A smart city showcase" in markdown
+
+    def test_the_spreadsheet_s_activities_carry_their_end_and_status(
+        self, gateway: RunningService
+    ) -> None:
+        answer = get(gateway, format="xlsx", as_of="2019-12-31")
+        sheet = load_workbook(io.BytesIO(answer.content), read_only=True)["activities"]
+        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+
+        assert answer.status_code == 200
+        assert rows[0][-2:] == ["end_date", "status"]
+        assert [rows[2][0], *rows[2][-2:]] == ["2019-06-09", "2019-06-15", "held"]
+        assert rows[4][-1] == "planned"
 
 
 class TestPictures:
