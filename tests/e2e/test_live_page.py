@@ -193,6 +193,6 @@ class TestProgrammePage:
         as_json = httpx.get(f"{granada.url}/programme/status", headers=granada.headers).json()
 
         assert f"(/ucaps/{UCAP}/status?format=md)" in markdown.text
-        assert re.search(r"\| granada \| \d+ \(", markdown.text), "lead and pilots by status"
+        assert re.search(r"\| Granada \| \d+ \(", markdown.text), "lead (by name) and pilots"
         assert [row["ucap_id"] for row in as_json["ucaps"]] == [UCAP]
         assert as_json["ucaps"][0]["figures"]["pilots"] == as_json["totals"]["pilots"]

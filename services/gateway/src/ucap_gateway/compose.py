@@ -5,12 +5,18 @@ detail the other services own (pilot descriptions and roles, MoU subjects,
 cities' stakeholders) is fetched concurrently, each part with its own
 deadline; a part that does not come is marked unavailable, with why, and the
 status still comes back.
+
+A status as of a past day (``as_of``: the cooperation's own time; ``recorded_as_of``:
+what the system had recorded by then) is reporting's alone: every part of it stands
+on that axis and day, so the other services' documents of today are not fetched; the
+details are those the as-of status holds.
 """
 
 import asyncio
 import hashlib
 import json
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +29,15 @@ from ucap_gateway.upstreams import Upstreams, UpstreamUnavailableError
 Document = dict[str, Any]
 PAGE = "200"
 MAX_PAGES = 100
+
+
+class Axis(StrEnum):
+    LIVE = "live"
+    COOPERATION = "cooperation"
+    RECORDED = "recorded"
+
+
+AXIS_PARAMETERS = {Axis.COOPERATION: "as_of", Axis.RECORDED: "recorded_as_of"}
 
 
 class Part(BaseModel):
@@ -47,6 +62,12 @@ class CompiledStatus(BaseModel):
 
     ucap_id: str = Field(examples=["granada-ucap"])
     as_of: date | None = Field(description="The day asked for; null: now")
+    axis: Axis = Field(
+        default=Axis.LIVE,
+        description="live (now), cooperation (`as_of`: by the dates the facts carry) or "
+        "recorded (`recorded_as_of`: what the system had recorded by the end of that day); "
+        "every part of the answer stands on this axis and day",
+    )
     compiled_at: datetime
     status: ReportedStatus = Field(
         description="The reporting service's U-CAP status (see `reporting_UcapStatus`): "
@@ -166,9 +187,72 @@ def parts_changed_by(kinds: frozenset[str]) -> frozenset[str]:
 
 
 async def compile_status(
-    upstreams: Upstreams, ucap_id: str, *, as_of: date | None, timeout: float
+    upstreams: Upstreams,
+    ucap_id: str,
+    *,
+    as_of: date | None,
+    timeout: float,
+    axis: Axis = Axis.COOPERATION,
 ) -> CompiledStatus:
-    return await _compiled(upstreams, ucap_id, as_of=as_of, timeout=timeout, kept=None)
+    """The status now (``as_of`` None), or as of that day on ``axis``."""
+    if as_of is not None:
+        return await _compiled_as_of(upstreams, ucap_id, as_of, axis, timeout)
+    return await _compiled(upstreams, ucap_id, as_of=None, timeout=timeout, kept=None)
+
+
+async def _reported(
+    upstreams: Upstreams, ucap_id: str, params: dict[str, str], timeout: float
+) -> ReportedStatus:
+    try:
+        answer = await upstreams.request(
+            "reporting",
+            "GET",
+            f"/ucaps/{quote(ucap_id, safe='')}/status",
+            params=httpx.QueryParams(params),
+            timeout=timeout * 3,
+        )
+    except UpstreamUnavailableError as error:
+        raise ReportingUnavailableError(error.reason) from error
+    if answer.status_code >= 500:
+        raise ReportingUnavailableError(f"answered {answer.status_code}")
+    if answer.status_code != 200:
+        raise UpstreamAnswerError(answer)
+    try:
+        return await asyncio.to_thread(ReportedStatus.model_validate_json, answer.content)
+    except ValidationError as error:
+        raise ReportingUnavailableError(
+            f"an answer outside the status contract: {error}"
+        ) from error
+
+
+def details_held(status: ReportedStatus) -> Details:
+    """The details an as-of status holds itself: its pilots, MoUs and cities, by id."""
+    counterparts = status.counterparts
+    pilots = [*status.other_pilots, *(p for c in counterparts for p in c.pilots)]
+    mous = [m for c in counterparts for m in c.mous]
+    cities = [status.lead_city, *(c.city for c in counterparts)]
+    return Details(
+        pilots={p.pilot_id: p.model_dump(mode="json") for p in pilots},
+        mous={m.mou_id: m.model_dump(mode="json") for m in mous},
+        cities={c.city_id: c.model_dump(mode="json") for c in cities},
+    )
+
+
+async def _compiled_as_of(
+    upstreams: Upstreams, ucap_id: str, as_of: date, axis: Axis, timeout: float
+) -> CompiledStatus:
+    parameter = AXIS_PARAMETERS.get(axis, "as_of")
+    status = await _reported(upstreams, ucap_id, {parameter: as_of.isoformat()}, timeout)
+    held = Part(available=True, reason=None)
+    return CompiledStatus(
+        ucap_id=ucap_id,
+        as_of=as_of,
+        axis=Axis.RECORDED if parameter == "recorded_as_of" else Axis.COOPERATION,
+        compiled_at=datetime.now(UTC),
+        status=status,
+        details=details_held(status),
+        parts={name: held for name in ("reporting", *PARTS)},
+    )
 
 
 async def recompile_status(
@@ -211,24 +295,7 @@ async def _compiled(
     kept: tuple[CompiledStatus, frozenset[str]] | None,
 ) -> CompiledStatus:
     params = {"as_of": as_of.isoformat()} if as_of else {}
-    try:
-        answer = await upstreams.request(
-            "reporting",
-            "GET",
-            f"/ucaps/{quote(ucap_id, safe='')}/status",
-            params=httpx.QueryParams(params),
-            timeout=timeout * 3,
-        )
-    except UpstreamUnavailableError as error:
-        raise ReportingUnavailableError(error.reason) from error
-    if answer.status_code != 200:
-        raise UpstreamAnswerError(answer)
-    try:
-        status = await asyncio.to_thread(ReportedStatus.model_validate_json, answer.content)
-    except ValidationError as error:
-        raise ReportingUnavailableError(
-            f"an answer outside the status contract: {error}"
-        ) from error
+    status = await _reported(upstreams, ucap_id, params, timeout)
     lead = status.ucap.lead_city_id
     city_ids = [lead, *status.ucap.counterpart_city_ids]
 

@@ -5,8 +5,10 @@ once for everyone, as the gateway itself (a reader), never as the caller
 whose request first asked for it.
 """
 
+import asyncio
 from collections.abc import Callable, Hashable
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -78,14 +80,44 @@ async def compile_programme(upstreams: Upstreams, filters: ProgrammeKey) -> Docu
     return await parsed(answer)
 
 
+async def name_leads(upstreams: Upstreams, programme: Document, *, timeout: float) -> None:
+    """Each U-CAP row's ``lead_city_name``, from the cities service; where it does not
+    answer in time, the page shows the city's id."""
+    rows = [row for row in programme.get("ucaps", []) if not row.get("lead_city_name")]
+    leads = sorted({row["lead_city_id"] for row in rows if row.get("lead_city_id")})
+
+    async def name_of(city_id: str) -> str | None:
+        try:
+            answer = await upstreams.request(
+                "cities", "GET", f"/cities/{quote(city_id, safe='')}", timeout=timeout
+            )
+        except UpstreamUnavailableError:
+            return None
+        if answer.status_code != 200:
+            return None
+        name = (await parsed(answer)).get("name")
+        return name if isinstance(name, str) else None
+
+    names = dict(zip(leads, await asyncio.gather(*map(name_of, leads)), strict=True))
+    for row in rows:
+        if names.get(row.get("lead_city_id", "")):
+            row["lead_city_name"] = names[row["lead_city_id"]]
+
+
 def programme_keeper(
-    upstreams: Upstreams, *, refresh_seconds: float, capacity: int
+    upstreams: Upstreams,
+    *,
+    refresh_seconds: float,
+    capacity: int,
+    part_timeout: float = 2.0,
 ) -> Keeper[ProgrammeKey, Document]:
     """Every event touches the programme: it sums up every U-CAP."""
 
     async def compile_(filters: ProgrammeKey) -> Document:
         as_gateway()
-        return await compile_programme(upstreams, filters)
+        programme = await compile_programme(upstreams, filters)
+        await name_leads(upstreams, programme, timeout=part_timeout)
+        return programme
 
     return Keeper(
         compile_,

@@ -52,7 +52,10 @@ async def background(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Non
         prerender=prerendered,
     )
     programmes = programme_keeper(
-        upstreams, refresh_seconds=settings.kept_refresh_seconds, capacity=settings.kept_capacity
+        upstreams,
+        refresh_seconds=settings.kept_refresh_seconds,
+        capacity=settings.kept_capacity,
+        part_timeout=settings.status_part_timeout_seconds,
     )
     app.state.status_keeper, app.state.programme_keeper = statuses, programmes
     activities = iati_keeper(

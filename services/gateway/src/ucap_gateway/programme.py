@@ -5,8 +5,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ucap_gateway.chart_svg import bar_rows
 from ucap_gateway.render import page
-from ucap_gateway.summary import as_given
+from ucap_gateway.summary_text import as_given, words
 
 Document = dict[str, Any]
 
@@ -69,7 +70,7 @@ def ucap_lines(programme: Document) -> list[UcapLine]:
             UcapLine(
                 ucap_id=row["ucap_id"],
                 title=row["title"],
-                lead=row["lead_city_id"],
+                lead=row.get("lead_city_name") or row["lead_city_id"],
                 pilots=f"{figures['pilots']}" + (f" ({by_status})" if by_status else ""),
                 mous=f"{figures['mous_signed']} of {figures['mous']}",
                 milestones=f"{done} done, {due} due, {overdue} overdue",
@@ -80,8 +81,36 @@ def ucap_lines(programme: Document) -> list[UcapLine]:
     return lines
 
 
+def pictures(programme: Document) -> Document:
+    """The programme's pictures, each with the rows of the table that says the same."""
+    totals = programme.get("totals", {})
+    by_status = [(words(k), int(v)) for k, v in sorted(totals.get("pilots_by_status", {}).items())]
+    per_ucap = [(row["title"], int(row["figures"]["pilots"])) for row in programme.get("ucaps", [])]
+    return {
+        "pilots_by_status": bar_rows(
+            "programme-pilots-chart",
+            by_status,
+            title="Pilots by status, all U-CAPs",
+            desc=f"{totals.get('pilots', 0)} pilots, one bar per status with its count. "
+            "The table below gives the same counts.",
+        ),
+        "pilots_by_status_rows": by_status,
+        "pilots_per_ucap": bar_rows(
+            "programme-ucaps-chart",
+            per_ucap,
+            title="Pilots per U-CAP",
+            desc="One bar per U-CAP with its number of pilots; the U-CAPs table gives them too.",
+        ),
+    }
+
+
 def _context(programme: Document) -> Document:
-    return {"p": programme, "ucaps": ucap_lines(programme), "groups": GROUPS}
+    return {
+        "p": programme,
+        "ucaps": ucap_lines(programme),
+        "groups": GROUPS,
+        "pictures": pictures(programme),
+    }
 
 
 def programme_markdown(programme: Document) -> str:

@@ -21,14 +21,38 @@ class Population(Reported):
     year: int | None = None
 
 
+class Stakeholder(Reported):
+    stakeholder_id: str
+    name: str
+    kind: str | None = None
+    website: str | None = None
+
+
 class City(Reported):
     city_id: str
     registered: bool
     name: str | None = None
+    native_name: str | None = None
+    kind: str = "city"
     region: str | None = None
     country: str | None = None
     population: Population | None = None
     area_km2: float | None = None
+    clusters: list[str] = Field(default_factory=list)
+    stakeholders: list[Stakeholder] = Field(default_factory=list)
+
+
+class Organisation(Reported):
+    """An organisation of no one city (international or national), as an MoU party or a
+    pilot names it."""
+
+    organisation_id: str
+    name: str
+    native_name: str | None = None
+    kind: str | None = None
+    scope: str | None = None
+    country: str | None = None
+    website: str | None = None
 
 
 class Theme(Reported):
@@ -38,6 +62,8 @@ class Theme(Reported):
 
 class Activity(Reported):
     date: str
+    end_date: str | None = None
+    status: str = "held"
     kind: str
     ordinal: int | None = None
     title: str
@@ -86,6 +112,25 @@ class MilestoneCounts(Reported):
     overdue: int
 
 
+class Measure(Reported):
+    value: float
+    on: str
+
+
+class Indicator(Reported):
+    indicator_id: str
+    name: str
+    unit: str | None = None
+    baseline: Measure | None = None
+    target: Measure | None = None
+    latest: Measure | None = None
+
+
+class Partner(Reported):
+    city_id: str
+    role: str | None = None
+
+
 class Award(Reported):
     funder: str
     category: str | None
@@ -102,6 +147,15 @@ class IatiStatus(Reported):
 class Pilot(Reported):
     pilot_id: str
     title: str | None
+    description: str | None = None
+    cluster: str | None = None
+    themes: list[str] = Field(default_factory=list)
+    sdg_goals: list[int] = Field(default_factory=list)
+    sdg_targets: list[str] = Field(default_factory=list)
+    urban_agenda_themes: list[str] = Field(default_factory=list)
+    partners: list[Partner] = Field(default_factory=list)
+    stakeholder_ids: list[str] = Field(default_factory=list)
+    indicators: list[Indicator] = Field(default_factory=list)
     status: str
     iati_status: IatiStatus
     last_update: Progress | None
@@ -111,11 +165,36 @@ class Pilot(Reported):
     funding: list[Award]
 
 
+class Party(Reported):
+    """A city, a city's organisation (both ids) or an organisation of no one city."""
+
+    city_id: str | None = None
+    organisation_id: str | None = None
+    name: str | None = None
+    stakeholder_ids: list[str] = Field(default_factory=list)
+
+
+class Signature(Reported):
+    city_id: str | None = None
+    organisation_id: str | None = None
+    signed_on: str | None = Field(default=None, description="Null: date unknown")
+    place: str | None = None
+    signatory: str | None = None
+    occasion: str | None = None
+
+
 class Mou(Reported):
     mou_id: str
     title: str | None
+    subject: str | None = None
+    themes: list[str] = Field(default_factory=list)
     status: str
     signed_on: str | None
+    party_city_ids: list[str] = Field(default_factory=list)
+    parties: list[Party] = Field(default_factory=list)
+    signatures: list[Signature] = Field(default_factory=list)
+    valid_from: str | None = None
+    valid_until: str | None = None
 
 
 class Counterpart(Reported):
@@ -127,8 +206,10 @@ class Counterpart(Reported):
 class Figures(Reported):
     pilots: int
     pilots_by_status: dict[str, int]
+    mous: int | None = None
     mous_signed: int
-    activities_per_year: dict[str, int]
+    activities_per_year: dict[str, int] = Field(description="Held activities only")
+    activities_planned: int = 0
     milestones: MilestoneCounts
     share_pilots_updated_90_days: float | None
 
@@ -167,10 +248,12 @@ class ReportedStatus(Reported):
 
     ucap_id: str
     on: str
+    axis: str = Field(default="live", description="live, cooperation or recorded")
     ucap: Ucap
     lead_city: City
     counterparts: list[Counterpart]
     other_pilots: list[Pilot]
+    organisations: list[Organisation] = Field(default_factory=list)
     figures: Figures
     flags: Flags
     freshness: list[Freshness]

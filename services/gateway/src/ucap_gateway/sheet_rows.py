@@ -152,6 +152,8 @@ STATUS_ACTIVITIES = Columns[Any](
     ("ordinal", lambda a: a.ordinal),
     ("title", lambda a: a.title),
     ("outcome", lambda a: a.outcome),
+    ("end_date", lambda a: a.end_date),
+    ("status", lambda a: a.status),
 )
 STATUS_MOUS = Columns[tuple[str, Any]](
     ("counterpart_city_id", lambda m: m[0]),

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from ucap_gateway.compose import (
+    Axis,
     CompiledStatus,
     ReportingUnavailableError,
     UpstreamAnswerError,
@@ -26,6 +27,7 @@ from ucap_gateway.render import html, markdown
 from ucap_gateway.routing import upstreams_of
 from ucap_gateway.sheet_rows import programme_csv, programme_xlsx, status_csv, status_xlsx
 from ucap_gateway.spreadsheets import CSV_MEDIA, XLSX_MEDIA, attachment
+from ucap_shared.errors import invalid_input
 
 router = APIRouter(tags=["status"])
 
@@ -46,7 +48,18 @@ FormatQuery = Annotated[
     ),
 ]
 AsOfQuery = Annotated[
-    date | None, Query(description="The status as it stood at the end of that day (YYYY-MM-DD)")
+    date | None,
+    Query(
+        description="The U-CAP as it stood on that day in the cooperation's own time, by the "
+        "dates the facts carry (YYYY-MM-DD)"
+    ),
+]
+RecordedAsOfQuery = Annotated[
+    date | None,
+    Query(
+        description="The status as the system had recorded it by the end of that day "
+        "(YYYY-MM-DD); not with `as_of`"
+    ),
 ]
 MEDIA = {
     Format.JSON: "application/json",
@@ -82,12 +95,26 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
-async def _compiled(request: Request, ucap_id: str, as_of: date) -> CompiledStatus:
+async def _compiled(request: Request, ucap_id: str, as_of: date, axis: Axis) -> CompiledStatus:
     return await compile_status(
         upstreams_of(request),
         ucap_id,
         as_of=as_of,
+        axis=axis,
         timeout=settings_of(request).status_part_timeout_seconds,
+    )
+
+
+def both_days_given() -> JSONResponse:
+    return invalid_input(
+        [
+            {
+                "loc": ["query", "recorded_as_of"],
+                "msg": "give as_of (the cooperation's time) or recorded_as_of (what was "
+                "recorded by then), not both",
+                "type": "value_error",
+            }
+        ]
     )
 
 
@@ -176,15 +203,24 @@ def _status_stem(compiled: CompiledStatus) -> str:
             "header); CSV and XLSX: one row per pilot (README, 'Spreadsheets')",
         },
         304: {"description": "Unchanged since the ETag given in If-None-Match"},
+        422: {"description": "A bad day, or both `as_of` and `recorded_as_of`"},
         503: {"description": "The reporting service is unavailable"},
     },
 )
 async def ucap_status(
-    ucap_id: str, request: Request, format_: FormatQuery = None, as_of: AsOfQuery = None
+    ucap_id: str,
+    request: Request,
+    format_: FormatQuery = None,
+    as_of: AsOfQuery = None,
+    recorded_as_of: RecordedAsOfQuery = None,
 ) -> Response:
     chosen = negotiate(request, format_)
+    if as_of is not None and recorded_as_of is not None:
+        return both_days_given()
     if as_of is not None:
-        return await _status_as_of(request, ucap_id, as_of, chosen)
+        return await _status_as_of(request, ucap_id, as_of, Axis.COOPERATION, chosen)
+    if recorded_as_of is not None:
+        return await _status_as_of(request, ucap_id, recorded_as_of, Axis.RECORDED, chosen)
     snapshot = await status_keeper_of(request).get(ucap_id)
     if snapshot.value is None or snapshot.etag is None:
         assert snapshot.error is not None
@@ -199,9 +235,11 @@ async def ucap_status(
     return Response(body, media_type=MEDIA[chosen], headers=headers)
 
 
-async def _status_as_of(request: Request, ucap_id: str, as_of: date, chosen: Format) -> Response:
+async def _status_as_of(
+    request: Request, ucap_id: str, as_of: date, axis: Axis, chosen: Format
+) -> Response:
     try:
-        compiled = await _compiled(request, ucap_id, as_of)
+        compiled = await _compiled(request, ucap_id, as_of, axis)
     except ReportingUnavailableError as error:
         return reporting_down(error)
     except UpstreamAnswerError as error:
