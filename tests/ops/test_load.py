@@ -14,7 +14,7 @@ from tests.ops.conftest import listed
 from tests.support.keys import create_key
 from tests.support.processes import REPO_ROOT
 from tests.support.stack import Stack
-from tests.support.ucap_command import GRANADA, ucap
+from tests.support.ucap_command import GRANADA, ucap, ucap_here
 from ucap_ops.datafile import read_data_file
 from ucap_ops.loading.runner import count_items
 
@@ -202,7 +202,7 @@ class TestMalformedFiles:
     def run(self, tmp_path: Path, text: str) -> tuple[int, str]:
         file = tmp_path / "bad.json"
         file.write_text(text, encoding="utf-8")
-        result = ucap("load", str(file), "--key", "unused", env=_env_without_key())
+        result = ucap_here("load", str(file), "--key", "unused", env=_env_without_key())
         assert "Traceback" not in result.stderr
         return result.returncode, result.stderr.strip()
 

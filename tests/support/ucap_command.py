@@ -1,4 +1,5 @@
-"""The ``ucap`` command run as a process, as an operator runs it."""
+"""The ``ucap`` command run as a process, as an operator runs it, or in this process where
+a test reads only its exit code and words (no server, no second interpreter to start)."""
 
 import asyncio
 import json
@@ -26,6 +27,18 @@ def ucap(
         text=True,
         timeout=timeout,
         check=False,
+    )
+
+
+def ucap_here(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """The same command line, run by the command's own app in this process."""
+    from typer.testing import CliRunner
+
+    from ucap_ops.cli import app
+
+    result = CliRunner(env=dict(env)).invoke(app, list(args), prog_name="ucap")
+    return subprocess.CompletedProcess(
+        ["ucap", *args], result.exit_code, result.stdout, result.stderr
     )
 
 
