@@ -20,6 +20,7 @@ from ucap_cities import handlers
 from ucap_cities.domain import CityNotFoundError, RegisterCity
 from ucap_cities.events import (
     SLUG_PATTERN,
+    CityKind,
     Population,
     StakeholderData,
     StakeholderKind,
@@ -134,11 +135,26 @@ class RegisterCityRequest(BaseModel):
                     "population": {"known": False},
                     "clusters": ["Smart City"],
                 },
+                {
+                    "id": "tianfu-new-district",
+                    "kind": "new_area",
+                    "name": "Tianfu New District",
+                    "native_name": "天府新区",
+                    "region": "Sichuan",
+                    "country": "CN",
+                    "world_region": "Asia",
+                    "population": {"known": False},
+                },
             ]
         },
     )
 
     id: Slug = Field(description="Stable slug of the city, e.g. `granada`")
+    kind: CityKind = Field(
+        default=CityKind.CITY,
+        description="What kind of authority: a city, a region, a metropolitan or combined"
+        " authority, a district or a new area",
+    )
     name: Text = Field(description="The city's name in English")
     native_name: Text | None = Field(
         default=None, description="The city's name in its own script, e.g. `海口`"
@@ -184,6 +200,7 @@ class RegisterCityRequest(BaseModel):
             area_km2=self.area_km2,
             clusters=tuple(self.clusters),
             stakeholders=tuple(s.data() for s in self.stakeholders),
+            kind=self.kind,
         )
 
 
@@ -196,10 +213,12 @@ class UpdateCityRequest(BaseModel):
             "examples": [
                 {"population": {"known": True, "value": 232208, "year": 2020}},
                 {"native_name": None, "area_km2": 88.02},
+                {"kind": "combined_authority"},
             ]
         },
     )
 
+    kind: CityKind | None = Field(default=None, description="What kind of authority it is")
     name: Text | None = Field(default=None, description="The city's name in English")
     native_name: Text | None = Field(
         default=None, description="The name in its own script; null clears it"
@@ -214,7 +233,7 @@ class UpdateCityRequest(BaseModel):
     )
     area_km2: float | None = Field(default=None, gt=0, description="Area in km²; null clears it")
 
-    @field_validator("name", "country", "world_region", "population")
+    @field_validator("kind", "name", "country", "world_region", "population")
     @classmethod
     def _not_null(cls, value: object) -> object:
         # Runs only for fields given in the request: these can change, never be cleared.
@@ -252,6 +271,9 @@ class CityOut(BaseModel):
     """A city as the service knows it now."""
 
     id: str = Field(description="Stable slug of the city")
+    kind: CityKind = Field(
+        default=CityKind.CITY, description="What kind of authority it is (`city` if never set)"
+    )
     name: str = Field(description="The city's name in English")
     native_name: str | None = Field(description="The city's name in its own script")
     region: str | None = Field(description="Province, state or region")
