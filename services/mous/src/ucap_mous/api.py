@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ucap_mous import access, handlers, views
 from ucap_mous.domain import Amendment, MoU, Signature, Status, Termination
@@ -47,20 +47,47 @@ Id = Annotated[str, Field(max_length=bounds.ID_CHARS)]
 
 
 class PartyIn(BaseModel):
-    """A city party to a MoU, with those of its stakeholder organisations that take part."""
+    """A party to a MoU: a city (`city_id`), a city's stakeholder organisation (`city_id` and
+    `organisation_id`, for a MoU between organisations of two cities) or an organisation
+    with no city (`organisation_id`, registered with `POST /organisations` of the cities
+    service); with those of its city's stakeholder organisations that take part."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"city_id": "zhengzhou", "stakeholder_ids": ["chengang-group"]},
+                {"city_id": "barcelona", "organisation_id": "fira-de-barcelona"},
+                {"organisation_id": "uk-china-biotech-fund"},
+            ]
+        },
+    )
 
-    city_id: Id = Field(description="The party city's id", examples=["zhengzhou"])
+    city_id: Id | None = Field(
+        default=None, description="The party city, or the city of the party organisation"
+    )
+    organisation_id: Id | None = Field(
+        default=None,
+        description="With `city_id`: that city's stakeholder; alone: an organisation with no city",
+    )
     stakeholder_ids: list[Id] = Field(
         default_factory=list,
         max_length=bounds.IDS_PER_LIST,
-        description="Stakeholder organisations of that city involved in the MoU",
-        examples=[["chengang-group"]],
+        description="Stakeholder organisations of the party's city involved in the MoU",
     )
 
+    @model_validator(mode="after")
+    def _named(self) -> "PartyIn":
+        if self.city_id is None and self.organisation_id is None:
+            raise ValueError("a party names a city_id, an organisation_id or both")
+        return self
+
     def party(self) -> Party:
-        return Party(city_id=self.city_id, stakeholder_ids=tuple(self.stakeholder_ids))
+        return Party(
+            city_id=self.city_id,
+            organisation_id=self.organisation_id,
+            stakeholder_ids=tuple(self.stakeholder_ids),
+        )
 
 
 class LinkedDocumentIn(BaseModel):
@@ -121,7 +148,7 @@ class DraftMouRequest(BaseModel):
     parties: list[PartyIn] = Field(
         min_length=2,
         max_length=bounds.ITEMS_PER_LIST,
-        description="Two or more cities, each with its stakeholders involved",
+        description="Two or more parties (cities or organisations), each once",
     )
     themes: list[Annotated[str, Field(max_length=bounds.NAME_CHARS)]] = Field(
         default_factory=list,
@@ -163,7 +190,12 @@ class SignatureRequest(BaseModel):
                     "place": "Zhengzhou",
                     "signatory": None,
                     "occasion": "EU cities mission to China, July 2018",
-                }
+                },
+                {
+                    "city_id": "barcelona",
+                    "organisation_id": "fira-de-barcelona",
+                    "signed_on": None,
+                },
             ]
         },
     )
@@ -171,12 +203,21 @@ class SignatureRequest(BaseModel):
     city_id: Id | None = Field(
         default=None,
         description=(
-            "The party city signing. A city system signs only for its own city and may leave"
-            " this out; an operator names it."
+            "The party city signing, or the city of the party organisation. A city system"
+            " signs only for its own city (or its stakeholder) and may leave this out; an"
+            " operator names it. Null with `organisation_id`: an organisation with no city."
         ),
         examples=["granada"],
     )
-    signed_on: PartialDate = Field(description="When it signed, to the day, month or year")
+    organisation_id: Id | None = Field(
+        default=None,
+        description="The party organisation signing, as the party names it",
+        examples=[None],
+    )
+    signed_on: PartialDate | None = Field(
+        description="When it signed, to the day, month or year; required, null when the date"
+        " is not known"
+    )
     place: str | None = Field(
         default=None, max_length=bounds.NAME_CHARS, description="Where", examples=["Zhengzhou"]
     )
@@ -190,8 +231,11 @@ class SignatureRequest(BaseModel):
         examples=["July 2018 mission"],
     )
 
-    def signature(self, city_id: str) -> Signature:
-        return Signature(**(self.model_dump() | {"city_id": city_id}))
+    def signature(self, party: tuple[str | None, str | None]) -> Signature:
+        city_id, organisation_id = party
+        return Signature(
+            **(self.model_dump() | {"city_id": city_id, "organisation_id": organisation_id})
+        )
 
 
 class AmendmentRequest(BaseModel):
@@ -239,7 +283,8 @@ class MouOut(BaseModel):
     parties: list[Party]
     themes: list[str]
     signed_on: PartialDate | None = Field(
-        description="When the last party signed; null until all have"
+        description="When the last party signed; null until all have, and when a signature's"
+        " date is not known"
     )
     signatures: list[Signature]
     valid_from: PartialDate | None
@@ -299,8 +344,9 @@ WRITE = FORBIDDEN | NOT_FOUND | CONFLICT
     responses=FORBIDDEN | {409: {"model": ErrorBody, "description": "A MoU with this id exists"}},
 )
 async def draft_mou(body: DraftMouRequest, runtime: RuntimeDep, caller: Writer) -> MouOut:
-    """Parties must be cities this service knows; stakeholders must be theirs. A city
-    system drafts only MoUs its own city is a party to."""
+    """Parties must be cities this service knows, their stakeholders, or organisations with
+    no city it knows; stakeholders must be their city's. A city system drafts only MoUs its
+    own city is a party to."""
     return MouOut.of(await handlers.draft_mou(runtime, body.command(), caller))
 
 
@@ -318,7 +364,7 @@ async def expiry_check(runtime: RuntimeDep, caller: Writer) -> ExpiryCheckResult
 @router.post(
     "/{mou_id}/parties",
     status_code=status.HTTP_201_CREATED,
-    summary="Add a party city",
+    summary="Add a party (a city or an organisation)",
     responses=WRITE,
 )
 async def add_party(mou_id: str, body: PartyIn, runtime: RuntimeDep, caller: Writer) -> MouOut:
@@ -336,10 +382,12 @@ async def add_party(mou_id: str, body: PartyIn, runtime: RuntimeDep, caller: Wri
 async def sign_mou(
     mou_id: str, body: SignatureRequest, runtime: RuntimeDep, caller: Writer
 ) -> MouOut:
-    """409 when the city is not a party, has signed already, or the MoU is expired or
+    """409 when the party is not one, has signed already, or the MoU is expired or
     terminated. 403 when a city system signs for another city or a MoU its city is not a
-    party to."""
-    signature = body.signature(access.signing_city(caller, body.city_id))
+    party to. The MoU is signed once every party has; `signed_on` null records a signature
+    whose date is not known (the MoU's `signed_on` is then null too)."""
+    party = access.signing_party(caller, body.city_id, body.organisation_id)
+    signature = body.signature(party)
     return MouOut.of(await handlers.sign_mou(runtime, mou_id, signature, caller))
 
 
