@@ -104,6 +104,7 @@ class TestRegistration:
         ]
         assert events[0]["data"] == {
             "city_id": city["id"],
+            "kind": "city",
             "name": "Haikou",
             "native_name": "海口",
             "region": "Hainan",
