@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from ucap_cities.api import CountryCode, RuntimeDep, Slug, Text
+from ucap_cities.api import RuntimeDep
 from ucap_cities.events import OrganisationRegistered, OrganisationScope, StakeholderKind
 from ucap_cities.organisations import handlers
 from ucap_cities.organisations.domain import OrganisationNotFoundError
@@ -15,6 +15,7 @@ from ucap_cities.organisations.views import (
     find_organisation,
     list_organisations,
 )
+from ucap_cities.requests import CountryCode, Slug, Text
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Writer
 from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError
