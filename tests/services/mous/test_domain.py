@@ -7,6 +7,7 @@ import pytest
 from ucap_mous import domain
 from ucap_mous.domain import Amendment, MoU, Signature, Status, Termination
 from ucap_mous.events import MouDrafted, MouExpired, MouSigned, Party
+from ucap_pilots.consumers import MouDrafted as PilotsMouDrafted
 from ucap_shared.dates import PartialDate
 from ucap_shared.errors import ConflictError, InvalidInputError
 
@@ -294,3 +295,10 @@ class TestOldEventShapes:
         assert mou.signatures[0].organisation_id is None
         assert mou.signed_on == PartialDate(2018, 7)
         assert mou.status_on(TODAY) is Status.IN_FORCE
+
+
+class TestPilotsReadOfOrganisationParties:
+    def test_a_party_with_no_city_is_read_and_left_out_of_its_cities(self) -> None:
+        data = drafted(parties=(Party(city_id="granada"), FUND)).model_dump(mode="json")
+        read = PilotsMouDrafted.model_validate(data)
+        assert [party.city_id for party in read.parties] == ["granada", None]
