@@ -12,6 +12,7 @@ from tests.support.auth import ADMIN, bearer, city_publisher
 from tests.support.kafka_reading import read_topic
 from tests.support.waiting import eventually
 from ucap_cities import requests
+from ucap_cities.organisations import api as organisations_api
 from ucap_shared.envelope import STRUCTURED_CONTENT_TYPE, Envelope
 from ucap_shared.topics import events_topic
 
@@ -432,8 +433,12 @@ REQUEST_MODELS: list[type[BaseModel]] = [
     requests.UpdateCityRequest,
     requests.StakeholderIn,
     requests.JoinClusterRequest,
+    organisations_api.RegisterOrganisationRequest,
 ]
 OWN_SCHEMAS = {
+    "RegisterOrganisationRequest",
+    "OrganisationOut",
+    "OrganisationPage",
     "RegisterCityRequest",
     "UpdateCityRequest",
     "StakeholderIn",
@@ -482,5 +487,8 @@ class TestOpenApi:
             "/cities/{city_id}/clusters",
             "/cities/{city_id}/clusters/{cluster}",
             "/cities/{city_id}/history",
+            "/organisations",
+            "/organisations/{organisation_id}",
         }
+        assert set(paths["/organisations"]) == {"get", "post"}
         assert set(paths["/cities/{city_id}"]) == {"get", "patch"}

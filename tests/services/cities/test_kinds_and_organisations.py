@@ -159,6 +159,7 @@ class TestOrganisations:
 
         assert [again.status_code, a_city.status_code, an_organisation.status_code] == [409] * 3
         assert (await cities.client.get(f"/cities/{fund}")).status_code == 404
+        assert (await cities.client.get(f"/cities/{fund}/history")).status_code == 404
         assert (await cities.client.get(f"/organisations/{city}")).status_code == 404
 
     async def test_an_unknown_one_is_404_and_a_reader_may_not_register(

@@ -99,6 +99,6 @@ async def leave_cluster(runtime: ServiceRuntime, city_id: str, cluster: str, act
 
 async def city_history(runtime: ServiceRuntime, city_id: str) -> list[Envelope]:
     envelopes = await runtime.store.load(city_id)
-    if not envelopes:
+    if not envelopes or envelopes[0].type == OrganisationRegistered.event_type:
         raise domain.CityNotFoundError(city_id)
     return envelopes
