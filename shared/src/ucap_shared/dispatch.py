@@ -2,8 +2,11 @@
 
 A service registers, per topic it reads, a handler per event type it cares
 about. The event's ``data`` is validated against the handler's model before
-the call. Types under the topic's prefix that nobody handles are ignored;
-anything else on the topic is an unknown type.
+the call. Types under the topic's prefix (or prefixes) that nobody handles are
+ignored, and so are types nobody handles that the topic's own producing service
+published (its ``source``): a producer may add an aggregate, with new types, to its
+topic without every consumer dead-lettering them. Anything else on the topic is an
+unknown type.
 """
 
 import time
@@ -54,7 +57,7 @@ class Handlers:
     """The handlers for one topic."""
 
     topic: str
-    type_prefix: str
+    type_prefix: str | tuple[str, ...]
     by_type: dict[str, tuple[type[EventData], Handler]] = field(default_factory=dict)
 
     def on(
@@ -96,7 +99,7 @@ def resolve(handlers: Handlers, envelope: Envelope) -> Call | None:
     """
     entry = handlers.by_type.get(envelope.type)
     if entry is None:
-        if envelope.type.startswith(handlers.type_prefix):
+        if envelope.type.startswith(handlers.type_prefix) or _from_producer(handlers, envelope):
             return None
         raise UnknownEventType(f"{envelope.type} is not an event type of {handlers.topic}")
     model, handler = entry
@@ -105,6 +108,13 @@ def resolve(handlers: Handlers, envelope: Envelope) -> Call | None:
     except ValidationError as error:
         raise InvalidEventData(f"{envelope.type} data is invalid: {error}") from error
     return Call(handler, envelope, data)
+
+
+def _from_producer(handlers: Handlers, envelope: Envelope) -> bool:
+    """Whether the event's source (``ucap/cities``) is the service whose topic this is
+    (``<namespace>.cities.events``)."""
+    producer = handlers.topic.removesuffix(".events").rsplit(".", 1)[-1]
+    return envelope.source == f"ucap/{producer}"
 
 
 async def run_call(call: Call, *, group: str) -> Result:

@@ -11,7 +11,8 @@ from tests.services.cities.conftest import CitiesService, city_body, new_id
 from tests.support.auth import ADMIN, bearer, city_publisher
 from tests.support.kafka_reading import read_topic
 from tests.support.waiting import eventually
-from ucap_cities import api
+from ucap_cities import requests
+from ucap_cities.organisations import api as organisations_api
 from ucap_shared.envelope import STRUCTURED_CONTENT_TYPE, Envelope
 from ucap_shared.topics import events_topic
 
@@ -104,6 +105,7 @@ class TestRegistration:
         ]
         assert events[0]["data"] == {
             "city_id": city["id"],
+            "kind": "city",
             "name": "Haikou",
             "native_name": "海口",
             "region": "Hainan",
@@ -427,12 +429,16 @@ class TestPublishing:
 
 
 REQUEST_MODELS: list[type[BaseModel]] = [
-    api.RegisterCityRequest,
-    api.UpdateCityRequest,
-    api.StakeholderIn,
-    api.JoinClusterRequest,
+    requests.RegisterCityRequest,
+    requests.UpdateCityRequest,
+    requests.StakeholderIn,
+    requests.JoinClusterRequest,
+    organisations_api.RegisterOrganisationRequest,
 ]
 OWN_SCHEMAS = {
+    "RegisterOrganisationRequest",
+    "OrganisationOut",
+    "OrganisationPage",
     "RegisterCityRequest",
     "UpdateCityRequest",
     "StakeholderIn",
@@ -481,5 +487,8 @@ class TestOpenApi:
             "/cities/{city_id}/clusters",
             "/cities/{city_id}/clusters/{cluster}",
             "/cities/{city_id}/history",
+            "/organisations",
+            "/organisations/{organisation_id}",
         }
+        assert set(paths["/organisations"]) == {"get", "post"}
         assert set(paths["/cities/{city_id}"]) == {"get", "patch"}

@@ -23,7 +23,7 @@ from tests.support.infra import Infra
 from tests.support.processes import REPO_ROOT, run_service
 from tests.support.ucap_command import GRANADA, ucap
 from tests.support.waiting import eventually
-from ucap_cities.api import RegisterCityRequest
+from ucap_cities.requests import RegisterCityRequest
 from ucap_shared.mongo import MongoClient
 
 DATA: dict[str, Any] = json.loads(GRANADA.read_text(encoding="utf-8"))
@@ -72,8 +72,10 @@ def profile(city: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def view_hash(mongo: MongoClient, database: str) -> tuple[int, str]:
-    documents = [doc async for doc in mongo[database]["cities_view"].find({}).sort("_id", 1)]
+async def view_hash(
+    mongo: MongoClient, database: str, view: str = "cities_view"
+) -> tuple[int, str]:
+    documents = [doc async for doc in mongo[database][view].find({}).sort("_id", 1)]
     encoded = json.dumps(documents, sort_keys=True, default=str, ensure_ascii=False)
     return len(documents), hashlib.sha256(encoded.encode()).hexdigest()
 
@@ -114,6 +116,13 @@ class TestLoadingAndRebuilding:
             first = load_cities(service.url, tmp_path)
             second = load_cities(service.url, tmp_path)
             async with httpx.AsyncClient(base_url=service.url, headers=ADMIN_HEADERS) as client:
+                fund = {
+                    "organisation_id": "uk-china-biotech-fund",
+                    "name": "UK-China Biotech Fund",
+                    "kind": "other",
+                    "scope": "international",
+                }
+                assert (await client.post("/organisations", json=fund)).status_code == 201
                 read_back = {
                     city["id"]: (await client.get(f"/cities/{city['id']}")).json()
                     for city in GRANADA_CITIES
@@ -126,9 +135,11 @@ class TestLoadingAndRebuilding:
                 # Then the rebuild replays the topic too, not only the event store.
                 await eventually(relayed, timeout=30)
         before = await view_hash(mongo, isolation.database)
+        organisations_before = await view_hash(mongo, isolation.database, "organisations_view")
 
         rebuilt = await rebuild(env)
         after = await view_hash(mongo, isolation.database)
+        organisations_after = await view_hash(mongo, isolation.database, "organisations_view")
 
         assert first == {"created": 5, "updated": 0, "skipped": 0, "refused": 0}
         assert second == {"created": 0, "updated": 0, "skipped": 5, "refused": 0}
@@ -138,6 +149,8 @@ class TestLoadingAndRebuilding:
         assert "0 skipped" in rebuilt
         assert before[0] == 5
         assert after == before
+        assert organisations_before[0] == 1
+        assert organisations_after == organisations_before
 
         with run_service("cities", env, log_dir) as service:
             async with httpx.AsyncClient(base_url=service.url, headers=ADMIN_HEADERS) as client:

@@ -4,7 +4,7 @@ import pytest
 from fastapi import HTTPException
 
 from tests.support.auth import ADMIN, city_publisher, reader
-from ucap_mous.access import check_change, check_draft, check_expiry_run, signing_city
+from ucap_mous.access import check_change, check_draft, check_expiry_run, signing_party
 from ucap_mous.domain import MoU
 from ucap_mous.events import MouDrafted, Party
 from ucap_shared.auth import Principal, Role
@@ -50,11 +50,20 @@ class TestChangingAMou:
         assert "amend MoU granada-zhengzhou-2018" in str(change.value.detail)
 
 
-class TestSigningCity:
+class TestSigningParty:
     def test_a_city_signs_for_itself_named_or_not(self) -> None:
         granada = city_publisher("granada")
-        assert signing_city(granada, None) == "granada"
-        assert signing_city(granada, "granada") == "granada"
+        assert signing_party(granada, None, None) == ("granada", None)
+        assert signing_party(granada, "granada", None) == ("granada", None)
+
+    def test_a_city_signs_for_its_stakeholder_or_records_an_organisation_with_no_city(
+        self,
+    ) -> None:
+        barcelona = city_publisher("barcelona")
+        fira = signing_party(barcelona, "barcelona", "fira-de-barcelona")
+        assert fira == ("barcelona", "fira-de-barcelona")
+        fund = signing_party(barcelona, None, "uk-china-biotech-fund")
+        assert fund == (None, "uk-china-biotech-fund")
 
     @pytest.mark.parametrize(
         ("caller", "named"),
@@ -62,13 +71,17 @@ class TestSigningCity:
     )
     def test_a_city_never_signs_for_another(self, caller: Principal, named: str | None) -> None:
         with pytest.raises(HTTPException) as error:
-            signing_city(caller, named)
+            signing_party(caller, named, None)
         assert refused(error)
 
-    def test_an_admin_names_the_city(self) -> None:
-        assert signing_city(ADMIN, "zhengzhou") == "zhengzhou"
+    def test_an_admin_names_the_party(self) -> None:
+        assert signing_party(ADMIN, "zhengzhou", None) == ("zhengzhou", None)
+        assert signing_party(ADMIN, None, "uk-china-biotech-fund") == (
+            None,
+            "uk-china-biotech-fund",
+        )
         with pytest.raises(InvalidInputError) as error:
-            signing_city(ADMIN, None)
+            signing_party(ADMIN, None, None)
         assert error.value.problems[0].loc == ["body", "city_id"]
 
 

@@ -129,6 +129,7 @@ class TestSigning:
         assert second.json()["signed_on"] == "2018-07-20"
         assert second.json()["signatures"][0] == {
             "city_id": granada,
+            "organisation_id": None,
             "signed_on": "2018-07",
             "place": "Zhengzhou",
             "signatory": None,
@@ -283,8 +284,8 @@ class TestPublishedEvents:
             "title": f"MoU {mou_id}",
             "subject": "Cooperation",
             "parties": [
-                {"city_id": granada, "stakeholder_ids": []},
-                {"city_id": zhengzhou, "stakeholder_ids": []},
+                {"city_id": granada, "organisation_id": None, "stakeholder_ids": []},
+                {"city_id": zhengzhou, "organisation_id": None, "stakeholder_ids": []},
             ],
             "themes": [],
             "valid_from": "2018-07",
@@ -294,6 +295,7 @@ class TestPublishedEvents:
         assert signed["data"] == {
             "mou_id": mou_id,
             "city_id": granada,
+            "organisation_id": None,
             "signed_on": "2018-07",
             "place": "Zhengzhou",
             "signatory": None,

@@ -7,6 +7,7 @@ import pytest
 from ucap_mous import domain
 from ucap_mous.domain import Amendment, MoU, Signature, Status, Termination
 from ucap_mous.events import MouDrafted, MouExpired, MouSigned, Party
+from ucap_pilots.consumers import MouDrafted as PilotsMouDrafted
 from ucap_shared.dates import PartialDate
 from ucap_shared.errors import ConflictError, InvalidInputError
 
@@ -46,7 +47,7 @@ def sign(mou: MoU, city_id: str, on: str = "2018-07", today: date = TODAY) -> Mo
 
 
 def signed_by_all(mou: MoU, on: str = "2018-07", today: date = TODAY) -> MoU:
-    for party in mou.party_ids:
+    for party in mou.party_city_ids:
         mou = sign(mou, party, on, today)
     return mou
 
@@ -168,7 +169,7 @@ class TestAddingParties:
         mou = draft()
         [added] = domain.add_party(mou, Party(city_id="kunming"), CITIES, TODAY)
         mou = domain.evolve(mou, added)
-        assert mou.party_ids == ["granada", "zhengzhou", "kunming"]
+        assert mou.party_city_ids == ["granada", "zhengzhou", "kunming"]
         with pytest.raises(ConflictError, match="already a party"):
             domain.add_party(mou, Party(city_id="kunming"), CITIES, TODAY)
 
@@ -192,3 +193,112 @@ class TestExpiry:
 
     def test_an_open_ended_mou_never_expires(self) -> None:
         assert domain.expire_mou(draft(), date(2999, 1, 1)) == []
+
+
+FIRA = Party(city_id="barcelona", organisation_id="fira-de-barcelona")
+FUND = Party(organisation_id="uk-china-biotech-fund")
+WITH_ORGANISATIONS = {**CITIES, "barcelona": frozenset({"fira-de-barcelona"})}
+
+
+def sign_as(mou: MoU, party: Party, on: str | None) -> MoU:
+    signature = Signature(
+        city_id=party.city_id,
+        organisation_id=party.organisation_id,
+        signed_on=PartialDate.parse(on) if on else None,
+    )
+    [signed] = domain.sign_mou(mou, signature, TODAY)
+    return domain.evolve(mou, signed)
+
+
+class TestOrganisationParties:
+    def test_a_stakeholder_and_an_organisation_with_no_city_are_parties(self) -> None:
+        parties = (FIRA, Party(city_id="granada"), FUND)
+        mou = domain.fold(
+            domain.draft_mou(
+                None,
+                drafted(parties=parties),
+                WITH_ORGANISATIONS,
+                frozenset({"uk-china-biotech-fund"}),
+            )
+        )
+        assert mou is not None
+        assert mou.party_city_ids == ["barcelona", "granada"]
+        assert mou.party_keys == [
+            ("barcelona", "fira-de-barcelona"),
+            ("granada", None),
+            (None, "uk-china-biotech-fund"),
+        ]
+
+    def test_an_organisation_with_no_city_must_be_known(self) -> None:
+        with pytest.raises(InvalidInputError) as refused:
+            domain.draft_mou(None, drafted(parties=(Party(city_id="granada"), FUND)), CITIES)
+        assert refused.value.problems[0].loc == ["body", "parties", 1, "organisation_id"]
+
+
+class TestSignedOn:
+    def test_is_the_last_date_when_every_signature_has_one(self) -> None:
+        mou = draft()
+        mou = sign_as(mou, Party(city_id="granada"), "2018-07-20")
+        mou = sign_as(mou, Party(city_id="zhengzhou"), "2018-07")
+        assert mou.signed_on == PartialDate(2018, 7, 20)
+        assert mou.status_on(TODAY) is Status.IN_FORCE
+
+    def test_is_null_but_the_mou_signed_when_a_date_is_unknown(self) -> None:
+        mou = sign_as(draft(), Party(city_id="granada"), None)
+        assert mou.status_on(TODAY) is Status.DRAFT
+        mou = sign_as(mou, Party(city_id="zhengzhou"), "2018-07")
+        assert mou.fully_signed
+        assert mou.signed_on is None
+        assert mou.status_on(TODAY) is Status.IN_FORCE
+
+    def test_with_a_future_validity_an_undated_mou_is_signed_not_in_force(self) -> None:
+        mou = draft(valid_from="2030-01")
+        mou = sign_as(
+            sign_as(mou, Party(city_id="granada"), None), Party(city_id="zhengzhou"), None
+        )
+        assert mou.status_on(TODAY) is Status.SIGNED
+
+
+class TestOldEventShapes:
+    def test_events_written_before_organisations_still_fold(self) -> None:
+        old_drafted = MouDrafted.model_validate(
+            {
+                "mou_id": "granada-zhengzhou-2018",
+                "title": "MoU",
+                "subject": "Smart city",
+                "parties": [
+                    {"city_id": "granada", "stakeholder_ids": []},
+                    {"city_id": "zhengzhou", "stakeholder_ids": ["chengang-group"]},
+                ],
+                "themes": [],
+                "valid_from": None,
+                "valid_until": None,
+                "documents": [],
+            }
+        )
+        old_signatures = [
+            MouSigned.model_validate(
+                {
+                    "mou_id": "granada-zhengzhou-2018",
+                    "city_id": city,
+                    "signed_on": "2018-07",
+                    "place": None,
+                    "signatory": None,
+                    "occasion": None,
+                }
+            )
+            for city in ("granada", "zhengzhou")
+        ]
+        mou = domain.fold([old_drafted, *old_signatures])
+        assert mou is not None
+        assert mou.parties[1].organisation_id is None
+        assert mou.signatures[0].organisation_id is None
+        assert mou.signed_on == PartialDate(2018, 7)
+        assert mou.status_on(TODAY) is Status.IN_FORCE
+
+
+class TestPilotsReadOfOrganisationParties:
+    def test_a_party_with_no_city_is_read_and_left_out_of_its_cities(self) -> None:
+        data = drafted(parties=(Party(city_id="granada"), FUND)).model_dump(mode="json")
+        read = PilotsMouDrafted.model_validate(data)
+        assert [party.city_id for party in read.parties] == ["granada", None]

@@ -3,8 +3,13 @@
 import pytest
 from pydantic import BaseModel
 
-from ucap_mous.api import AmendmentRequest, DraftMouRequest, SignatureRequest, TerminationRequest
 from ucap_mous.main import create_app
+from ucap_mous.requests import (
+    AmendmentRequest,
+    DraftMouRequest,
+    SignatureRequest,
+    TerminationRequest,
+)
 
 
 class TestOpenApi:

@@ -10,6 +10,7 @@ from typing import Any
 
 from ucap_cities.events import (
     CityEvent,
+    CityKind,
     CityProfileUpdated,
     CityRegistered,
     ClusterJoined,
@@ -23,6 +24,7 @@ from ucap_cities.events import (
 from ucap_shared.errors import ConflictError, NotFoundError
 
 PROFILE_FIELDS = (
+    "kind",
     "name",
     "native_name",
     "region",
@@ -31,6 +33,14 @@ PROFILE_FIELDS = (
     "population",
     "area_km2",
 )
+
+
+class IdTakenError(ConflictError):
+    """The id names an aggregate of another kind: cities and organisations share one id space
+    (one event store and one topic, keyed by id)."""
+
+    def __init__(self, aggregate_id: str, taken_by: str) -> None:
+        super().__init__(f"{aggregate_id!r} is the id of {taken_by}", id=aggregate_id)
 
 
 class CityNotFoundError(NotFoundError):
@@ -92,6 +102,7 @@ class City:
     clusters: tuple[str, ...] = ()
     stakeholders: tuple[StakeholderData, ...] = ()
     version: int = 0
+    kind: CityKind = CityKind.CITY
 
     def stakeholder(self, stakeholder_id: str) -> StakeholderData | None:
         return next((s for s in self.stakeholders if s.stakeholder_id == stakeholder_id), None)
@@ -109,6 +120,7 @@ class RegisterCity:
     area_km2: float | None
     clusters: tuple[str, ...] = ()
     stakeholders: tuple[StakeholderData, ...] = field(default=())
+    kind: CityKind = CityKind.CITY
 
 
 def evolve(city: City | None, event: CityEvent) -> City:
@@ -125,6 +137,7 @@ def evolve(city: City | None, event: CityEvent) -> City:
             area_km2=event.area_km2,
             clusters=tuple(event.clusters),
             version=1,
+            kind=event.kind,
         )
     if city is None:
         raise ValueError(f"{event.event_type} before ucap.city.registered.v1")
@@ -164,6 +177,7 @@ def register_city(
         population=command.population,
         area_km2=command.area_km2,
         clusters=list(command.clusters),
+        kind=command.kind,
     )
     added = [StakeholderAdded(city_id=command.city_id, stakeholder=s) for s in command.stakeholders]
     return [registered, *added]

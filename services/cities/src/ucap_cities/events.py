@@ -30,6 +30,24 @@ class WorldRegion(StrEnum):
     OCEANIA = "Oceania"
 
 
+class CityKind(StrEnum):
+    """What kind of local or regional authority a city is."""
+
+    CITY = "city"
+    REGION = "region"
+    METROPOLITAN_AUTHORITY = "metropolitan_authority"
+    COMBINED_AUTHORITY = "combined_authority"
+    DISTRICT = "district"
+    NEW_AREA = "new_area"
+
+
+class OrganisationScope(StrEnum):
+    """How far an organisation with no city reaches."""
+
+    NATIONAL = "national"
+    INTERNATIONAL = "international"
+
+
 class StakeholderKind(StrEnum):
     """What kind of organisation a stakeholder is."""
 
@@ -99,12 +117,29 @@ class CityRegistered(EventData):
                     "population": {"known": True, "value": 236000, "year": 2018},
                     "area_km2": 88.0,
                     "clusters": ["Smart City", "Circular Economy"],
-                }
+                    "kind": "city",
+                },
+                {
+                    "city_id": "tianfu-new-district",
+                    "name": "Tianfu New District",
+                    "native_name": "天府新区",
+                    "region": "Sichuan",
+                    "country": "CN",
+                    "world_region": "Asia",
+                    "population": {"known": False, "value": None, "year": None},
+                    "area_km2": None,
+                    "clusters": [],
+                    "kind": "new_area",
+                },
             ]
         }
     )
 
     city_id: str = Field(pattern=SLUG_PATTERN, description="The city's slug, e.g. `granada`")
+    kind: CityKind = Field(
+        default=CityKind.CITY,
+        description="What kind of authority it is; `city` in events written before it existed",
+    )
     name: str = Field(description="The city's name in English")
     native_name: str | None = Field(
         description="The name in its own script, e.g. `海口`; null if none"
@@ -129,12 +164,14 @@ class CityProfileUpdated(EventData):
                     "city_id": "granada",
                     "population": {"known": True, "value": 232208, "year": 2020},
                     "native_name": None,
-                }
+                },
+                {"city_id": "west-midlands", "kind": "combined_authority"},
             ]
         }
     )
 
     city_id: str = Field(pattern=SLUG_PATTERN, description="The city's slug, e.g. `granada`")
+    kind: CityKind | None = Field(default=None, description="New value: the kind of authority")
     name: str | None = Field(default=None, description="New value: the city's name in English")
     native_name: str | None = Field(
         default=None, description="New value: the name in its own script, e.g. `海口`; null if none"
@@ -233,6 +270,44 @@ class ClusterLeft(EventData):
     cluster: str = Field(description="The cluster's name, e.g. `Smart City`")
 
 
+class OrganisationRegistered(EventData):
+    """An organisation that belongs to no one city (national or international) was registered.
+
+    A city's own organisations are its stakeholders (``ucap.city.stakeholder_added.v1``).
+    """
+
+    event_type = "ucap.organisation.registered.v1"
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "organisation_id": "uk-china-biotech-fund",
+                    "name": "UK-China Biotech Fund",
+                    "native_name": None,
+                    "kind": "other",
+                    "scope": "international",
+                    "country": None,
+                    "website": None,
+                }
+            ]
+        }
+    )
+
+    organisation_id: str = Field(
+        pattern=SLUG_PATTERN, description="The organisation's slug, e.g. `uk-china-biotech-fund`"
+    )
+    name: str = Field(min_length=1, description="The organisation's name")
+    native_name: str | None = Field(description="The name in its own script; null if none")
+    kind: StakeholderKind = Field(description="What kind of organisation it is")
+    scope: OrganisationScope = Field(description="National or international")
+    country: str | None = Field(
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166-1 alpha-2 country code; set for a national one, else may be null",
+    )
+    website: str | None = Field(description="Its website, if any")
+
+
 CityEvent = (
     CityRegistered
     | CityProfileUpdated
@@ -249,4 +324,5 @@ PUBLISHED_EVENTS: tuple[type[EventData], ...] = (
     StakeholderRemoved,
     ClusterJoined,
     ClusterLeft,
+    OrganisationRegistered,
 )

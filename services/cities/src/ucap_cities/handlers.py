@@ -5,7 +5,12 @@ from typing import Any
 
 from ucap_cities import domain
 from ucap_cities.domain import City, RegisterCity
-from ucap_cities.events import PUBLISHED_EVENTS, CityEvent, StakeholderData
+from ucap_cities.events import (
+    PUBLISHED_EVENTS,
+    CityEvent,
+    OrganisationRegistered,
+    StakeholderData,
+)
 from ucap_shared.aggregates import AggregateCommits, Loaded
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.envelope import Envelope
@@ -23,6 +28,8 @@ def to_event(envelope: Envelope) -> CityEvent:
 
 
 def _evolve(city: City | None, envelope: Envelope) -> City:
+    if envelope.type == OrganisationRegistered.event_type:
+        raise domain.IdTakenError(envelope.subject, "an organisation, not a city")
     return domain.evolve(city, to_event(envelope))
 
 
@@ -92,6 +99,6 @@ async def leave_cluster(runtime: ServiceRuntime, city_id: str, cluster: str, act
 
 async def city_history(runtime: ServiceRuntime, city_id: str) -> list[Envelope]:
     envelopes = await runtime.store.load(city_id)
-    if not envelopes:
+    if not envelopes or envelopes[0].type == OrganisationRegistered.event_type:
         raise domain.CityNotFoundError(city_id)
     return envelopes

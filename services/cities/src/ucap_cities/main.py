@@ -4,22 +4,27 @@ from fastapi import FastAPI
 
 from ucap_cities.api import router
 from ucap_cities.config import Settings
+from ucap_cities.organisations.api import router as organisations_router
+from ucap_cities.organisations.views import ORGANISATIONS_VIEW
 from ucap_cities.views import CITIES_VIEW, city_handlers
 from ucap_shared.app import ServiceDefinition, ServiceRuntime, build_service_app
 from ucap_shared.dispatch import Handlers
 
 
 def handlers(runtime: ServiceRuntime) -> Sequence[Handlers]:
-    """Only the service's own topic: ``cities_view`` is projected from its own events."""
+    """Only the service's own topic: both views are projected from its own events."""
     return [city_handlers(runtime.own_topic, runtime.database)]
 
 
 DEFINITION = ServiceDefinition(
     title="ucap cities",
-    description="Cities, their stakeholder organisations and thematic clusters.",
-    routers=[router],
+    description=(
+        "Cities, their stakeholder organisations and thematic clusters; organisations that"
+        " belong to no one city."
+    ),
+    routers=[router, organisations_router],
     handlers=handlers,
-    views=(CITIES_VIEW,),
+    views=(CITIES_VIEW, ORGANISATIONS_VIEW),
 )
 
 

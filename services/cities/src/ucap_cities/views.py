@@ -20,6 +20,7 @@ from ucap_cities.events import (
     StakeholderData,
     StakeholderRemoved,
 )
+from ucap_cities.organisations.views import ORGANISATION_EVENT_PREFIX, project_organisations
 from ucap_shared.dispatch import Handlers
 from ucap_shared.envelope import Envelope
 from ucap_shared.views import WITHOUT_BOOKKEEPING, Outcome, apply_event
@@ -35,9 +36,11 @@ def cities_view(database: AsyncDatabase[Document]) -> AsyncCollection[Document]:
 
 
 def city_handlers(topic: str, database: AsyncDatabase[Document]) -> Handlers:
-    """The projections of the service's own topic into ``cities_view``."""
+    """The projections of the service's own topic into ``cities_view`` and, for
+    organisations, ``organisations_view``."""
     view = cities_view(database)
-    handlers = Handlers(topic, CITY_EVENT_PREFIX)
+    handlers = Handlers(topic, (CITY_EVENT_PREFIX, ORGANISATION_EVENT_PREFIX))
+    project_organisations(handlers, database)
 
     async def apply(envelope: Envelope, change: Change) -> Outcome:
         def project(current: Document | None) -> Document:
@@ -58,6 +61,7 @@ def city_handlers(topic: str, database: AsyncDatabase[Document]) -> Handlers:
         def change(current: Document | None) -> Document:
             return {
                 "id": data.city_id,
+                "kind": data.kind.value,
                 "name": data.name,
                 "native_name": data.native_name,
                 "region": data.region,

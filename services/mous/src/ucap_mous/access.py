@@ -14,13 +14,15 @@ from ucap_shared.errors import FieldProblem, InvalidInputError
 
 
 def check_draft(caller: Principal, drafted: MouDrafted) -> None:
-    parties = [party.city_id for party in drafted.parties]
+    parties = [party.city_id for party in drafted.parties if party.city_id is not None]
     require(caller, caller.acts_for(parties), f"draft MoU {drafted.mou_id}: not one of its parties")
 
 
 def check_change(caller: Principal, mou: MoU, doing: str) -> None:
     """Refuse a change to ``mou`` by a caller who does not act for one of its parties."""
-    require(caller, caller.acts_for(mou.party_ids), f"{doing} MoU {mou.mou_id}: not a party to it")
+    require(
+        caller, caller.acts_for(mou.party_city_ids), f"{doing} MoU {mou.mou_id}: not a party to it"
+    )
 
 
 def check_expiry_run(caller: Principal) -> None:
@@ -28,22 +30,28 @@ def check_expiry_run(caller: Principal) -> None:
     require(caller, caller.is_admin, "run the expiry check of every city's MoUs")
 
 
-def signing_city(caller: Principal, named: str | None) -> str:
-    """The city a signature is recorded for.
+def signing_party(
+    caller: Principal, named: str | None, organisation_id: str | None
+) -> tuple[str | None, str | None]:
+    """The party (city id, organisation id) a signature is recorded for.
 
-    A city publisher signs for its own city: ``named`` may be left out, and
-    naming another city is refused. An admin names the city (422 if not).
+    A city publisher signs for its own city or one of its stakeholders: ``named`` may
+    be left out, and naming another city is refused. It also records the signature of
+    an organisation with no city (``organisation_id`` alone), on a MoU its city is a party
+    to. An admin names the party (422 if neither id is given).
     """
     if caller.is_admin:
-        city = named or caller.city_id
-        if city is None:
-            problem = FieldProblem(loc=["body", "city_id"], msg="name the city that signs")
+        city = named or (caller.city_id if organisation_id is None else None)
+        if city is None and organisation_id is None:
+            problem = FieldProblem(loc=["body", "city_id"], msg="name the party that signs")
             raise InvalidInputError([problem])
-        return city
+        return city, organisation_id
     require(
         caller,
         caller.city_id is not None and named in (None, caller.city_id),
         f"sign for {named or 'a city'}: a city signs only for itself",
     )
     assert caller.city_id is not None
-    return caller.city_id
+    if named is None and organisation_id is not None:
+        return None, organisation_id
+    return caller.city_id, organisation_id

@@ -4,18 +4,22 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ucap_mous import access, handlers, views
 from ucap_mous.domain import Amendment, MoU, Signature, Status, Termination
-from ucap_mous.events import LinkedDocument, MouDrafted, Party
-from ucap_shared import bounds
+from ucap_mous.events import LinkedDocument, Party
+from ucap_mous.requests import (
+    AmendmentRequest,
+    DraftMouRequest,
+    PartyIn,
+    SignatureRequest,
+    TerminationRequest,
+)
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Writer
 from ucap_shared.dates import ISO_PATTERN, PartialDate
 from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError, NotFoundError
-
-SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 
 async def runtime_of(request: Request) -> ServiceRuntime:
@@ -41,191 +45,6 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "The MoU's current state forbids this change"}
 }
 
-# --- requests -----------------------------------------------------------------
-
-Id = Annotated[str, Field(max_length=bounds.ID_CHARS)]
-
-
-class PartyIn(BaseModel):
-    """A city party to a MoU, with those of its stakeholder organisations that take part."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    city_id: Id = Field(description="The party city's id", examples=["zhengzhou"])
-    stakeholder_ids: list[Id] = Field(
-        default_factory=list,
-        max_length=bounds.IDS_PER_LIST,
-        description="Stakeholder organisations of that city involved in the MoU",
-        examples=[["chengang-group"]],
-    )
-
-    def party(self) -> Party:
-        return Party(city_id=self.city_id, stakeholder_ids=tuple(self.stakeholder_ids))
-
-
-class LinkedDocumentIn(BaseModel):
-    """A document about the MoU: the signed text, a press release …"""
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: str = Field(
-        min_length=1,
-        max_length=bounds.TITLE_CHARS,
-        examples=["Signed MoU (Chinese and Spanish)"],
-    )
-    url: str = Field(
-        min_length=1,
-        max_length=bounds.URL_CHARS,
-        examples=["https://www.granada.org/mou-zhengzhou.pdf"],
-    )
-
-    def document(self) -> LinkedDocument:
-        return LinkedDocument(title=self.title, url=self.url)
-
-
-class DraftMouRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "granada-zhengzhou-2018",
-                    "title": "MoU between Granada and Zhengzhou City Government",
-                    "subject": "Cooperation on smart city topics",
-                    "parties": [
-                        {"city_id": "granada", "stakeholder_ids": []},
-                        {"city_id": "zhengzhou", "stakeholder_ids": []},
-                    ],
-                    "themes": ["Smart City and Digital Transition"],
-                    "valid_from": "2018-07",
-                    "valid_until": None,
-                    "documents": [],
-                }
-            ]
-        },
-    )
-
-    id: str = Field(
-        pattern=SLUG_PATTERN,
-        max_length=bounds.ID_CHARS,
-        description="The MoU's id, a slug chosen by the caller",
-        examples=["granada-zhengzhou-2018"],
-    )
-    title: str = Field(min_length=1, max_length=bounds.TITLE_CHARS, description="The MoU's title")
-    subject: str = Field(
-        min_length=1,
-        max_length=bounds.TEXT_CHARS,
-        description="What the MoU is about",
-        examples=["Cooperation on the Ciba Biotechnology Town project"],
-    )
-    parties: list[PartyIn] = Field(
-        min_length=2,
-        max_length=bounds.ITEMS_PER_LIST,
-        description="Two or more cities, each with its stakeholders involved",
-    )
-    themes: list[Annotated[str, Field(max_length=bounds.NAME_CHARS)]] = Field(
-        default_factory=list,
-        max_length=bounds.THEMES_PER_LIST,
-        description="Cooperation themes",
-        examples=[["Life Sciences and Healthy City"]],
-    )
-    valid_from: PartialDate | None = Field(
-        default=None, description="Start of validity; unset: in force once all parties signed"
-    )
-    valid_until: PartialDate | None = Field(
-        default=None, description="End of validity; unset: open-ended"
-    )
-    documents: list[LinkedDocumentIn] = Field(
-        default_factory=list, max_length=bounds.ITEMS_PER_LIST, description="Linked documents"
-    )
-
-    def command(self) -> MouDrafted:
-        return MouDrafted(
-            mou_id=self.id,
-            title=self.title,
-            subject=self.subject,
-            parties=tuple(party.party() for party in self.parties),
-            themes=tuple(self.themes),
-            valid_from=self.valid_from,
-            valid_until=self.valid_until,
-            documents=tuple(document.document() for document in self.documents),
-        )
-
-
-class SignatureRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "city_id": "granada",
-                    "signed_on": "2018-07",
-                    "place": "Zhengzhou",
-                    "signatory": None,
-                    "occasion": "EU cities mission to China, July 2018",
-                }
-            ]
-        },
-    )
-
-    city_id: Id | None = Field(
-        default=None,
-        description=(
-            "The party city signing. A city system signs only for its own city and may leave"
-            " this out; an operator names it."
-        ),
-        examples=["granada"],
-    )
-    signed_on: PartialDate = Field(description="When it signed, to the day, month or year")
-    place: str | None = Field(
-        default=None, max_length=bounds.NAME_CHARS, description="Where", examples=["Zhengzhou"]
-    )
-    signatory: str | None = Field(
-        default=None, max_length=bounds.NAME_CHARS, description="Who signed for the city"
-    )
-    occasion: str | None = Field(
-        default=None,
-        max_length=bounds.TITLE_CHARS,
-        description="On what occasion",
-        examples=["July 2018 mission"],
-    )
-
-    def signature(self, city_id: str) -> Signature:
-        return Signature(**(self.model_dump() | {"city_id": city_id}))
-
-
-class AmendmentRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"amended_on": "2019-06", "summary": "Adds the health park pilot"}]
-        },
-    )
-
-    amended_on: PartialDate = Field(description="When the amendment was agreed")
-    summary: str = Field(
-        min_length=1, max_length=bounds.TEXT_CHARS, description="What the amendment changes"
-    )
-
-    def amendment(self) -> Amendment:
-        return Amendment(**self.model_dump())
-
-
-class TerminationRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"terminated_on": "2020-11", "reason": "Superseded by a new MoU"}]
-        },
-    )
-
-    terminated_on: PartialDate = Field(description="When the MoU was terminated")
-    reason: str = Field(min_length=1, max_length=bounds.NOTE_CHARS, description="Why")
-
-    def termination(self) -> Termination:
-        return Termination(**self.model_dump())
-
-
 # --- responses ----------------------------------------------------------------
 
 
@@ -239,7 +58,8 @@ class MouOut(BaseModel):
     parties: list[Party]
     themes: list[str]
     signed_on: PartialDate | None = Field(
-        description="When the last party signed; null until all have"
+        description="When the last party signed; null until all have, and when a signature's"
+        " date is not known"
     )
     signatures: list[Signature]
     valid_from: PartialDate | None
@@ -299,8 +119,9 @@ WRITE = FORBIDDEN | NOT_FOUND | CONFLICT
     responses=FORBIDDEN | {409: {"model": ErrorBody, "description": "A MoU with this id exists"}},
 )
 async def draft_mou(body: DraftMouRequest, runtime: RuntimeDep, caller: Writer) -> MouOut:
-    """Parties must be cities this service knows; stakeholders must be theirs. A city
-    system drafts only MoUs its own city is a party to."""
+    """Parties must be cities this service knows, their stakeholders, or organisations with
+    no city it knows; stakeholders must be their city's. A city system drafts only MoUs its
+    own city is a party to."""
     return MouOut.of(await handlers.draft_mou(runtime, body.command(), caller))
 
 
@@ -318,7 +139,7 @@ async def expiry_check(runtime: RuntimeDep, caller: Writer) -> ExpiryCheckResult
 @router.post(
     "/{mou_id}/parties",
     status_code=status.HTTP_201_CREATED,
-    summary="Add a party city",
+    summary="Add a party (a city or an organisation)",
     responses=WRITE,
 )
 async def add_party(mou_id: str, body: PartyIn, runtime: RuntimeDep, caller: Writer) -> MouOut:
@@ -336,10 +157,12 @@ async def add_party(mou_id: str, body: PartyIn, runtime: RuntimeDep, caller: Wri
 async def sign_mou(
     mou_id: str, body: SignatureRequest, runtime: RuntimeDep, caller: Writer
 ) -> MouOut:
-    """409 when the city is not a party, has signed already, or the MoU is expired or
+    """409 when the party is not one, has signed already, or the MoU is expired or
     terminated. 403 when a city system signs for another city or a MoU its city is not a
-    party to."""
-    signature = body.signature(access.signing_city(caller, body.city_id))
+    party to. The MoU is signed once every party has; `signed_on` null records a signature
+    whose date is not known (the MoU's `signed_on` is then null too)."""
+    party = access.signing_party(caller, body.city_id, body.organisation_id)
+    signature = body.signature(party)
     return MouOut.of(await handlers.sign_mou(runtime, mou_id, signature, caller))
 
 

@@ -1,7 +1,8 @@
 """The cities service's events, kept as this service's own view of cities.
 
 Narrow copies of the cities service's events: only what the MoU rules read
-(a city exists, its name and country, its stakeholder organisations' ids).
+(a city exists, its name and country, its stakeholder organisations' ids; an
+organisation with no city exists, in ``organisations_view``).
 
 Every ``ucap.city.*`` event advances the city's sequence in ``cities_view``,
 including the types this service does not read: the view's sequence guard
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict
 from pymongo.asynchronous.database import AsyncDatabase
 
-from ucap_mous.views import CITIES_VIEW
+from ucap_mous.views import CITIES_VIEW, ORGANISATIONS_VIEW
 from ucap_shared.dispatch import Handler, Handlers
 from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
@@ -21,6 +22,7 @@ from ucap_shared.topics import events_topic
 from ucap_shared.views import Document, Outcome, apply_event
 
 CITY_EVENT_PREFIX = "ucap.city."
+ORGANISATION_EVENT_PREFIX = "ucap.organisation."
 
 _narrow = ConfigDict(frozen=True, extra="ignore")
 
@@ -65,6 +67,14 @@ class CityStakeholderRemoved(EventData):
 
     city_id: str
     stakeholder_id: str
+
+
+class OrganisationRegistered(EventData):
+    model_config = _narrow
+    event_type = "ucap.organisation.registered.v1"
+
+    organisation_id: str
+    name: str
 
 
 class OtherCityEvent(EventData):
@@ -123,8 +133,20 @@ def city_handlers(database: AsyncDatabase[Document]) -> Handlers:
     async def on_other(envelope: Envelope, data: EventData) -> Outcome:
         return await apply(envelope, lambda city: None)
 
-    handlers = Handlers(events_topic("cities"), CITY_EVENT_PREFIX)
+    handlers = Handlers(events_topic("cities"), (CITY_EVENT_PREFIX, ORGANISATION_EVENT_PREFIX))
     handlers.by_type = _EveryCityEventType(CITY_EVENT_PREFIX, (OtherCityEvent, on_other))
+
+    @handlers.on(OrganisationRegistered)
+    async def on_organisation_registered(
+        envelope: Envelope, data: OrganisationRegistered
+    ) -> Outcome:
+        return await apply_event(
+            database[ORGANISATIONS_VIEW],
+            envelope.subject,
+            stream=envelope.subject,
+            sequence=envelope.sequence,
+            project=lambda current: {"organisation_id": data.organisation_id, "name": data.name},
+        )
 
     @handlers.on(CityRegistered)
     async def on_registered(envelope: Envelope, data: CityRegistered) -> Outcome:

@@ -7,9 +7,14 @@ A MoU's status is derived, never stored, because it moves with the calendar:
 ``terminated`` once terminated; ``expired`` once its validity has ended (or an
 expiry was recorded); else ``draft`` until every party has signed; then
 ``signed`` until its validity starts and ``in_force`` from then. A MoU with no
-``valid_from`` is in force from the day its last party signed.
+``valid_from`` is in force from the day its last party signed; when a signature's
+date is not known (``signed_on`` null), the MoU is still signed once every party
+has signed, its ``signed_on`` is null, and with no ``valid_from`` it counts as in
+force already (it was signed on some day before today).
 
-A signature by a city that is not a party is refused with 409 (a conflict with
+A party is a city, a city's stakeholder organisation (city and organisation ids)
+or an organisation with no city (organisation id only); its key is the pair.
+A signature by a party that is not one is refused with 409 (a conflict with
 the MoU's current parties, which adding the party first resolves), as are a
 second signature of one party and any signature or amendment of an expired or
 terminated MoU.
@@ -31,12 +36,15 @@ from ucap_mous.events import (
     MouSigned,
     MouTerminated,
     Party,
+    PartyKey,
 )
 from ucap_shared.dates import PartialDate
 from ucap_shared.errors import ConflictError, FieldProblem, InvalidInputError
 
 KnownCities = Mapping[str, frozenset[str]]
 """City id -> ids of its stakeholder organisations, for the cities a rule looks at."""
+KnownOrganisations = frozenset[str]
+"""Ids of the organisations with no city a rule looks at that are registered."""
 
 Loc = list[str | int]
 
@@ -53,10 +61,13 @@ CLOSED = frozenset({Status.EXPIRED, Status.TERMINATED})
 
 
 class Signature(BaseModel):
+    """One party's signature; ``signed_on`` null: the date is not known."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    city_id: str
-    signed_on: PartialDate
+    city_id: str | None
+    organisation_id: str | None = None
+    signed_on: PartialDate | None
     place: str | None = None
     signatory: str | None = None
     occasion: str | None = None
@@ -95,30 +106,43 @@ class MoU(BaseModel):
     expired_on: PartialDate | None = None
 
     @property
-    def party_ids(self) -> list[str]:
-        return [party.city_id for party in self.parties]
+    def party_keys(self) -> list[PartyKey]:
+        return [party.key for party in self.parties]
 
     @property
-    def signed_by(self) -> set[str]:
-        return {signature.city_id for signature in self.signatures}
+    def party_city_ids(self) -> list[str]:
+        """The cities of the parties that have one, each once, in party order."""
+        return list(dict.fromkeys(p.city_id for p in self.parties if p.city_id is not None))
+
+    @property
+    def signed_by(self) -> set[PartyKey]:
+        return {(signature.city_id, signature.organisation_id) for signature in self.signatures}
 
     @property
     def fully_signed(self) -> bool:
-        return set(self.party_ids) <= self.signed_by
+        return bool(self.signatures) and set(self.party_keys) <= self.signed_by
 
     @property
     def signed_on(self) -> PartialDate | None:
-        """When the MoU was concluded: its last party's signature date, once all have signed."""
-        if not self.fully_signed or not self.signatures:
+        """When the MoU was concluded: its last party's signature date, once all have signed
+        and every signature's date is known."""
+        if not self.fully_signed:
             return None
-        return max(signature.signed_on for signature in self.signatures)
+        dates = [signature.signed_on for signature in self.signatures]
+        if any(signed_on is None for signed_on in dates):
+            return None
+        return max(signed_on for signed_on in dates if signed_on is not None)
 
     @property
     def in_force_from(self) -> date | None:
-        signed_on = self.signed_on
-        if signed_on is None:
+        """The first day in force; ``date.min`` for a MoU with no ``valid_from`` whose last
+        signature's date is not known (in force by now, since some unknown day)."""
+        if not self.fully_signed:
             return None
-        return (self.valid_from or signed_on).first_day
+        if self.valid_from is not None:
+            return self.valid_from.first_day
+        signed_on = self.signed_on
+        return signed_on.first_day if signed_on is not None else date.min
 
     def status_on(self, today: date) -> Status:
         if self.termination is not None:
@@ -157,6 +181,7 @@ def evolve(state: MoU | None, event: MouEvent) -> MoU:
     if isinstance(event, MouSigned):
         signature = Signature(
             city_id=event.city_id,
+            organisation_id=event.organisation_id,
             signed_on=event.signed_on,
             place=event.place,
             signatory=event.signatory,
@@ -182,12 +207,32 @@ def fold(events: Iterable[MouEvent]) -> MoU | None:
 # --- rules ------------------------------------------------------------------
 
 
-def party_problems(party: Party, cities: KnownCities, loc: Loc) -> list[FieldProblem]:
-    """What is wrong with a party: an unknown city, or stakeholders not of that city."""
+def party_problems(
+    party: Party, cities: KnownCities, organisations: KnownOrganisations, loc: Loc
+) -> list[FieldProblem]:
+    """What is wrong with a party: an unknown city, an organisation that is not that city's
+    stakeholder, an unknown organisation with no city, or stakeholders not of its city."""
+    if party.city_id is None:
+        problems: list[FieldProblem] = []
+        if party.organisation_id not in organisations:
+            problems.append(
+                FieldProblem(
+                    loc=[*loc, "organisation_id"],
+                    msg=f"unknown organisation {party.organisation_id!r}",
+                )
+            )
+        if party.stakeholder_ids:
+            problems.append(
+                FieldProblem(
+                    loc=[*loc, "stakeholder_ids"],
+                    msg="an organisation with no city has no stakeholders",
+                )
+            )
+        return problems
     if party.city_id not in cities:
         return [FieldProblem(loc=[*loc, "city_id"], msg=f"unknown city {party.city_id!r}")]
     known = cities[party.city_id]
-    return [
+    problems = [
         FieldProblem(
             loc=[*loc, "stakeholder_ids", index],
             msg=f"{stakeholder!r} is not a stakeholder of {party.city_id!r}",
@@ -195,6 +240,20 @@ def party_problems(party: Party, cities: KnownCities, loc: Loc) -> list[FieldPro
         for index, stakeholder in enumerate(party.stakeholder_ids)
         if stakeholder not in known
     ]
+    if party.organisation_id is not None and party.organisation_id not in known:
+        problems.insert(
+            0,
+            FieldProblem(
+                loc=[*loc, "organisation_id"],
+                msg=f"{party.organisation_id!r} is not a stakeholder of {party.city_id!r}",
+            ),
+        )
+    return problems
+
+
+def describe(key: PartyKey) -> str:
+    """A party as a message names it: ``barcelona``, ``barcelona/fira-de-barcelona``."""
+    return "/".join(part for part in key if part is not None)
 
 
 def _refuse_when_closed(mou: MoU, today: date, doing: str) -> None:
@@ -210,21 +269,29 @@ def _refuse_when_closed(mou: MoU, today: date, doing: str) -> None:
 # --- commands ---------------------------------------------------------------
 
 
-def draft_mou(existing: MoU | None, drafted: MouDrafted, cities: KnownCities) -> list[MouEvent]:
+def draft_mou(
+    existing: MoU | None,
+    drafted: MouDrafted,
+    cities: KnownCities,
+    organisations: KnownOrganisations = frozenset(),
+) -> list[MouEvent]:
     if existing is not None:
         raise ConflictError(f"MoU {drafted.mou_id} already exists", mou_id=drafted.mou_id)
     problems: list[FieldProblem] = []
-    seen: set[str] = set()
+    seen: set[PartyKey] = set()
     for index, party in enumerate(drafted.parties):
         loc: Loc = ["body", "parties", index]
-        if party.city_id in seen:
+        if party.key in seen:
+            field = "city_id" if party.organisation_id is None else "organisation_id"
             problems.append(
-                FieldProblem(loc=[*loc, "city_id"], msg=f"{party.city_id!r} is a party twice")
+                FieldProblem(loc=[*loc, field], msg=f"{describe(party.key)!r} is a party twice")
             )
-        seen.add(party.city_id)
-        problems += party_problems(party, cities, loc)
+        seen.add(party.key)
+        problems += party_problems(party, cities, organisations, loc)
     if len(seen) < 2:
-        problems.append(FieldProblem(loc=["body", "parties"], msg="a MoU needs two or more cities"))
+        problems.append(
+            FieldProblem(loc=["body", "parties"], msg="a MoU needs two or more parties")
+        )
     if drafted.valid_from and drafted.valid_until and drafted.valid_until < drafted.valid_from:
         problems.append(
             FieldProblem(loc=["body", "valid_until"], msg="the validity ends before it starts")
@@ -234,18 +301,25 @@ def draft_mou(existing: MoU | None, drafted: MouDrafted, cities: KnownCities) ->
     return [drafted]
 
 
-def add_party(mou: MoU, party: Party, cities: KnownCities, today: date) -> list[MouEvent]:
-    problems = party_problems(party, cities, ["body"])
+def add_party(
+    mou: MoU,
+    party: Party,
+    cities: KnownCities,
+    today: date,
+    organisations: KnownOrganisations = frozenset(),
+) -> list[MouEvent]:
+    problems = party_problems(party, cities, organisations, ["body"])
     if problems:
         raise InvalidInputError(problems)
     _refuse_when_closed(mou, today, "new party")
-    if party.city_id in mou.party_ids:
+    if party.key in mou.party_keys:
         raise ConflictError(
-            f"{party.city_id} is already a party to {mou.mou_id}",
+            f"{describe(party.key)} is already a party to {mou.mou_id}",
             mou_id=mou.mou_id,
             city_id=party.city_id,
+            organisation_id=party.organisation_id,
         )
-    if mou.fully_signed and mou.signatures:
+    if mou.fully_signed:
         raise ConflictError(
             f"MoU {mou.mou_id} is signed by all its parties: it takes no new party",
             mou_id=mou.mou_id,
@@ -255,22 +329,26 @@ def add_party(mou: MoU, party: Party, cities: KnownCities, today: date) -> list[
 
 def sign_mou(mou: MoU, signature: Signature, today: date) -> list[MouEvent]:
     _refuse_when_closed(mou, today, "signature")
-    if signature.city_id not in mou.party_ids:
+    key: PartyKey = (signature.city_id, signature.organisation_id)
+    if key not in mou.party_keys:
         raise ConflictError(
-            f"{signature.city_id} is not a party to {mou.mou_id}; add it as a party first",
+            f"{describe(key)} is not a party to {mou.mou_id}; add it as a party first",
             mou_id=mou.mou_id,
             city_id=signature.city_id,
+            organisation_id=signature.organisation_id,
         )
-    if signature.city_id in mou.signed_by:
+    if key in mou.signed_by:
         raise ConflictError(
-            f"{signature.city_id} has already signed {mou.mou_id}",
+            f"{describe(key)} has already signed {mou.mou_id}",
             mou_id=mou.mou_id,
             city_id=signature.city_id,
+            organisation_id=signature.organisation_id,
         )
     return [
         MouSigned(
             mou_id=mou.mou_id,
             city_id=signature.city_id,
+            organisation_id=signature.organisation_id,
             signed_on=signature.signed_on,
             place=signature.place,
             signatory=signature.signatory,

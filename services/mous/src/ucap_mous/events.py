@@ -4,23 +4,48 @@ Other services (pilots, reporting) consume these: the type strings and field
 names are a contract. A breaking change is a new ``.vN`` type, never an edit.
 """
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ucap_shared.dates import PartialDate
 from ucap_shared.events import EventData
 
+PartyKey = tuple[str | None, str | None]
+"""A party's (city id, organisation id): what names it, in a MoU and in a signature."""
+
 
 class Party(BaseModel):
-    """A city party to a MoU, with those of its stakeholder organisations that take part."""
+    """A party to a MoU: a city; a city's stakeholder organisation (``city_id`` and
+    ``organisation_id``); or an organisation with no city (only ``organisation_id``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    city_id: str = Field(description="The party city's id", examples=["zhengzhou"])
+    city_id: str | None = Field(
+        default=None,
+        description="The party city, or the city whose stakeholder the party is; null for an"
+        " organisation with no city",
+        examples=["zhengzhou"],
+    )
+    organisation_id: str | None = Field(
+        default=None,
+        description="With `city_id`: the city's stakeholder that is the party; alone: an"
+        " organisation with no city. Null (absent in events before it existed): the city",
+        examples=[None],
+    )
     stakeholder_ids: tuple[str, ...] = Field(
         default=(),
-        description="Stakeholder organisations of that city involved in the MoU",
+        description="Stakeholder organisations of the party's city involved in the MoU",
         examples=[["chengang-group"]],
     )
+
+    @model_validator(mode="after")
+    def _named(self) -> "Party":
+        if self.city_id is None and self.organisation_id is None:
+            raise ValueError("a party names a city_id, an organisation_id or both")
+        return self
+
+    @property
+    def key(self) -> PartyKey:
+        return (self.city_id, self.organisation_id)
 
 
 class LinkedDocument(BaseModel):
@@ -44,14 +69,39 @@ class MouDrafted(EventData):
                     "title": "MoU between Granada and Zhengzhou City Government",
                     "subject": "Cooperation on smart city topics",
                     "parties": [
-                        {"city_id": "granada", "stakeholder_ids": []},
-                        {"city_id": "zhengzhou", "stakeholder_ids": ["chengang-group"]},
+                        {"city_id": "granada", "organisation_id": None, "stakeholder_ids": []},
+                        {
+                            "city_id": "zhengzhou",
+                            "organisation_id": None,
+                            "stakeholder_ids": ["chengang-group"],
+                        },
                     ],
                     "themes": ["Smart City and Digital Transition"],
                     "valid_from": "2018-07",
                     "valid_until": None,
                     "documents": [],
-                }
+                },
+                {
+                    "mou_id": "fira-barcelona-tianfu-2019",
+                    "title": "Fira de Barcelona – Tianfu New District",
+                    "subject": "Smart City Congress in Chengdu",
+                    "parties": [
+                        {
+                            "city_id": "barcelona",
+                            "organisation_id": "fira-de-barcelona",
+                            "stakeholder_ids": [],
+                        },
+                        {
+                            "city_id": "tianfu-new-district",
+                            "organisation_id": None,
+                            "stakeholder_ids": [],
+                        },
+                    ],
+                    "themes": ["Smart City and Digital Transition"],
+                    "valid_from": None,
+                    "valid_until": None,
+                    "documents": [],
+                },
             ]
         },
     )
@@ -75,8 +125,16 @@ class MouPartyAdded(EventData):
             "examples": [
                 {
                     "mou_id": "granada-zhengzhou-2018",
-                    "party": {"city_id": "haikou", "stakeholder_ids": []},
-                }
+                    "party": {"city_id": "haikou", "organisation_id": None, "stakeholder_ids": []},
+                },
+                {
+                    "mou_id": "granada-kunming-ciba-2018",
+                    "party": {
+                        "city_id": None,
+                        "organisation_id": "uk-china-biotech-fund",
+                        "stakeholder_ids": [],
+                    },
+                },
             ]
         },
     )
@@ -86,7 +144,11 @@ class MouPartyAdded(EventData):
 
 
 class MouSigned(EventData):
-    """One party's signature; a MoU signed by two cities has two of these."""
+    """One party's signature; a MoU of two parties has two of these.
+
+    (``city_id``, ``organisation_id``) names the party as in ``Party``; events before
+    ``organisation_id`` existed name a city. ``signed_on`` null: the date is not known.
+    """
 
     event_type = "ucap.mou.signed.v1"
     model_config = ConfigDict(
@@ -101,14 +163,25 @@ class MouSigned(EventData):
                     "place": "Zhengzhou",
                     "signatory": None,
                     "occasion": "EU cities mission to China",
-                }
+                    "organisation_id": None,
+                },
+                {
+                    "mou_id": "granada-kunming-ciba-2018",
+                    "city_id": None,
+                    "organisation_id": "uk-china-biotech-fund",
+                    "signed_on": None,
+                    "place": None,
+                    "signatory": None,
+                    "occasion": None,
+                },
             ]
         },
     )
 
     mou_id: str
-    city_id: str
-    signed_on: PartialDate
+    city_id: str | None
+    organisation_id: str | None = None
+    signed_on: PartialDate | None
     place: str | None
     signatory: str | None
     occasion: str | None

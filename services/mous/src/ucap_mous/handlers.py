@@ -111,19 +111,26 @@ async def _commit_joining(
 async def draft_mou(runtime: ServiceRuntime, drafted: MouDrafted, caller: Principal) -> MoU:
     access.check_draft(caller, drafted)
     loaded = await load_mou(runtime, drafted.mou_id)
-    city_ids = [party.city_id for party in drafted.parties]
+    city_ids = [party.city_id for party in drafted.parties if party.city_id is not None]
     cities = await views.known_cities(runtime.database, city_ids)
-    events = domain.draft_mou(loaded.state, drafted, cities)
+    organisations = await views.known_organisations(
+        runtime.database, [party.organisation_id for party in drafted.parties if not party.city_id]
+    )
+    events = domain.draft_mou(loaded.state, drafted, cities, organisations)
     return await _commit_joining(runtime, drafted.mou_id, loaded, events, city_ids, caller)
 
 
 async def add_party(runtime: ServiceRuntime, mou_id: str, party: Party, caller: Principal) -> MoU:
     mou, loaded = await _existing(runtime, mou_id)
     access.check_change(caller, mou, "add a party to")
-    cities = await views.known_cities(runtime.database, [party.city_id])
-    events = domain.add_party(mou, party, cities, today())
+    city_ids = [party.city_id] if party.city_id is not None else []
+    cities = await views.known_cities(runtime.database, city_ids)
+    organisations = await views.known_organisations(
+        runtime.database, [party.organisation_id] if party.city_id is None else []
+    )
+    events = domain.add_party(mou, party, cities, today(), organisations)
     capacity.check_party_room(mou)
-    return await _commit_joining(runtime, mou_id, loaded, events, [party.city_id], caller)
+    return await _commit_joining(runtime, mou_id, loaded, events, city_ids, caller)
 
 
 async def _change(
@@ -141,7 +148,7 @@ async def _change(
 async def sign_mou(
     runtime: ServiceRuntime, mou_id: str, signature: Signature, caller: Principal
 ) -> MoU:
-    """``signature.city_id`` is already the one ``access.signing_city`` allows the caller."""
+    """``signature``'s party is already the one ``access.signing_party`` allows the caller."""
     return await _change(
         runtime, mou_id, lambda mou, day: domain.sign_mou(mou, signature, day), caller, "sign"
     )

@@ -34,7 +34,7 @@ DEFINITION = ServiceDefinition(
     ),
     routers=(router,),
     handlers=handlers,
-    views=(views.MOUS_VIEW, views.CITIES_VIEW),
+    views=(views.MOUS_VIEW, views.CITIES_VIEW, views.ORGANISATIONS_VIEW),
     setup=setup,
     background=background,
 )

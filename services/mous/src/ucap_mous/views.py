@@ -1,4 +1,5 @@
-"""The MoUs service's views: ``mous_view`` (its own MoUs) and ``cities_view``.
+"""The MoUs service's views: ``mous_view`` (its own MoUs), ``cities_view`` and
+``organisations_view`` (the cities service's organisations with no city).
 
 ``mous_view`` holds each MoU as folded from its events, plus the fields its
 queries filter and sort on. The status is not stored: it depends on today's
@@ -13,7 +14,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from ucap_mous.domain import KnownCities, MoU, Status, evolve
+from ucap_mous.domain import KnownCities, KnownOrganisations, MoU, Status, evolve
 from ucap_mous.events import PUBLISHED_EVENTS, MouEvent
 from ucap_shared.cursors import decode_cursor, encode_cursor
 from ucap_shared.dates import PartialDate
@@ -26,8 +27,12 @@ from ucap_shared.views import Document, Outcome, apply_event
 
 MOUS_VIEW = "mous_view"
 CITIES_VIEW = "cities_view"
+ORGANISATIONS_VIEW = "organisations_view"
 UNSIGNED = "~"
 """Sort key of a MoU not yet signed by all parties: after every date."""
+SIGNED_UNDATED = "?"
+"""Sort key of a MoU signed by all parties, on a date not known: after every date
+(``?`` sorts after digits), before the unsigned."""
 
 Database = AsyncDatabase[Document]
 
@@ -39,13 +44,20 @@ def mou_document(mou: MoU) -> Document:
     signed_on, in_force_from = mou.signed_on, mou.in_force_from
     return {
         **mou.model_dump(mode="json"),
-        "party_city_ids": mou.party_ids,
+        "party_city_ids": mou.party_city_ids,
         "fully_signed": mou.fully_signed,
         "signed_on": signed_on.iso() if signed_on else None,
-        "sort_key": signed_on.iso() if signed_on else UNSIGNED,
+        "sort_key": _sort_key(mou),
         "in_force_from": in_force_from.isoformat() if in_force_from else None,
         "valid_until_end": mou.valid_until.last_day.isoformat() if mou.valid_until else None,
     }
+
+
+def _sort_key(mou: MoU) -> str:
+    if not mou.fully_signed:
+        return UNSIGNED
+    signed_on = mou.signed_on
+    return signed_on.iso() if signed_on is not None else SIGNED_UNDATED
 
 
 def mou_of(document: Document) -> MoU:
@@ -108,6 +120,17 @@ async def known_cities(database: Database, city_ids: list[str]) -> KnownCities:
         for doc in found
         if doc is not None and doc.get("registered") is True
     }
+
+
+async def known_organisations(
+    database: Database, organisation_ids: list[str | None]
+) -> KnownOrganisations:
+    """The registered organisations with no city among ``organisation_ids``."""
+    wanted = sorted({i for i in organisation_ids if i is not None})
+    found = await asyncio.gather(
+        *(database[ORGANISATIONS_VIEW].find_one({"_id": i}, {"_id": 1}) for i in wanted)
+    )
+    return frozenset(doc["_id"] for doc in found if doc is not None)
 
 
 async def expiry_candidates(database: Database, today: date) -> list[str]:

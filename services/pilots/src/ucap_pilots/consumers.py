@@ -32,7 +32,8 @@ class CityRegistered(EventData):
 class MouParty(BaseModel):
     model_config = _narrow
 
-    city_id: str
+    city_id: str | None = None
+    """Null for a party that is an organisation with no city."""
 
 
 class MouDrafted(EventData):
@@ -114,7 +115,7 @@ def mou_handlers(database: AsyncDatabase[Document]) -> Handlers:
         document = {
             "mou_id": data.mou_id,
             "title": data.title,
-            "party_city_ids": [party.city_id for party in data.parties],
+            "party_city_ids": [p.city_id for p in data.parties if p.city_id is not None],
             "drafted": True,
         }
         return await _apply(database, MOUS_VIEW, envelope, lambda current: document)
@@ -123,6 +124,8 @@ def mou_handlers(database: AsyncDatabase[Document]) -> Handlers:
     async def on_mou_party_added(envelope: Envelope, data: MouPartyAdded) -> Outcome:
         def change(current: Document | None) -> Document:
             mou = current or {"mou_id": data.mou_id, "party_city_ids": [], "drafted": False}
+            if data.party.city_id is None:
+                return mou
             ids = [i for i in mou["party_city_ids"] if i != data.party.city_id]
             return {**mou, "party_city_ids": [*ids, data.party.city_id]}
 

@@ -1,0 +1,1 @@
+"""Organisations that belong to no one city: national or international bodies."""
