@@ -18,6 +18,8 @@ PUBLIC_OPERATIONS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "/cities/{city_id}/clusters": ("POST",),
         "/cities/{city_id}/clusters/{cluster}": ("DELETE",),
         "/cities/{city_id}/history": ("GET",),
+        "/organisations": ("GET", "POST"),
+        "/organisations/{organisation_id}": ("GET",),
     },
     "mous": {
         "/mous": ("GET", "POST"),

@@ -21,6 +21,7 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # (U-CAP status, live feed, programme status) are registered before these.
 ROUTES = {
     "cities": "cities",
+    "organisations": "cities",
     "mous": "mous",
     "pilots": "pilots",
     "ucaps": "reporting",

@@ -27,6 +27,7 @@ from ucap_gateway.render import html, markdown
 from ucap_gateway.routing import upstreams_of
 from ucap_gateway.sheet_rows import programme_csv, programme_xlsx, status_csv, status_xlsx
 from ucap_gateway.spreadsheets import CSV_MEDIA, XLSX_MEDIA, attachment
+from ucap_shared.api_docs import VALIDATION_ERROR_REF, error_response
 from ucap_shared.errors import invalid_input
 
 router = APIRouter(tags=["status"])
@@ -203,7 +204,9 @@ def _status_stem(compiled: CompiledStatus) -> str:
             "header); CSV and XLSX: one row per pilot (README, 'Spreadsheets')",
         },
         304: {"description": "Unchanged since the ETag given in If-None-Match"},
-        422: {"description": "A bad day, or both `as_of` and `recorded_as_of`"},
+        422: error_response(
+            "A bad day, or both `as_of` and `recorded_as_of`", VALIDATION_ERROR_REF
+        ),
         503: {"description": "The reporting service is unavailable"},
     },
 )
