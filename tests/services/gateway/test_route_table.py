@@ -38,6 +38,20 @@ class TestTheTableIsTheServicesRoutes:
 
         assert table == public_operations(service)
 
+    @pytest.mark.parametrize("service", sorted(set(ROUTES.values())))
+    def test_every_public_path_of_a_service_has_a_forwarded_prefix(self, service: str) -> None:
+        app: FastAPI = importlib.import_module(f"ucap_{service}.main").create_app()
+        forwarded = tuple(f"/{prefix}" for prefix, owner in ROUTES.items() if owner == service)
+
+        unreachable = [
+            path
+            for path in app.openapi()["paths"]
+            if not path.startswith((*forwarded, *PRIVATE_PREFIXES))
+            and not path.endswith(GATEWAY_OWNED_SUFFIXES)
+        ]
+
+        assert unreachable == []
+
     def test_every_forwarded_service_has_a_table(self) -> None:
         assert set(PUBLIC_OPERATIONS) == set(ROUTES.values())
 
