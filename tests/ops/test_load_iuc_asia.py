@@ -12,9 +12,12 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.stack import Stack
+from tests.support.status_facts import facts_of, html_text, markdown_text, missing
 from tests.support.ucap_command import GRANADA, ucap
+from tests.support.waiting import polled
 
 IUC_ASIA = GRANADA.with_name("iuc-asia.json")
 
@@ -80,3 +83,28 @@ class TestBothDemoFiles:
         assert barcelona.status_code == 200, barcelona.text
         known = [a["activity_id"] for a in barcelona.json()["status"]["ucap"]["activities"]]
         assert known == ["2019-06-eu-smart-cities-mission"]
+
+
+class TestEveryFactOfTheSecondFile:
+    @pytest.mark.parametrize("ucap_id", ["barcelona-liuzhou-ucap", "zhengzhou-ucap"])
+    def test_each_fact_of_the_json_is_in_the_markdown_and_in_the_html(
+        self, stack: Stack, ucap_id: str
+    ) -> None:
+        suffix = uuid.uuid4().hex[:8]
+        code, summary = both(stack, suffix)
+        assert code == 0, summary.get("refused")
+        path = f"/ucaps/{ucap_id}-{suffix}/status"
+
+        compiled = polled(
+            lambda: get(stack, path, format="json").json(),
+            lambda compiled: (
+                all(part["available"] for part in compiled["parts"].values())
+                and bool(compiled["status"]["counterparts"])
+            ),
+            timeout=60,
+        )
+        facts = facts_of(compiled["status"])
+
+        assert len(facts) > 20
+        assert missing(facts, markdown_text(get(stack, path, format="md").text)) == []
+        assert missing(facts, html_text(get(stack, path, format="html").text)) == []
