@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
+from ucap_shared.envelope import Envelope
 from ucap_shared.errors import ErrorBody
 from ucap_shared.problems import NotFoundError
 from ucap_shared.runtime import ServiceRuntime
@@ -26,10 +27,10 @@ class HistoryEntry(BaseModel):
 
     id: str = Field(description="The event's id")
     sequence: int = Field(description="The aggregate's version after this event")
-    type: str = Field(examples=["ucap.pilot.approved.v1"])
-    time: datetime
-    actor: str = Field(examples=["city:granada"])
-    data: dict[str, Any]
+    type: str = Field(description="The event's type", examples=["ucap.pilot.approved.v1"])
+    time: datetime = Field(description="When it happened (the time the command gave it)")
+    actor: str = Field(description="Who recorded it", examples=["city:granada"])
+    data: dict[str, Any] = Field(description="The event's data, as its contract defines it")
 
 
 def history_router(
@@ -39,9 +40,11 @@ def history_router(
     noun: str,
     not_found: Callable[[str], NotFoundError],
     dependencies: list[Any] | None = None,
+    first_of_mine: Callable[[Envelope], bool] = lambda first: True,
 ) -> APIRouter:
     """``GET {prefix}/{<id_name>}/history``: every event of the aggregate, in order; 404
-    (``not_found(id)``) for an id that has none."""
+    (``not_found(id)``) for an id that has none, or whose first event is another
+    aggregate's (a store two aggregates share)."""
     router = APIRouter(prefix=prefix, tags=[prefix.strip("/")], dependencies=dependencies or [])
 
     @router.get(
@@ -55,7 +58,7 @@ def history_router(
         aggregate_id: Annotated[str, Path(alias=id_name, description=f"The {noun}'s id")],
     ) -> list[HistoryEntry]:
         envelopes = await runtime.store.load(aggregate_id)
-        if not envelopes:
+        if not envelopes or not first_of_mine(envelopes[0]):
             raise not_found(aggregate_id)
         return [
             HistoryEntry(

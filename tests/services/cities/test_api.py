@@ -446,7 +446,7 @@ OWN_SCHEMAS = {
     "CityOut",
     "CityPage",
     "StakeholderOut",
-    "HistoryEvent",
+    "HistoryEntry",
     "Population",
 }
 

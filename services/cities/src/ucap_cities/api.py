@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, status
 from pydantic import (
     BaseModel,
     Field,
@@ -13,6 +13,7 @@ from ucap_cities import handlers
 from ucap_cities.domain import CityNotFoundError
 from ucap_cities.events import (
     CityKind,
+    OrganisationRegistered,
     Population,
     StakeholderKind,
     WorldRegion,
@@ -24,9 +25,11 @@ from ucap_cities.requests import (
     UpdateCityRequest,
 )
 from ucap_cities.views import CityFilter, find_city, list_cities
+from ucap_shared import service_api
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Principal, Writer, require
 from ucap_shared.errors import ErrorBody
+from ucap_shared.service_api import RuntimeDep
 
 # --- response models -------------------------------------------------------------
 
@@ -70,23 +73,7 @@ class CityPage(BaseModel):
     )
 
 
-class HistoryEvent(BaseModel):
-    """One event of a city's history."""
-
-    id: str = Field(description="Unique event id")
-    type: str = Field(description="Versioned event type, e.g. `ucap.city.registered.v1`")
-    sequence: int = Field(description="The city's version after this event")
-    time: datetime = Field(description="When it happened")
-    actor: str = Field(description="Who did it")
-    data: dict[str, Any] = Field(description="The event's payload")
-
-
 # --- dependencies ----------------------------------------------------------------
-
-
-async def get_runtime(request: Request) -> ServiceRuntime:
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime
 
 
 async def city_writer(city_id: str, caller: Writer) -> Principal:
@@ -98,7 +85,6 @@ async def city_writer(city_id: str, caller: Writer) -> Principal:
     return caller
 
 
-RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
 CityWriter = Annotated[Principal, Depends(city_writer)]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -216,12 +202,10 @@ async def leave_cluster(
     return await _city(runtime, city_id)
 
 
-@router.get("/{city_id}/history", summary="The city's events, in order", responses=ERRORS)
-async def city_history(city_id: str, runtime: RuntimeDep) -> list[HistoryEvent]:
-    envelopes = await handlers.city_history(runtime, city_id)
-    return [
-        HistoryEvent(
-            id=str(e.id), type=e.type, sequence=e.sequence, time=e.time, actor=e.actor, data=e.data
-        )
-        for e in envelopes
-    ]
+history_router = service_api.history_router(
+    prefix="/cities",
+    id_name="city_id",
+    noun="city",
+    not_found=CityNotFoundError,
+    first_of_mine=lambda first: first.type != OrganisationRegistered.event_type,
+)

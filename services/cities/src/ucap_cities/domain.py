@@ -21,7 +21,7 @@ from ucap_cities.events import (
     StakeholderRemoved,
     WorldRegion,
 )
-from ucap_shared.errors import ConflictError, NotFoundError
+from ucap_shared.problems import ConflictError, NotFoundError
 
 PROFILE_FIELDS = (
     "kind",

@@ -14,17 +14,16 @@ from ucap_cities.events import (
 from ucap_shared.aggregates import AggregateCommits, Loaded
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.envelope import Envelope
-from ucap_shared.events import event_types
+from ucap_shared.events import EventCatalogue
 from ucap_shared.eventstore import ConcurrencyConflict
 
-EVENT_MODELS = event_types(*PUBLISHED_EVENTS)
+EVENTS = EventCatalogue[CityEvent](*PUBLISHED_EVENTS)
 
 Decision = Callable[[City | None], Sequence[CityEvent]]
 
 
 def to_event(envelope: Envelope) -> CityEvent:
-    event: CityEvent = EVENT_MODELS[envelope.type].model_validate(envelope.data)  # type: ignore[assignment]
-    return event
+    return EVENTS.parse(envelope)
 
 
 def _evolve(city: City | None, envelope: Envelope) -> City:
@@ -95,10 +94,3 @@ async def leave_cluster(runtime: ServiceRuntime, city_id: str, cluster: str, act
     await _decide_and_append(
         runtime, city_id, lambda city: domain.leave_cluster(city, city_id, cluster), actor
     )
-
-
-async def city_history(runtime: ServiceRuntime, city_id: str) -> list[Envelope]:
-    envelopes = await runtime.store.load(city_id)
-    if not envelopes or envelopes[0].type == OrganisationRegistered.event_type:
-        raise domain.CityNotFoundError(city_id)
-    return envelopes

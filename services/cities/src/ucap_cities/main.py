@@ -2,7 +2,7 @@ from collections.abc import Sequence
 
 from fastapi import FastAPI
 
-from ucap_cities.api import router
+from ucap_cities.api import history_router, router
 from ucap_cities.config import Settings
 from ucap_cities.organisations.api import router as organisations_router
 from ucap_cities.organisations.views import ORGANISATIONS_VIEW
@@ -22,7 +22,7 @@ DEFINITION = ServiceDefinition(
         "Cities, their stakeholder organisations and thematic clusters; organisations that"
         " belong to no one city."
     ),
-    routers=[router, organisations_router],
+    routers=[router, history_router, organisations_router],
     handlers=handlers,
     views=(CITIES_VIEW, ORGANISATIONS_VIEW),
 )

@@ -1,9 +1,8 @@
 """The HTTP API: thin routes from requests to command handlers and view queries."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from ucap_mous import access, handlers, views
@@ -16,18 +15,11 @@ from ucap_mous.requests import (
     SignatureRequest,
     TerminationRequest,
 )
-from ucap_shared.app import ServiceRuntime
+from ucap_shared import service_api
 from ucap_shared.auth import Writer
-from ucap_shared.dates import ISO_PATTERN, PartialDate
+from ucap_shared.dates import ISO_PATTERN, PartialDate, today
 from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError, NotFoundError
-
-
-async def runtime_of(request: Request) -> ServiceRuntime:
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[ServiceRuntime, Depends(runtime_of)]
+from ucap_shared.service_api import RuntimeDep
 
 UNAUTHENTICATED: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No valid token for this service"}
@@ -75,7 +67,7 @@ class MouOut(BaseModel):
             id=mou.mou_id,
             title=mou.title,
             subject=mou.subject,
-            status=mou.status_on(handlers.today()),
+            status=mou.status_on(today()),
             parties=list(mou.parties),
             themes=list(mou.themes),
             signed_on=mou.signed_on,
@@ -92,14 +84,6 @@ class MouOut(BaseModel):
 class MouPage(BaseModel):
     items: list[MouOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last")
-
-
-class HistoryEntry(BaseModel):
-    sequence: int = Field(description="The MoU's version after this event")
-    type: str = Field(examples=["ucap.mou.signed.v1"])
-    time: datetime
-    actor: str = Field(examples=["city:granada"])
-    data: dict[str, Any]
 
 
 class ExpiryCheckResult(BaseModel):
@@ -231,9 +215,7 @@ async def list_mous(
         signed_from=_partial_date("signed_from", signed_from),
         signed_until=_partial_date("signed_until", signed_until),
     )
-    page = await views.list_mous(
-        runtime.database, filters, handlers.today(), limit=limit, cursor=cursor
-    )
+    page = await views.list_mous(runtime.database, filters, today(), limit=limit, cursor=cursor)
     return MouPage(items=[MouOut.of(mou) for mou in page.items], next_cursor=page.next_cursor)
 
 
@@ -245,15 +227,9 @@ async def get_mou(mou_id: str, runtime: RuntimeDep) -> MouOut:
     return MouOut.of(mou)
 
 
-@router.get("/{mou_id}/history", summary="Every event of the MoU, in order", responses=NOT_FOUND)
-async def mou_history(mou_id: str, runtime: RuntimeDep) -> list[HistoryEntry]:
-    return [
-        HistoryEntry(
-            sequence=envelope.sequence,
-            type=envelope.type,
-            time=envelope.time,
-            actor=envelope.actor,
-            data=envelope.data,
-        )
-        for envelope in await handlers.history(runtime, mou_id)
-    ]
+history_router = service_api.history_router(
+    prefix="/mous",
+    id_name="mou_id",
+    noun="MoU",
+    not_found=lambda mou_id: NotFoundError(f"no MoU {mou_id}"),
+)

@@ -39,7 +39,7 @@ from ucap_mous.events import (
     PartyKey,
 )
 from ucap_shared.dates import PartialDate
-from ucap_shared.errors import ConflictError, FieldProblem, InvalidInputError
+from ucap_shared.problems import ConflictError, FieldProblem, InvalidInputError
 
 KnownCities = Mapping[str, frozenset[str]]
 """City id -> ids of its stakeholder organisations, for the cities a rule looks at."""

@@ -16,7 +16,7 @@ turns per city within a process, so no two counts miss each other's MoU.
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import date
 
 from ucap_mous import access, capacity, domain, views
 from ucap_mous.domain import Amendment, MoU, Signature, Termination
@@ -24,28 +24,20 @@ from ucap_mous.events import PUBLISHED_EVENTS, MouDrafted, MouEvent, Party
 from ucap_shared.aggregates import AggregateCommits, Loaded
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Principal
+from ucap_shared.dates import today
 from ucap_shared.envelope import Envelope
 from ucap_shared.errors import NotFoundError
-from ucap_shared.events import event_types
+from ucap_shared.events import EventCatalogue
 from ucap_shared.eventstore import ConcurrencyConflict, envelopes_of
 from ucap_shared.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)
 
-EVENT_MODELS = event_types(*PUBLISHED_EVENTS)
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
-def parse_event(envelope: Envelope) -> MouEvent:
-    event: MouEvent = EVENT_MODELS[envelope.type].model_validate(envelope.data)  # type: ignore[assignment]
-    return event
+EVENTS = EventCatalogue[MouEvent](*PUBLISHED_EVENTS)
 
 
 def _evolve(mou: MoU | None, envelope: Envelope) -> MoU:
-    return domain.evolve(mou, parse_event(envelope))
+    return domain.evolve(mou, EVENTS.parse(envelope))
 
 
 MOUS = AggregateCommits(MoU, _evolve, kind="mou")
@@ -209,10 +201,3 @@ async def _validity_set_by(runtime: ServiceRuntime, mou_id: str) -> str | None:
         return None
     drafted = envelopes_of(first)[0]
     return str(drafted.id) if drafted.type == MouDrafted.event_type else None
-
-
-async def history(runtime: ServiceRuntime, mou_id: str) -> list[Envelope]:
-    envelopes = await runtime.store.load(mou_id)
-    if not envelopes:
-        raise NotFoundError(f"no MoU {mou_id}", mou_id=mou_id)
-    return envelopes

@@ -4,7 +4,7 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import FastAPI
 
 from ucap_mous import views
-from ucap_mous.api import router
+from ucap_mous.api import history_router, router
 from ucap_mous.config import Settings
 from ucap_mous.consumers import city_handlers
 from ucap_mous.expiry import expiry_checks
@@ -32,7 +32,7 @@ DEFINITION = ServiceDefinition(
     description=(
         "Memoranda of understanding between cities: parties, signatures, validity, amendments."
     ),
-    routers=(router,),
+    routers=(router, history_router),
     handlers=handlers,
     views=(views.MOUS_VIEW, views.CITIES_VIEW, views.ORGANISATIONS_VIEW),
     setup=setup,

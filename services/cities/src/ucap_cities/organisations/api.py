@@ -6,7 +6,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from ucap_cities.api import RuntimeDep
 from ucap_cities.events import OrganisationRegistered, OrganisationScope, StakeholderKind
 from ucap_cities.organisations import handlers
 from ucap_cities.organisations.domain import OrganisationNotFoundError
@@ -19,6 +18,7 @@ from ucap_cities.requests import CountryCode, Slug, Text
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Writer
 from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError
+from ucap_shared.service_api import RuntimeDep
 
 READ_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No valid token for this service"},

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ucap_cities.domain import IdTakenError
 from ucap_cities.events import OrganisationRegistered, OrganisationScope, StakeholderKind
-from ucap_shared.errors import ConflictError, NotFoundError
+from ucap_shared.problems import ConflictError, NotFoundError
 
 
 class OrganisationNotFoundError(NotFoundError):
