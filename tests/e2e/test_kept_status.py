@@ -245,7 +245,7 @@ class TestLiveFeeds:
         listener.start()
         wait_for(lambda: any(line.startswith("data:") for line in lines), 30, "the first status")
         revoked = subprocess.run(
-            [sys.executable, "-m", "ucap_gateway", "keys", "revoke", created["key_id"]],
+            [sys.executable, "-m", "ucap_ops", "keys", "revoke", created["key_id"]],
             env=stack.env,
             cwd=REPO_ROOT,
             capture_output=True,

@@ -1,4 +1,4 @@
-"""API keys for tests that go through the gateway, made with its own command."""
+"""API keys for tests that go through the gateway, made with the operators' command."""
 
 import json
 import subprocess
@@ -9,13 +9,13 @@ from tests.support.processes import REPO_ROOT
 
 
 def create_key(env: Mapping[str, str], *, principal: str, roles: list[str]) -> dict[str, str]:
-    """Run `ucap-gateway keys create`; its JSON answer (with the key, shown once)."""
+    """Run `ucap keys create`; its JSON answer (with the key, shown once)."""
     who = (
         ["--city", principal.removeprefix("city:")]
         if principal.startswith("city:")
         else ["--principal", principal]
     )
-    command = [sys.executable, "-m", "ucap_gateway", "keys", "create", *who, "--json"]
+    command = [sys.executable, "-m", "ucap_ops", "keys", "create", *who, "--json"]
     for role in roles:
         command += ["--role", role]
     result = subprocess.run(

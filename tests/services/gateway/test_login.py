@@ -178,7 +178,7 @@ class TestTheCookie:
         key = created["key"]
         assert httpx.get(f"{gateway.url}/cities", headers=with_cookie(key)).status_code == 200
         subprocess.run(
-            [sys.executable, "-m", "ucap_gateway", "keys", "revoke", created["key_id"]],
+            [sys.executable, "-m", "ucap_ops", "keys", "revoke", created["key_id"]],
             env=dict(gateway.env),
             check=True,
             capture_output=True,

@@ -43,7 +43,7 @@ def stack(
 
 def keys_command(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ucap_gateway", "keys", *args],
+        [sys.executable, "-m", "ucap_ops", "keys", *args],
         env=env,
         cwd=REPO_ROOT,
         capture_output=True,
