@@ -139,7 +139,7 @@ def _pilot() -> Document:
         ],
         "status": "in_progress",
         "status_on": "2019-09",
-        "iati_status": {"code": 2, "name": "implementation"},
+        "iati_status": {"code": 2, "name": "Implementation"},
         "last_update": {
             "update_id": "u1",
             "reported_on": "2020-06-30",

@@ -97,7 +97,7 @@ class TestConvergence:
         assert kunming["mous"][0]["status"] == "in_force"
         assert kunming["mous"][0]["expires_soon"]
         (pilot,) = kunming["pilots"]
-        assert pilot["iati_status"] == {"code": 2, "name": "implementation"}
+        assert pilot["iati_status"] == {"code": 2, "name": "Implementation"}
         assert pilot["milestone_counts"] == {"done": 0, "due": 0, "overdue": 1}
         assert counterparts[1]["pilots"] == []
         assert counterparts[1]["mous"] == []

@@ -6,29 +6,20 @@ Each codelist holds only the codes ucap can emit, with their meaning in the stan
 
 from collections.abc import Mapping
 
+from ucap_shared import iati
+
 IATI_VERSION = "2.03"
 
 ACTIVITY_STATUS: Mapping[str, str] = {
-    "1": "Pipeline/identification",
-    "2": "Implementation",
-    "3": "Finalisation",
-    "4": "Closed",
-    "5": "Cancelled",
-    "6": "Suspended",
+    str(code): name for code, name in iati.ACTIVITY_STATUS.items()
 }
 """ActivityStatus. The pilots service gives each pilot its code (``iati_status``)."""
 
 STATUS_OF_PILOT: Mapping[str, str] = {
-    "proposed": "1",
-    "approved": "1",
-    "in_progress": "2",
-    "on_hold": "6",
-    "completed": "3",
-    "cancelled": "5",
+    status: str(code) for status, code in iati.CODE_OF_PILOT_STATUS.items()
 }
-"""A pilot's status -> its ActivityStatus: the pilots service's own mapping, for a pilot
-read without ``iati_status``. Closed (4) follows finalisation in IATI; ucap has no step
-after completion, so no pilot is closed."""
+"""A pilot's status -> its ActivityStatus, for a pilot read without ``iati_status``
+(``ucap_shared.iati``)."""
 
 ORGANISATION_ROLE: Mapping[str, str] = {
     "1": "Funding",

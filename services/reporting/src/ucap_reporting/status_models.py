@@ -6,6 +6,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from ucap_reporting.domain import Ucap
+from ucap_shared import iati
 from ucap_shared.consumer import TopicFreshness
 from ucap_shared.dates import PartialDate
 
@@ -27,18 +28,15 @@ class IatiStatus(BaseModel):
     """IATI activity status code list."""
 
     code: int = Field(
-        description="1 pipeline, 2 implementation, 3 finalisation, 5 cancelled, 6 suspended"
+        description="1 Pipeline/identification, 2 Implementation, 3 Finalisation, "
+        "5 Cancelled, 6 Suspended"
     )
-    name: str = Field(examples=["implementation"])
+    name: str = Field(examples=["Implementation"])
 
 
 IATI = {
-    "proposed": IatiStatus(code=1, name="pipeline"),
-    "approved": IatiStatus(code=1, name="pipeline"),
-    "in_progress": IatiStatus(code=2, name="implementation"),
-    "completed": IatiStatus(code=3, name="finalisation"),
-    "cancelled": IatiStatus(code=5, name="cancelled"),
-    "on_hold": IatiStatus(code=6, name="suspended"),
+    status: IatiStatus(code=iati.activity_status(status)[0], name=iati.activity_status(status)[1])
+    for status in iati.CODE_OF_PILOT_STATUS
 }
 ACTIVE = frozenset({"approved", "in_progress"})
 

@@ -18,6 +18,7 @@ from ucap_pilots.events import (
     PilotStarted,
     StatusEvent,
 )
+from ucap_shared import iati
 
 
 class Status(StrEnum):
@@ -51,14 +52,9 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], type[StatusEvent]]] = {
 }
 
 IATI_ACTIVITY_STATUS: dict[Status, tuple[int, str]] = {
-    Status.PROPOSED: (1, "Pipeline/identification"),
-    Status.APPROVED: (1, "Pipeline/identification"),
-    Status.IN_PROGRESS: (2, "Implementation"),
-    Status.COMPLETED: (3, "Finalisation"),
-    Status.CANCELLED: (5, "Cancelled"),
-    Status.ON_HOLD: (6, "Suspended"),
+    status: iati.activity_status(status.value) for status in Status
 }
-"""Our status -> IATI activity status code and name (4, Closed, is not reached by ucap)."""
+"""Our status -> IATI activity status code and name (``ucap_shared.iati``)."""
 
 
 def allowed_actions(status: Status) -> list[Action]:
