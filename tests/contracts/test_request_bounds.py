@@ -20,11 +20,11 @@ from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
 
 from ucap_cities.main import create_app as cities_app
-from ucap_cities.requests import RegisterCityRequest
+from ucap_cities.schemas import RegisterCityRequest
 from ucap_gateway.main import create_app as gateway_app
 from ucap_gateway.openapi import merged_openapi
 from ucap_mous.main import create_app as mous_app
-from ucap_mous.requests import DraftMouRequest
+from ucap_mous.schemas import DraftMouRequest
 from ucap_pilots.main import create_app as pilots_app
 from ucap_reporting.api import ActivityIn, CreateUcapRequest
 from ucap_reporting.main import create_app as reporting_app

@@ -11,7 +11,7 @@ from tests.services.cities.conftest import CitiesService, city_body, new_id
 from tests.support.auth import ADMIN, bearer, city_publisher
 from tests.support.kafka_reading import read_topic
 from tests.support.waiting import eventually
-from ucap_cities import requests
+from ucap_cities import schemas
 from ucap_cities.organisations import api as organisations_api
 from ucap_shared.envelope import STRUCTURED_CONTENT_TYPE, Envelope
 from ucap_shared.topics import events_topic
@@ -429,10 +429,10 @@ class TestPublishing:
 
 
 REQUEST_MODELS: list[type[BaseModel]] = [
-    requests.RegisterCityRequest,
-    requests.UpdateCityRequest,
-    requests.StakeholderIn,
-    requests.JoinClusterRequest,
+    schemas.RegisterCityRequest,
+    schemas.UpdateCityRequest,
+    schemas.StakeholderIn,
+    schemas.JoinClusterRequest,
     organisations_api.RegisterOrganisationRequest,
 ]
 OWN_SCHEMAS = {

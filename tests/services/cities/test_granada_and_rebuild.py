@@ -23,7 +23,7 @@ from tests.support.infra import Infra
 from tests.support.processes import REPO_ROOT, run_service
 from tests.support.ucap_command import GRANADA, ucap
 from tests.support.waiting import eventually
-from ucap_cities.requests import RegisterCityRequest
+from ucap_cities.schemas import RegisterCityRequest
 from ucap_shared.mongo import MongoClient
 
 DATA: dict[str, Any] = json.loads(GRANADA.read_text(encoding="utf-8"))

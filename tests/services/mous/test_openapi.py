@@ -4,7 +4,7 @@ import pytest
 from pydantic import BaseModel
 
 from ucap_mous.main import create_app
-from ucap_mous.requests import (
+from ucap_mous.schemas import (
     AmendmentRequest,
     DraftMouRequest,
     SignatureRequest,

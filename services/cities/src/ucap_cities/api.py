@@ -18,7 +18,7 @@ from ucap_cities.events import (
     StakeholderKind,
     WorldRegion,
 )
-from ucap_cities.requests import (
+from ucap_cities.schemas import (
     JoinClusterRequest,
     RegisterCityRequest,
     StakeholderIn,

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from ucap_mous import access, handlers, views
 from ucap_mous.domain import Amendment, MoU, Signature, Status, Termination
 from ucap_mous.events import LinkedDocument, Party
-from ucap_mous.requests import (
+from ucap_mous.schemas import (
     AmendmentRequest,
     DraftMouRequest,
     PartyIn,

@@ -8,15 +8,15 @@ from pydantic import BaseModel, Field
 
 from ucap_reporting import capacity, handlers, views
 from ucap_reporting.asof import end_of, status_as_of
-from ucap_reporting.bodies import (
+from ucap_reporting.domain import Ucap
+from ucap_reporting.programme import Filters, ProgrammeStatus, read_programme
+from ucap_reporting.schemas import (
     ActivityChanges,
     ActivityIn,
     CreateUcapRequest,
     DeliverRequest,
     UcapFields,
 )
-from ucap_reporting.domain import Ucap
-from ucap_reporting.programme import Filters, ProgrammeStatus, read_programme
 from ucap_reporting.status import Axis, UcapStatus, status_of
 from ucap_shared import service_api
 from ucap_shared.api_docs import VALIDATION_ERROR_REF, error_response

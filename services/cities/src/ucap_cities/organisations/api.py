@@ -14,7 +14,7 @@ from ucap_cities.organisations.views import (
     find_organisation,
     list_organisations,
 )
-from ucap_cities.requests import CountryCode, Slug, Text
+from ucap_cities.schemas import CountryCode, Slug, Text
 from ucap_shared.app import ServiceRuntime
 from ucap_shared.auth import Writer
 from ucap_shared.errors import ErrorBody, FieldProblem, InvalidInputError
