@@ -1,6 +1,10 @@
-"""Filters written so that FerretDB, like MongoDB, serves their equalities from an index."""
+"""Filters written so that FerretDB, like MongoDB, serves their equalities from an index,
+and pages read in ``_id`` order."""
 
 from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
 
 Document = dict[str, Any]
 
@@ -31,3 +35,23 @@ def _is_plain(condition: Document) -> bool:
         return False
     ((field, value),) = condition.items()
     return not field.startswith("$") and not isinstance(value, dict)
+
+
+async def page_in_id_order(
+    collection: AsyncCollection[Document],
+    query: Document,
+    *,
+    limit: int,
+    after: str | None,
+    projection: Document | None = None,
+) -> tuple[list[Document], str | None]:
+    """Up to ``limit`` documents of ``query`` in ``_id`` order after the id ``after``, and
+    the last one's id when more follow (None on the last page)."""
+    if after is not None:
+        query = {**query, "_id": {"$gt": after}}
+    found: list[Document] = (
+        await collection.find(query, projection).sort("_id", ASCENDING).limit(limit + 1).to_list()
+    )
+    if len(found) > limit:
+        return found[:limit], str(found[limit - 1]["_id"])
+    return found, None

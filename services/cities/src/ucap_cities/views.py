@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -23,6 +22,7 @@ from ucap_cities.events import (
 from ucap_cities.organisations.views import ORGANISATION_EVENT_PREFIX, project_organisations
 from ucap_shared.dispatch import Handlers
 from ucap_shared.envelope import Envelope
+from ucap_shared.queries import page_in_id_order
 from ucap_shared.views import WITHOUT_BOOKKEEPING, Outcome, apply_event
 
 Document = dict[str, Any]
@@ -161,16 +161,10 @@ async def list_cities(
     database: AsyncDatabase[Document], where: CityFilter, *, limit: int, after: str | None
 ) -> tuple[list[Document], str | None]:
     """One page of cities in id order, and the cursor of the next page (None on the last)."""
-    query = where.query()
-    if after is not None:
-        query["_id"] = {"$gt": after}
-    cursor = (
-        cities_view(database)
-        .find(query, projection=WITHOUT_BOOKKEEPING)
-        .sort("_id", ASCENDING)
-        .limit(limit + 1)
+    return await page_in_id_order(
+        cities_view(database),
+        where.query(),
+        limit=limit,
+        after=after,
+        projection=WITHOUT_BOOKKEEPING,
     )
-    page = [doc async for doc in cursor]
-    if len(page) > limit:
-        return page[:limit], str(page[limit - 1]["_id"])
-    return page, None

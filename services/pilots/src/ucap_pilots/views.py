@@ -13,7 +13,6 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from bson import Binary
 from pymongo import ASCENDING
@@ -25,7 +24,7 @@ from ucap_shared.cursors import decode_cursor, encode_cursor
 from ucap_shared.dispatch import Handlers
 from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
-from ucap_shared.queries import all_of
+from ucap_shared.queries import all_of, page_in_id_order
 from ucap_shared.topics import events_topic
 from ucap_shared.views import Document, Outcome, apply_event
 
@@ -204,14 +203,11 @@ async def list_pilots(
     database: Database, filters: PilotFilters, *, limit: int, cursor: str | None
 ) -> Page:
     """Pilots in id order, a page after ``cursor``."""
-    conditions = filters.conditions()
-    if cursor:
-        conditions.append({"_id": {"$gt": decode_cursor(cursor, 1)[0]}})
-    query = all_of(conditions)
-    documents: list[dict[str, Any]] = (
-        await database[PILOTS_VIEW].find(query).sort("_id", ASCENDING).limit(limit + 1).to_list()
+    documents, last = await page_in_id_order(
+        database[PILOTS_VIEW],
+        all_of(filters.conditions()),
+        limit=limit,
+        after=decode_cursor(cursor, 1)[0] if cursor else None,
     )
-    more = len(documents) > limit
-    documents = documents[:limit]
-    next_cursor = encode_cursor(documents[-1]["_id"]) if more and documents else None
+    next_cursor = encode_cursor(last) if last is not None else None
     return Page(items=[pilot_of(doc) for doc in documents], next_cursor=next_cursor)

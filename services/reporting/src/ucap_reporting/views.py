@@ -15,6 +15,7 @@ from ucap_reporting.projections import (
     ucap_of,
 )
 from ucap_shared.cursors import decode_cursor, encode_cursor
+from ucap_shared.queries import page_in_id_order
 from ucap_shared.views import REVISION, WITHOUT_BOOKKEEPING, Document, unpacked
 
 Database = AsyncDatabase[Document]
@@ -52,17 +53,12 @@ async def list_ucaps(
     query: Document = {}
     if city:
         query["$or"] = [{"lead_city_id": city}, {"counterpart_city_ids": city}]
-    if cursor:
-        query["_id"] = {"$gt": decode_cursor(cursor, 1)[0]}
-    documents = (
-        await database[UCAPS_VIEW]
-        .find(query, WITHOUT_BOOKKEEPING)
-        .sort("_id", ASCENDING)
-        .limit(limit + 1)
-        .to_list()
+    documents, last = await page_in_id_order(
+        database[UCAPS_VIEW],
+        query,
+        limit=limit,
+        after=decode_cursor(cursor, 1)[0] if cursor else None,
+        projection=WITHOUT_BOOKKEEPING,
     )
-    more = len(documents) > limit
-    items = [u for doc in documents[:limit] if (u := ucap_of(doc)) is not None]
-    return Page(
-        items=items, next_cursor=encode_cursor(items[-1].ucap_id) if more and items else None
-    )
+    items = [u for doc in documents if (u := ucap_of(doc)) is not None]
+    return Page(items=items, next_cursor=encode_cursor(last) if last is not None else None)

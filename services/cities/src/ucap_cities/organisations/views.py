@@ -3,13 +3,13 @@ shaped as the API returns it; and its queries."""
 
 from dataclasses import dataclass
 
-from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_cities.events import OrganisationRegistered
 from ucap_shared.dispatch import Handlers
 from ucap_shared.envelope import Envelope
+from ucap_shared.queries import page_in_id_order
 from ucap_shared.views import WITHOUT_BOOKKEEPING, Document, Outcome, apply_event
 
 ORGANISATIONS_VIEW = "organisations_view"
@@ -70,16 +70,10 @@ async def list_organisations(
     database: AsyncDatabase[Document], where: OrganisationFilter, *, limit: int, after: str | None
 ) -> tuple[list[Document], str | None]:
     """One page of organisations in id order, and the next page's cursor (None on the last)."""
-    query = where.query()
-    if after is not None:
-        query["_id"] = {"$gt": after}
-    cursor = (
-        organisations_view(database)
-        .find(query, projection=WITHOUT_BOOKKEEPING)
-        .sort("_id", ASCENDING)
-        .limit(limit + 1)
+    return await page_in_id_order(
+        organisations_view(database),
+        where.query(),
+        limit=limit,
+        after=after,
+        projection=WITHOUT_BOOKKEEPING,
     )
-    page = [doc async for doc in cursor]
-    if len(page) > limit:
-        return page[:limit], str(page[limit - 1]["_id"])
-    return page, None
