@@ -225,6 +225,12 @@ class TestMakeRun:
             mous = listed(gateway, key.group(1), "/mous")
             pilots = listed(gateway, key.group(1), "/pilots")
             ucaps = listed(gateway, key.group(1), "/ucaps")
+            in_2019 = httpx.get(
+                f"{gateway}/ucaps/granada-ucap/status",
+                params={"as_of": "2019-12-31"},
+                headers={"X-API-Key": key.group(1)},
+                timeout=30,
+            )
             second_pids = service_pids(run_dir)
             second.interrupt()
 
@@ -236,4 +242,10 @@ class TestMakeRun:
         assert [u["ucap_id"] for u in ucaps] == ["granada-ucap"]
         activities = [a["activity_id"] for a in ucaps[0]["activities"]]
         assert len(activities) == len(set(activities)) == 11
+        # The demo as it stood at the end of 2019, by the dates its facts carry.
+        assert in_2019.status_code == 200, in_2019.text
+        assert in_2019.json()["axis"] == "cooperation"
+        days_then = [a["date"] for a in in_2019.json()["status"]["ucap"]["activities"]]
+        assert days_then and max(days_then) <= "2019-12-31"
+        assert len(days_then) < len(activities)
         assert [pid for pid in second_pids if running(pid)] == []
