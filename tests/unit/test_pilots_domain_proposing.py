@@ -40,48 +40,46 @@ class TestProposing:
         assert error.value.context == {"pilot_id": PILOT_ID}
 
     def test_an_id_not_starting_with_the_lead_city_is_refused(self) -> None:
-        assert refused_proposal(pilot_id="blocklab") == [["body", "id"]]
+        assert refused_proposal(pilot_id="blocklab") == [["id"]]
 
     def test_an_unknown_lead_city_is_refused(self) -> None:
         partners = (PartnerCity(city_id="atlantis", role=Role.LEAD),)
         locs = refused_proposal(pilot_id="atlantis-x", lead_city_id="atlantis", partners=partners)
-        assert locs == [["body", "lead_city_id"]]
+        assert locs == [["lead_city_id"]]
 
     def test_a_city_listed_twice_is_refused(self) -> None:
         assert refused_proposal(partners=(GRANADA_LEADS, KUNMING, KUNMING)) == [
-            ["body", "partners", 2, "city_id"]
+            ["partners", 2, "city_id"]
         ]
 
     def test_only_the_lead_city_may_be_lead(self) -> None:
         kunming_leads = PartnerCity(city_id="kunming", role=Role.LEAD)
         assert refused_proposal(partners=(GRANADA_LEADS, kunming_leads)) == [
-            ["body", "partners", 1, "role"]
+            ["partners", 1, "role"]
         ]
 
     def test_an_unknown_partner_city_is_refused(self) -> None:
         atlantis = PartnerCity(city_id="atlantis", role=Role.FUNDING)
-        assert refused_proposal(partners=(GRANADA_LEADS, atlantis)) == [
-            ["body", "partners", 1, "city_id"]
-        ]
+        assert refused_proposal(partners=(GRANADA_LEADS, atlantis)) == [["partners", 1, "city_id"]]
 
     def test_the_lead_city_must_be_listed_as_lead(self) -> None:
         granada_partner = PartnerCity(city_id="granada", role=Role.PARTNER)
-        assert refused_proposal(partners=(granada_partner, KUNMING)) == [["body", "partners"]]
+        assert refused_proposal(partners=(granada_partner, KUNMING)) == [["partners"]]
 
     def test_an_unknown_mou_is_refused(self) -> None:
         locs = refused_proposal(mou_ids=("granada-kunming-2019", "nope"))
-        assert locs == [["body", "mou_ids", 1]]
+        assert locs == [["mou_ids", 1]]
 
     def test_a_target_of_a_goal_not_listed_is_refused(self) -> None:
         with pytest.raises(InvalidInputError) as error:
             domain.propose_pilot(None, proposed(sdg_targets=("11.3", "3.1")), CITIES, MOUS)
-        assert problems_of(error) == [["body", "sdg_targets", 1]]
+        assert problems_of(error) == [["sdg_targets", 1]]
         assert "SDG 3" in error.value.problems[0].msg
 
     def test_an_unknown_ucap_asks_for_a_retry(self) -> None:
         with pytest.raises(InvalidInputError) as error:
             domain.propose_pilot(None, proposed(ucap_id="ghost-ucap"), CITIES, MOUS, None)
-        assert problems_of(error) == [["body", "ucap_id"]]
+        assert problems_of(error) == [["ucap_id"]]
         assert "retry" in error.value.problems[0].msg
 
     def test_a_ucap_the_lead_city_takes_no_part_in_is_refused(self) -> None:
@@ -89,12 +87,12 @@ class TestProposing:
             domain.propose_pilot(
                 None, proposed(ucap_id="kunming-ucap"), CITIES, MOUS, frozenset({"kunming"})
             )
-        assert problems_of(error) == [["body", "ucap_id"]]
+        assert problems_of(error) == [["ucap_id"]]
         assert "neither the lead nor a counterpart" in error.value.problems[0].msg
 
     def test_every_problem_is_reported_at_once(self) -> None:
         locs = refused_proposal(pilot_id="blocklab", mou_ids=("nope",), sdg_targets=("3.1",))
-        assert locs == [["body", "id"], ["body", "mou_ids", 0], ["body", "sdg_targets", 0]]
+        assert locs == [["id"], ["mou_ids", 0], ["sdg_targets", 0]]
 
 
 class TestTheLeadCityAmongThePartners:
@@ -144,20 +142,18 @@ class TestEditingDetails:
 
     def test_new_partners_are_checked(self) -> None:
         atlantis = PartnerCity(city_id="atlantis", role=Role.PARTNER)
-        assert refused_edit(partners=(GRANADA_LEADS, atlantis)) == [
-            ["body", "partners", 1, "city_id"]
-        ]
+        assert refused_edit(partners=(GRANADA_LEADS, atlantis)) == [["partners", 1, "city_id"]]
 
     def test_new_mous_are_checked(self) -> None:
-        assert refused_edit(mou_ids=("nope",)) == [["body", "mou_ids", 0]]
+        assert refused_edit(mou_ids=("nope",)) == [["mou_ids", 0]]
 
     def test_a_new_ucap_is_checked(self) -> None:
         with pytest.raises(InvalidInputError) as error:
             domain.update_details(a_pilot(), details(ucap_id="ghost-ucap"), CITIES, MOUS, None)
-        assert problems_of(error) == [["body", "ucap_id"]]
+        assert problems_of(error) == [["ucap_id"]]
 
     def test_goals_are_checked_against_the_targets_kept(self) -> None:
-        assert refused_edit(sdg_goals=(9,)) == [["body", "sdg_targets", 0]]
+        assert refused_edit(sdg_goals=(9,)) == [["sdg_targets", 0]]
 
     def test_targets_are_checked_against_the_goals_kept(self) -> None:
-        assert refused_edit(sdg_targets=("11.3", "17.1")) == [["body", "sdg_targets", 1]]
+        assert refused_edit(sdg_targets=("11.3", "17.1")) == [["sdg_targets", 1]]

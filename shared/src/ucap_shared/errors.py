@@ -37,6 +37,7 @@ __all__ = [
     "InvalidInputError",
     "NotFoundError",
     "ServiceError",
+    "in_request",
     "install_error_handlers",
     "status_of",
 ]
@@ -72,7 +73,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, error: ServiceError) -> JSONResponse:
         if isinstance(error, InvalidInputError):
-            return invalid_input([p.model_dump() for p in error.problems])
+            return invalid_input([in_request(problem) for problem in error.problems])
         shows_context = not isinstance(error, CONTEXT_HIDDEN)
         context = error.context if shows_context and error.context else None
         body = ErrorBody(error=error.kind, detail=error.detail, context=context)
@@ -121,6 +122,15 @@ HTTP_ERROR_KINDS = {
     415: "unsupported_media_type",
     429: "too_many_requests",
 }
+
+
+REQUEST_PARTS = frozenset({"body", "path", "query", "header", "cookie"})
+
+
+def in_request(problem: FieldProblem) -> dict[str, Any]:
+    """A domain's problem as a 422 lists it: its ``loc`` from the request's root."""
+    loc = problem.loc if problem.loc and problem.loc[0] in REQUEST_PARTS else ["body", *problem.loc]
+    return {**problem.model_dump(), "loc": loc}
 
 
 def invalid_input(problems: list[Any]) -> JSONResponse:

@@ -39,8 +39,10 @@ class EventTooLargeError(ServiceError):
 
 
 class FieldProblem(BaseModel):
-    """One problem of a command's input: where (``loc``, from the input's root: ``body``,
-    ``path``, ``query`` or ``header``, then the field) and what."""
+    """One problem of a command's input: where (``loc``, the path to the field within the
+    command, ``["parties", 0, "city_id"]``) and what. A caller that names where in a
+    request the input came from starts ``loc`` with ``path``, ``query`` or ``header``;
+    anything else is the request's body."""
 
     loc: list[str | int]
     msg: str

@@ -62,8 +62,8 @@ class TestDrafting:
         with pytest.raises(InvalidInputError) as refused:
             domain.draft_mou(None, drafted(parties=parties), CITIES)
         assert [p.loc for p in refused.value.problems] == [
-            ["body", "parties", 0, "city_id"],
-            ["body", "parties", 1, "stakeholder_ids", 0],
+            ["parties", 0, "city_id"],
+            ["parties", 1, "stakeholder_ids", 0],
         ]
 
     def test_refuses_a_city_named_twice_and_a_validity_ending_before_it_starts(self) -> None:
@@ -75,9 +75,9 @@ class TestDrafting:
                 CITIES,
             )
         assert {tuple(p.loc) for p in refused.value.problems} == {
-            ("body", "parties", 1, "city_id"),
-            ("body", "parties"),
-            ("body", "valid_until"),
+            ("parties", 1, "city_id"),
+            ("parties",),
+            ("valid_until",),
         }
 
     def test_refuses_drafting_an_existing_mou(self) -> None:
@@ -176,7 +176,7 @@ class TestAddingParties:
     def test_refuses_an_unknown_city(self) -> None:
         with pytest.raises(InvalidInputError) as refused:
             domain.add_party(draft(), Party(city_id="atlantis"), CITIES, TODAY)
-        assert refused.value.problems[0].loc == ["body", "city_id"]
+        assert refused.value.problems[0].loc == ["city_id"]
 
     def test_refuses_a_party_once_all_have_signed(self) -> None:
         with pytest.raises(ConflictError):
@@ -232,7 +232,7 @@ class TestOrganisationParties:
     def test_an_organisation_with_no_city_must_be_known(self) -> None:
         with pytest.raises(InvalidInputError) as refused:
             domain.draft_mou(None, drafted(parties=(Party(city_id="granada"), FUND)), CITIES)
-        assert refused.value.problems[0].loc == ["body", "parties", 1, "organisation_id"]
+        assert refused.value.problems[0].loc == ["parties", 1, "organisation_id"]
 
 
 class TestSignedOn:

@@ -280,7 +280,7 @@ def draft_mou(
     problems: list[FieldProblem] = []
     seen: set[PartyKey] = set()
     for index, party in enumerate(drafted.parties):
-        loc: Loc = ["body", "parties", index]
+        loc: Loc = ["parties", index]
         if party.key in seen:
             field = "city_id" if party.organisation_id is None else "organisation_id"
             problems.append(
@@ -289,13 +289,9 @@ def draft_mou(
         seen.add(party.key)
         problems += party_problems(party, cities, organisations, loc)
     if len(seen) < 2:
-        problems.append(
-            FieldProblem(loc=["body", "parties"], msg="a MoU needs two or more parties")
-        )
+        problems.append(FieldProblem(loc=["parties"], msg="a MoU needs two or more parties"))
     if drafted.valid_from and drafted.valid_until and drafted.valid_until < drafted.valid_from:
-        problems.append(
-            FieldProblem(loc=["body", "valid_until"], msg="the validity ends before it starts")
-        )
+        problems.append(FieldProblem(loc=["valid_until"], msg="the validity ends before it starts"))
     if problems:
         raise InvalidInputError(problems)
     return [drafted]
@@ -308,7 +304,7 @@ def add_party(
     today: date,
     organisations: KnownOrganisations = frozenset(),
 ) -> list[MouEvent]:
-    problems = party_problems(party, cities, organisations, ["body"])
+    problems = party_problems(party, cities, organisations, [])
     if problems:
         raise InvalidInputError(problems)
     _refuse_when_closed(mou, today, "new party")

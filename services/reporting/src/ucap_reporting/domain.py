@@ -155,7 +155,7 @@ def _content_problems(values: Mapping[str, Any], loc: Loc) -> list[FieldProblem]
 def create_ucap(existing: Ucap | None, created: UcapCreated) -> list[UcapEvent]:
     if existing is not None:
         raise ConflictError(f"U-CAP {created.ucap_id} exists", ucap_id=created.ucap_id)
-    problems = _content_problems(dict(created), ["body"])
+    problems = _content_problems(dict(created), [])
     if problems:
         raise InvalidInputError(problems)
     return [created]
@@ -173,7 +173,7 @@ def update_sections(ucap: Ucap, changes: Mapping[str, Any]) -> list[UcapEvent]:
     current = dict(ucap)
     merged = {**current, **changes}
     required = [
-        FieldProblem(loc=["body", name], msg="may be changed, not removed")
+        FieldProblem(loc=[name], msg="may be changed, not removed")
         for name in REQUIRED_FIELDS
         if name in changes and changes[name] is None
     ]
@@ -185,7 +185,7 @@ def update_sections(ucap: Ucap, changes: Mapping[str, Any]) -> list[UcapEvent]:
             "lead_city_id": merged["lead_city_id"],
             "counterpart_city_ids": merged["counterpart_city_ids"],
         },
-        ["body"],
+        [],
     )
     if problems:
         raise InvalidInputError(problems)
@@ -205,10 +205,10 @@ def _activity_problems(activity: Activity) -> list[FieldProblem]:
     for field in ("places", "city_ids", "mou_ids", "pilot_ids"):
         values = getattr(activity, field)
         if len(set(values)) != len(values):
-            problems.append(FieldProblem(loc=["body", field], msg="a value appears twice"))
+            problems.append(FieldProblem(loc=[field], msg="a value appears twice"))
     end = activity.end_date
     if end is not None and end.last_day < activity.date.first_day:
-        problems.append(FieldProblem(loc=["body", "end_date"], msg="ends before its date"))
+        problems.append(FieldProblem(loc=["end_date"], msg="ends before its date"))
     return problems
 
 
@@ -235,10 +235,7 @@ def update_activity(ucap: Ucap, activity_id: str, changes: Mapping[str, Any]) ->
         )
     except ValidationError as error:
         raise InvalidInputError(
-            [
-                FieldProblem(loc=["body", *problem["loc"]], msg=problem["msg"])
-                for problem in error.errors()
-            ]
+            [FieldProblem(loc=[*problem["loc"]], msg=problem["msg"]) for problem in error.errors()]
         ) from error
     problems = _activity_problems(updated)
     if problems:
@@ -261,9 +258,7 @@ def deliver(
     deliverable: Deliverable | None,
 ) -> list[UcapEvent]:
     if status is DeliveryStatus.DRAFT:
-        raise InvalidInputError(
-            [FieldProblem(loc=["body", "status"], msg="deliver as delivered or final")]
-        )
+        raise InvalidInputError([FieldProblem(loc=["status"], msg="deliver as delivered or final")])
     step = DELIVERY_ORDER[status] - DELIVERY_ORDER[ucap.delivery_status]
     if step < 0 or (step == 0 and deliverable is None):
         raise ConflictError(

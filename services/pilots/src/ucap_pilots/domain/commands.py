@@ -59,23 +59,23 @@ def propose_pilot(
 ) -> list[PilotEvent]:
     if existing is not None:
         raise ConflictError(f"a pilot {proposed.pilot_id} exists", pilot_id=proposed.pilot_id)
-    body: Loc = ["body"]
+    root: Loc = []
     problems: list[FieldProblem] = []
     if not proposed.pilot_id.startswith(f"{proposed.lead_city_id}-"):
         problems.append(
             FieldProblem(
-                loc=[*body, "id"],
+                loc=[*root, "id"],
                 msg=f"a pilot's id starts with its lead city's id: {proposed.lead_city_id}-…",
             )
         )
     if proposed.lead_city_id not in known_cities:
         problems.append(
-            FieldProblem(loc=[*body, "lead_city_id"], msg=f"unknown city {proposed.lead_city_id}")
+            FieldProblem(loc=[*root, "lead_city_id"], msg=f"unknown city {proposed.lead_city_id}")
         )
-    problems += partner_problems(proposed.lead_city_id, proposed.partners, known_cities, body)
-    problems += mou_problems(proposed.mou_ids, known_mous, body)
-    problems += sdg_problems(proposed.sdg_goals, proposed.sdg_targets, body)
-    problems += ucap_problems(proposed.ucap_id, proposed.lead_city_id, ucap_cities, body)
+    problems += partner_problems(proposed.lead_city_id, proposed.partners, known_cities, root)
+    problems += mou_problems(proposed.mou_ids, known_mous, root)
+    problems += sdg_problems(proposed.sdg_goals, proposed.sdg_targets, root)
+    problems += ucap_problems(proposed.ucap_id, proposed.lead_city_id, ucap_cities, root)
     _raise_if(problems)
     return [proposed]
 
@@ -108,17 +108,17 @@ def update_details(
     changed = {
         name: value for name, value in changes.changes().items() if getattr(pilot, name) != value
     }
-    body: Loc = ["body"]
+    root: Loc = []
     problems: list[FieldProblem] = []
     if "partners" in changed:
-        problems += partner_problems(pilot.lead_city_id, changed["partners"], known_cities, body)
+        problems += partner_problems(pilot.lead_city_id, changed["partners"], known_cities, root)
     if "mou_ids" in changed:
-        problems += mou_problems(changed["mou_ids"], known_mous, body)
+        problems += mou_problems(changed["mou_ids"], known_mous, root)
     if "ucap_id" in changed:
-        problems += ucap_problems(changed["ucap_id"], pilot.lead_city_id, ucap_cities, body)
+        problems += ucap_problems(changed["ucap_id"], pilot.lead_city_id, ucap_cities, root)
     goals = changed.get("sdg_goals", pilot.sdg_goals)
     targets = changed.get("sdg_targets", pilot.sdg_targets)
-    problems += sdg_problems(goals, targets, body)
+    problems += sdg_problems(goals, targets, root)
     _raise_if(problems)
     if not changed:
         return []
@@ -192,12 +192,12 @@ def report_progress(pilot: Pilot, update: ProgressUpdate) -> list[PilotEvent]:
     The caller checks first that the update's id is not recorded yet.
     """
     _refuse_when_closed(pilot, "progress update")
-    body: Loc = ["body"]
+    root: Loc = []
     problems: list[FieldProblem] = []
     if update.reporting_city_id not in pilot.city_ids:
         problems.append(
             FieldProblem(
-                loc=[*body, "reporting_city_id"],
+                loc=[*root, "reporting_city_id"],
                 msg=f"{update.reporting_city_id} is not a city of {pilot.pilot_id}",
             )
         )
@@ -205,7 +205,7 @@ def report_progress(pilot: Pilot, update: ProgressUpdate) -> list[PilotEvent]:
         if pilot.indicator(value.indicator_id) is None:
             problems.append(
                 FieldProblem(
-                    loc=[*body, "indicator_values", index, "indicator_id"],
+                    loc=[*root, "indicator_values", index, "indicator_id"],
                     msg=f"{pilot.pilot_id} has no indicator {value.indicator_id}",
                 )
             )
@@ -213,7 +213,7 @@ def report_progress(pilot: Pilot, update: ProgressUpdate) -> list[PilotEvent]:
     if update.milestone_id and milestone is None:
         problems.append(
             FieldProblem(
-                loc=[*body, "milestone_id"],
+                loc=[*root, "milestone_id"],
                 msg=f"{pilot.pilot_id} has no milestone {update.milestone_id}",
             )
         )
