@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_mous.views import CITIES_VIEW, ORGANISATIONS_VIEW
-from ucap_shared.dispatch import Handler, Handlers
+from ucap_shared.dispatch import Handlers
 from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
 from ucap_shared.topics import events_topic
@@ -77,13 +77,6 @@ class OrganisationRegistered(EventData):
     name: str
 
 
-class OtherCityEvent(EventData):
-    """Any other ``ucap.city.*`` event: read for its place in the city's sequence only."""
-
-    model_config = _narrow
-    event_type = "ucap.city.*"
-
-
 def _city(current: Document | None, city_id: str) -> Document:
     """The city as the view holds it, or a placeholder not yet registered."""
     return current or {
@@ -93,24 +86,6 @@ def _city(current: Document | None, city_id: str) -> Document:
         "country": None,
         "stakeholder_ids": [],
     }
-
-
-Entry = tuple[type[EventData], Handler]
-
-
-class _EveryCityEventType(dict[str, Entry]):
-    """Handlers by type, answering for every type under the prefix that has none."""
-
-    def __init__(self, prefix: str, fallback: Entry) -> None:
-        super().__init__()
-        self._prefix = prefix
-        self._fallback = fallback
-
-    def get(self, key: str, default: Entry | None = None, /) -> Entry | None:  # type: ignore[override]
-        entry = super().get(key)
-        if entry is not None:
-            return entry
-        return self._fallback if key.startswith(self._prefix) else default
 
 
 def city_handlers(database: AsyncDatabase[Document]) -> Handlers:
@@ -130,11 +105,7 @@ def city_handlers(database: AsyncDatabase[Document]) -> Handlers:
             project=project,
         )
 
-    async def on_other(envelope: Envelope, data: EventData) -> Outcome:
-        return await apply(envelope, lambda city: None)
-
     handlers = Handlers(events_topic("cities"), (CITY_EVENT_PREFIX, ORGANISATION_EVENT_PREFIX))
-    handlers.by_type = _EveryCityEventType(CITY_EVENT_PREFIX, (OtherCityEvent, on_other))
 
     @handlers.on(OrganisationRegistered)
     async def on_organisation_registered(
