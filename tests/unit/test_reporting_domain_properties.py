@@ -29,7 +29,7 @@ from ucap_reporting.events import (
 from ucap_shared.dates import PartialDate
 from ucap_shared.problems import ConflictError, InvalidInputError, NotFoundError
 
-fast = settings(max_examples=15, deadline=None)
+fast = settings(max_examples=10, deadline=None)
 
 days = st.dates(min_value=date(2015, 1, 1), max_value=date(2025, 12, 31))
 ids = st.sampled_from(["a", "b", "c", "d"])
