@@ -197,11 +197,6 @@ class TestIdempotency:
         once = applied(a_ucap(), domain.update_sections(a_ucap(), changes))
         assert domain.update_sections(once, changes) == []
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="update_sections compares null with the empty list it stands for: clearing "
-        "an empty list section makes a section_updated each time, changing nothing",
-    )
     def test_clearing_an_empty_list_section_makes_no_event(self) -> None:
         assert domain.update_sections(a_ucap(key_challenges=()), {"key_challenges": None}) == []
 

@@ -193,11 +193,16 @@ def update_sections(ucap: Ucap, changes: Mapping[str, Any]) -> list[UcapEvent]:
     for section, names in SECTION_FIELDS.items():
         if not any(name in changes for name in names):
             continue
-        if all(merged[name] == current[name] for name in names):
+        if all(_unchanged(merged[name], current[name]) for name in names):
             continue
         content = {name: merged[name] for name in names}
         events.append(UcapSectionUpdated(ucap_id=ucap.ucap_id, section=section, **content))
     return events
+
+
+def _unchanged(sent: Any, stored: Any) -> bool:  # noqa: ANN401 - any section's value
+    """A null clears a list section: sent for an empty one, it changes nothing."""
+    return bool(sent == stored or (sent is None and stored == ()))
 
 
 def _activity_problems(activity: Activity) -> list[FieldProblem]:
