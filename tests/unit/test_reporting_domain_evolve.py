@@ -222,11 +222,6 @@ class TestDelivered:
         )
         assert after.deliverables == (deliverable(), note)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="evolve sets delivered_on on every 'delivered' event, though the field is "
-        "'When first delivered' and a final one keeps its first date",
-    )
     def test_delivered_again_keeps_the_first_delivery_date(self) -> None:
         note = deliverable("Note", "2020-02", DeliverableKind.CONCEPT_NOTE)
         after = applied(

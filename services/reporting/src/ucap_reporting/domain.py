@@ -97,7 +97,7 @@ def evolve(state: Ucap | None, event: UcapEvent) -> Ucap:
         kept = tuple(a for a in state.activities if a.activity_id != event.activity_id)
         return state.model_copy(update={"activities": kept})
     changes = {"delivery_status": event.status}
-    if event.status is DeliveryStatus.DELIVERED or state.delivered_on is None:
+    if state.delivered_on is None:
         changes["delivered_on"] = event.delivered_on
     if event.status is DeliveryStatus.FINAL and state.finalised_on is None:
         changes["finalised_on"] = event.delivered_on
