@@ -79,7 +79,7 @@ class TestRegisterCity:
 
 
 class TestUpdateProfile:
-    def test_the_values_differ_from_granada_s(self) -> None:
+    def test_every_profile_field_has_a_value_differing_from_granada_s(self) -> None:
         city = a_city()
         assert set(NEW_VALUES) == set(PROFILE_FIELDS)
         assert all(getattr(city, name) != value for name, value in NEW_VALUES.items())
