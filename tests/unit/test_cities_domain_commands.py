@@ -116,12 +116,6 @@ class TestUpdateProfile:
         with pytest.raises(ValueError, match=f"not profile fields: \\['{name}'\\]"):
             domain.update_profile(a_city(), CITY_ID, {name: "x", "name": "Granada"})
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="update_profile lets a field that cannot be null be cleared (only the request "
-        "schema refuses null): the event it records then leaves a City whose kind, name, "
-        "country, world region or population is None",
-    )
     @pytest.mark.parametrize("name", ["kind", "name", "country", "world_region", "population"])
     def test_a_field_that_cannot_be_null_is_not_cleared(self, name: str) -> None:
         with pytest.raises(InvalidInputError) as refused:

@@ -21,7 +21,7 @@ from ucap_cities.events import (
     StakeholderRemoved,
     WorldRegion,
 )
-from ucap_shared.problems import ConflictError, NotFoundError
+from ucap_shared.problems import ConflictError, FieldProblem, InvalidInputError, NotFoundError
 
 PROFILE_FIELDS = (
     "kind",
@@ -33,6 +33,8 @@ PROFILE_FIELDS = (
     "population",
     "area_km2",
 )
+REQUIRED_PROFILE_FIELDS = frozenset({"kind", "name", "country", "world_region", "population"})
+"""Profile fields every city has: an update may change them, never clear them."""
 
 
 class IdTakenError(ConflictError):
@@ -126,6 +128,8 @@ class RegisterCity:
 def evolve(city: City | None, event: CityEvent) -> City:
     """The city after one more of its events."""
     if isinstance(event, CityRegistered):
+        if city is not None:
+            raise ValueError(f"{event.city_id} registered twice")
         return City(
             city_id=event.city_id,
             name=event.name,
@@ -191,6 +195,13 @@ def update_profile(
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"not profile fields: {sorted(unknown)}")
+    cleared = [
+        FieldProblem(loc=[name], msg="may be changed, not removed")
+        for name, value in changes.items()
+        if value is None and name in REQUIRED_PROFILE_FIELDS
+    ]
+    if cleared:
+        raise InvalidInputError(cleared)
     changed = {name: value for name, value in changes.items() if getattr(city, name) != value}
     if not changed:
         return []

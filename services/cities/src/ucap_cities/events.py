@@ -199,6 +199,11 @@ class CityProfileUpdated(EventData):
         options.setdefault("exclude_unset", True)
         return super().model_dump(**options)
 
+    def model_dump_json(self, **options: Any) -> str:  # noqa: ANN401 - BaseModel's options
+        """As :meth:`model_dump`: only the fields that were set."""
+        options.setdefault("exclude_unset", True)
+        return super().model_dump_json(**options)
+
     def changes(self) -> dict[str, Any]:
         """The changed fields and their new values, as models."""
         return {name: getattr(self, name) for name in self.model_fields_set - {"city_id"}}
