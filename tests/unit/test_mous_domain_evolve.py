@@ -170,11 +170,11 @@ class TestStatusOfTheState:
         assert mou.in_force_from == date.min
         assert mou.status_on(date.min) is Status.IN_FORCE
 
-    def test_with_a_validity_start_it_is_in_force_from_its_first_day(self) -> None:
-        mou = signed_by_all(a_mou(valid_from="2024-02"), None)
-        assert mou.in_force_from == date(2024, 2, 1)
-        assert mou.status_on(date(2024, 1, 31)) is Status.SIGNED
-        assert mou.status_on(date(2024, 2, 1)) is Status.IN_FORCE
+    def test_undated_with_a_validity_start_it_is_in_force_from_that_day(self) -> None:
+        mou = signed_by_all(a_mou(valid_from="2024-02-10"), None)
+        assert mou.in_force_from == date(2024, 2, 10)
+        assert mou.status_on(date(2024, 2, 9)) is Status.SIGNED
+        assert mou.status_on(date(2024, 2, 10)) is Status.IN_FORCE
 
     def test_signed_by_all_with_a_date_to_come_it_is_signed_until_that_date(self) -> None:
         mou = signed_by_all(a_mou(), "2024-03-10")
