@@ -290,7 +290,8 @@ def draft_mou(
         problems += party_problems(party, cities, organisations, loc)
     if len(seen) < 2:
         problems.append(FieldProblem(loc=["parties"], msg="a MoU needs two or more parties"))
-    if drafted.valid_from and drafted.valid_until and drafted.valid_until < drafted.valid_from:
+    starts, ends = drafted.valid_from, drafted.valid_until
+    if starts and ends and ends.last_day < starts.first_day:
         problems.append(FieldProblem(loc=["valid_until"], msg="the validity ends before it starts"))
     if problems:
         raise InvalidInputError(problems)
