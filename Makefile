@@ -82,8 +82,11 @@ tools: ## Debian's chromium for the page tests, wrk for the benchmarks, promethe
 test: infra-up tools lint ## install, start the infrastructure, lint, type-check, run every test
 	.venv/bin/pytest $(PYTEST_ARGS)
 
+# Every test in these folders is end-to-end (tests/conftest.py): not even collected here.
+END_TO_END_FOLDERS := e2e smoke scale
+
 test-unit: install ## the unit tier alone: no Kafka, no MongoDB, no service process (well under a minute)
-	.venv/bin/pytest -m unit -q $(PYTEST_ARGS)
+	.venv/bin/pytest -m unit -q -n 2 $(addprefix --ignore=tests/,$(END_TO_END_FOLDERS)) $(PYTEST_ARGS)
 
 run: install ## run the whole system with the Granada demo loaded (UCAP_DEMO=0: without); Ctrl-C stops it
 	@$(PY) deploy/local/ucap_stack.py run --infra

@@ -38,7 +38,9 @@ REACHING: dict[Status, tuple[Action, ...]] = {
     Status.COMPLETED: (Action.APPROVE, Action.START, Action.COMPLETE),
     Status.CANCELLED: (Action.CANCEL,),
 }
-ACCEPTED = [(action, status) for action, (sources, _) in TRANSITIONS.items() for status in sources]
+ACCEPTED = [
+    (action, status) for action, (sources, _) in TRANSITIONS.items() for status in sorted(sources)
+]
 REFUSED = [
     (action, status)
     for action, (sources, _) in TRANSITIONS.items()
