@@ -29,6 +29,7 @@ PROPOSAL_FIELDS = {
     "urban_agenda_themes",
     "mou_ids",
     "ucap_id",
+    "proposed_on",
 }
 
 

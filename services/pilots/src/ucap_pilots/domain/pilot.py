@@ -91,6 +91,8 @@ class Pilot(BaseModel):
     urban_agenda_themes: tuple[str, ...]
     mou_ids: tuple[str, ...]
     ucap_id: str | None
+    proposed_on: PartialDate | None = None
+    """When it was proposed, as the partners date it (None: when it was recorded)."""
     ucaps_named: tuple[str, ...] = ()
     """Every U-CAP the pilot ever named: reporting keeps a copy of it in each one's status."""
     status: Status = Status.PROPOSED

@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from ucap_pilots.events.values import PartnerCity
+from ucap_shared.dates import PartialDate
 from ucap_shared.events import EventData
 
 _PROPOSED_EXAMPLE: dict[str, Any] = {
@@ -50,6 +51,11 @@ class PilotProposed(EventData):
     urban_agenda_themes: tuple[str, ...] = Field(description="EU Urban Agenda themes")
     mou_ids: tuple[str, ...] = Field(description="MoUs the pilot is based on")
     ucap_id: str | None = Field(description="The U-CAP the pilot belongs to")
+    proposed_on: PartialDate | None = Field(
+        default=None,
+        description="When it was proposed, as the partners date it; null: when it was "
+        "recorded (events from before this field read as null)",
+    )
 
 
 class PilotDetailsUpdated(EventData):

@@ -84,6 +84,12 @@ class ProposePilotRequest(RequestModel):
     )
     mou_ids: list[Slug] = Field(default_factory=list, max_length=bounds.ITEMS_PER_LIST)
     ucap_id: Slug | None = Field(default=None, examples=["granada-ucap"])
+    proposed_on: PartialDate | None = Field(
+        default=None,
+        description="When it was proposed, if not today: the day the cooperation's own "
+        "time (`as_of`) counts it from",
+        examples=["2020-05"],
+    )
 
     def command(self) -> PilotProposed:
         partners = [PartnerCity(city_id=p.city_id, role=p.role) for p in self.partners]
@@ -101,6 +107,7 @@ class ProposePilotRequest(RequestModel):
             urban_agenda_themes=tuple(self.urban_agenda_themes),
             mou_ids=tuple(self.mou_ids),
             ucap_id=self.ucap_id,
+            proposed_on=self.proposed_on,
         )
 
 
