@@ -16,7 +16,7 @@ from tests.support.infra import Infra
 from tests.support.processes import run_service
 from tests.support.ucap_command import ucap
 from tests.support.waiting import eventually
-from ucap_mous.views import CITIES_VIEW, MOUS_VIEW
+from ucap_mous.views import CITIES_VIEW, MOUS_VIEW, ORGANISATIONS_VIEW
 from ucap_shared.mongo import MongoClient, connect_mongo
 from ucap_shared.topics import TopicSpec, ensure_topics
 
@@ -102,7 +102,7 @@ class TestRebuildingAStoppedService:
 
         assert result.returncode == 0, result.stderr
         report = json.loads(result.stdout)
-        assert report["views"] == [MOUS_VIEW, CITIES_VIEW]
+        assert report["views"] == [MOUS_VIEW, CITIES_VIEW, ORGANISATIONS_VIEW]
         assert report["skipped"] == []
         # 2 MoU events from the store, 3 city events, and the 2 MoU events again from their
         # topic, where the views' guard finds them applied already.
