@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.support.infra import Infra, provide_infra
 from ucap_shared.mongo import MongoClient, connect_mongo
@@ -50,6 +51,9 @@ async def mongo(infra: Infra) -> AsyncIterator[MongoClient]:
     finally:
         await client.close()
 
+
+# `make test-unit` runs `--hypothesis-profile=quick`: a fifth of the examples, for a fast tier.
+settings.register_profile("quick", max_examples=20)
 
 END_TO_END_FOLDERS = frozenset({"e2e", "smoke", "scale"})
 NEEDS_SERVERS = frozenset({"infra", "service_env", "mongo"})

@@ -1,20 +1,12 @@
 """Every service's OpenAPI document, and the gateway's, documents the one error body for a 422."""
 
-import importlib
 from typing import Any
 
 import pytest
 
-from ucap_gateway.openapi import merged_openapi
+from tests.support.openapi_documents import document_of, merged_public_document
 
 SERVICES = ("cities", "mous", "pilots", "reporting", "gateway")
-
-
-def document_of(service: str) -> dict[str, Any]:
-    document: dict[str, Any] = (
-        importlib.import_module(f"ucap_{service}.main").create_app().openapi()
-    )
-    return document
 
 
 def documented_422s(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -51,10 +43,7 @@ class TestTheDocumented422:
             assert_the_one_422_body(document, schema)
 
     def test_is_the_one_error_body_in_the_merged_public_document(self) -> None:
-        gateway = importlib.import_module("ucap_gateway.main").create_app()
-        upstream = {s: document_of(s) for s in SERVICES if s != "gateway"}
-
-        document = merged_openapi(gateway, upstream)
+        document = merged_public_document()
 
         schemas = documented_422s(document)
         assert len(schemas) > len(documented_422s(document_of("gateway")))

@@ -10,33 +10,20 @@ schema) ``maxProperties``; a schema that admits any JSON at all (no ``type``, no
 ``$ref``, no composition, or ``additionalProperties: true``) is unbounded too.
 """
 
-import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
 
-from ucap_cities.main import create_app as cities_app
+from tests.support.openapi_documents import SERVICES, document_of, merged_public_document
 from ucap_cities.schemas import RegisterCityRequest
-from ucap_gateway.main import create_app as gateway_app
-from ucap_gateway.openapi import merged_openapi
-from ucap_mous.main import create_app as mous_app
 from ucap_mous.schemas import DraftMouRequest
-from ucap_pilots.main import create_app as pilots_app
 from ucap_reporting.api import ActivityIn, CreateUcapRequest
-from ucap_reporting.main import create_app as reporting_app
 from ucap_shared import bounds
 
 Schema = dict[str, Any]
-SERVICES: dict[str, Callable[[], FastAPI]] = {
-    "cities": cities_app,
-    "mous": mous_app,
-    "pilots": pilots_app,
-    "reporting": reporting_app,
-}
 BOUNDED_FORMATS = frozenset({"date", "date-time", "time", "uuid"})
 COMPOSITIONS = ("allOf", "anyOf", "oneOf")
 UNBOUNDED_REPEAT = re.compile(r"[*+]|\{\d*,\}")
@@ -45,11 +32,12 @@ UNBOUNDED_REPEAT = re.compile(r"[*+]|\{\d*,\}")
 DOCUMENT_NAMES = [*SERVICES, "gateway"]
 
 
-@functools.cache
 def documents() -> dict[str, Schema]:
     """Each service's document, and the gateway's merged from them."""
-    services = {name: build().openapi() for name, build in SERVICES.items()}
-    return {**services, "gateway": merged_openapi(gateway_app(), services)}
+    return {
+        **{service: document_of(service) for service in SERVICES},
+        "gateway": merged_public_document(),
+    }
 
 
 def pattern_bounds_length(pattern: str) -> bool:

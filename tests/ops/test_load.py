@@ -248,7 +248,9 @@ class TestMalformedFiles:
         assert error.endswith("version 3 is not one this ucap reads (1 or 2)")
 
     def test_a_missing_file_is_one_line(self, tmp_path: Path) -> None:
-        result = ucap("load", str(tmp_path / "nowhere.json"), "--key", "k", env=_env_without_key())
+        result = ucap_here(
+            "load", str(tmp_path / "nowhere.json"), "--key", "k", env=_env_without_key()
+        )
 
         assert result.returncode == 1
         assert result.stderr.strip().startswith("error: cannot read")

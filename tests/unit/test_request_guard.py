@@ -106,7 +106,11 @@ class TestOccurredAtIsReadOnlyForAnAdmin:
         assert answer.status_code == 200
         assert answer.json()["occurred_at"] == "2018-07-01T12:00:00+00:00"
 
-    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=3 * settings().max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
     @given(value=st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40))
     async def test_no_value_gives_a_server_error(self, value: str) -> None:
         transport = httpx.ASGITransport(app=guarded_app(), raise_app_exceptions=False)

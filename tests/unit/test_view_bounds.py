@@ -4,8 +4,8 @@ document may hold, and the largest status document built of them; the largest pi
 its own view stores it; and the commands that would pass a limit are refused."""
 
 import asyncio
+import base64
 import random
-import string
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -391,13 +391,15 @@ class TestTheStatusDocumentStaysUnder16MiB:
 
 class TestAPilotsOwnDocumentsStayUnder16MiB:
     def test_a_pilot_at_its_byte_limit_with_text_that_does_not_compress(self) -> None:
-        texts = random.Random(7)
+        noise = random.Random(7)
         pilot = fold([proposed("a", [])])
-        summary_chars = 4000
-        text = "".join(texts.choices(string.ascii_letters + string.digits, k=summary_chars))
-        one = len(recorded(text, "u0000").model_dump_json().encode()) + 1
+
+        def incompressible(chars: int) -> str:
+            return base64.b64encode(noise.randbytes(chars * 3 // 4)).decode()
+
+        one = len(recorded(incompressible(4000), "u0000").model_dump_json().encode()) + 1
         updates = tuple(
-            recorded("".join(texts.sample(text, len(text))), f"u{n:04d}")
+            recorded(incompressible(4000), f"u{n:04d}")
             for n in range((capacity.MAX_PILOT_BYTES - 4096) // one)
         )
         big = pilot.model_copy(update={"updates": updates})

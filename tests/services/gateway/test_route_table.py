@@ -1,13 +1,11 @@
 """The gateway's route table is the services' public API, and it alone decides what is
 forwarded: no service document needed (production serves none)."""
 
-import importlib
-from typing import Any
-
 import pytest
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from tests.support.openapi_documents import document_of
 from ucap_gateway.main import create_app
 from ucap_gateway.openapi import GATEWAY_OWNED_SUFFIXES, PRIVATE_PREFIXES
 from ucap_gateway.route_table import GATEWAY_OPERATIONS, PUBLIC_OPERATIONS
@@ -19,8 +17,7 @@ OPERATION_METHODS = ("get", "put", "post", "delete", "patch")
 
 def public_operations(service: str) -> dict[str, set[str]]:
     """What the service's own routes serve under the prefixes the gateway forwards to it."""
-    app: FastAPI = importlib.import_module(f"ucap_{service}.main").create_app()
-    document: dict[str, Any] = app.openapi()
+    document = document_of(service)
     prefixes = tuple(f"/{prefix}" for prefix, owner in ROUTES.items() if owner == service)
     return {
         path: {method.upper() for method in operations if method in OPERATION_METHODS}
@@ -40,12 +37,11 @@ class TestTheTableIsTheServicesRoutes:
 
     @pytest.mark.parametrize("service", sorted(set(ROUTES.values())))
     def test_every_public_path_of_a_service_has_a_forwarded_prefix(self, service: str) -> None:
-        app: FastAPI = importlib.import_module(f"ucap_{service}.main").create_app()
         forwarded = tuple(f"/{prefix}" for prefix, owner in ROUTES.items() if owner == service)
 
         unreachable = [
             path
-            for path in app.openapi()["paths"]
+            for path in document_of(service)["paths"]
             if not path.startswith((*forwarded, *PRIVATE_PREFIXES))
             and not path.endswith(GATEWAY_OWNED_SUFFIXES)
         ]
