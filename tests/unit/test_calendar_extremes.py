@@ -59,16 +59,20 @@ class TestUtcMoment:
             utc_moment(moment)
 
 
-def _mou(valid_until: str | None, signed_on: str = "0001-01-01") -> dict[str, object]:
+def _mou(
+    valid_until: str | None,
+    signed_on: tuple[str, str] = ("0001-01-01", "0001-01-01"),
+    valid_from: str | None = "0001",
+) -> dict[str, object]:
     return {
         "mou_id": "m",
         "title": "M",
         "party_city_ids": ["a", "b"],
         "signatures": [
-            {"city_id": "a", "signed_on": signed_on},
-            {"city_id": "b", "signed_on": signed_on},
+            {"city_id": "a", "signed_on": signed_on[0]},
+            {"city_id": "b", "signed_on": signed_on[1]},
         ],
-        "valid_from": "0001",
+        "valid_from": valid_from,
         "valid_until": valid_until,
         "terminated_on": None,
         "expired_on": None,
@@ -113,6 +117,14 @@ class TestStatusOnTheCalendarsEnds:
         out = mou_out(_mou(valid_until), today)
         assert out.expires_soon is (
             today == LAST and valid_until is not None and valid_until.startswith("9999")
+        )
+
+    def test_a_mou_signed_in_a_year_and_a_month_of_it_is_signed_in_that_year(self) -> None:
+        out = mou_out(_mou(None, ("2018", "2018-03"), valid_from=None), date(2018, 2, 28))
+        assert (out.signed_on, out.status) == (PartialDate.parse("2018"), "signed")
+        assert (
+            mou_out(_mou(None, ("2018", "2018-03"), valid_from=None), date(2018, 3, 1)).status
+            == "in_force"
         )
 
     @pytest.mark.parametrize("today", [FIRST, LAST])

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from ucap_shared.dates import PartialDate, Precision
+from ucap_shared.dates import PartialDate, Precision, latest
 
 
 class Dated(BaseModel):
@@ -45,3 +45,19 @@ class TestPartialDate:
     def test_refuses_what_is_not_a_date(self, bad: str) -> None:
         with pytest.raises(ValidationError):
             Dated(when=bad)  # type: ignore[arg-type]
+
+
+class TestTheLatestOfPartialDates:
+    @pytest.mark.parametrize(
+        ("dates", "expected"),
+        [
+            (["2018", "2018-03"], "2018"),
+            (["2018-03", "2018"], "2018"),
+            (["2018", "2018-12"], "2018-12"),
+            (["2018-12-31", "2018"], "2018-12-31"),
+            (["2018-05-10", "2018-03"], "2018-05-10"),
+            (["2018", "2019-01"], "2019-01"),
+        ],
+    )
+    def test_is_the_one_that_may_mean_the_last_day(self, dates: list[str], expected: str) -> None:
+        assert latest(PartialDate.parse(each) for each in dates) == PartialDate.parse(expected)

@@ -186,6 +186,19 @@ class TestStatusOfTheState:
         assert mou.signed_on == day("2018-07")
         assert mou.in_force_from == date(2018, 7, 1)
 
+    def test_a_signature_known_to_the_year_is_later_than_one_known_to_a_month_of_it(
+        self,
+    ) -> None:
+        mou = applied(a_mou(), [signed(GRANADA, "2018"), signed(ZHENGZHOU, "2018-03")])
+        assert mou.signed_on == day("2018")
+        assert mou.in_force_from == date(2018, 3, 1)
+        assert mou.status_on(date(2018, 2, 28)) is Status.SIGNED
+
+    def test_a_month_at_the_end_of_a_signature_year_is_the_later(self) -> None:
+        mou = applied(a_mou(), [signed(GRANADA, "2018-12"), signed(ZHENGZHOU, "2018")])
+        assert mou.signed_on == day("2018-12")
+        assert mou.in_force_from == date(2018, 12, 1)
+
     def test_a_city_and_its_stakeholder_name_their_city_once(self) -> None:
         mou = a_mou(parties=(FIRA, GRANADA, BARCELONA, FUND))
         assert mou.party_city_ids == ["barcelona", "granada"]

@@ -7,6 +7,7 @@ correctly against each other, so a plain sort on the field orders them.
 
 import calendar
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import total_ordering
@@ -160,6 +161,13 @@ class PartialDate:
             "description": "A date at year, month or day precision: 2018, 2018-07 or 2018-07-15",
             "examples": ["2018-07", "2020", "2018-09-03"],
         }
+
+
+def latest(dates: Iterable[PartialDate]) -> PartialDate:
+    """The latest of ``dates`` as a reader takes them: by the last day each may mean, then
+    by the first. So "2018" is later than "2018-03" (it may mean December), and "2018-12"
+    later than "2018" (both may mean 31 December; only "2018-12" rules out January)."""
+    return max(dates, key=lambda each: (each.last_day, each.first_day))
 
 
 def today() -> date:

@@ -38,7 +38,7 @@ from ucap_mous.events import (
     Party,
     PartyKey,
 )
-from ucap_shared.dates import PartialDate
+from ucap_shared.dates import PartialDate, latest
 from ucap_shared.problems import ConflictError, FieldProblem, InvalidInputError
 
 KnownCities = Mapping[str, frozenset[str]]
@@ -128,10 +128,13 @@ class MoU(BaseModel):
         and every signature's date is known."""
         if not self.fully_signed:
             return None
+        dates = self._signature_dates()
+        return latest(dates) if dates else None
+
+    def _signature_dates(self) -> list[PartialDate]:
+        """Every signature's date, or none if any is not known."""
         dates = [signature.signed_on for signature in self.signatures]
-        if any(signed_on is None for signed_on in dates):
-            return None
-        return max(signed_on for signed_on in dates if signed_on is not None)
+        return [] if None in dates else [d for d in dates if d is not None]
 
     @property
     def in_force_from(self) -> date | None:
@@ -141,8 +144,9 @@ class MoU(BaseModel):
             return None
         if self.valid_from is not None:
             return self.valid_from.first_day
-        signed_on = self.signed_on
-        return signed_on.first_day if signed_on is not None else date.min
+        # The first day every party had certainly signed on: "2018" and "2018-03" give 1 March.
+        dates = self._signature_dates()
+        return max(d.first_day for d in dates) if dates else date.min
 
     def status_on(self, today: date) -> Status:
         if self.termination is not None:

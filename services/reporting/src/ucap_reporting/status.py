@@ -39,7 +39,7 @@ from ucap_reporting.status_models import (
     UcapStatus,
 )
 from ucap_shared.consumer import TopicFreshness
-from ucap_shared.dates import PartialDate, days_after
+from ucap_shared.dates import PartialDate, days_after, latest
 from ucap_shared.views import APPLIED, Document
 
 __all__ = [
@@ -82,7 +82,7 @@ def mou_out(
     signed_by = {(s.city_id, s.organisation_id) for s in signatures}
     all_signed = bool(parties) and {_party_key(p) for p in parties} <= signed_by
     dates = [s.signed_on for s in signatures if s.signed_on is not None]
-    signed_on = max(dates) if all_signed and len(dates) == len(signatures) else None
+    signed_on = latest(dates) if all_signed and len(dates) == len(signatures) else None
     valid_from = PartialDate.parse(mou["valid_from"]) if mou["valid_from"] else None
     valid_until = PartialDate.parse(mou["valid_until"]) if mou["valid_until"] else None
     if mou["terminated_on"]:
@@ -92,11 +92,12 @@ def mou_out(
     elif not all_signed:
         status = MouStatus.DRAFT
     else:
-        # Signed on an unknown date: in force from its validity's start, if it has one.
-        start = valid_from or signed_on
-        status = (
-            MouStatus.IN_FORCE if start is None or start.first_day <= today else MouStatus.SIGNED
-        )
+        # From its validity's start, or the first day every party had certainly signed on;
+        # signed on an unknown date with no validity start: in force.
+        start = valid_from.first_day if valid_from else None
+        if start is None and signed_on is not None:
+            start = max(each.first_day for each in dates)
+        status = MouStatus.IN_FORCE if start is None or start <= today else MouStatus.SIGNED
     soon = (
         status in (MouStatus.IN_FORCE, MouStatus.SIGNED)
         and valid_until is not None
