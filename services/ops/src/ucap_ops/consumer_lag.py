@@ -18,12 +18,12 @@ from ucap_ops.kafka_admin import (
     committed_offsets,
     group_state,
     offset_range,
-    partitions_of,
     topic_reader,
 )
 from ucap_ops.targets import ServiceTarget
 from ucap_shared.mongo import MongoClient, connect_mongo
 from ucap_shared.positions import StreamPositions, TopicPosition
+from ucap_shared.topic_reading import partitions_of
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,9 @@ async def measure(targets: list[ServiceTarget]) -> list[GroupLag]:
     mongo = connect_mongo(targets[0].settings.mongodb_uri)
     try:
         read_by = {target.name: topics_read(target, mongo) for target in targets}
-        partitions = await partitions_of(bootstrap, {t for ts in read_by.values() for t in ts})
+        partitions = await partitions_of(
+            bootstrap, sorted({t for ts in read_by.values() for t in ts})
+        )
         async with topic_reader(bootstrap) as consumer:
             ranges = await offset_range(consumer, [tp for tps in partitions.values() for tp in tps])
         groups = []

@@ -49,11 +49,6 @@ async def admin_client(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
         await admin.close()
 
 
-async def partitions_of(bootstrap: str, topics: Iterable[str]) -> dict[str, list[TopicPartition]]:
-    """Each topic's partitions; a topic that does not exist is left out."""
-    return await topic_reading.partitions_of(bootstrap, list(topics))
-
-
 async def offset_range(
     consumer: AIOKafkaConsumer, partitions: Iterable[TopicPartition]
 ) -> dict[TopicPartition, tuple[int, int]]:
@@ -80,7 +75,7 @@ async def read_topic(bootstrap: str, topic: str) -> list[Record]:
 async def read_record(bootstrap: str, topic: str, partition: int, offset: int) -> Record | None:
     """The record at ``offset`` of one partition; None when there is none."""
     tp = TopicPartition(topic, partition)
-    if tp not in (await partitions_of(bootstrap, [topic])).get(topic, []):
+    if tp not in (await topic_reading.partitions_of(bootstrap, [topic])).get(topic, []):
         return None
     async with topic_reader(bootstrap) as consumer:
         start, end = (await offset_range(consumer, [tp]))[tp]

@@ -35,8 +35,9 @@ class IatiStatus(BaseModel):
 
 
 IATI = {
-    status: IatiStatus(code=iati.activity_status(status)[0], name=iati.activity_status(status)[1])
+    status: IatiStatus(code=code, name=name)
     for status in iati.CODE_OF_PILOT_STATUS
+    for code, name in [iati.activity_status(status)]
 }
 ACTIVE = frozenset({"approved", "in_progress"})
 
