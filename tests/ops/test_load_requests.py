@@ -142,12 +142,21 @@ class TestAnMouBetweenOrganisations:
             {"organisation_id": "uk-china-biotech-fund", "stakeholder_ids": []},
         ]
         assert drafted.headers[OCCURRED_AT] == "2019-06"
+        assert body(drafted)["drafted_on"] == "2019-06", "by default its first dated signature"
         assert body(dated) == {
             "city_id": "barcelona",
             "organisation_id": "fira-de-barcelona",
             "signed_on": "2019-06",
         }
         assert dated.headers[OCCURRED_AT] == "2019-06"
+
+    def test_its_own_drafting_date_is_sent_when_the_file_gives_one(self) -> None:
+        run, requests = run_against(nothing_yet)
+
+        load_mou(run, self.MOU.model_copy(update={"drafted_on": "2019-02"}))
+
+        drafted = writes(requests)[0]
+        assert (body(drafted)["drafted_on"], drafted.headers[OCCURRED_AT]) == ("2019-02",) * 2
 
     def test_a_signature_of_unknown_date_sends_null_and_no_date(self) -> None:
         run, requests = run_against(nothing_yet)

@@ -56,6 +56,9 @@ class MouOut(BaseModel):
     signatures: list[Signature]
     valid_from: PartialDate | None
     valid_until: PartialDate | None
+    drafted_on: PartialDate | None = Field(
+        description="When it was drafted, as its parties date it; null: not given"
+    )
     amendments: list[Amendment]
     termination: Termination | None
     expired_on: PartialDate | None = Field(description="When its expiry was recorded, if it was")
@@ -74,6 +77,7 @@ class MouOut(BaseModel):
             signatures=list(mou.signatures),
             valid_from=mou.valid_from,
             valid_until=mou.valid_until,
+            drafted_on=mou.drafted_on,
             amendments=list(mou.amendments),
             termination=mou.termination,
             expired_on=mou.expired_on,

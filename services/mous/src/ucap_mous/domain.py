@@ -100,6 +100,8 @@ class MoU(BaseModel):
     valid_from: PartialDate | None = None
     valid_until: PartialDate | None = None
     documents: tuple[LinkedDocument, ...] = ()
+    drafted_on: PartialDate | None = None
+    """When it was drafted, as its parties date it (None: when it was recorded)."""
     signatures: tuple[Signature, ...] = ()
     amendments: tuple[Amendment, ...] = ()
     termination: Termination | None = None
@@ -177,6 +179,7 @@ def evolve(state: MoU | None, event: MouEvent) -> MoU:
             valid_from=event.valid_from,
             valid_until=event.valid_until,
             documents=event.documents,
+            drafted_on=event.drafted_on,
         )
     if state is None:
         raise ValueError(f"{event.event_type} before the MoU was drafted")

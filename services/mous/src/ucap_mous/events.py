@@ -80,6 +80,7 @@ class MouDrafted(EventData):
                     "valid_from": "2018-07",
                     "valid_until": None,
                     "documents": [],
+                    "drafted_on": "2018-06",
                 },
                 {
                     "mou_id": "fira-barcelona-tianfu-2019",
@@ -114,6 +115,11 @@ class MouDrafted(EventData):
     valid_from: PartialDate | None
     valid_until: PartialDate | None
     documents: tuple[LinkedDocument, ...]
+    drafted_on: PartialDate | None = Field(
+        default=None,
+        description="When it was drafted, as its parties date it; null: when it was recorded "
+        "(events from before this field read as null)",
+    )
 
 
 class MouPartyAdded(EventData):

@@ -133,6 +133,12 @@ class DraftMouRequest(BaseModel):
     documents: list[LinkedDocumentIn] = Field(
         default_factory=list, max_length=bounds.ITEMS_PER_LIST, description="Linked documents"
     )
+    drafted_on: PartialDate | None = Field(
+        default=None,
+        description="When it was drafted, if not today: the day the cooperation's own time "
+        "(`as_of`) counts it from",
+        examples=["2018-06"],
+    )
 
     def command(self) -> MouDrafted:
         return MouDrafted(
@@ -144,6 +150,7 @@ class DraftMouRequest(BaseModel):
             valid_from=self.valid_from,
             valid_until=self.valid_until,
             documents=tuple(document.document() for document in self.documents),
+            drafted_on=self.drafted_on,
         )
 
 

@@ -1,7 +1,8 @@
-"""MoUs: drafted by one of their parties, then signed by each party with its own key; a
-party that has signed already is not signed again. A party is a city, a city's
-stakeholder (city and organisation), or an organisation with no city (the admin key acts
-for it); a signature's ``signed_on`` is always sent, null when its date is not known."""
+"""MoUs: drafted by one of their parties, dated by ``drafted_on`` (by default the first
+dated signature), then signed by each party with its own key; a party that has signed
+already is not signed again. A party is a city, a city's stakeholder (city and
+organisation), or an organisation with no city (the admin key acts for it); a
+signature's ``signed_on`` is always sent, null when its date is not known."""
 
 from typing import Any
 
@@ -16,6 +17,8 @@ def load_mou(run: Run, mou: Mou) -> None:
     current = run.gateway.read(f"/mous/{mou.id}", parties)
     if current.status == 404:
         body = mou.model_dump(mode="json", exclude={"drafted_on", "signatures"}, exclude_none=True)
+        if mou.drafted is not None:
+            body["drafted_on"] = mou.drafted
         current = run.gateway.send("POST", "/mous", body, acting=parties, on=mou.drafted)
         run.written("mou", mou.id, current, Outcome.CREATED)
     elif current.ok:
