@@ -36,7 +36,8 @@ $(INSTALLED): $(UV) requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 # Each image installs its own production lock: the service's runtime packages only (no
 # dev group), pinned as in requirements.lock, with their hashes. Our own packages are
 # built in the image with the build backend pinned in requirements-build.lock.
-IMAGES := $(patsubst services/%/Dockerfile,%,$(wildcard services/*/Dockerfile))
+IMAGES := $(patsubst services/%/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
+IMAGES := $(filter-out ops,$(IMAGES))
 
 lock: $(UV) ## re-resolve after a pyproject.toml change; writes requirements.lock and every image's lock
 	@$(UV) lock --quiet

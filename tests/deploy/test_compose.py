@@ -78,16 +78,18 @@ class TestComposeFile:
         assert services["kafka"]["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
 
     @pytest.mark.parametrize("name", sorted(SETTINGS))
-    def test_each_service_is_built_from_its_dockerfile_and_health_checked(
+    def test_each_service_is_built_from_the_dockerfile_and_health_checked(
         self, compose: dict[str, Any], name: str
     ) -> None:
         service = compose["services"][name]
-        dockerfile = REPO_ROOT / service["build"]["context"] / service["build"]["dockerfile"]
-        assert dockerfile == REPO_ROOT / "services" / name / "Dockerfile"
+        build = service["build"]
+        dockerfile = REPO_ROOT / build["context"] / build.get("dockerfile", "Dockerfile")
+        assert dockerfile == REPO_ROOT / "Dockerfile"
         assert dockerfile.exists()
         port = SETTINGS[name]().port
+        assert build["args"] == {"SERVICE": name, "PORT": str(port)}
         assert f"127.0.0.1:{port}/health/ready" in " ".join(service["healthcheck"]["test"])
-        assert f"EXPOSE {port}" in dockerfile.read_text()
+        assert "EXPOSE ${PORT}" in dockerfile.read_text()
 
     @pytest.mark.parametrize("name", sorted(SETTINGS))
     def test_each_service_waits_for_healthy_infrastructure(

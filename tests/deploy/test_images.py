@@ -1,5 +1,6 @@
 """The images install what the tests ran, and nothing else: no container engine runs here,
-so this reads the Dockerfiles and the locks instead of building them.
+so this reads the Dockerfile (one for every service, which it names as a build argument)
+and the locks instead of building them.
 
 Each image installs its service's production lock (``services/<name>/requirements.lock``,
 written by ``make lock``) with hashes and no dependency resolution, then its own packages
@@ -22,7 +23,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-IMAGES = sorted(path.parent.name for path in (REPO_ROOT / "services").glob("*/Dockerfile"))
+DOCKERFILE = REPO_ROOT / "Dockerfile"
+IMAGES = sorted(path.parent.name for path in (REPO_ROOT / "services").glob("*/requirements.lock"))
 DEV_LOCK = REPO_ROOT / "requirements.lock"
 BUILD_LOCK = REPO_ROOT / "requirements-build.lock"
 PYPROJECTS = [REPO_ROOT / "shared/pyproject.toml", *REPO_ROOT.glob("services/*/pyproject.toml")]
@@ -112,9 +114,10 @@ class Stage:
         return [rest for kind, rest in self.instructions if kind == keyword]
 
 
-def read_dockerfile(path: Path) -> list[Stage]:
-    text = re.sub(r"\\\n", " ", path.read_text())
-    args: dict[str, str] = {}
+def read_dockerfile(service: str) -> list[Stage]:
+    """The stages of the image of ``service``, its build arguments put in."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    args: dict[str, str] = {"SERVICE": service}
     stages: list[Stage] = []
     for line in text.splitlines():
         line = line.strip()
@@ -122,13 +125,14 @@ def read_dockerfile(path: Path) -> list[Stage]:
             continue
         keyword, _, rest = line.partition(" ")
         keyword, rest = keyword.upper(), rest.strip()
-        if keyword == "ARG" and not stages:
+        if keyword == "ARG":
             name, _, default = rest.partition("=")
-            args[name] = default
-        elif keyword == "FROM":
+            args.setdefault(name, default)
+            continue
+        rest = re.sub(r"\$\{(\w+)\}", lambda m: args.get(m.group(1), m.group(0)), rest)
+        if keyword == "FROM":
             image, _, alias = rest.partition(" AS ")
-            image = re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], image.strip())
-            stages.append(Stage(image, alias.strip() or None))
+            stages.append(Stage(image.strip(), alias.strip() or None))
         else:
             stages[-1].instructions.append((keyword, rest))
     return stages
@@ -169,7 +173,7 @@ def dev_lock() -> dict[str, Pin]:
 class TestImageBuild:
     @pytest.mark.parametrize("name", IMAGES)
     def test_builds_in_two_stages_from_a_base_pinned_by_version_and_digest(self, name: str) -> None:
-        stages = read_dockerfile(REPO_ROOT / "services" / name / "Dockerfile")
+        stages = read_dockerfile(name)
         build, final = stages[0], stages[-1]
         assert len(stages) == 2
         assert all(PINNED_BASE.match(stage.image) for stage in stages), [s.image for s in stages]
@@ -178,16 +182,28 @@ class TestImageBuild:
 
     @pytest.mark.parametrize("name", IMAGES)
     def test_runs_as_a_user_other_than_root(self, name: str) -> None:
-        final = read_dockerfile(REPO_ROOT / "services" / name / "Dockerfile")[-1]
+        final = read_dockerfile(name)[-1]
         (user,) = final.arguments("USER")
         assert not {"root", "0"} & set(user.split(":")), user
         assert any(words[0] == "useradd" and "10001" in words for words in commands(final))
 
     @pytest.mark.parametrize("name", IMAGES)
+    def test_starts_the_service_it_holds_and_answers_its_health_on_its_port(
+        self, name: str
+    ) -> None:
+        build, final = read_dockerfile(name)
+        pyproject = tomllib.loads((REPO_ROOT / "services" / name / "pyproject.toml").read_text())
+        links = [words for words in commands(build) if words[:2] == ["ln", "-s"]]
+        assert links == [["ln", "-s", f"/opt/ucap/bin/ucap-{name}", "/opt/ucap/bin/ucap-service"]]
+        assert f"ucap-{name}" in pyproject["project"]["scripts"]
+        assert final.arguments("CMD") == ['["ucap-service"]']
+        assert f"UCAP_{name.upper()}_HOST=0.0.0.0" in " ".join(final.arguments("ENV"))
+
+    @pytest.mark.parametrize("name", IMAGES)
     def test_third_party_packages_come_only_from_locks_checked_against_their_hashes(
         self, name: str
     ) -> None:
-        build = read_dockerfile(REPO_ROOT / "services" / name / "Dockerfile")[0]
+        build = read_dockerfile(name)[0]
         placed = copies(build)
         from_locks: dict[str, str] = {}
         for words in pip_commands(build):
@@ -205,7 +221,7 @@ class TestImageBuild:
     def test_installs_its_own_packages_built_by_the_locked_backend_without_dependencies(
         self, name: str
     ) -> None:
-        build = read_dockerfile(REPO_ROOT / "services" / name / "Dockerfile")[0]
+        build = read_dockerfile(name)[0]
         placed = copies(build)
         built, installed = [], []
         for words in pip_commands(build):
