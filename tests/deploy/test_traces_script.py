@@ -1,6 +1,5 @@
 """deploy/local/ucap_traces.py: what the SDK's OTLP exporter sends is kept, printed as a tree."""
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind
 
+from tests.support.served import served
 from ucap_traces import latest_write, read_spans, receiver, render
 
 
@@ -19,13 +19,8 @@ def collected(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A running receiver's traces endpoint and the file it writes."""
     file = tmp_path / "spans.jsonl"
     server = receiver(0, file)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
-    serving.start()
-    try:
+    with served(server):
         yield f"http://127.0.0.1:{server.server_address[1]}/v1/traces", file
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def exported_by(service: str, endpoint: str) -> TracerProvider:

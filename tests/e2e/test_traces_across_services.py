@@ -7,7 +7,6 @@ its commit's insert, its relay's publish, and mous's consumer writing its copy o
 city. Health probes and the services' background work make no trace.
 """
 
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -18,6 +17,7 @@ import pytest
 
 from tests.support.keys import auth, create_key
 from tests.support.processes import RunningService, free_port, run_service
+from tests.support.served import served
 from tests.support.stack import isolated_env
 from tests.support.waiting import eventually
 from ucap_traces import SpanLine, read_spans, receiver, render
@@ -28,12 +28,8 @@ def spans_file(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """The receiver's endpoint and the file it appends the spans to."""
     file = tmp_path / "spans.jsonl"
     server = receiver(0, file)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with served(server):
         yield f"http://127.0.0.1:{server.server_address[1]}", file
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ the test lets it go, and fails a page when told to.
 
 import json
 import threading
-import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,9 +16,9 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from tests.support.keys import auth, create_key
-from tests.support.processes import RunningService, free_port, run_service
+from tests.support.processes import RunningService
 from tests.support.raw_http import raw_request
+from tests.support.served import gateway_before, served
 
 PAGES = {
     None: (["pilot-a", "pilot-b"], "page-2"),
@@ -79,12 +78,9 @@ class PagesHandler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def pilots_server() -> Iterator[FakePilots]:
     server = FakePilots()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.release.set()
-    server.shutdown()
-    server.server_close()
+    with served(server):
+        yield server
+        server.release.set()
 
 
 @pytest.fixture
@@ -103,20 +99,12 @@ def gateway(
     pilots_server: FakePilots,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RunningService]:
-    temporary = tmp_path_factory.mktemp("gateway-tmp")
-    env = {
-        **service_env,
-        "TMPDIR": str(temporary),
-        "UCAP_GATEWAY_DATABASE": f"test_gw_sheets_{uuid.uuid4().hex[:8]}",
-        "UCAP_GATEWAY_PILOTS_URL": pilots_server.url,
-        **{
-            f"UCAP_GATEWAY_{name}_URL": f"http://127.0.0.1:{free_port()}"
-            for name in ("CITIES", "MOUS", "REPORTING")
-        },
-    }
-    admin = create_key(env, principal="ops:test", roles=["admin"])["key"]
-    with run_service("gateway", env, tmp_path_factory.mktemp("gateway-logs")) as running:
-        running.headers = auth(admin)
+    with gateway_before(
+        service_env,
+        {"pilots": pilots_server.url},
+        tmp_path_factory.mktemp("gateway-logs"),
+        TMPDIR=str(tmp_path_factory.mktemp("gateway-tmp")),
+    ) as running:
         yield running
 
 

@@ -10,8 +10,6 @@ are ports where nothing listens, so every connection to them is refused.
 import io
 import json
 import re
-import threading
-import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -23,9 +21,9 @@ from openpyxl import load_workbook
 
 from tests.services.gateway import sample_status
 from tests.support.browser import browser_page, chromium
-from tests.support.keys import auth, create_key
-from tests.support.processes import RunningService, free_port, run_service
+from tests.support.processes import RunningService
 from tests.support.screenshots import picture_labels, read_png, whole_page
+from tests.support.served import gateway_before, served
 from tests.support.status_facts import facts_of, html_text, markdown_text, missing
 
 STATUS_PATH = f"/ucaps/{sample_status.UCAP_ID}/status"
@@ -85,11 +83,8 @@ class ReportingHandler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def reporting() -> Iterator[FakeReporting]:
     server = FakeReporting()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with served(server):
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -98,21 +93,9 @@ def gateway(
     reporting: FakeReporting,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RunningService]:
-    env = {
-        **service_env,
-        "UCAP_GATEWAY_DATABASE": f"test_gw_pages_{uuid.uuid4().hex[:8]}",
-        "UCAP_GATEWAY_REPORTING_URL": reporting.url,
-        "UCAP_GATEWAY_CITIES_URL": reporting.url,
-        # Nothing listens there: every connection is refused.
-        **{
-            f"UCAP_GATEWAY_{name}_URL": f"http://127.0.0.1:{free_port()}"
-            for name in ("PILOTS", "MOUS")
-        },
-    }
-    admin = create_key(env, principal="ops:test", roles=["admin"])["key"]
-    with run_service("gateway", env, tmp_path_factory.mktemp("gateway-logs")) as running:
-        running.headers = auth(admin)
-        yield running
+    upstreams = {"reporting": reporting.url, "cities": reporting.url}
+    with gateway_before(service_env, upstreams, tmp_path_factory.mktemp("gateway-logs")) as gw:
+        yield gw
 
 
 def asked_days(reporting: FakeReporting) -> list[dict[str, str]]:
