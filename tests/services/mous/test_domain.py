@@ -239,8 +239,8 @@ class TestSignedOn:
     def test_is_the_last_date_when_every_signature_has_one(self) -> None:
         mou = draft()
         mou = sign_as(mou, Party(city_id="granada"), "2018-07-20")
-        mou = sign_as(mou, Party(city_id="zhengzhou"), "2018-07")
-        assert mou.signed_on == PartialDate(2018, 7, 20)
+        mou = sign_as(mou, Party(city_id="zhengzhou"), "2018-08")
+        assert mou.signed_on == PartialDate(2018, 8)
         assert mou.status_on(TODAY) is Status.IN_FORCE
 
     def test_is_null_but_the_mou_signed_when_a_date_is_unknown(self) -> None:
