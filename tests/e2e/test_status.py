@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.browser import browser_page, chromium
 from tests.support.stack import Stack, load_granada, running_stack
+from tests.support.waiting import polled
 
 # Facts of ../shared/domain/ucap-summary-granada.txt, as the status must show them.
 FACTS = [
@@ -71,14 +72,11 @@ def status(stack: Stack, fmt: str = "md", **params: str) -> httpx.Response:
 
 
 def eventually_text(stack: Stack, wanted: str, fmt: str = "md", timeout: float = 60) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        text = status(stack, fmt).text
-        if wanted in text:
-            return text
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{wanted!r} never appeared in:\n{text}")
-        time.sleep(0.5)
+    text = polled(
+        lambda: status(stack, fmt).text, lambda text: wanted in text, timeout=timeout, interval=0.5
+    )
+    assert wanted in text, f"{wanted!r} never appeared in:\n{text}"
+    return text
 
 
 class TestGranadaStatus:
@@ -156,10 +154,9 @@ class TestLiveStatus:
 
         listener = threading.Thread(target=listen, daemon=True)
         listener.start()
-        deadline = time.monotonic() + 10
-        while not received and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert received, "the feed sends the status at once"
+        assert polled(lambda: received, bool, timeout=10, interval=0.1), (
+            "the feed sends the status at once"
+        )
 
         posted = httpx.post(
             f"{granada.url}/pilots/{pilot_id}/progress",

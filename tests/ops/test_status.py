@@ -1,13 +1,13 @@
 """`ucap status UCAP_ID` against a real system holding the Granada U-CAP."""
 
 import json
-import time
 
 import httpx
 import pytest
 
 from tests.support.stack import Stack, load_granada
 from tests.support.ucap_command import ucap
+from tests.support.waiting import polled
 
 
 @pytest.fixture(scope="module")
@@ -15,10 +15,13 @@ def granada(stack: Stack) -> Stack:
     load_granada(stack.url, stack.env)
     # The reporting service learns of the pilots through Kafka: wait until it shows them.
     url = f"{stack.url}/ucaps/granada-ucap/status?format=md"
-    deadline = time.monotonic() + 60
-    while "BlockLab" not in httpx.get(url, headers=stack.headers, timeout=30).text:
-        assert time.monotonic() < deadline, "the pilots never reached the status"
-        time.sleep(0.5)
+    page = polled(
+        lambda: httpx.get(url, headers=stack.headers, timeout=30).text,
+        lambda text: "BlockLab" in text,
+        timeout=60,
+        interval=0.5,
+    )
+    assert "BlockLab" in page, "the pilots never reached the status"
     return stack
 
 

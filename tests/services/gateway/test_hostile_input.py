@@ -17,6 +17,7 @@ import pytest
 from tests.support.keys import auth, create_key
 from tests.support.processes import RunningService, free_port, run_service
 from tests.support.raw_http import answer_to_head, raw_request, read_until_closed, status_of
+from tests.support.waiting import polled
 from ucap_shared.auth import Principal, Role, issue_token
 
 TOKEN_KEY = "hostile-input-production-key-" + "k" * 20
@@ -296,9 +297,7 @@ class TestRequestHeadLimits:
         finally:
             for connection in held:
                 connection.close()
-        deadline = time.monotonic() + 10
-        while (served := httpx.get(url)).status_code != 200 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        served = polled(lambda: httpx.get(url), lambda a: a.status_code == 200, timeout=10)
 
         assert refused.status_code == 503
         assert_one_error_body(refused.json())

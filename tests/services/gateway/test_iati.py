@@ -7,7 +7,6 @@ the gateway's own mapping, so a code the gateway emits is checked against the st
 """
 
 import re
-import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ import pytest
 from tests.support.keys import auth, create_key
 from tests.support.processes import RunningService, free_port, run_service
 from tests.support.stack import Stack, load_granada, running_stack
+from tests.support.waiting import polled
 
 ORG_REF = "XE-TEST-ucap"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -130,16 +130,16 @@ def eventually_parsed(
 ) -> ET.Element:
     """The parsed document once ``holds`` holds for it (the views apply events a moment
     after the writes are answered)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = activities(stack, **filters)
-        assert answer.status_code == 200, answer.text
-        root = ET.fromstring(answer.content)
-        if holds(root):
-            return root
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never held:\n{answer.text}")
-        time.sleep(0.5)
+    answer = polled(
+        lambda: activities(stack, **filters),
+        lambda answer: answer.status_code != 200 or holds(ET.fromstring(answer.content)),
+        timeout=timeout,
+        interval=0.5,
+    )
+    assert answer.status_code == 200, answer.text
+    root = ET.fromstring(answer.content)
+    assert holds(root), f"never held:\n{answer.text}"
+    return root
 
 
 def by_pilot(root: ET.Element) -> dict[str, ET.Element]:

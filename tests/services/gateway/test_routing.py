@@ -3,7 +3,6 @@
 import asyncio
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from tests.support.auth import bearer
 from tests.support.keys import auth, create_key
 from tests.support.processes import RunningService, free_port, run_service
 from tests.support.raw_http import raw_request
+from tests.support.waiting import polled
 
 
 @pytest.fixture(scope="module")
@@ -180,13 +180,14 @@ class TestMergedOpenApi:
 
 def merged_document(gateway: RunningService) -> dict[str, Any]:
     """The gateway's document once the cities part is in (the other services are down)."""
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        answer = httpx.get(f"{gateway.url}/openapi.json", headers=gateway.headers).json()
-        if "/cities" in answer["paths"]:
-            return dict(answer)
-        time.sleep(0.1)
-    raise TimeoutError("the cities paths never appeared")
+    answer: dict[str, Any] = polled(
+        lambda: httpx.get(f"{gateway.url}/openapi.json", headers=gateway.headers).json(),
+        lambda document: "/cities" in document["paths"],
+        timeout=15,
+        interval=0.1,
+    )
+    assert "/cities" in answer["paths"], "the cities paths never appeared"
+    return answer
 
 
 class TestOnlyDocumentedOperationsAreServed:
