@@ -24,7 +24,7 @@ from tests.support.waiting import eventually
 from ucap_shared.eventstore import EventStore
 from ucap_shared.lease import CLOCK_MARGIN, Lease
 from ucap_shared.mongo import MongoClient
-from ucap_shared.relay import Relay
+from ucap_shared.relay import LEASE_EPOCH_HEADER, Relay
 from ucap_shared.topics import TopicSpec, ensure_topics
 
 Document = dict[str, Any]
@@ -155,6 +155,36 @@ class TestAHolderCheckingItStillHoldsTheLease:
         assert not await holder.still_held(), "it read the later epoch"
         assert holder.epoch is None
 
+    async def test_a_renewal_landing_within_the_margin_is_not_remembered(
+        self, database: Database
+    ) -> None:
+        """A contender that read the deadline as passed before the renewal landed may
+        take the next epoch after it: the holder then reads the store, and sees it."""
+        holder = Lease(database["leases"], "relay", ttl_seconds=60)
+        deadline = datetime.now(UTC) + CLOCK_MARGIN / 2
+        await database["leases"].insert_one(
+            {"_id": "relay#1", "epoch": 1, "holder": holder.holder, "expires_at": deadline}
+        )
+        assert await holder.acquire(), "its own term, renewed"
+        assert holder.epoch == 1
+        await database["leases"].insert_one(
+            {"_id": "relay#2", "epoch": 2, "holder": "contender", "expires_at": deadline}
+        )
+
+        assert not await holder.still_held(), "it read the later epoch"
+
+    async def test_a_distrusted_holder_reads_the_store(self, database: Database) -> None:
+        holder = Lease(database["leases"], "relay", ttl_seconds=60)
+        assert await holder.acquire()
+        await database["leases"].insert_one(
+            {"_id": "relay#2", "epoch": 2, "holder": "successor", "expires_at": datetime.now(UTC)}
+        )
+        assert await holder.still_held(), "from memory, its term far from its end"
+
+        holder.distrust()
+
+        assert not await holder.still_held(), "it read the later epoch"
+
 
 # --- two relays ----------------------------------------------------------------
 
@@ -214,11 +244,17 @@ class RelayRace:
         )
 
     async def published(self) -> list[tuple[str, int]]:
+        return [(subject, version) for subject, version, _ in await self.epochs()]
+
+    async def epochs(self) -> list[tuple[str, int, int]]:
+        """Each record's aggregate, version and the lease epoch it says it was published under."""
         records = await read_topic(self.infra.kafka_bootstrap_servers, self.topic)
         ordered = sorted(records, key=lambda record: (record.partition, record.offset))
         return [
-            (envelope["subject"], envelope["aggregateversion"])
-            for envelope in (json.loads(record.value) for record in ordered)
+            (envelope["subject"], envelope["aggregateversion"], int(headers[LEASE_EPOCH_HEADER]))
+            for envelope, headers in (
+                (json.loads(record.value), dict(record.headers)) for record in ordered
+            )
         ]
 
 
@@ -278,6 +314,8 @@ class TestTwoRelaysRacingForTheLease:
 
         assert_each_once_in_order(await race.published(), Counter(dict.fromkeys(subjects, 3)))
         assert await store.backlog() == 0
+        epochs = {(subject, version): epoch for subject, version, epoch in await race.epochs()}
+        assert epochs == {(s, v): 1 if v == 1 else 2 for s in subjects for v in (1, 2, 3)}
 
     async def test_a_holder_that_stalled_before_it_had_a_producer_publishes_nothing_after(
         self, race: RelayRace

@@ -4,7 +4,8 @@ and what only more than one of everything lets a test check.
 - ``ScaleWorld``: three Kafka brokers, two replicas of every service behind HAProxy and
   the data set, as ``make scale-up`` starts them; any process killed by name and the
   whole started again with ``up`` (which starts only what is missing).
-- ``fencing_problems``: an (aggregate, version) committed twice on a topic.
+- ``fencing``: in a partition, a record published under an older relay lease epoch
+  after a newer one (two relays at once); events published again by a later holder.
 - ``order_problems``: a view listing a writer's acknowledged updates out of order.
 - ``relay_term``, ``group_members``: who holds a relay lease, who is in a consumer group.
 - ``FeedWatcher``: a live feed kept open through the load balancer, reopened when cut.
@@ -17,7 +18,6 @@ import json
 import socket
 import statistics
 import time
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
@@ -40,6 +40,7 @@ from tests.support.processes import REPO_ROOT
 from ucap_shared.envelope import Envelope
 from ucap_shared.lease import Lease, Term
 from ucap_shared.mongo import connect_mongo
+from ucap_shared.relay import LEASE_EPOCH_HEADER
 
 SCALE_SCRIPT = REPO_ROOT / "deploy" / "local" / "ucap_scale.py"
 SERVICES = ("cities", "mous", "pilots", "reporting")
@@ -150,20 +151,47 @@ def scale_world(base_env: Mapping[str, str]) -> Iterator[ScaleWorld]:
 # --- what a scaled-out system must hold ----------------------------------------------
 
 
-async def fencing_problems(bootstrap: str, topics: list[str]) -> list[str]:
-    """Every (aggregate, version) that a topic's committed records carry more than once:
-    an event published by two relays, or by one twice."""
-    problems = []
+@dataclass
+class Fencing:
+    """What the relays' lease epochs (the ``ucap-lease-epoch`` header) say of a topic's log."""
+
+    problems: list[str] = field(default_factory=list)
+    """Two relays at once: in a partition, a record published under an older epoch after
+    one published under a newer epoch (or a record with no epoch)."""
+    republished: list[str] = field(default_factory=list)
+    """An (aggregate, version) committed more than once with the epochs in order: a holder
+    committed it, then was killed or lost its lease before marking it published, and its
+    successor (or itself, after a failed batch) published it again (at least once)."""
+
+
+async def fencing(bootstrap: str, topics: list[str]) -> Fencing:
+    """Read each topic's committed records, partition by partition, in order."""
+    found = Fencing()
     for topic in topics:
-        records = await read_topic(bootstrap, topic)
-        seen: Counter[tuple[str, int]] = Counter()
+        records = sorted(await read_topic(bootstrap, topic), key=lambda r: (r.partition, r.offset))
+        newest: dict[int, int] = {}
+        epochs: dict[tuple[str, int], list[int]] = {}
         for record in records:
             event = Envelope.from_json(record.value)
-            seen[(str(event.subject), event.sequence)] += 1
-        twice = sorted(f"{subject} v{version}" for (subject, version), n in seen.items() if n > 1)
-        if twice:
-            problems.append(f"{topic}: published more than once: {', '.join(twice)}")
-    return problems
+            stamped = dict(record.headers).get(LEASE_EPOCH_HEADER)
+            where = f"{topic}[{record.partition}]@{record.offset} {event.subject} v{event.sequence}"
+            if stamped is None:
+                found.problems.append(f"{where}: no lease epoch")
+                continue
+            epoch = int(stamped)
+            if epoch < newest.get(record.partition, 0):
+                found.problems.append(
+                    f"{where}: published under epoch {epoch} after epoch "
+                    f"{newest[record.partition]} (two relays at once)"
+                )
+            newest[record.partition] = max(epoch, newest.get(record.partition, 0))
+            epochs.setdefault((str(event.subject), event.sequence), []).append(epoch)
+        found.republished += [
+            f"{topic}: {subject} v{version} under epochs {', '.join(map(str, seen))}"
+            for (subject, version), seen in sorted(epochs.items())
+            if len(seen) > 1
+        ]
+    return found
 
 
 def order_problems(views: dict[str, PilotViews], writers: list[Writer]) -> list[str]:

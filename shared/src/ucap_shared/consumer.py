@@ -158,6 +158,9 @@ class ConsumerRunner:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            # A group leader that assigned while a topic's partitions had no leader yet
+            # sees them at its next metadata refresh and assigns again: seconds, not 5 min.
+            metadata_max_age_ms=10_000,
         )
         self._consumer.subscribe(self.topics, listener=_CommitOnRevoke(self))
         await self._consumer.start()

@@ -85,12 +85,7 @@ class Lease:
             return True
         term = await self.current()
         if term is not None and term.holder == self.holder and term.expires_at > now:
-            await self._collection.update_one(
-                {"_id": self._term_id(term.epoch)},
-                {"$set": {"expires_at": now + self.ttl, "renewed_at": now}},
-            )
-            self.epoch, self._expires_at = term.epoch, now + self.ttl
-            return True
+            return await self._renew(term, now)
         self._lose()
         if term is not None and term.expires_at > now:
             return False
@@ -115,6 +110,31 @@ class Lease:
             )
         self.epoch, self._expires_at = epoch, now + self.ttl
         return True
+
+    async def _renew(self, term: Term, now: datetime) -> bool:
+        """Move this holder's deadline on.
+
+        A renewal that lands within ``CLOCK_MARGIN`` of the deadline it read may
+        come after a contender read that deadline as passed; that contender may
+        still take the next epoch. So a late renewal is not remembered: this
+        holder keeps the term only as long as the store says no later epoch
+        exists, reading it before every piece of work (:meth:`still_held`).
+        """
+        await self._collection.update_one(
+            {"_id": self._term_id(term.epoch)},
+            {"$set": {"expires_at": now + self.ttl, "renewed_at": now}},
+        )
+        self.epoch, self._expires_at = term.epoch, now + self.ttl
+        if datetime.now(UTC) >= term.expires_at - CLOCK_MARGIN:
+            self.distrust()
+            return await self.still_held()
+        return True
+
+    def distrust(self) -> None:
+        """Forget the deadline this holder remembers: :meth:`still_held` reads the store
+        until the next renewal made in time (say, after another holder fenced its work)."""
+        if self.epoch is not None:
+            self._expires_at = None
 
     def _lose(self) -> None:
         self.epoch, self._expires_at = None, None

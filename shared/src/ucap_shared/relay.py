@@ -6,7 +6,12 @@ transactional id is the service's (``<topic>.relay``); a relay starts that
 producer anew whenever it takes a new epoch of the lease, and starting it
 fences the producer of every earlier holder, so a holder that stalled past its
 lease cannot publish once its successor has begun: its transaction is aborted
-and consumers, reading committed records only, never see it.
+and consumers, reading committed records only, never see it. Every record carries
+the epoch it was published under (the ``ucap-lease-epoch`` header), so a topic's
+log shows which holder published what: epochs never go backwards in a partition.
+A holder whose transaction committed but which lost its lease (or was killed)
+before it marked the commits published leaves them to its successor, which
+publishes them again under its own, later epoch; views dedupe by version.
 
 The relay wakes as soon as the local store appends; a slow poll catches appends
 made by other replicas. While Kafka is down it backs off and keeps the events;
@@ -54,6 +59,9 @@ TRIES_ALONE = 5
 """How often a refused commit is tried on its own before it is parked."""
 LINGER_SECONDS = 0.01
 """How long the relay waits after an append before it reads the commits to publish."""
+LEASE_EPOCH_HEADER = "ucap-lease-epoch"
+"""The record header holding the relay lease epoch a record was published under (not a
+``ce_`` header: the records are structured CloudEvents, whole in the value)."""
 
 
 class UnusableCommitError(Exception):
@@ -170,6 +178,10 @@ class Relay:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - keep relaying whatever went wrong
+                # Fenced by a producer started after this one's, or stalled for long:
+                # whatever this relay remembers of its term, the store decides before
+                # it starts a producer again.
+                self.lease.distrust()
                 self.last_error = f"{type(error).__name__}: {error}"
                 wait = backoff.next_wait()
                 log.warning(
@@ -273,13 +285,16 @@ class Relay:
     async def _send(self, commits: list[Document]) -> None:
         envelopes = [envelope for commit in commits for envelope in _envelopes(commit)]
         producer = await self._producer_checked()
+        if self._producer_epoch is None:
+            raise _LeaseLost
+        epoch = (LEASE_EPOCH_HEADER, str(self._producer_epoch).encode())
         async with PublishSpans(self.topic, commits) as traced, producer.transaction():
             sends = [
                 await producer.send(
                     self.topic,
                     envelope.to_json(),
                     key=envelope.record_key(),
-                    headers=[*envelope.record_headers(), *traced.headers(envelope)],
+                    headers=[*envelope.record_headers(), *traced.headers(envelope), epoch],
                 )
                 for envelope in envelopes
             ]
