@@ -7,7 +7,7 @@ a partition) from an event a successor published again (epochs in order).
 from aiokafka import AIOKafkaProducer
 
 from tests.support.infra import Infra
-from tests.support.scale_run import fencing
+from tests.support.scale_run import Fencing, fencing
 from ucap_shared.envelope import Envelope
 from ucap_shared.relay import LEASE_EPOCH_HEADER
 from ucap_shared.topics import TopicSpec, ensure_topics
@@ -35,18 +35,23 @@ async def publish(bootstrap: str, topic: str, records: list[tuple[str, int, int 
         await producer.stop()
 
 
+async def fencing_of(
+    infra: Infra, unique: str, records: list[tuple[str, int, int | None]]
+) -> tuple[str, Fencing]:
+    """A topic of one partition holding ``records`` (subject, version, epoch), in order,
+    and what the fencing check finds in it."""
+    topic = f"ucap.test-fencing-{unique}.events"
+    await ensure_topics(infra.kafka_bootstrap_servers, [TopicSpec(topic, partitions=1)])
+    await publish(infra.kafka_bootstrap_servers, topic, records)
+    return topic, await fencing(infra.kafka_bootstrap_servers, [topic])
+
+
 async def test_an_event_published_again_under_a_later_epoch_is_counted_not_failed(
     infra: Infra, unique: str
 ) -> None:
-    topic = f"ucap.test-fencing-{unique}.events"
-    await ensure_topics(infra.kafka_bootstrap_servers, [TopicSpec(topic, partitions=1)])
-    await publish(
-        infra.kafka_bootstrap_servers,
-        topic,
-        [("a", 1, 1), ("a", 2, 1), ("a", 2, 2), ("a", 3, 2), ("b", 1, 2)],
+    topic, found = await fencing_of(
+        infra, unique, [("a", 1, 1), ("a", 2, 1), ("a", 2, 2), ("a", 3, 2), ("b", 1, 2)]
     )
-
-    found = await fencing(infra.kafka_bootstrap_servers, [topic])
 
     assert found.problems == []
     assert found.republished == [f"{topic}: a v2 under epochs 1, 2"]
@@ -55,15 +60,9 @@ async def test_an_event_published_again_under_a_later_epoch_is_counted_not_faile
 async def test_an_older_epoch_after_a_newer_one_is_two_relays_at_once(
     infra: Infra, unique: str
 ) -> None:
-    topic = f"ucap.test-fencing-{unique}.events"
-    await ensure_topics(infra.kafka_bootstrap_servers, [TopicSpec(topic, partitions=1)])
-    await publish(
-        infra.kafka_bootstrap_servers,
-        topic,
-        [("a", 1, 2), ("b", 1, 3), ("a", 2, 2), ("c", 1, None)],
+    topic, found = await fencing_of(
+        infra, unique, [("a", 1, 2), ("b", 1, 3), ("a", 2, 2), ("c", 1, None)]
     )
-
-    found = await fencing(infra.kafka_bootstrap_servers, [topic])
 
     assert found.problems == [
         f"{topic}[0]@2 a v2: published under epoch 2 after epoch 3 (two relays at once)",
