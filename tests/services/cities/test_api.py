@@ -14,6 +14,7 @@ from tests.support.waiting import eventually
 from ucap_cities import schemas
 from ucap_cities.organisations import api as organisations_api
 from ucap_shared.envelope import STRUCTURED_CONTENT_TYPE, Envelope
+from ucap_shared.relay import LEASE_EPOCH_HEADER
 from ucap_shared.topics import events_topic
 
 ENVELOPE_FIELDS = {"id", "type", "sequence", "time", "actor", "data"}
@@ -425,7 +426,10 @@ class TestPublishing:
 
         [record] = await eventually(published, timeout=30)
         assert Envelope.from_json(record.value).type == "ucap.city.registered.v1"
-        assert list(record.headers) == [("content-type", STRUCTURED_CONTENT_TYPE.encode())]
+        headers = dict(record.headers)
+        assert headers.pop("content-type") == STRUCTURED_CONTENT_TYPE.encode()
+        assert int(headers.pop(LEASE_EPOCH_HEADER)) >= 1, "the relay's lease epoch"
+        assert headers == {}, "no other header: a ce_ one would read as binary mode"
 
 
 REQUEST_MODELS: list[type[BaseModel]] = [
