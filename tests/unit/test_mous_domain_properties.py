@@ -22,7 +22,7 @@ from tests.unit.mous_examples import (
 from ucap_mous import domain
 from ucap_mous.domain import CLOSED, Amendment, MoU, Signature, Status, Termination
 from ucap_mous.events import PUBLISHED_EVENTS, MouDrafted, MouEvent, MouExpired, Party
-from ucap_shared.dates import PartialDate
+from ucap_shared.dates import PartialDate, latest
 from ucap_shared.problems import ConflictError, InvalidInputError
 
 SMALL = settings(max_examples=20, deadline=None)
@@ -269,7 +269,9 @@ class TestSigningOrder:
         if None in dates:
             assert other.signed_on is None
         else:
-            assert other.signed_on == max(d for d in dates if d is not None)
+            known = [d for d in dates if d is not None]
+            assert other.signed_on == latest(known)
+            assert other.in_force_from == max(d.first_day for d in known)
 
 
 class TestRefusedInput:
