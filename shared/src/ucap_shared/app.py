@@ -47,6 +47,7 @@ from ucap_shared.runtime import opened_runtime
 from ucap_shared.sampled_gauges import DEAD_LETTER_REPLAYS, DeadLetterDepth, GaugeSampler
 from ucap_shared.serving import serve
 from ucap_shared.settings import ServiceSettings
+from ucap_shared.shutdown import stopped
 from ucap_shared.topics import dead_letter_topic
 from ucap_shared.tracing_setup import configure_tracing, flush_traces
 
@@ -190,11 +191,11 @@ async def _running(
                 yield
     finally:
         if runtime.sampler is not None:
-            await runtime.sampler.stop()
+            await stopped("sampler", runtime.sampler.stop)
         if runtime.consumer is not None:
-            await runtime.consumer.stop()
+            await stopped("consumer", runtime.consumer.stop)
         if runtime.relay is not None:
-            await runtime.relay.stop()
+            await stopped("relay", runtime.relay.stop)
         if runtime.metrics_listener is not None:
             runtime.metrics_listener.stop()
 
