@@ -32,3 +32,17 @@ class TestStopped:
 
         assert time.monotonic() - started < 5
         assert [record.part for record in caplog.records] == ["consumer"]  # type: ignore[attr-defined]
+
+    async def test_a_part_that_swallows_its_cancellation_is_left_all_the_same(self) -> None:
+        released = asyncio.Event()
+
+        async def stop() -> None:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                await released.wait()  # goes on as if it had not been cancelled
+
+        started = time.monotonic()
+        assert await stopped("relay", stop, seconds=0.1) is False
+        assert time.monotonic() - started < 5
+        released.set()

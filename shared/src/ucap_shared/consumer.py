@@ -35,6 +35,7 @@ from ucap_shared.held_events import HeldEvents
 from ucap_shared.logs import correlation_id
 from ucap_shared.metrics import CONSUMER_LAG, EVENTS_CONSUMED
 from ucap_shared.positions import StreamPositions
+from ucap_shared.shutdown import COMMIT_ON_STOP_SECONDS
 from ucap_shared.topics import TopicSpec, ensure_topics
 from ucap_shared.tracing import processing, views_written
 from ucap_shared.view_batch import ViewBatch
@@ -132,8 +133,9 @@ class ConsumerRunner:
                     self.last_error = None
                     backoff.reset()
             except asyncio.CancelledError:
-                with contextlib.suppress(Exception):
-                    await self.commit_processed(list(self._processed))
+                with contextlib.suppress(Exception):  # a broker that never answers: TimeoutError
+                    async with asyncio.timeout(COMMIT_ON_STOP_SECONDS):
+                        await self.commit_processed(list(self._processed))
                 raise
             except Exception as error:  # noqa: BLE001 - restart the consumer, whatever failed
                 self.last_error = f"{type(error).__name__}: {error}"

@@ -8,6 +8,8 @@ log = logging.getLogger(__name__)
 
 STOP_SECONDS = 15.0
 """How long one part (the relay, the consumer, a sampler) may take to stop."""
+COMMIT_ON_STOP_SECONDS = 5.0
+"""How long a consumer stopping may take to commit what it processed."""
 
 
 async def stopped(
@@ -17,12 +19,18 @@ async def stopped(
 
     A Kafka client's ``stop()`` waits on its broker (a group to leave, offsets to commit
     on revocation, a transaction to end); a broker that never answers must not keep the
-    process, or the next part, from stopping.
+    process, or the next part, from stopping. The stop runs as a task of its own and is
+    cancelled when its time is up, whether or not it lets the cancellation through.
     """
+    task = asyncio.ensure_future(stop())
     try:
-        async with asyncio.timeout(seconds):
-            await stop()
-    except TimeoutError:
-        log.warning("a part did not stop in time", extra={"part": part, "seconds": seconds})
-        return False
-    return True
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if task in done:
+        task.result()
+        return True
+    task.cancel()
+    log.warning("a part did not stop in time", extra={"part": part, "seconds": seconds})
+    return False
