@@ -1,6 +1,7 @@
 """A tiny aggregate for testing the event backbone: a tally that counts."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,15 +28,25 @@ class Counted(EventData):
     amount: int
 
 
+EachEvent = Callable[[Envelope], Awaitable[None]]
+
+
 def tally_handlers(
-    topic: str, view: AsyncCollection[Document], *, delay_seconds: float = 0.0
+    topic: str,
+    view: AsyncCollection[Document],
+    *,
+    delay_seconds: float = 0.0,
+    each: EachEvent | None = None,
 ) -> Handlers:
+    """``each`` is awaited before every event is applied (a test's hook into a batch)."""
     handlers = Handlers(topic, "ucap.tally.")
 
     @handlers.on(Counted)
     async def on_counted(envelope: Envelope, data: Counted) -> Outcome:
         if delay_seconds:
             await asyncio.sleep(delay_seconds)
+        if each is not None:
+            await each(envelope)
 
         def project(current: Document | None) -> Document:
             current = current or {"total": 0, "sequences": []}
@@ -85,11 +96,15 @@ class Backbone:
             topics_to_create=self.topics(),
         )
 
-    def consumer(self, group: str = "tally", *, delay_seconds: float = 0.0) -> ConsumerRunner:
+    def consumer(
+        self, group: str = "tally", *, delay_seconds: float = 0.0, each: EachEvent | None = None
+    ) -> ConsumerRunner:
         return ConsumerRunner(
             bootstrap_servers=self.bootstrap,
             group=f"{group}-{self.topic}",
-            handlers=[tally_handlers(self.topic, self.view, delay_seconds=delay_seconds)],
+            handlers=[
+                tally_handlers(self.topic, self.view, delay_seconds=delay_seconds, each=each)
+            ],
             database=self.database,
             dead_letter_topic=self.dlq,
             retry=RetryPolicy(attempts=2, first_backoff_seconds=0.05),

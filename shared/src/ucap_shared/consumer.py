@@ -86,6 +86,10 @@ class ConsumerRunner:
         # Moved by applied events, written before the offsets past them are committed.
         self._positions_moved: dict[tuple[str, str], tuple[int, datetime]] = {}
         self._held_uncounted: set[str] = set(self._handlers)
+        self.handling = asyncio.Lock()
+        """Held while a fetched batch is applied and committed. aiokafka rebalances in a
+        task of its own, so the rebalance listener takes it too: a rebalance never drops
+        the positions a batch has moved while that batch is still being applied."""
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -124,11 +128,12 @@ class ConsumerRunner:
                 assert self._consumer is not None
                 while True:
                     batches = await self._consumer.getmany(timeout_ms=1000, max_records=500)
-                    for partition, records in batches.items():
-                        await self.handle_batch(records)
-                        self._processed[partition] = records[-1].offset + 1
-                        await self.commit_processed([partition])
-                    await self._commit_past_markers()
+                    async with self.handling:
+                        for partition, records in batches.items():
+                            await self.handle_batch(records)
+                            self._processed[partition] = records[-1].offset + 1
+                            await self.commit_processed([partition])
+                        await self._commit_past_markers()
                     await self._update_lag()
                     self.last_error = None
                     backoff.reset()
@@ -164,7 +169,7 @@ class ConsumerRunner:
             # sees them at its next metadata refresh and assigns again: seconds, not 5 min.
             metadata_max_age_ms=10_000,
         )
-        self._consumer.subscribe(self.topics, listener=_CommitOnRevoke(self))
+        self._consumer.subscribe(self.topics, listener=RebalanceListener(self))
         await self._consumer.start()
 
     async def _close(self) -> None:
@@ -385,16 +390,22 @@ class ConsumerRunner:
         await self._in_order(handlers, envelope, call, origin)
 
 
-class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Commit what was processed before partitions move to another member."""
+class RebalanceListener(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Commit what was processed before partitions move to another member.
+
+    aiokafka calls it from its own task, perhaps while a fetched batch is being
+    applied: it waits until that batch is applied and committed (``handling``).
+    """
 
     def __init__(self, runner: ConsumerRunner) -> None:
         self._runner = runner
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        with contextlib.suppress(Exception):
-            await self._runner.commit_processed(revoked)
-        self._runner.forget(revoked)
+        async with self._runner.handling:
+            with contextlib.suppress(Exception):
+                await self._runner.commit_processed(revoked)
+            self._runner.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        self._runner.forget_known()
+        async with self._runner.handling:
+            self._runner.forget_known()
