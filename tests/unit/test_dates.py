@@ -1,7 +1,9 @@
+from datetime import date
+
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from ucap_shared.dates import PartialDate, Precision, latest
+from ucap_shared.dates import PartialDate, Precision, first_day_of_all, latest
 
 
 class Dated(BaseModel):
@@ -61,3 +63,18 @@ class TestTheLatestOfPartialDates:
     )
     def test_is_the_one_that_may_mean_the_last_day(self, dates: list[str], expected: str) -> None:
         assert latest(PartialDate.parse(each) for each in dates) == PartialDate.parse(expected)
+
+
+class TestTheFirstDayOfAllPartialDates:
+    @pytest.mark.parametrize(
+        ("dates", "expected"),
+        [
+            (["2018", "2018-03"], date(2018, 3, 1)),
+            (["2018-03", "2018"], date(2018, 3, 1)),
+            (["2018-12-31", "2018"], date(2018, 12, 31)),
+            (["2017-05-10", "2018"], date(2018, 1, 1)),
+            (["2019"], date(2019, 1, 1)),
+        ],
+    )
+    def test_is_the_latest_first_day(self, dates: list[str], expected: date) -> None:
+        assert first_day_of_all(PartialDate.parse(each) for each in dates) == expected

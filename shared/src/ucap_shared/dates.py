@@ -173,3 +173,9 @@ def latest(dates: Iterable[PartialDate]) -> PartialDate:
 def today() -> date:
     """Today in UTC: the day time-relative facts (overdue, stale, expired) are judged on."""
     return datetime.now(UTC).date()
+
+
+def first_day_of_all(dates: Iterable[PartialDate]) -> date:
+    """The first day on which every one of ``dates`` has begun: the latest first day.
+    "2018" and "2018-03" give 1 March 2018 (when an MoU signed on both may be in force)."""
+    return max(each.first_day for each in dates)

@@ -38,7 +38,7 @@ from ucap_mous.events import (
     Party,
     PartyKey,
 )
-from ucap_shared.dates import PartialDate, latest
+from ucap_shared.dates import PartialDate, first_day_of_all, latest
 from ucap_shared.problems import ConflictError, FieldProblem, InvalidInputError
 
 KnownCities = Mapping[str, frozenset[str]]
@@ -146,9 +146,8 @@ class MoU(BaseModel):
             return None
         if self.valid_from is not None:
             return self.valid_from.first_day
-        # The first day every party had certainly signed on: "2018" and "2018-03" give 1 March.
         dates = self._signature_dates()
-        return max(d.first_day for d in dates) if dates else date.min
+        return first_day_of_all(dates) if dates else date.min
 
     def status_on(self, today: date) -> Status:
         if self.termination is not None:

@@ -39,7 +39,7 @@ from ucap_reporting.status_models import (
     UcapStatus,
 )
 from ucap_shared.consumer import TopicFreshness
-from ucap_shared.dates import PartialDate, days_after, latest
+from ucap_shared.dates import PartialDate, days_after, first_day_of_all, latest
 from ucap_shared.views import APPLIED, Document
 
 __all__ = [
@@ -96,7 +96,7 @@ def mou_out(
         # signed on an unknown date with no validity start: in force.
         start = valid_from.first_day if valid_from else None
         if start is None and signed_on is not None:
-            start = max(each.first_day for each in dates)
+            start = first_day_of_all(dates)
         status = MouStatus.IN_FORCE if start is None or start <= today else MouStatus.SIGNED
     soon = (
         status in (MouStatus.IN_FORCE, MouStatus.SIGNED)
