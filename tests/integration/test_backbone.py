@@ -2,35 +2,15 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
-import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
-from tests.support.infra import Infra
 from tests.support.kafka_reading import read_topic
 from tests.support.tally import Backbone, Counted
 from tests.support.waiting import eventually
 from ucap_shared.envelope import Envelope
 from ucap_shared.eventstore import ConcurrencyConflict, EventStore
-from ucap_shared.mongo import MongoClient
 from ucap_shared.relay import Relay
-from ucap_shared.topics import ensure_topics
-
-
-@pytest.fixture
-async def backbone(infra: Infra, mongo: MongoClient, unique: str) -> AsyncIterator[Backbone]:
-    database = mongo[f"test_backbone_{unique}"]
-    setup = Backbone(
-        bootstrap=infra.kafka_bootstrap_servers,
-        database=database,
-        topic=f"ucap.test-{unique}.events",
-        dlq=f"ucap.test-{unique}.dlq",
-    )
-    await ensure_topics(setup.bootstrap, setup.topics())
-    await setup.store.create_indexes()
-    yield setup
-    await mongo.drop_database(database.name)
 
 
 async def view_of(backbone: Backbone) -> dict[str, dict[str, object]]:

@@ -9,37 +9,20 @@ for good.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 import pytest
 from aiokafka import TopicPartition
 
-from tests.support.infra import Infra
 from tests.support.tally import Backbone, Counted
 from tests.support.waiting import eventually
 from ucap_shared.consumer import ConsumerRunner, RebalanceListener
 from ucap_shared.envelope import Envelope
-from ucap_shared.mongo import MongoClient
-from ucap_shared.topics import ensure_topics
 
 STREAMS = 3
 EVENTS_PER_STREAM = 50
 PARTITIONS = 3
-
-
-@pytest.fixture
-async def backbone(infra: Infra, mongo: MongoClient, unique: str) -> AsyncIterator[Backbone]:
-    setup = Backbone(
-        bootstrap=infra.kafka_bootstrap_servers,
-        database=mongo[f"test_rebalance_{unique}"],
-        topic=f"ucap.test-{unique}.events",
-        dlq=f"ucap.test-{unique}.dlq",
-    )
-    await ensure_topics(setup.bootstrap, setup.topics())
-    await setup.store.create_indexes()
-    yield setup
-    await mongo.drop_database(setup.database.name)
 
 
 async def publish(backbone: Backbone, versions: range) -> None:

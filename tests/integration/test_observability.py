@@ -1,11 +1,9 @@
 """Correlation ids travel from the request into events and consumers; metrics are exposed."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 from fastapi import APIRouter, Request
 
 from tests.support.auth import bearer, city_publisher
@@ -19,21 +17,6 @@ from ucap_shared.envelope import Envelope
 from ucap_shared.logs import correlation_id
 from ucap_shared.mongo import MongoClient
 from ucap_shared.settings import ServiceSettings
-from ucap_shared.topics import ensure_topics
-
-
-@pytest.fixture
-async def backbone(infra: Infra, mongo: MongoClient, unique: str) -> AsyncIterator[Backbone]:
-    setup = Backbone(
-        bootstrap=infra.kafka_bootstrap_servers,
-        database=mongo[f"test_observe_{unique}"],
-        topic=f"ucap.test-{unique}.events",
-        dlq=f"ucap.test-{unique}.dlq",
-    )
-    await ensure_topics(setup.bootstrap, setup.topics())
-    await setup.store.create_indexes()
-    yield setup
-    await mongo.drop_database(setup.database.name)
 
 
 def tally_app(infra: Infra, unique: str) -> tuple[ServiceDefinition, ServiceSettings]:
