@@ -1,6 +1,5 @@
 """A tiny aggregate for testing the event backbone: a tally that counts."""
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +34,6 @@ def tally_handlers(
     topic: str,
     view: AsyncCollection[Document],
     *,
-    delay_seconds: float = 0.0,
     each: EachEvent | None = None,
 ) -> Handlers:
     """``each`` is awaited before every event is applied (a test's hook into a batch)."""
@@ -43,8 +41,6 @@ def tally_handlers(
 
     @handlers.on(Counted)
     async def on_counted(envelope: Envelope, data: Counted) -> Outcome:
-        if delay_seconds:
-            await asyncio.sleep(delay_seconds)
         if each is not None:
             await each(envelope)
 
@@ -96,15 +92,11 @@ class Backbone:
             topics_to_create=self.topics(),
         )
 
-    def consumer(
-        self, group: str = "tally", *, delay_seconds: float = 0.0, each: EachEvent | None = None
-    ) -> ConsumerRunner:
+    def consumer(self, group: str = "tally", *, each: EachEvent | None = None) -> ConsumerRunner:
         return ConsumerRunner(
             bootstrap_servers=self.bootstrap,
             group=f"{group}-{self.topic}",
-            handlers=[
-                tally_handlers(self.topic, self.view, delay_seconds=delay_seconds, each=each)
-            ],
+            handlers=[tally_handlers(self.topic, self.view, each=each)],
             database=self.database,
             dead_letter_topic=self.dlq,
             retry=RetryPolicy(attempts=2, first_backoff_seconds=0.05),

@@ -18,7 +18,7 @@ async def main(bootstrap: str, mongodb_uri: str, database: str, topic: str) -> N
         topic=topic,
         dlq=topic.replace(".events", ".dlq"),
     )
-    consumer = backbone.consumer(delay_seconds=0.01)
+    consumer = backbone.consumer(each=lambda _: asyncio.sleep(0.01))  # slow: killed mid-batch
     consumer.start()
     print("consuming", flush=True)
     await asyncio.Event().wait()
