@@ -18,6 +18,7 @@ from pymongo.monitoring import (
 )
 
 from tests.support.infra import Infra
+from tests.support.waiting import eventually
 from ucap_gateway.keys import KeyStore
 from ucap_shared.auth import Role
 from ucap_shared.mongo import MongoClient
@@ -191,3 +192,66 @@ class TestTrustedKeys:
         await asyncio.sleep(0.6)
 
         assert await trusting.authenticate(secret) is None
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class TestReadingAhead:
+    """A key in use is read again once half its trust has passed, in the background: the
+    request that finds it so is answered from what was read, without waiting."""
+
+    TRUST = 10.0
+
+    async def trusting(self, keys: Keys) -> tuple[KeyStore, FakeMonotonic]:
+        clock = FakeMonotonic()
+        return KeyStore(keys.recorded, trust_seconds=self.TRUST, monotonic=clock), clock
+
+    async def test_a_key_past_half_its_trust_is_answered_at_once_and_read_again_behind(
+        self, keys: Keys
+    ) -> None:
+        _, secret = await new_key(keys)
+        store, clock = await self.trusting(keys)
+        assert await store.authenticate(secret) is not None
+        reads = keys.updates.finds
+
+        clock.now += self.TRUST * 0.4
+        assert await store.authenticate(secret) is not None
+        await asyncio.sleep(0)
+        assert keys.updates.finds == reads  # not yet half its trust: no read at all
+
+        clock.now += self.TRUST * 0.2
+        assert await store.authenticate(secret) is not None
+        assert keys.updates.finds == reads  # answered before any read began
+        await eventually(lambda: _at_least(keys, reads + 1), timeout=5)
+
+        clock.now += self.TRUST * 0.45  # past the first read's trust, within the second's
+        assert await store.authenticate(secret) is not None
+        await asyncio.sleep(0)
+        assert keys.updates.finds == reads + 1
+
+    async def test_a_revocation_read_ahead_refuses_the_key_before_its_trust_runs_out(
+        self, keys: Keys
+    ) -> None:
+        key_id, secret = await new_key(keys)
+        store, clock = await self.trusting(keys)
+        assert await store.authenticate(secret) is not None
+        assert await keys.store.revoke(key_id)
+
+        clock.now += self.TRUST * 0.6
+        assert await store.authenticate(secret) is not None  # still trusted: read behind
+        refused = await eventually(lambda: _refused(store, secret), timeout=5, interval=0.05)
+        assert refused
+
+
+async def _at_least(keys: Keys, finds: int) -> bool:
+    return keys.updates.finds >= finds
+
+
+async def _refused(store: KeyStore, secret: str) -> bool:
+    return await store.authenticate(secret) is None

@@ -4,11 +4,15 @@ A key reads ``ucap_<key id>_<secret>``. The id finds the record; the secret's
 SHA-256 is compared in constant time. (The secret is 32 random bytes, so a
 fast hash is enough: there is nothing to guess.) With ``trust_seconds``, a key
 read from the store is trusted that long without reading it again: the
-gateway's replicas learn of a revocation within that time.
+gateway's replicas learn of a revocation within that time. A key in use is
+read again in the background once half its trust has passed, so a request
+waits for the store only for a key not used within its trust time.
 """
 
+import asyncio
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import time
@@ -23,6 +27,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_shared.auth import Principal, Role
+
+log = logging.getLogger(__name__)
 
 TRUSTED_AT_MOST = 10_000
 KEY_PATTERN = re.compile(r"^ucap_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
@@ -80,12 +86,15 @@ class KeyStore:
         touch_interval: timedelta = timedelta(seconds=60),
         clock: Callable[[], datetime] = _utc_now,
         trust_seconds: float = 0.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._keys: AsyncCollection[dict[str, Any]] = database["api_keys"]
         self._touch_interval = touch_interval
         self._clock = clock
         self._trust_seconds = trust_seconds
+        self._monotonic = monotonic
         self._trusted: dict[str, _Trusted] = {}
+        self._reading_ahead: dict[str, asyncio.Task[None]] = {}
 
     async def create_indexes(self) -> None:
         await self._keys.create_index([("principal", ASCENDING)])
@@ -116,19 +125,18 @@ class KeyStore:
         key_id, secret = match.groups()
         hashed = _hash(secret)
         trusted = self._trusted.get(key_id)
-        if trusted is not None and time.monotonic() - trusted.read_at < self._trust_seconds:
+        age = self._monotonic() - trusted.read_at if trusted is not None else float("inf")
+        if trusted is not None and age < self._trust_seconds:
             if not hmac.compare_digest(trusted.hash, hashed):
                 return None
+            if age >= self._trust_seconds / 2:
+                self._read_ahead(key_id, hashed)
             record = trusted.record
         else:
-            found = await self._keys.find_one({"_id": key_id})
-            if found is None or found.get("revoked_at") is not None:
-                self._trusted.pop(key_id, None)
+            found = await self._read(key_id, hashed)
+            if found is None:
                 return None
-            if not hmac.compare_digest(found["hash"], hashed):
-                return None
-            record = _record(found)
-            self._trust(key_id, found["hash"], record)
+            record = found.record
         now = self._clock()
         # A write per request would cost the database as much as the request itself;
         # a last-used time up to a minute behind is as useful to whoever reads it.
@@ -139,7 +147,8 @@ class KeyStore:
         await self._keys.update_one({"_id": key_id}, {"$set": {"last_used_at": now}})
         touched = record.model_copy(update={"last_used_at": now})
         if key_id in self._trusted:
-            self._trusted[key_id] = _Trusted(self._trusted[key_id].hash, touched, time.monotonic())
+            kept = self._trusted[key_id]
+            self._trusted[key_id] = _Trusted(kept.hash, touched, kept.read_at)
         return touched
 
     def known(self, presented: str) -> bool:
@@ -148,12 +157,37 @@ class KeyStore:
         match = KEY_PATTERN.match(presented)
         return match is not None and match.group(1) in self._trusted
 
-    def _trust(self, key_id: str, hashed: str, record: KeyRecord) -> None:
-        if self._trust_seconds <= 0:
+    async def _read(self, key_id: str, hashed: str) -> "_Trusted | None":
+        """The key as stored, now trusted; None if gone or revoked (then no longer trusted),
+        or if its hash is not ``hashed``."""
+        read_at = self._monotonic()
+        found = await self._keys.find_one({"_id": key_id})
+        if found is None or found.get("revoked_at") is not None:
+            self._trusted.pop(key_id, None)
+            return None
+        if not hmac.compare_digest(found["hash"], hashed):
+            return None
+        trusted = _Trusted(found["hash"], _record(found), read_at)
+        if self._trust_seconds > 0:
+            if len(self._trusted) >= TRUSTED_AT_MOST:
+                self._trusted.clear()
+            self._trusted[key_id] = trusted
+        return trusted
+
+    def _read_ahead(self, key_id: str, hashed: str) -> None:
+        """Read ``key_id`` again in a task of its own, unless a read of it is under way."""
+        if key_id in self._reading_ahead:
             return
-        if len(self._trusted) >= TRUSTED_AT_MOST:
-            self._trusted.clear()
-        self._trusted[key_id] = _Trusted(hashed, record, time.monotonic())
+
+        async def read() -> None:
+            try:
+                await self._read(key_id, hashed)
+            except Exception as error:  # noqa: BLE001 - the next request past the trust reads
+                log.warning("reading an API key ahead failed", extra={"error": repr(error)})
+            finally:
+                self._reading_ahead.pop(key_id, None)
+
+        self._reading_ahead[key_id] = asyncio.create_task(read(), name=f"read key {key_id}")
 
     async def is_active(self, key_id: str) -> bool:
         """Whether the key exists and is not revoked."""
@@ -165,6 +199,9 @@ class KeyStore:
 
     async def revoke(self, key_id: str) -> bool:
         self._trusted.pop(key_id, None)
+        reading = self._reading_ahead.pop(key_id, None)
+        if reading is not None:  # a read begun before the revocation must not trust it again
+            reading.cancel()
         result = await self._keys.update_one(
             {"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": self._clock()}}
         )
