@@ -19,6 +19,7 @@ class AnsweringUpstreams(Upstreams):
         self.answer = answer
         self.before = before
         self.asked: list[str] = []
+        self.headers_sent: list[dict[bytes, bytes]] = []
 
     async def request(
         self,
@@ -33,4 +34,5 @@ class AnsweringUpstreams(Upstreams):
     ) -> httpx.Response:
         self.before()
         self.asked.append(service)
+        self.headers_sent.append(dict(headers))
         return self.answer(service, path)

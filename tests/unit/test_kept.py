@@ -232,6 +232,92 @@ class TestPartialCompiles:
             await kept.close()
 
 
+@dataclass
+class Refreshes:
+    """A source that says, as reporting does with its ETag, whether anything changed."""
+
+    value: str = "granada haikou applied=1"
+    whole: int = 0
+    partial: list[frozenset[str]] = field(default_factory=list)
+    described: int = 0
+
+    async def compile(self, key: str) -> str:
+        self.whole += 1
+        return self.value
+
+    async def recompile(self, key: str, kept: str, kinds: frozenset[str]) -> str:
+        self.partial.append(kinds)
+        return kept if kept == self.value and not kinds else self.value
+
+    def etag_of(self, value: str) -> str:
+        self.described += 1
+        return f'"{value}"'
+
+
+def refreshed(source: Refreshes, *, refresh: float, whole: float) -> Keeper[str, str]:
+    return Keeper(
+        source.compile,
+        recompile=source.recompile,
+        etag_of=source.etag_of,
+        subjects_of=lambda key, value: frozenset({key, "haikou"}),
+        holds=lambda value, stream, sequence: int(value.split("applied=")[1]) >= sequence,
+        refresh_seconds=refresh,
+        whole_seconds=whole,
+        settle_seconds=(0.02, 5.0),
+    )
+
+
+class TestConditionalRefreshes:
+    async def test_a_refresh_that_finds_nothing_changed_keeps_the_snapshot_as_it_is(
+        self,
+    ) -> None:
+        source = Refreshes()
+        kept = refreshed(source, refresh=0.05, whole=60)
+        try:
+            first = await kept.get("granada")
+            await until(lambda: len(source.partial) >= 3)
+            assert set(source.partial) == {frozenset()}
+            assert source.whole == 1
+            assert source.described == 1
+            assert await kept.get("granada") is first
+        finally:
+            await kept.close()
+
+    async def test_a_refresh_that_finds_a_change_shows_it(self) -> None:
+        source = Refreshes()
+        kept = refreshed(source, refresh=0.05, whole=60)
+        try:
+            first = await kept.get("granada")
+            source.value = "granada haikou bristol applied=1"
+            changed = await kept.next_change("granada", first.version, timeout=5)
+            assert changed.value == source.value
+            assert source.whole == 1
+        finally:
+            await kept.close()
+
+    async def test_it_is_still_compiled_whole_every_whole_seconds(self) -> None:
+        source = Refreshes()
+        kept = refreshed(source, refresh=0.02, whole=0.2)
+        try:
+            await kept.get("granada")
+            await until(lambda: source.whole >= 3)
+            assert len(source.partial) >= source.whole
+        finally:
+            await kept.close()
+
+    async def test_touching_all_compiles_each_whole_at_once(self) -> None:
+        source = Refreshes()
+        kept = refreshed(source, refresh=60, whole=60)
+        try:
+            await kept.get("granada")
+            await kept.get("kunming")
+            kept.touch_all()
+            await until(lambda: source.whole >= 4)
+            assert source.partial == []
+        finally:
+            await kept.close()
+
+
 class TestFailures:
     async def test_a_kept_error_is_answered_until_a_compile_succeeds(self) -> None:
         source = Source({"granada": "v1"}, failing=SourceAwayError("reporting is away"))

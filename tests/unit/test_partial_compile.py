@@ -20,6 +20,7 @@ class Services:
     def __init__(self) -> None:
         self.counterparts = ["haikou"]
         self.progress = "first"
+        self.reporting_version = 1
         self.upstreams = AnsweringUpstreams(self.answer)
 
     @property
@@ -28,11 +29,14 @@ class Services:
 
     def answer(self, service: str, path: str) -> httpx.Response:
         if service == "reporting":
+            etag = f'"v{self.reporting_version}"'
+            if self.upstreams.headers_sent[-1].get(b"if-none-match") == etag.encode():
+                return httpx.Response(304, headers={"ETag": etag})
             ucap = {**UCAP, "counterpart_city_ids": self.counterparts}
             document = with_facets({**empty_status("granada-ucap"), "ucap": ucap})
             status = status_of(document, date(2026, 1, 1), [])
             assert status is not None
-            return httpx.Response(200, json=status.model_dump(mode="json"))
+            return httpx.Response(200, json=status.model_dump(mode="json"), headers={"ETag": etag})
         if service == "pilots":
             pilot = {"id": "p1", "lead_city_id": "granada", "progress": self.progress}
             return httpx.Response(200, json={"items": [pilot], "next_cursor": None})
@@ -76,7 +80,7 @@ class TestRecompile:
     async def test_other_cities_fetch_every_part_whatever_the_event(self) -> None:
         services = Services()
         kept = await whole(services)
-        services.counterparts = ["haikou", "chengdu"]
+        services.counterparts, services.reporting_version = ["haikou", "chengdu"], 2
 
         compiled = await again(services, kept, "pilot")
 
@@ -92,3 +96,43 @@ class TestRecompile:
         await again(services, missing, "pilot")
 
         assert sorted(services.asked) == ["mous", "pilots", "reporting"]
+
+
+class TestRefresh:
+    """A refresh no event asked for: reporting is asked whether its status changed."""
+
+    async def test_nothing_changed_gives_the_kept_status_itself_from_reporting_alone(
+        self,
+    ) -> None:
+        services = Services()
+        kept = await whole(services)
+
+        compiled = await again(services, kept)
+
+        assert compiled is kept
+        assert services.asked == ["reporting"]
+        assert services.upstreams.headers_sent[-1][b"if-none-match"] == b'"v1"'
+
+    async def test_a_change_no_event_told_of_fetches_every_part(self) -> None:
+        services = Services()
+        kept = await whole(services)
+        services.reporting_version, services.progress = 2, "second"
+
+        compiled = await again(services, kept)
+
+        assert {"reporting", "pilots", "mous", "cities"} <= set(services.asked)
+        assert compiled.details.pilots["p1"]["progress"] == "second"
+        assert compiled.status.etag == '"v2"'
+
+    async def test_an_event_reporting_does_not_hold_yet_fetches_its_part_on_the_kept_status(
+        self,
+    ) -> None:
+        services = Services()
+        kept = await whole(services)
+        services.progress = "second"
+
+        compiled = await again(services, kept, "pilot")
+
+        assert sorted(services.asked) == ["pilots", "reporting"]
+        assert compiled.status is kept.status
+        assert compiled.details.pilots["p1"]["progress"] == "second"

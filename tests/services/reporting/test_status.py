@@ -3,6 +3,8 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+
 from tests.services.reporting.conftest import ReportingService, fresh
 from tests.support.waiting import eventually
 from ucap_shared.topics import events_topic
@@ -161,3 +163,37 @@ class TestStatusAsOf:
         assert [p["status"] for p in pilots_of(then)] == ["proposed"]
         assert then["counterparts"][0]["city"]["name"] == "Kunming"
         assert then["ucap"] == live["ucap"]
+
+
+class TestConditionalRead:
+    """The live status answers 304 to its own ETag while nothing it is built from moved."""
+
+    async def test_304_while_unchanged_then_200_with_another_etag_after_a_change(
+        self, reporting: ReportingService
+    ) -> None:
+        ucap_id, _, counterpart = await ucap_with_cities(reporting)
+        await reporting.wait_status(
+            ucap_id, lambda b: b["counterparts"][0]["city"]["name"] == "Kunming"
+        )
+        path = f"/ucaps/{ucap_id}/status"
+
+        async def unchanged_etag() -> str | None:
+            # Other tests' events still arriving move the freshness, and so the ETag.
+            etag = (await reporting.client.get(path)).headers["etag"]
+            again = await reporting.client.get(path, headers={"If-None-Match": etag})
+            return etag if again.status_code == 304 and again.content == b"" else None
+
+        etag = await eventually(unchanged_etag, timeout=30)
+        assert etag.startswith('"')
+
+        await reporting.publish(reporting.streams.city_renamed(counterpart, "Kunming City"))
+
+        async def renamed() -> httpx.Response | None:
+            answer = await reporting.client.get(path, headers={"If-None-Match": etag})
+            if answer.status_code != 200:
+                return None
+            return answer if answer.json()["counterparts"][0]["city"]["name"] != "Kunming" else None
+
+        answer = await eventually(renamed, timeout=30)
+        assert answer.json()["counterparts"][0]["city"]["name"] == "Kunming City"
+        assert answer.headers["etag"] not in ("", etag)

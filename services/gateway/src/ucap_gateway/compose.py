@@ -201,28 +201,39 @@ async def compile_status(
 
 
 async def _reported(
-    upstreams: Upstreams, ucap_id: str, params: dict[str, str], timeout: float
+    upstreams: Upstreams,
+    ucap_id: str,
+    params: dict[str, str],
+    timeout: float,
+    *,
+    known: ReportedStatus | None = None,
 ) -> ReportedStatus:
+    """Reporting's status; ``known`` itself when reporting says (304) it is unchanged."""
+    asked = [(b"if-none-match", known.etag.encode())] if known and known.etag else []
     try:
         answer = await upstreams.request(
             "reporting",
             "GET",
             f"/ucaps/{quote(ucap_id, safe='')}/status",
             params=httpx.QueryParams(params),
+            headers=asked,
             timeout=timeout * 3,
         )
     except UpstreamUnavailableError as error:
         raise ReportingUnavailableError(error.reason) from error
+    if answer.status_code == 304 and known is not None and asked:
+        return known
     if answer.status_code >= 500:
         raise ReportingUnavailableError(f"answered {answer.status_code}")
     if answer.status_code != 200:
         raise UpstreamAnswerError(answer)
     try:
-        return await asyncio.to_thread(ReportedStatus.model_validate_json, answer.content)
+        status = await asyncio.to_thread(ReportedStatus.model_validate_json, answer.content)
     except ValidationError as error:
         raise ReportingUnavailableError(
             f"an answer outside the status contract: {error}"
         ) from error
+    return status.tagged(answer.headers.get("etag"))
 
 
 def details_held(status: ReportedStatus) -> Details:
@@ -259,7 +270,12 @@ async def recompile_status(
     upstreams: Upstreams, kept: CompiledStatus, kinds: frozenset[str], *, timeout: float
 ) -> CompiledStatus:
     """``kept`` compiled again for events of these kinds of stream: reporting's status,
-    and of the other parts only those such events can change (and those missing)."""
+    and of the other parts only those such events can change (and those missing).
+
+    Reporting is asked whether its status changed (its ETag); with no kinds (a refresh
+    that no event asked for), ``kept`` itself when it did not, and every part fetched
+    again when it did (a change the gateway saw no event of).
+    """
     return await _compiled(
         upstreams, kept.ucap_id, as_of=kept.as_of, timeout=timeout, kept=(kept, kinds)
     )
@@ -269,7 +285,7 @@ def _reusable(
     kept: tuple[CompiledStatus, frozenset[str]] | None, status: ReportedStatus
 ) -> dict[str, dict[str, Document]]:
     """The parts of the kept compile that the events since cannot have changed."""
-    if kept is None:
+    if kept is None or not kept[1]:
         return {}
     previous, kinds = kept
     before, now = previous.status.ucap, status.ucap
@@ -295,7 +311,10 @@ async def _compiled(
     kept: tuple[CompiledStatus, frozenset[str]] | None,
 ) -> CompiledStatus:
     params = {"as_of": as_of.isoformat()} if as_of else {}
-    status = await _reported(upstreams, ucap_id, params, timeout)
+    known = kept[0].status if kept is not None else None
+    status = await _reported(upstreams, ucap_id, params, timeout, known=known)
+    if kept is not None and status is known and not kept[1]:
+        return kept[0]
     lead = status.ucap.lead_city_id
     city_ids = [lead, *status.ucap.counterpart_city_ids]
 

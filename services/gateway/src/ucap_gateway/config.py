@@ -35,6 +35,13 @@ class Settings(ServiceSettings):
         description="A kept status or programme page is compiled again at least this often "
         "while it is read or watched (and after every event that touches it)",
     )
+    kept_whole_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A kept status is compiled whole, every part fetched again, at least "
+        "this often while it is read or watched; its other compiles fetch only what changed "
+        "(reporting's status when its ETag moved, the parts that touching events can change)",
+    )
     kept_capacity: int = Field(
         default=512, ge=1, description="Kept statuses (and, apart, programme pages) at most"
     )

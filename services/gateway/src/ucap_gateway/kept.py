@@ -13,8 +13,10 @@ request for a key waits for a compile. The task compiles again:
 
 With ``recompile``, a compile after touches builds on the answer kept and
 fetches again only what the touching events' kinds can change (a pilot's event:
-the pilots, not every city), unless the last whole compile is older than
-``refresh_seconds``: so every part is whole-compiled at least that often.
+the pilots, not every city); a refresh is such a compile with no kinds, and a
+recompile that gives back the kept value itself has found nothing changed (the
+snapshot stays as it is). Every ``whole_seconds`` (and after :meth:`Keeper.touch_all`)
+the compile is whole all the same, so no part is older than that.
 
 Compiles of one answer take at most half of the time: one that took 0.2 s is
 not followed by the next for 0.4 s (nor ever by more than 1 s). So no kept
@@ -105,6 +107,7 @@ class Keeper(Generic[K, V]):
         holds: Callable[[V, str, int], bool] | None = None,
         prerender: Callable[[V], dict[Hashable, bytes]] | None = None,
         refresh_seconds: float = 5.0,
+        whole_seconds: float | None = None,
         settle_seconds: tuple[float, ...] = SETTLE_SECONDS,
         idle_seconds: float = 60.0,
         capacity: int = 512,
@@ -117,6 +120,7 @@ class Keeper(Generic[K, V]):
         self._holds = holds
         self._prerender = prerender
         self.refresh_seconds = refresh_seconds
+        self.whole_seconds = refresh_seconds if whole_seconds is None else whole_seconds
         self._settle = settle_seconds
         self._idle = idle_seconds
         self._capacity = capacity
@@ -176,6 +180,14 @@ class Keeper(Generic[K, V]):
                 touched += 1
         return touched
 
+    def touch_all(self) -> None:
+        """Compile every kept answer again, whole: after events may have gone unseen."""
+        now = time.monotonic()
+        for entry in self._entries.values():
+            entry.touched_at = now
+            entry.kinds.add("*")
+            entry.woken.set()
+
     async def close(self) -> None:
         tasks = [entry.task for entry in self._entries.values() if entry.task is not None]
         self._entries.clear()
@@ -233,6 +245,8 @@ class Keeper(Generic[K, V]):
         With ``holds``: soon again while an event touched it that it does not
         hold yet, until the last settle point after the touch; then the refresh.
         """
+        if "*" in entry.kinds:  # a touch of no known stream, or all of them: no holds to wait on
+            return max(entry.touched_at, last_started) + self._settle[0]
         if self._holds is not None:
             self._forget_held(entry)
             if entry.pending and time.monotonic() < entry.touched_at + self._settle[-1]:
@@ -270,10 +284,13 @@ class Keeper(Generic[K, V]):
         entry.kinds.clear()
         entry.settling = kinds
         base = previous.value if previous is not None else None
-        whole = not kinds or "*" in kinds or started - entry.whole_at >= self.refresh_seconds
+        whole = "*" in kinds or started - entry.whole_at >= self.whole_seconds
         try:
             if self._recompile is not None and base is not None and not whole:
                 value = await self._recompile(key, base, kinds)
+                if value is base:
+                    entry.first.set()
+                    return
             else:
                 value = await self._compile(key)
                 entry.whole_at = started

@@ -44,6 +44,7 @@ def status_keeper(
     *,
     part_timeout: float,
     refresh_seconds: float,
+    whole_seconds: float | None = None,
     capacity: int,
     prerender: Callable[[CompiledStatus], dict[Hashable, bytes]] | None = None,
 ) -> Keeper[str, CompiledStatus]:
@@ -63,6 +64,7 @@ def status_keeper(
         holds=lambda compiled, stream, sequence: compiled.status.holds(stream, sequence),
         prerender=prerender,
         refresh_seconds=refresh_seconds,
+        whole_seconds=whole_seconds,
         capacity=capacity,
         kept_errors=KEPT_ERRORS,
     )

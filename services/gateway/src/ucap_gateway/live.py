@@ -72,8 +72,15 @@ async def watching_events(
             try:
                 await consumer.start()
                 backoff.reset()
+                reading = False
                 while True:
                     batches = await consumer.getmany(timeout_ms=1000)
+                    if not reading:
+                        # It reads from the end: what came before, or while it was away,
+                        # is in no kept answer's touches. Compile each whole once.
+                        reading = True
+                        for keeper in keepers:
+                            keeper.touch_all()
                     for records in batches.values():
                         for record in records:
                             _touch(keepers, record.value)

@@ -48,6 +48,7 @@ async def background(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Non
         upstreams,
         part_timeout=settings.status_part_timeout_seconds,
         refresh_seconds=settings.kept_refresh_seconds,
+        whole_seconds=settings.kept_whole_seconds,
         capacity=settings.kept_capacity,
         prerender=prerendered,
     )

@@ -8,7 +8,7 @@ stay the strings reporting wrote ("2018-07", an ISO time). The contract test
 these models and checks that it comes back out unchanged.
 """
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 
 class Reported(BaseModel):
@@ -262,6 +262,17 @@ class ReportedStatus(Reported):
         exclude=True,
         description="Per source stream, the last sequence this status holds (kept, not shown)",
     )
+
+    _etag: str | None = PrivateAttr(default=None)
+
+    @property
+    def etag(self) -> str | None:
+        """Reporting's ETag of this answer (a header, not the body): to ask if it changed."""
+        return self._etag
+
+    def tagged(self, etag: str | None) -> "ReportedStatus":
+        self._etag = etag
+        return self
 
     def holds(self, stream: str, sequence: int) -> bool:
         return self.applied.get(stream, 0) >= sequence

@@ -1,9 +1,11 @@
 """The HTTP API: thin routes from requests to command handlers and view queries."""
 
+import hashlib
+import json
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from ucap_reporting import capacity, handlers, views
@@ -223,30 +225,56 @@ async def get_ucap(
 @router.get(
     "/ucaps/{ucap_id}/status",
     summary="The consolidated status of a U-CAP",
-    responses=NOT_FOUND | {422: BOTH_AXES},
+    response_model=UcapStatus,
+    responses=NOT_FOUND
+    | {
+        304: {"description": "The live status is as it was under the ETag in If-None-Match"},
+        422: BOTH_AXES,
+    },
     tags=["status"],
 )
 async def ucap_status(
     ucap_id: str,
     runtime: RuntimeDep,
+    request: Request,
+    response: Response,
     as_of: AsOfQuery = None,
     recorded_as_of: RecordedAsOfQuery = None,
-) -> UcapStatus:
+) -> UcapStatus | Response:
     """The U-CAP with its counterpart cities' profiles, the MoUs between the lead and each
     counterpart, the pilots grouped by counterpart city, figures, attention flags (for today,
     or for the day asked), and how fresh each source topic is. `axis` says which time:
     `live`; `cooperation` with `as_of` (by the dates the facts carry); `recorded` with
     `recorded_as_of` (what had been recorded by then). An as-of status is rebuilt from the
-    events once and kept while it stands (see the README)."""
+    events once and kept while it stands (see the README).
+
+    The live status has an ETag that changes with its view document, the day and the
+    freshness; with that ETag in `If-None-Match` the answer is 304, without building it."""
     axis, day = axis_of(as_of, recorded_as_of)
     if day is not None:
         found = await status_as_of(runtime, ucap_id, day, axis, current=freshness(runtime))
     else:
-        document = await views.status_document(runtime.database, ucap_id)
-        found = status_of(document, today(), freshness(runtime)) if document else None
+        stored = await views.read_status_document(runtime.database, ucap_id)
+        if stored is None:
+            raise NotFoundError(f"no U-CAP {ucap_id}", ucap_id=ucap_id)
+        on, current = today(), freshness(runtime)
+        etag = live_status_etag(stored.digest, on, current)
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        response.headers["ETag"] = etag
+        found = status_of(stored.document, on, current)
     if found is None:
         raise NotFoundError(f"no U-CAP {ucap_id}", ucap_id=ucap_id)
     return found
+
+
+def live_status_etag(digest: str, on: date, current: list[TopicFreshness]) -> str:
+    """What the live status is built from: its view document (by digest), the day (its
+    flags) and the freshness it reports."""
+    basis = json.dumps(
+        [digest, on.isoformat(), [topic.model_dump(mode="json") for topic in current]]
+    )
+    return f'"{hashlib.sha256(basis.encode()).hexdigest()[:32]}"'
 
 
 @router.get(

@@ -1,8 +1,14 @@
 """Queries over the reporting views (written by the ``projections`` package)."""
 
+import hashlib
 from dataclasses import dataclass
+from typing import cast
 
+import bson
+from bson.codec_options import CodecOptions
+from bson.raw_bson import RawBSONDocument
 from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_reporting.domain import Ucap
@@ -36,8 +42,31 @@ async def find_ucap(database: Database, ucap_id: str) -> Ucap | None:
 
 async def status_document(database: Database, ucap_id: str) -> Document | None:
     """The status document with the sequences it applied (``_applied``), for ``applied``."""
-    found = await database[STATUS_VIEW].find_one({"_id": ucap_id}, {REVISION: 0})
-    return unpacked(found, database.codec_options)
+    found = await read_status_document(database, ucap_id)
+    return found.document if found is not None else None
+
+
+@dataclass(frozen=True)
+class StoredStatus:
+    document: Document
+    """As :func:`status_document` gives it."""
+    digest: str
+    """SHA-256 of the document's stored bytes: another digest, another document."""
+
+
+async def read_status_document(database: Database, ucap_id: str) -> StoredStatus | None:
+    raw = cast(
+        "AsyncCollection[RawBSONDocument]",
+        database.get_collection(
+            STATUS_VIEW, codec_options=CodecOptions(document_class=RawBSONDocument)
+        ),
+    )
+    found = await raw.find_one({"_id": ucap_id}, {REVISION: 0})
+    if found is None:
+        return None
+    decoded = unpacked(bson.decode(found.raw, database.codec_options), database.codec_options)
+    assert decoded is not None
+    return StoredStatus(decoded, hashlib.sha256(found.raw).hexdigest())
 
 
 @dataclass(frozen=True)
