@@ -421,3 +421,28 @@ class TestFeedGate:
         results = [await gate.still_active("a") for _ in range(50)]
         assert results == [False] * 50
         assert reads == ["a"]
+
+    async def test_feeds_asking_at_once_share_one_read(self) -> None:
+        reads: list[str] = []
+
+        async def active(key_id: str) -> bool:
+            reads.append(key_id)
+            await asyncio.sleep(0.05)
+            return True
+
+        gate = FeedGate(per_key=100, total=100, is_active=active, check_seconds=60)
+        results = await asyncio.gather(*(gate.still_active("a") for _ in range(50)))
+        assert results == [True] * 50
+        assert reads == ["a"]
+
+    async def test_a_feed_closing_while_it_waits_leaves_the_read_to_the_others(self) -> None:
+        async def active(key_id: str) -> bool:
+            await asyncio.sleep(0.05)
+            return True
+
+        gate = FeedGate(per_key=10, total=10, is_active=active, check_seconds=60)
+        closing = asyncio.create_task(gate.still_active("a"))
+        staying = asyncio.create_task(gate.still_active("a"))
+        await asyncio.sleep(0.01)
+        closing.cancel()
+        assert await staying is True

@@ -3,9 +3,11 @@
 A feed counts against its API key and against the gateway's total; beyond
 either bound a new feed is refused with 429. An open feed asks every few
 seconds whether its key is still valid; the answer for a key is read from the
-key store at most once per check interval, however many feeds share the key.
+key store at most once per check interval, however many feeds share the key
+(and ask at once).
 """
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -28,6 +30,7 @@ class FeedGate:
         self._is_active = is_active
         self._open: Counter[str] = Counter()
         self._checked: dict[str, tuple[float, bool]] = {}
+        self._reading: dict[str, asyncio.Future[bool]] = {}
 
     @property
     def open_feeds(self) -> int:
@@ -48,13 +51,26 @@ class FeedGate:
             self._checked.pop(key_id, None)
 
     async def still_active(self, key_id: str) -> bool:
+        """Whether the key still holds: as last read within the check interval, or read
+        now, once for all of its feeds that ask meanwhile (a change wakes them together)."""
         now = time.monotonic()
         checked = self._checked.get(key_id)
         if checked is not None and now - checked[0] < self.check_seconds:
             return checked[1]
-        active = await self._is_active(key_id)
-        self._checked[key_id] = (now, active)
-        return active
+        reading = self._reading.get(key_id)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read(key_id, now))
+            self._reading[key_id] = reading
+        # Shielded: a feed that closes while it waits must not cancel the others' read.
+        return await asyncio.shield(reading)
+
+    async def _read(self, key_id: str, now: float) -> bool:
+        try:
+            active = await self._is_active(key_id)
+            self._checked[key_id] = (now, active)
+            return active
+        finally:
+            self._reading.pop(key_id, None)
 
 
 def _refused(detail: str) -> HTTPException:
