@@ -255,3 +255,15 @@ async def _at_least(keys: Keys, finds: int) -> bool:
 
 async def _refused(store: KeyStore, secret: str) -> bool:
     return await store.authenticate(secret) is None
+
+
+class TestSharedReads:
+    async def test_requests_of_one_key_at_once_share_one_read(self, keys: Keys) -> None:
+        _, secret = await new_key(keys)
+        store = KeyStore(keys.recorded, trust_seconds=10)
+        reads = keys.updates.finds
+
+        answers = await asyncio.gather(*(store.authenticate(secret) for _ in range(50)))
+
+        assert all(answer is not None for answer in answers)
+        assert keys.updates.finds == reads + 1

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -27,6 +28,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_shared.auth import Principal, Role
+
+Document = dict[str, Any]
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +98,7 @@ class KeyStore:
         self._monotonic = monotonic
         self._trusted: dict[str, _Trusted] = {}
         self._reading_ahead: dict[str, asyncio.Task[None]] = {}
+        self._reads: dict[str, tuple[float, asyncio.Task[Document | None]]] = {}
 
     async def create_indexes(self) -> None:
         await self._keys.create_index([("principal", ASCENDING)])
@@ -160,8 +164,9 @@ class KeyStore:
     async def _read(self, key_id: str, hashed: str) -> "_Trusted | None":
         """The key as stored, now trusted; None if gone or revoked (then no longer trusted),
         or if its hash is not ``hashed``."""
-        read_at = self._monotonic()
-        found = await self._keys.find_one({"_id": key_id})
+        read_at, reading = self._shared_read(key_id)
+        # Shielded: a request that goes away must not cancel the others' read.
+        found = await asyncio.shield(reading)
         if found is None or found.get("revoked_at") is not None:
             self._trusted.pop(key_id, None)
             return None
@@ -173,6 +178,24 @@ class KeyStore:
                 self._trusted.clear()
             self._trusted[key_id] = trusted
         return trusted
+
+    def _shared_read(self, key_id: str) -> tuple[float, "asyncio.Task[Document | None]"]:
+        """The read of ``key_id`` under way (when it began, and it), or a new one: the
+        requests of one key that come at once (a thousand feeds reconnecting) share it."""
+        under_way = self._reads.get(key_id)
+        if under_way is not None:
+            return under_way
+        reading = asyncio.create_task(self._keys.find_one({"_id": key_id}))
+        begun = self._reads[key_id] = (self._monotonic(), reading)
+        reading.add_done_callback(partial(self._read_done, key_id))
+        return begun
+
+    def _read_done(self, key_id: str, reading: "asyncio.Task[Document | None]") -> None:
+        under_way = self._reads.get(key_id)
+        if under_way is not None and under_way[1] is reading:
+            del self._reads[key_id]
+        if not reading.cancelled():
+            reading.exception()  # seen here, whether or not a request still waits for it
 
     def _read_ahead(self, key_id: str, hashed: str) -> None:
         """Read ``key_id`` again in a task of its own, unless a read of it is under way."""
