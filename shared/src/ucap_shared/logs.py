@@ -1,10 +1,14 @@
 """Structured JSON logging with the request's correlation id and trace attached."""
 
+import atexit
 import json
 import logging
+import queue
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from logging.handlers import QueueHandler, QueueListener
+from typing import TextIO
 
 from opentelemetry import trace
 
@@ -42,12 +46,41 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def configure_logging(service: str, level: str = "INFO") -> None:
-    """Route the root logger (and uvicorn's) to JSON lines on stderr."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter(service))
+class _Lines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return record.getMessage()
+
+
+_writers: list[QueueListener] = []
+"""The thread that writes this process's lines: one, replaced when configured again."""
+
+
+def stop_log_writer() -> None:
+    while _writers:
+        _writers.pop().stop()  # writes what is still queued
+
+
+atexit.register(stop_log_writer)
+
+
+def configure_logging(service: str, level: str = "INFO", stream: TextIO | None = None) -> None:
+    """Route the root logger (and uvicorn's) to JSON lines on ``stream`` (stderr).
+
+    A line is made where it is logged (with that task's correlation id and span) and
+    written to stderr by a thread of its own: a write that blocks (a slow disk, a
+    pipe nobody reads fast enough) never stalls the event loop.
+    """
+    stop_log_writer()
+    writes = logging.StreamHandler(sys.stderr if stream is None else stream)
+    writes.setFormatter(_Lines())
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    made_here = QueueHandler(lines)
+    made_here.setFormatter(JsonFormatter(service))
+    writer = QueueListener(lines, writes)
+    writer.start()
+    _writers.append(writer)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [made_here]
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         uvicorn_logger = logging.getLogger(name)
