@@ -20,6 +20,7 @@ class AnsweringUpstreams(Upstreams):
         self.before = before
         self.asked: list[str] = []
         self.headers_sent: list[dict[bytes, bytes]] = []
+        self.paths: list[str] = []
 
     async def request(
         self,
@@ -35,4 +36,5 @@ class AnsweringUpstreams(Upstreams):
         self.before()
         self.asked.append(service)
         self.headers_sent.append(dict(headers))
+        self.paths.append(path)
         return self.answer(service, path)

@@ -1,5 +1,6 @@
 """A kept status compiled again after events fetches only the parts those events can change."""
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -8,6 +9,7 @@ import httpx
 from tests.support.upstreams import AnsweringUpstreams
 from tests.unit.test_foreign_pilots import UCAP
 from ucap_gateway.compose import CompiledStatus, compile_status, recompile_status
+from ucap_gateway.upstreams import UpstreamUnavailableError
 from ucap_reporting.projections.documents import empty_status, with_facets
 from ucap_reporting.status import status_of
 
@@ -21,6 +23,7 @@ class Services:
         self.counterparts = ["haikou"]
         self.progress = "first"
         self.reporting_version = 1
+        self.down: set[str] = set()
         self.upstreams = AnsweringUpstreams(self.answer)
 
     @property
@@ -28,6 +31,10 @@ class Services:
         return self.upstreams.asked
 
     def answer(self, service: str, path: str) -> httpx.Response:
+        if service in self.down:
+            raise UpstreamUnavailableError(service, "unreachable", timed_out=False)
+        if path == "/health/live":
+            return httpx.Response(200, json={"status": "alive"})
         if service == "reporting":
             etag = f'"v{self.reporting_version}"'
             if self.upstreams.headers_sent[-1].get(b"if-none-match") == etag.encode():
@@ -48,6 +55,8 @@ class Services:
 async def whole(services: Services) -> CompiledStatus:
     compiled = await compile_status(services.upstreams, "granada-ucap", as_of=None, timeout=1)
     services.asked.clear()
+    services.upstreams.paths.clear()
+    services.upstreams.headers_sent.clear()
     return compiled
 
 
@@ -101,7 +110,7 @@ class TestRecompile:
 class TestRefresh:
     """A refresh no event asked for: reporting is asked whether its status changed."""
 
-    async def test_nothing_changed_gives_the_kept_status_itself_from_reporting_alone(
+    async def test_nothing_changed_gives_the_kept_status_itself_after_304_and_probes(
         self,
     ) -> None:
         services = Services()
@@ -110,8 +119,22 @@ class TestRefresh:
         compiled = await again(services, kept)
 
         assert compiled is kept
-        assert services.asked == ["reporting"]
-        assert services.upstreams.headers_sent[-1][b"if-none-match"] == b'"v1"'
+        assert services.asked == ["reporting", "pilots", "mous", "cities"]
+        assert services.upstreams.paths[1:] == ["/health/live"] * 3  # each answers still
+        assert services.upstreams.headers_sent[0][b"if-none-match"] == b'"v1"'
+
+    async def test_a_service_gone_since_is_marked_unavailable_the_others_kept(self) -> None:
+        services = Services()
+        kept = await whole(services)
+        services.down.add("mous")
+
+        compiled = await again(services, kept)
+
+        assert compiled.parts["mous"].available is False
+        assert "mous" in (compiled.parts["mous"].reason or "")
+        assert compiled.details.pilots == kept.details.pilots
+        assert compiled.status is kept.status
+        assert "/pilots" not in services.upstreams.paths  # pilots only probed, not fetched
 
     async def test_a_change_no_event_told_of_fetches_every_part(self) -> None:
         services = Services()
@@ -136,3 +159,15 @@ class TestRefresh:
         assert sorted(services.asked) == ["pilots", "reporting"]
         assert compiled.status is kept.status
         assert compiled.details.pilots["p1"]["progress"] == "second"
+
+    async def test_the_kept_statuses_asking_at_once_share_one_probe_per_service(self) -> None:
+        services = Services()
+
+        answers = await asyncio.gather(
+            *(services.upstreams.answers("pilots", timeout=1) for _ in range(10))
+        )
+        again_at_once = await services.upstreams.answers("pilots", timeout=1)
+
+        assert answers == [True] * 10
+        assert again_at_once is True
+        assert services.upstreams.paths == ["/health/live"]

@@ -179,6 +179,22 @@ PARTS_OF_KIND = {
 event) can change them all."""
 
 
+KIND_OF_PART = {part: kind for kind, parts in PARTS_OF_KIND.items() for part in parts}
+
+
+async def _answering_otherwise(
+    upstreams: Upstreams, kept: CompiledStatus, timeout: float
+) -> list[str]:
+    """The parts whose service now answers otherwise than when ``kept`` was compiled (gone
+    since, or back): fetched again, so an outage shows within a refresh."""
+    answering = await asyncio.gather(*(upstreams.answers(name, timeout=timeout) for name in PARTS))
+    return [
+        name
+        for name, answers in zip(PARTS, answering, strict=True)
+        if answers != kept.parts[name].available
+    ]
+
+
 def parts_changed_by(kinds: frozenset[str]) -> frozenset[str]:
     changed: set[str] = set()
     for kind in kinds:
@@ -314,7 +330,10 @@ async def _compiled(
     known = kept[0].status if kept is not None else None
     status = await _reported(upstreams, ucap_id, params, timeout, known=known)
     if kept is not None and status is known and not kept[1]:
-        return kept[0]
+        changed = await _answering_otherwise(upstreams, kept[0], timeout)
+        if not changed:
+            return kept[0]
+        kept = (kept[0], frozenset(KIND_OF_PART[name] for name in changed))
     lead = status.ucap.lead_city_id
     city_ids = [lead, *status.ucap.counterpart_city_ids]
 

@@ -1,6 +1,8 @@
 """The services behind the gateway, reached over pooled HTTP connections."""
 
+import asyncio
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,6 +38,7 @@ _NOT_FORWARDED = {
     "content-encoding",
 }
 KEEPALIVE_SECONDS = 2.0
+PROBE_SECONDS = 1.0
 # Answer headers the gateway's own server writes.
 _SET_BY_GATEWAY = {"date", "server"}
 
@@ -56,6 +59,8 @@ class Upstreams:
     ) -> None:
         self._signing_key = signing_key
         self._token_ttl = token_ttl
+        self._probed: dict[str, tuple[float, bool]] = {}
+        self._probing: dict[str, asyncio.Future[bool]] = {}
         # Idle connections are dropped before uvicorn's keep-alive timeout (5 s) can close
         # them under a request: kept statuses are compiled again every 5 s.
         limits = httpx.Limits(
@@ -72,6 +77,32 @@ class Upstreams:
     @property
     def names(self) -> list[str]:
         return list(self._clients)
+
+    async def answers(self, service: str, *, timeout: float) -> bool:
+        """Whether ``service`` answers its liveness probe (``GET /health/live``): asked at
+        most once a ``PROBE_SECONDS``, the answer shared by every caller meanwhile."""
+        now = time.monotonic()
+        probed = self._probed.get(service)
+        if probed is not None and now - probed[0] < PROBE_SECONDS:
+            return probed[1]
+        probing = self._probing.get(service)
+        if probing is None:
+            probing = asyncio.ensure_future(self._probe(service, now, timeout))
+            self._probing[service] = probing
+        return await asyncio.shield(probing)
+
+    async def _probe(self, service: str, now: float, timeout: float) -> bool:
+        try:
+            try:
+                answer = await self.request(service, "GET", "/health/live", timeout=timeout)
+            except UpstreamUnavailableError:
+                answered = False
+            else:
+                answered = answer.status_code == status.HTTP_200_OK
+            self._probed[service] = (now, answered)
+            return answered
+        finally:
+            self._probing.pop(service, None)
 
     async def close(self) -> None:
         for client in self._clients.values():
