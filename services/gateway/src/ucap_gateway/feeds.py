@@ -7,12 +7,13 @@ key store at most once per check interval, however many feeds share the key
 (and ask at once).
 """
 
-import asyncio
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from fastapi import HTTPException, status
+
+from ucap_gateway.shared_reads import SharedReads
 
 
 class FeedGate:
@@ -27,10 +28,9 @@ class FeedGate:
         self.per_key = per_key
         self.total = total
         self.check_seconds = check_seconds
-        self._is_active = is_active
         self._open: Counter[str] = Counter()
-        self._checked: dict[str, tuple[float, bool]] = {}
-        self._reading: dict[str, asyncio.Future[bool]] = {}
+        self._is_active = is_active
+        self._checks = SharedReads(interval=check_seconds)
 
     @property
     def open_feeds(self) -> int:
@@ -48,29 +48,12 @@ class FeedGate:
         self._open[key_id] -= 1
         if self._open[key_id] <= 0:
             del self._open[key_id]
-            self._checked.pop(key_id, None)
+            self._checks.forget(key_id)
 
     async def still_active(self, key_id: str) -> bool:
         """Whether the key still holds: as last read within the check interval, or read
         now, once for all of its feeds that ask meanwhile (a change wakes them together)."""
-        now = time.monotonic()
-        checked = self._checked.get(key_id)
-        if checked is not None and now - checked[0] < self.check_seconds:
-            return checked[1]
-        reading = self._reading.get(key_id)
-        if reading is None:
-            reading = asyncio.ensure_future(self._read(key_id, now))
-            self._reading[key_id] = reading
-        # Shielded: a feed that closes while it waits must not cancel the others' read.
-        return await asyncio.shield(reading)
-
-    async def _read(self, key_id: str, now: float) -> bool:
-        try:
-            active = await self._is_active(key_id)
-            self._checked[key_id] = (now, active)
-            return active
-        finally:
-            self._reading.pop(key_id, None)
+        return await self._checks.get(key_id, partial(self._is_active, key_id))
 
 
 def _refused(detail: str) -> HTTPException:

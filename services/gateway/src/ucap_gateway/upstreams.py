@@ -1,9 +1,8 @@
 """The services behind the gateway, reached over pooled HTTP connections."""
 
-import asyncio
 import logging
-import time
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import httpx
@@ -11,6 +10,7 @@ from fastapi import Request, Response, status
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
+from ucap_gateway.shared_reads import SharedReads
 from ucap_shared.auth import current_principal, issue_token
 from ucap_shared.logs import correlation_id
 from ucap_shared.request_context import CORRELATION_HEADER
@@ -59,8 +59,7 @@ class Upstreams:
     ) -> None:
         self._signing_key = signing_key
         self._token_ttl = token_ttl
-        self._probed: dict[str, tuple[float, bool]] = {}
-        self._probing: dict[str, asyncio.Future[bool]] = {}
+        self._probes = SharedReads(interval=PROBE_SECONDS)
         # Idle connections are dropped before uvicorn's keep-alive timeout (5 s) can close
         # them under a request: kept statuses are compiled again every 5 s.
         limits = httpx.Limits(
@@ -81,28 +80,14 @@ class Upstreams:
     async def answers(self, service: str, *, timeout: float) -> bool:
         """Whether ``service`` answers its liveness probe (``GET /health/live``): asked at
         most once a ``PROBE_SECONDS``, the answer shared by every caller meanwhile."""
-        now = time.monotonic()
-        probed = self._probed.get(service)
-        if probed is not None and now - probed[0] < PROBE_SECONDS:
-            return probed[1]
-        probing = self._probing.get(service)
-        if probing is None:
-            probing = asyncio.ensure_future(self._probe(service, now, timeout))
-            self._probing[service] = probing
-        return await asyncio.shield(probing)
+        return await self._probes.get(service, partial(self._probe, service, timeout))
 
-    async def _probe(self, service: str, now: float, timeout: float) -> bool:
+    async def _probe(self, service: str, timeout: float) -> bool:
         try:
-            try:
-                answer = await self.request(service, "GET", "/health/live", timeout=timeout)
-            except UpstreamUnavailableError:
-                answered = False
-            else:
-                answered = answer.status_code == status.HTTP_200_OK
-            self._probed[service] = (now, answered)
-            return answered
-        finally:
-            self._probing.pop(service, None)
+            answer = await self.request(service, "GET", "/health/live", timeout=timeout)
+        except UpstreamUnavailableError:
+            return False
+        return answer.status_code == status.HTTP_200_OK
 
     async def close(self) -> None:
         for client in self._clients.values():
