@@ -50,8 +50,12 @@ async def status_document(database: Database, ucap_id: str) -> Document | None:
 class StoredStatus:
     document: Document
     """As :func:`status_document` gives it."""
-    digest: str
-    """SHA-256 of the document's stored bytes: another digest, another document."""
+    stored: bytes
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the document's stored bytes: another digest, another document."""
+        return hashlib.sha256(self.stored).hexdigest()
 
 
 async def read_status_document(database: Database, ucap_id: str) -> StoredStatus | None:
@@ -66,7 +70,7 @@ async def read_status_document(database: Database, ucap_id: str) -> StoredStatus
         return None
     decoded = unpacked(bson.decode(found.raw, database.codec_options), database.codec_options)
     assert decoded is not None
-    return StoredStatus(decoded, hashlib.sha256(found.raw).hexdigest())
+    return StoredStatus(decoded, bytes(found.raw))
 
 
 @dataclass(frozen=True)
