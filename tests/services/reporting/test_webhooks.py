@@ -17,7 +17,7 @@ from tests.services.reporting.conftest import ReportingService, fresh, start_rep
 from tests.support.auth import ADMIN, bearer, city_publisher, reader
 from tests.support.infra import Infra
 from tests.support.receiver import Received, Receiver, running_receiver, signature_holds
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, polled_async
 from ucap_reporting.config import Settings
 from ucap_reporting.webhooks import deliveries, subscriptions
 from ucap_reporting.webhooks.deliveries import DELIVERIES
@@ -187,9 +187,14 @@ class TestRetries:
         assert [r.answered for r in got] == [500, 500, 200]
         assert len({r.headers["X-UCAP-Delivery"] for r in got}) == 1
         assert all(signature_holds(subscription["secret"], r) for r in got)
-        stored = await reporting.mongo[reporting.settings.database][DELIVERIES].find_one(
-            {"_id": got[0].headers["X-UCAP-Delivery"]}
-        )
+        deliveries_view = reporting.mongo[reporting.settings.database][DELIVERIES]
+
+        async def recorded() -> dict[str, Any] | None:
+            # The worker records the answer after the receiver has sent it.
+            found = await deliveries_view.find_one({"_id": got[0].headers["X-UCAP-Delivery"]})
+            return found if found is not None and found["state"] != "pending" else None
+
+        stored = await polled_async(recorded, lambda found: found is not None, timeout=10)
         assert stored is not None
         assert (stored["state"], stored["tries"], stored["last_status"]) == ("delivered", 3, 200)
 
