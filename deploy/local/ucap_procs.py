@@ -18,6 +18,9 @@ RUN_DIR = Path(os.environ.get("UCAP_RUN_DIR", REPO_ROOT / ".run"))
 CACHE_DIR = Path(os.environ.get("UCAP_CACHE_DIR", REPO_ROOT / ".cache"))
 LOG_DIR = RUN_DIR / "logs"
 PID_DIR = RUN_DIR / "pids"
+LOG_KEPT_BYTES = 64 * 2**20
+"""A log larger than this when its process starts becomes ``<name>.log.1`` (one kept)."""
+TAIL_BYTES = 64 * 2**10
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class ManagedProcess:
         """Start ``command`` in its own session, output appended to the log file."""
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
+        self._set_aside_a_large_log()
         with self.log_file.open("ab") as log:
             log.write(f"\n--- {time.strftime('%Y-%m-%dT%H:%M:%S')} start {self.name}\n".encode())
             log.flush()
@@ -87,11 +91,19 @@ class ManagedProcess:
             time.sleep(0.05)
         return True
 
+    def _set_aside_a_large_log(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            if self.log_file.stat().st_size > LOG_KEPT_BYTES:
+                self.log_file.replace(self.log_file.with_name(f"{self.log_file.name}.1"))
+
     def log_tail(self, lines: int = 20) -> str:
         try:
-            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+            with self.log_file.open("rb") as log:
+                log.seek(max(0, log.seek(0, os.SEEK_END) - TAIL_BYTES))
+                text = log.read().decode(errors="replace")
         except FileNotFoundError:
             return "(no log yet)"
+        return "\n".join(text.splitlines()[-lines:])
 
 
 def _alive(pid: int) -> bool:

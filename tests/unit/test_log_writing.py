@@ -72,3 +72,50 @@ def test_what_is_queued_is_written_when_the_writer_stops(held: HeldStream) -> No
         "line 1",
         "line 2",
     ]
+
+
+class CountedStream(io.StringIO):
+    """Counts its writes; the first waits until ``release`` is set, so lines queue up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.release.wait(10)
+        self.writes += 1
+        return super().write(text)
+
+
+def test_lines_queued_while_a_write_waits_go_out_in_one_write() -> None:
+    stream = CountedStream()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("test", stream=stream)
+        logging.getLogger("ucap.test").warning("first")
+        for n in range(200):
+            logging.getLogger("ucap.test").warning("queued %d", n)
+        stream.release.set()
+        logs.stop_log_writer()
+    finally:
+        stream.release.set()
+        logs.stop_log_writer()
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+
+    messages = [json.loads(line)["message"] for line in stream.getvalue().splitlines()]
+    assert messages == ["first", *(f"queued {n}" for n in range(200))]
+    assert stream.writes <= 3  # one line a write would be 201
+
+
+def test_the_gateways_calls_are_not_logged_line_by_line(held: HeldStream) -> None:
+    configure_logging("test", stream=held)
+    held.release.set()
+
+    logging.getLogger("httpx").info('HTTP Request: GET http://pilots/health/live "200 OK"')
+    logging.getLogger("httpx").warning("kept")
+    logs.stop_log_writer()
+
+    assert [json.loads(line)["message"] for line in held.getvalue().splitlines()] == ["kept"]

@@ -5,9 +5,10 @@ import json
 import logging
 import queue
 import sys
+import threading
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from logging.handlers import QueueHandler, QueueListener
+from logging.handlers import QueueHandler
 from typing import TextIO
 
 from opentelemetry import trace
@@ -46,12 +47,58 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-class _Lines(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return record.getMessage()
+LINES_PER_WRITE = 512
+"""At most this many lines go to the stream in one write."""
 
 
-_writers: list[QueueListener] = []
+class LineWriter:
+    """Writes the lines queued by the process's ``QueueHandler`` on a thread of its own.
+
+    It takes every line already waiting and writes them in one write and one flush,
+    so a busy service makes a few writes a second, not one per line (stderr writes
+    each line as it comes).
+    """
+
+    _STOP = object()
+
+    def __init__(self, lines: "queue.SimpleQueue[object]", stream: TextIO) -> None:
+        self._lines = lines
+        self._stream = stream
+        self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Writes what is queued, then ends the thread."""
+        self._lines.put(self._STOP)
+        self._thread.join()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            batch = [self._lines.get()]
+            while len(batch) < LINES_PER_WRITE:
+                try:
+                    batch.append(self._lines.get_nowait())
+                except queue.Empty:
+                    break
+            stopping = any(item is self._STOP for item in batch)
+            text = "".join(
+                f"{item.getMessage()}\n" for item in batch if isinstance(item, logging.LogRecord)
+            )
+            if text:
+                self._write(text)
+
+    def _write(self, text: str) -> None:
+        try:
+            self._stream.write(text)
+            self._stream.flush()
+        except (OSError, ValueError):  # a closed or broken stream: the lines are lost
+            pass
+
+
+_writers: list[LineWriter] = []
 """The thread that writes this process's lines: one, replaced when configured again."""
 
 
@@ -68,15 +115,14 @@ def configure_logging(service: str, level: str = "INFO", stream: TextIO | None =
 
     A line is made where it is logged (with that task's correlation id and span) and
     written to stderr by a thread of its own: a write that blocks (a slow disk, a
-    pipe nobody reads fast enough) never stalls the event loop.
+    pipe nobody reads fast enough) never stalls the event loop. httpx's line per
+    request (the gateway's calls to the services) is left out below WARNING.
     """
     stop_log_writer()
-    writes = logging.StreamHandler(sys.stderr if stream is None else stream)
-    writes.setFormatter(_Lines())
-    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    lines: queue.SimpleQueue[object] = queue.SimpleQueue()
     made_here = QueueHandler(lines)
     made_here.setFormatter(JsonFormatter(service))
-    writer = QueueListener(lines, writes)
+    writer = LineWriter(lines, sys.stderr if stream is None else stream)
     writer.start()
     _writers.append(writer)
     root = logging.getLogger()
@@ -88,3 +134,4 @@ def configure_logging(service: str, level: str = "INFO", stream: TextIO | None =
         uvicorn_logger.propagate = True
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     logging.getLogger("pymongo").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)

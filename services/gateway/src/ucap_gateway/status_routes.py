@@ -232,7 +232,10 @@ async def ucap_status(
     headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    live = str(request.url_for("ucap_live", ucap_id=ucap_id).path)
+    # Only the page links its live feed; url_for walks every route, so not for the rest.
+    live = (
+        str(request.url_for("ucap_live", ucap_id=ucap_id).path) if chosen is Format.HTML else None
+    )
     body = _rendered(snapshot, chosen, live)
     headers |= _sheet_named(chosen, _status_stem(snapshot.value))
     return Response(body, media_type=MEDIA[chosen], headers=headers)
