@@ -70,6 +70,8 @@ class Keys:
     """The keys' database through the client whose commands ``updates`` records."""
 
     async def stored_last_used(self, key_id: str) -> datetime | None:
+        """As stored once the writes under way are done (the store writes behind)."""
+        await self.store.touches_written()
         document = await self.client[self.database]["api_keys"].find_one({"_id": key_id})
         assert document is not None
         last_used: datetime | None = document.get("last_used_at")
@@ -140,6 +142,51 @@ class TestAuthenticationAfterTheInterval:
         assert await keys.stored_last_used(key_id) == later.last_used_at
 
 
+class TestWrittenBehind:
+    async def test_an_authentication_does_not_wait_for_the_write(
+        self, keys: Keys, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        key_id, secret = await new_key(keys)
+        collection = keys.store._keys
+        writing = collection.update_one
+        release = asyncio.Event()
+
+        async def held(*args: Any, **kwargs: Any) -> Any:
+            await release.wait()
+            return await writing(*args, **kwargs)
+
+        monkeypatch.setattr(collection, "update_one", held)
+
+        record = await asyncio.wait_for(keys.store.authenticate(secret), timeout=5)
+
+        assert record is not None
+        assert record.last_used_at == START
+        stored = await keys.client[keys.database]["api_keys"].find_one({"_id": key_id})
+        assert stored is not None
+        assert stored.get("last_used_at") is None
+        release.set()
+        assert await keys.stored_last_used(key_id) == START
+
+    async def test_a_failed_write_is_made_again_on_the_next_use(
+        self, keys: Keys, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        key_id, secret = await new_key(keys)
+        collection = keys.store._keys
+        writing = collection.update_one
+
+        async def failing(*args: Any, **kwargs: Any) -> Any:
+            raise ConnectionError("the database went away")
+
+        monkeypatch.setattr(collection, "update_one", failing)
+        assert await keys.store.authenticate(secret) is not None
+        assert await keys.stored_last_used(key_id) is None
+        monkeypatch.setattr(collection, "update_one", writing)
+
+        assert await keys.store.authenticate(secret) is not None
+
+        assert await keys.stored_last_used(key_id) == START
+
+
 class TestRevocationWithinTheInterval:
     async def test_a_revoked_key_is_refused_on_its_next_authentication(self, keys: Keys) -> None:
         key_id, secret = await new_key(keys)
@@ -164,12 +211,14 @@ class TestWritesCounted:
             assert await keys.store.authenticate(secret) is not None
             assert await keys.store.authenticate(other) is not None
             keys.clock.advance(timedelta(seconds=10))
+        await keys.store.touches_written()
         assert keys.updates.filters == [{"_id": key_id}, {"_id": other_id}]
 
         keys.clock.advance(INTERVAL)
         for _ in range(3):
             assert await keys.store.authenticate(secret) is not None
 
+        await keys.store.touches_written()
         assert keys.updates.filters == [{"_id": key_id}, {"_id": other_id}, {"_id": key_id}]
 
 

@@ -99,6 +99,8 @@ class KeyStore:
         self._trusted: dict[str, _Trusted] = {}
         self._reading_ahead: dict[str, asyncio.Task[None]] = {}
         self._reads: dict[str, tuple[float, asyncio.Task[Document | None]]] = {}
+        self._touched: dict[str, datetime] = {}
+        self._touching: dict[str, asyncio.Task[None]] = {}
 
     async def create_indexes(self) -> None:
         await self._keys.create_index([("principal", ASCENDING)])
@@ -141,19 +143,62 @@ class KeyStore:
             if found is None:
                 return None
             record = found.record
+        return self._noted_use(key_id, record)
+
+    def _noted_use(self, key_id: str, record: KeyRecord) -> KeyRecord:
+        """``record`` as used now: its last-used time written behind, once an interval.
+
+        A write per request would cost the database as much as the request itself;
+        a last-used time up to a minute behind is as useful to whoever reads it. The
+        request does not wait for the write, and this process writes a key's time at
+        most once an interval, whatever the requests of the key that come at once read.
+        """
         now = self._clock()
-        # A write per request would cost the database as much as the request itself;
-        # a last-used time up to a minute behind is as useful to whoever reads it.
-        if record.last_used_at is not None and _as_utc(record.last_used_at) >= (
-            now - self._touch_interval
-        ):
-            return record
-        await self._keys.update_one({"_id": key_id}, {"$set": {"last_used_at": now}})
+        last_used = max(
+            (
+                moment
+                for moment in (
+                    _as_utc(record.last_used_at) if record.last_used_at is not None else None,
+                    self._touched.get(key_id),
+                )
+                if moment is not None
+            ),
+            default=None,
+        )
+        if last_used is not None and last_used >= now - self._touch_interval:
+            return record.model_copy(update={"last_used_at": last_used})
+        if len(self._touched) >= TRUSTED_AT_MOST:
+            self._touched.clear()
+        self._touched[key_id] = now
+        self._touch(key_id, now)
         touched = record.model_copy(update={"last_used_at": now})
         if key_id in self._trusted:
             kept = self._trusted[key_id]
             self._trusted[key_id] = _Trusted(kept.hash, touched, kept.read_at)
         return touched
+
+    def _touch(self, key_id: str, now: datetime) -> None:
+        if key_id in self._touching:
+            return
+
+        async def write() -> None:
+            try:
+                await self._keys.update_one({"_id": key_id}, {"$set": {"last_used_at": now}})
+            except Exception as error:  # noqa: BLE001 - the next interval's use writes it
+                self._touched.pop(key_id, None)
+                log.warning(
+                    "writing an API key's last-used time failed",
+                    extra={"key_id": key_id, "error": repr(error)},
+                )
+            finally:
+                self._touching.pop(key_id, None)
+
+        self._touching[key_id] = asyncio.create_task(write(), name=f"touch key {key_id}")
+
+    async def touches_written(self) -> None:
+        """Wait for the last-used times being written (at shutdown, and in tests)."""
+        while self._touching:
+            await asyncio.gather(*self._touching.values(), return_exceptions=True)
 
     def known(self, presented: str) -> bool:
         """Whether ``presented`` names a key this process has read as valid (and not seen

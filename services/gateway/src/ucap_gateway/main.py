@@ -91,6 +91,7 @@ async def background(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Non
         await programmes.close()
         await activities.close()
         await upstreams.close()
+        await app.state.keys.touches_written()
 
 
 def install(app: FastAPI, settings: ServiceSettings) -> None:

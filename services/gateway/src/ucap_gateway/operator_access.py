@@ -23,7 +23,9 @@ def key_store_address() -> str:
 async def opened_key_store() -> AsyncIterator[KeyStore]:
     settings = Settings()
     mongo = connect_mongo(settings.mongodb_uri)
+    store = KeyStore(mongo[settings.database])
     try:
-        yield KeyStore(mongo[settings.database])
+        yield store
     finally:
+        await store.touches_written()
         await mongo.close()
