@@ -60,6 +60,7 @@ from typing import Any
 
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
+from host_cpu import CpuTimes, share_text, steal_share
 from pymongo import ASCENDING, AsyncMongoClient, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from seeding import city_body, until_created
@@ -657,6 +658,8 @@ class Sustained:
     first_error: str | None = None
     lag: list[LagSample] = field(default_factory=list)
     drained_after_seconds: float | None = None
+    host_steal: float | None = None
+    """The share of the machine's CPU time its host took back during the load."""
 
     def during(self) -> list[LagSample]:
         return [s for s in self.lag if s.during and s.behind is not None]
@@ -862,12 +865,14 @@ async def sustained(
     stopped = asyncio.Event()
     origin = time.perf_counter()
     sampler = asyncio.create_task(sample_lag(stack, store, origin, stopped, samples))
+    before = CpuTimes.now()
     try:
         if client == "wrk":
             script = wrk_script(targets, stack.log_dir / f"{tag}.lua")
             run = await with_wrk(gateway, script, in_flight, seconds, tag)
         else:
             run = await with_python(gateway, targets, in_flight, seconds, tag)
+        run.host_steal = steal_share(before, CpuTimes.now())
     finally:
         stopped.set()
         await sampler
@@ -1187,7 +1192,7 @@ def print_text(report: Document, table: list[Row]) -> None:
             print(
                 f"  {run['in_flight']:>2} in flight: {run['ok']} updates in {run['seconds']}s, "
                 f"{run['errors']} errors{error}; "
-                f"client {run['client']}\n"
+                f"client {run['client']}; host steal {share_text(run.get('host_steal'))}\n"
                 f"     reporting lag samples (t s, consumer lag records + relay backlog, "
                 f"newest applied event age s): first {_sample(first)}, last {_sample(last)}, "
                 f"{len(samples)} samples; all applied "
