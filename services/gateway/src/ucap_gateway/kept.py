@@ -144,8 +144,10 @@ class Keeper(Generic[K, V]):
         await entry.first.wait()
         assert entry.snapshot is not None
         if entry.snapshot.version <= version:
+            # asyncio.timeout, not wait_for: no task of its own for each of a thousand feeds.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(entry.changed.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await entry.changed.wait()
         return entry.snapshot
 
     @contextlib.contextmanager
@@ -234,7 +236,8 @@ class Keeper(Generic[K, V]):
                 if wait <= 0:
                     break
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(entry.woken.wait(), wait)
+                    async with asyncio.timeout(wait):
+                        await entry.woken.wait()
             if entry.watchers == 0 and time.monotonic() - entry.last_read > self._idle:
                 self._retire(key)
                 return
