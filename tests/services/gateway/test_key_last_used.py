@@ -2,7 +2,7 @@
 (or, for a store that trusts what it read, once that trust has run out)."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -142,20 +142,34 @@ class TestAuthenticationAfterTheInterval:
         assert await keys.stored_last_used(key_id) == later.last_used_at
 
 
+Write = Callable[..., Awaitable[Any]]
+
+
+def writes_through(
+    keys: Keys, monkeypatch: pytest.MonkeyPatch, write: Callable[..., Awaitable[Any]]
+) -> None:
+    """The key store's writes go through ``write``, called with the real write first."""
+    collection = keys.store._keys
+    real: Write = collection.update_one
+
+    async def replaced(*args: Any, **kwargs: Any) -> Any:
+        return await write(real, *args, **kwargs)
+
+    monkeypatch.setattr(collection, "update_one", replaced)
+
+
 class TestWrittenBehind:
     async def test_an_authentication_does_not_wait_for_the_write(
         self, keys: Keys, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        key_id, secret = await new_key(keys)
-        collection = keys.store._keys
-        writing = collection.update_one
         release = asyncio.Event()
 
-        async def held(*args: Any, **kwargs: Any) -> Any:
+        async def held(real: Write, *args: Any, **kwargs: Any) -> Any:
             await release.wait()
-            return await writing(*args, **kwargs)
+            return await real(*args, **kwargs)
 
-        monkeypatch.setattr(collection, "update_one", held)
+        key_id, secret = await new_key(keys)
+        writes_through(keys, monkeypatch, held)
 
         record = await asyncio.wait_for(keys.store.authenticate(secret), timeout=5)
 
@@ -170,17 +184,18 @@ class TestWrittenBehind:
     async def test_a_failed_write_is_made_again_on_the_next_use(
         self, keys: Keys, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        database_away = True
+
+        async def failing(real: Write, *args: Any, **kwargs: Any) -> Any:
+            if database_away:
+                raise ConnectionError("the database went away")
+            return await real(*args, **kwargs)
+
         key_id, secret = await new_key(keys)
-        collection = keys.store._keys
-        writing = collection.update_one
-
-        async def failing(*args: Any, **kwargs: Any) -> Any:
-            raise ConnectionError("the database went away")
-
-        monkeypatch.setattr(collection, "update_one", failing)
+        writes_through(keys, monkeypatch, failing)
         assert await keys.store.authenticate(secret) is not None
         assert await keys.stored_last_used(key_id) is None
-        monkeypatch.setattr(collection, "update_one", writing)
+        database_away = False
 
         assert await keys.store.authenticate(secret) is not None
 
