@@ -164,6 +164,7 @@ async def _run_hot_paths(database: AsyncDatabase[Document]) -> None:
     await keys.create_indexes()
     created = await keys.create("iuc", [Role.READER])
     await keys.authenticate(created.secret)
+    await keys.touches_written()
 
 
 async def _run_reporting_paths(database: AsyncDatabase[Document]) -> None:

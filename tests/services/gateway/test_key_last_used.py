@@ -47,7 +47,7 @@ class UpdateRecorder(CommandListener):
         self.finds = 0
 
     def started(self, event: CommandStartedEvent) -> None:
-        if event.command_name == "update" and event.command.get("update") == "api_keys":
+        if event.command_name == "update" and event.command.get("update") == "api_key_uses":
             self.filters += [dict(update["q"]) for update in event.command["updates"]]
         if event.command_name == "find" and event.command.get("find") == "api_keys":
             self.finds += 1
@@ -72,9 +72,10 @@ class Keys:
     async def stored_last_used(self, key_id: str) -> datetime | None:
         """As stored once the writes under way are done (the store writes behind)."""
         await self.store.touches_written()
-        document = await self.client[self.database]["api_keys"].find_one({"_id": key_id})
-        assert document is not None
-        last_used: datetime | None = document.get("last_used_at")
+        key = await self.client[self.database]["api_keys"].find_one({"_id": key_id})
+        assert key is not None
+        use = await self.client[self.database]["api_key_uses"].find_one({"_id": key_id})
+        last_used: datetime | None = use["last_used_at"] if use is not None else None
         return last_used
 
 
@@ -149,7 +150,7 @@ def writes_through(
     keys: Keys, monkeypatch: pytest.MonkeyPatch, write: Callable[..., Awaitable[Any]]
 ) -> None:
     """The key store's writes go through ``write``, called with the real write first."""
-    collection = keys.store._keys
+    collection = keys.store._uses
     real: Write = collection.update_one
 
     async def replaced(*args: Any, **kwargs: Any) -> Any:
@@ -175,9 +176,7 @@ class TestWrittenBehind:
 
         assert record is not None
         assert record.last_used_at == START
-        stored = await keys.client[keys.database]["api_keys"].find_one({"_id": key_id})
-        assert stored is not None
-        assert stored.get("last_used_at") is None
+        assert await keys.client[keys.database]["api_key_uses"].find_one({"_id": key_id}) is None
         release.set()
         assert await keys.stored_last_used(key_id) == START
 
@@ -200,6 +199,30 @@ class TestWrittenBehind:
         assert await keys.store.authenticate(secret) is not None
 
         assert await keys.stored_last_used(key_id) == START
+
+
+class TestAWriteRacingARevocation:
+    async def test_never_undoes_it(self, keys: Keys, monkeypatch: pytest.MonkeyPatch) -> None:
+        """FerretDB v1 writes a whole document back on an update: a last-used write on the
+        key's own document, begun before a revocation and ended after it, would undo it."""
+        release = asyncio.Event()
+
+        async def held(real: Write, *args: Any, **kwargs: Any) -> Any:
+            await release.wait()
+            return await real(*args, **kwargs)
+
+        key_id, secret = await new_key(keys)
+        writes_through(keys, monkeypatch, held)
+        assert await keys.store.authenticate(secret) is not None
+
+        assert await keys.store.revoke(key_id)
+        release.set()
+
+        assert await keys.stored_last_used(key_id) == START
+        key = await keys.client[keys.database]["api_keys"].find_one({"_id": key_id})
+        assert key is not None
+        assert key["revoked_at"] is not None
+        assert await keys.store.authenticate(secret) is None
 
 
 class TestRevocationWithinTheInterval:

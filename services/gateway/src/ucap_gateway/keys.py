@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from ucap_shared.auth import Principal, Role
 
@@ -92,6 +93,10 @@ class KeyStore:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._keys: AsyncCollection[dict[str, Any]] = database["api_keys"]
+        # Last-used times live apart from the keys: FerretDB v1 writes a whole document
+        # back on every update, so a last-used write racing a revocation on the key's own
+        # document could undo the revocation.
+        self._uses: AsyncCollection[dict[str, Any]] = database["api_key_uses"]
         self._touch_interval = touch_interval
         self._clock = clock
         self._trust_seconds = trust_seconds
@@ -183,7 +188,7 @@ class KeyStore:
 
         async def write() -> None:
             try:
-                await self._keys.update_one({"_id": key_id}, {"$set": {"last_used_at": now}})
+                await self._write_use(key_id, now)
             except Exception as error:  # noqa: BLE001 - the next interval's use writes it
                 self._touched.pop(key_id, None)
                 log.warning(
@@ -194,6 +199,14 @@ class KeyStore:
                 self._touching.pop(key_id, None)
 
         self._touching[key_id] = asyncio.create_task(write(), name=f"touch key {key_id}")
+
+    async def _write_use(self, key_id: str, now: datetime) -> None:
+        try:
+            await self._uses.update_one(
+                {"_id": key_id}, {"$set": {"last_used_at": now}}, upsert=True
+            )
+        except DuplicateKeyError:  # another replica's first write of it came first
+            await self._uses.update_one({"_id": key_id}, {"$set": {"last_used_at": now}})
 
     async def touches_written(self) -> None:
         """Wait for the last-used times being written (at shutdown, and in tests)."""
@@ -263,7 +276,15 @@ class KeyStore:
         return found is not None and found.get("revoked_at") is None
 
     async def list(self) -> list[KeyRecord]:
-        return [_record(doc) async for doc in self._keys.find({}).sort("created_at", ASCENDING)]
+        """Every key, with the last-used time its replicas wrote (a minute behind at most)."""
+        used = {doc["_id"]: doc["last_used_at"] async for doc in self._uses.find({})}
+        records = []
+        async for doc in self._keys.find({}).sort("created_at", ASCENDING):
+            record = _record(doc)
+            if doc["_id"] in used:
+                record = record.model_copy(update={"last_used_at": used[doc["_id"]]})
+            records.append(record)
+        return records
 
     async def revoke(self, key_id: str) -> bool:
         self._trusted.pop(key_id, None)
