@@ -106,6 +106,7 @@ class KeyStore:
         self._reads: dict[str, tuple[float, asyncio.Task[Document | None]]] = {}
         self._touched: dict[str, datetime] = {}
         self._touching: dict[str, asyncio.Task[None]] = {}
+        self._due_uses: dict[str, datetime] = {}
 
     async def create_indexes(self) -> None:
         await self._keys.create_index([("principal", ASCENDING)])
@@ -183,14 +184,18 @@ class KeyStore:
         return touched
 
     def _touch(self, key_id: str, now: datetime) -> None:
+        """Write ``now`` as the key's last use; a write under way writes it after its own."""
+        self._due_uses[key_id] = now
         if key_id in self._touching:
             return
 
         async def write() -> None:
             try:
-                await self._write_use(key_id, now)
+                while (moment := self._due_uses.pop(key_id, None)) is not None:
+                    await self._write_use(key_id, moment)
             except Exception as error:  # noqa: BLE001 - the next interval's use writes it
                 self._touched.pop(key_id, None)
+                self._due_uses.pop(key_id, None)
                 log.warning(
                     "writing an API key's last-used time failed",
                     extra={"key_id": key_id, "error": repr(error)},
