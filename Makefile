@@ -80,8 +80,11 @@ tools: ## Debian's chromium for the page tests, wrk for the benchmarks, promethe
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
 	  else echo "promtool missing and not root: the alert rules are checked against a scrape only"; fi; }
 
+# Most tests wait on processes, Kafka and the database; past two, the cores are the limit.
+TEST_WORKERS ?= 2
+
 test: infra-up tools lint ## install, start the infrastructure, lint, type-check, run every test
-	.venv/bin/pytest $(PYTEST_ARGS)
+	.venv/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Every test in these folders is end-to-end (tests/conftest.py): not even collected here.
 END_TO_END_FOLDERS := e2e smoke scale

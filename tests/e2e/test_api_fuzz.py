@@ -9,7 +9,9 @@ data is loaded first, so the generated ids meet real objects. The live feeds
 leaves them out; the run without one tries them too.
 
 ``UCAP_FUZZ_EXAMPLES`` (default 100) and ``UCAP_FUZZ_SEED`` change the run;
-a failure prints schemathesis's report with a curl line to reproduce it.
+a failure prints schemathesis's report with a curl line to reproduce it. Each run
+is split by the paths' first segment into ``AREAS`` (the last one: every path
+the others leave), so a parallel test run fuzzes them side by side.
 
 ``TestHostileCases`` adds what schemathesis does not generate from the document:
 bodies nested 5,000 deep or not text at all under any content type, any
@@ -20,6 +22,7 @@ refused, in the one error body.
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -33,6 +36,7 @@ from hypothesis import strategies as st
 
 from tests.support.hostile import DEEP_ARRAY, DEEP_OBJECT, OCCURRED_AT_EDGES, ODD_CONTENT_TYPES
 from tests.support.keys import create_key
+from tests.support.openapi_documents import merged_public_document
 from tests.support.stack import Stack, load_granada, running_stack
 from tests.support.waiting import eventually
 
@@ -57,6 +61,28 @@ CHECKS = ",".join(
 SERVICE_PREFIXES = ("/cities", "/mous", "/pilots", "/ucaps/{ucap_id}/activities")
 OPEN_WITHOUT_KEY = ("health", "login", "logout")
 ENDLESS_FEEDS = r"^/(ucaps/\{ucap_id\}|programme)/live$"
+SPLIT_OFF = {"pilots": ("pilots",), "ucaps": ("ucaps",), "cities": ("cities", "organisations")}
+REST = "the-rest"
+AREAS = (*SPLIT_OFF, REST)
+
+
+def first_segments(*names: str) -> str:
+    return rf"^/({'|'.join(names)})(/|$)"
+
+
+def area_filter(area: str, *, excluding: str | None = None) -> list[str]:
+    """schemathesis options that keep the paths of ``area`` (and drop ``excluding``)."""
+    if area == REST:
+        split_off = first_segments(*(name for names in SPLIT_OFF.values() for name in names))
+        dropped = split_off if excluding is None else f"{split_off}|{excluding}"
+        return ["--exclude-path-regex", dropped]
+    kept = ["--include-path-regex", first_segments(*SPLIT_OFF[area])]
+    return kept if excluding is None else [*kept, "--exclude-path-regex", excluding]
+
+
+def area_of(path: str) -> str:
+    first = path.strip("/").split("/")[0]
+    return next((area for area, names in SPLIT_OFF.items() if first in names), REST)
 
 
 @pytest.fixture(scope="module")
@@ -140,27 +166,53 @@ def answers_by_area(cassette: Path) -> dict[str, set[int]]:
     return seen
 
 
+@pytest.mark.parametrize("area", AREAS)
 class TestFuzzedApi:
     def test_a_city_publisher_gets_only_documented_answers(
-        self, stack: Stack, document: Path, tmp_path: Path
+        self, stack: Stack, document: Path, tmp_path: Path, area: str
     ) -> None:
         key = create_key(stack.env, principal="city:granada", roles=["publisher"])["key"]
-        options = ["--header", f"X-API-Key: {key}", "--exclude-path-regex", ENDLESS_FEEDS]
+        options = ["--header", f"X-API-Key: {key}", *area_filter(area, excluding=ENDLESS_FEEDS)]
         fuzz(stack, document, options, tmp_path / "cassette.yaml")
 
     def test_without_a_key_everything_but_health_is_refused(
-        self, stack: Stack, document: Path, tmp_path: Path
+        self, stack: Stack, document: Path, tmp_path: Path, area: str
     ) -> None:
         cassette = tmp_path / "cassette.yaml"
-        fuzz(stack, document, [], cassette)
+        fuzz(stack, document, area_filter(area), cassette)
 
-        areas = {
-            path.strip("/").split("/")[0] for path in json.loads(document.read_text())["paths"]
+        segments = {
+            path.strip("/").split("/")[0]
+            for path in json.loads(document.read_text())["paths"]
+            if area_of(path) == area
         }
         seen = answers_by_area(cassette)
-        closed = {area: codes for area, codes in seen.items() if area not in OPEN_WITHOUT_KEY}
-        assert set(closed) == areas - set(OPEN_WITHOUT_KEY), "every area was tried"
+        closed = {
+            segment: codes for segment, codes in seen.items() if segment not in OPEN_WITHOUT_KEY
+        }
+        assert set(closed) == segments - set(OPEN_WITHOUT_KEY), "every path of the area was tried"
         assert all(codes == {401} for codes in closed.values()), closed
+
+
+class TestTheAreasCoverTheDocument:
+    def test_each_path_is_in_exactly_one_area_and_every_area_has_paths(self) -> None:
+        paths = merged_public_document()["paths"]
+        by_area = {area: [p for p in paths if area_of(p) == area] for area in AREAS}
+        assert all(by_area.values()), by_area
+        for path in paths:
+            kept = [area for area in AREAS if _kept_by(area, path)]
+            assert kept == [area_of(path)], path
+
+
+def _kept_by(area: str, path: str) -> bool:
+    """Whether schemathesis, given ``area_filter(area)``, keeps ``path`` (regex search)."""
+    options = area_filter(area)
+    pairs = dict(zip(options[::2], options[1::2], strict=True))
+    include = pairs.get("--include-path-regex")
+    exclude = pairs.get("--exclude-path-regex")
+    return (include is None or re.search(include, path) is not None) and (
+        exclude is None or re.search(exclude, path) is None
+    )
 
 
 ODD_BODIES = (DEEP_ARRAY, DEEP_OBJECT, b"\xff\xfe\x00{", b"{", b'"\\ud800"', b"1e999999")
