@@ -26,11 +26,13 @@ INSTALLED := .venv/.ucap-installed
 install: $(INSTALLED) ## install every package (editable) and the dev tools into .venv
 
 # requirements.lock pins every third-party package with its hashes; our own
-# packages are installed editable on top of it.
+# packages are installed editable on top of it. Compiled to bytecode here, once: where
+# PYTHONDONTWRITEBYTECODE is set, every process would otherwise compile each module it
+# imports, every time (a service's start then costs 2.8 s of CPU instead of 1.1 s).
 $(INSTALLED): $(UV) requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 	@$(UV) venv --quiet --allow-existing --python python3.11 .venv
-	@$(UV) pip sync --quiet --python .venv/bin/python requirements.lock
-	@$(UV) pip install --quiet --python .venv/bin/python --no-deps $(addprefix -e ,$(PACKAGES))
+	@$(UV) pip sync --quiet --compile-bytecode --python .venv/bin/python requirements.lock
+	@$(UV) pip install --quiet --compile-bytecode --python .venv/bin/python --no-deps $(addprefix -e ,$(PACKAGES))
 	@touch $@
 
 # Each image installs its own production lock: the service's runtime packages only (no
@@ -83,8 +85,9 @@ tools: ## Debian's chromium for the page tests, wrk for the benchmarks, promethe
 # Most tests wait on processes, Kafka and the database; past two, the cores are the limit.
 TEST_WORKERS ?= 2
 
+# Python may cache our own modules' bytecode too (each test starts many processes).
 test: infra-up tools lint ## install, start the infrastructure, lint, type-check, run every test
-	.venv/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE .venv/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Every test in these folders is end-to-end (tests/conftest.py): not even collected here.
 END_TO_END_FOLDERS := e2e smoke scale
