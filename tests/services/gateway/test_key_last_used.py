@@ -184,9 +184,14 @@ class TestWrittenBehind:
         release.set()
         assert await keys.stored_last_used(key_id) == START
 
+    @pytest.mark.parametrize("trust_seconds", [0.0, 60.0], ids=["reading", "trusting"])
     async def test_a_failed_write_is_made_again_on_the_next_use(
-        self, keys: Keys, monkeypatch: pytest.MonkeyPatch
+        self, keys: Keys, monkeypatch: pytest.MonkeyPatch, trust_seconds: float
     ) -> None:
+        # Trusting, the next use finds the key in this process, not in the database.
+        keys.store = KeyStore(
+            keys.recorded, touch_interval=INTERVAL, clock=keys.clock, trust_seconds=trust_seconds
+        )
         database_away = True
 
         async def failing(real: Write, *args: Any, **kwargs: Any) -> Any:

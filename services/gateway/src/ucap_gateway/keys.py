@@ -177,11 +177,7 @@ class KeyStore:
             self._touched.clear()
         self._touched[key_id] = now
         self._touch(key_id, now)
-        touched = record.model_copy(update={"last_used_at": now})
-        if key_id in self._trusted:
-            kept = self._trusted[key_id]
-            self._trusted[key_id] = _Trusted(kept.hash, touched, kept.read_at)
-        return touched
+        return record.model_copy(update={"last_used_at": now})
 
     def _touch(self, key_id: str, now: datetime) -> None:
         """Write ``now`` as the key's last use; a write under way writes it after its own."""
