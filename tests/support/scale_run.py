@@ -15,6 +15,7 @@ and what only more than one of everything lets a test check.
 
 import asyncio
 import json
+import random
 import socket
 import statistics
 import time
@@ -47,14 +48,25 @@ SERVICES = ("cities", "mous", "pilots", "reporting")
 """The services with a relay and a consumer group (the gateway has neither)."""
 
 
+EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LOWEST_BLOCK_PORT = 10_000
+
+
+def below_ephemeral_ports() -> int:
+    """The first port the kernel may give an outgoing connection (32768 if unknown)."""
+    try:
+        return int(EPHEMERAL_PORTS.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
 def free_port_block(size: int) -> int:
-    """The first of ``size`` consecutive ports nobody listens on."""
+    """The first of ``size`` consecutive ports nobody listens on, below the ephemeral range:
+    the replicas bind them seconds later, and a port in that range may meanwhile become the
+    local end of some process's outgoing connection (it did: "address already in use")."""
+    top = below_ephemeral_ports() - size
     for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            first: int = probe.getsockname()[1]
-        if first + size > 65535:
-            continue
+        first = random.randrange(LOWEST_BLOCK_PORT, top)
         sockets = []
         try:
             for port in range(first, first + size):
