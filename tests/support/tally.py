@@ -7,7 +7,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from ucap_shared.consumer import ConsumerRunner
+from ucap_shared.consumer import COMMIT_EVERY_SECONDS, ConsumerRunner
 from ucap_shared.dispatch import Handlers
 from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
@@ -92,8 +92,15 @@ class Backbone:
             topics_to_create=self.topics(),
         )
 
-    def consumer(self, group: str = "tally", *, each: EachEvent | None = None) -> ConsumerRunner:
-        return ConsumerRunner(
+    def consumer(
+        self,
+        group: str = "tally",
+        *,
+        each: EachEvent | None = None,
+        runner: type[ConsumerRunner] = ConsumerRunner,
+        commit_every_seconds: float = COMMIT_EVERY_SECONDS,
+    ) -> ConsumerRunner:
+        return runner(
             bootstrap_servers=self.bootstrap,
             group=f"{group}-{self.topic}",
             handlers=[tally_handlers(self.topic, self.view, each=each)],
@@ -101,4 +108,5 @@ class Backbone:
             dead_letter_topic=self.dlq,
             retry=RetryPolicy(attempts=2, first_backoff_seconds=0.05),
             topics_to_create=self.topics(),
+            commit_every_seconds=commit_every_seconds,
         )

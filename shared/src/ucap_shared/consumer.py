@@ -10,9 +10,10 @@ collection and applied as soon as the missing event has been.
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -43,6 +44,19 @@ from ucap_shared.views import VIEW_BATCH
 
 log = logging.getLogger(__name__)
 
+MAX_BATCH = 500
+"""The most records applied as one batch (their view changes folded, one commit)."""
+LINGER_SECONDS = 0.02
+"""How long the consumer waits for more records after a fetch that brought a few: a
+batch's view writes are paid once for all of it."""
+COMMIT_EVERY_SECONDS = 0.5
+"""How long applied records wait, at most, before their streams' positions are written
+and their offsets committed; sooner when no more records come. A stream that moved
+several times meanwhile costs one write, and a crash only delivers that much again
+(the views and positions skip what they applied)."""
+IDLE_FETCH_SECONDS = 1.0
+Fetched = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+
 
 class TopicFreshness(BaseModel):
     """How current a consumer's views are with one topic."""
@@ -65,8 +79,13 @@ class ConsumerRunner:
         dead_letter_topic: str,
         retry: RetryPolicy | None = None,
         topics_to_create: Sequence[TopicSpec] = (),
+        linger_seconds: float = LINGER_SECONDS,
+        commit_every_seconds: float = COMMIT_EVERY_SECONDS,
     ) -> None:
         self.group = group
+        self._linger = linger_seconds
+        self._commit_every = commit_every_seconds
+        self._commit_due = 0.0
         self.dead_letter_topic = dead_letter_topic
         self._bootstrap = bootstrap_servers
         self._handlers = {h.topic: h for h in handlers}
@@ -127,12 +146,21 @@ class ConsumerRunner:
                 await self._open()
                 assert self._consumer is not None
                 while True:
-                    batches = await self._consumer.getmany(timeout_ms=1000, max_records=500)
+                    fetched = await self._fetched()
                     async with self.handling:
-                        for partition, records in batches.items():
-                            await self.handle_batch(records)
-                            self._processed[partition] = records[-1].offset + 1
-                            await self.commit_processed([partition])
+                        # Partitions moved away while it lingered go to their new owner.
+                        assigned = self._consumer.assignment()
+                        batches = {tp: rs for tp, rs in fetched.items() if tp in assigned}
+                        if batches:
+                            await self.handle_batch(
+                                [record for records in batches.values() for record in records]
+                            )
+                            if not self._processed:
+                                self._commit_due = time.monotonic() + self._commit_every
+                            for partition, records in batches.items():
+                                self._processed[partition] = records[-1].offset + 1
+                        if self._processed and (not batches or self._commit_wait() == 0):
+                            await self.commit_processed(list(self._processed))
                         await self._commit_past_markers()
                     await self._update_lag()
                     self.last_error = None
@@ -150,6 +178,24 @@ class ConsumerRunner:
                 )
                 await self._close()
                 await asyncio.sleep(backoff.next_wait())
+
+    async def _fetched(self) -> Fetched:
+        """The records fetched, from every assigned partition; when a few came, what came
+        within ``linger_seconds`` after them too, so a burst is one batch, not one a record."""
+        assert self._consumer is not None
+        wait = self._commit_wait() if self._processed else IDLE_FETCH_SECONDS
+        batches = await self._consumer.getmany(timeout_ms=round(wait * 1000), max_records=MAX_BATCH)
+        fetched = sum(len(records) for records in batches.values())
+        if 0 < fetched < MAX_BATCH and self._linger > 0:
+            await asyncio.sleep(self._linger)
+            more = await self._consumer.getmany(timeout_ms=0, max_records=MAX_BATCH - fetched)
+            for partition, records in more.items():
+                batches[partition] = [*batches.get(partition, []), *records]
+        return cast(Fetched, batches)
+
+    def _commit_wait(self) -> float:
+        """Seconds until what was processed is due to be committed (0: now)."""
+        return max(0.0, min(self._commit_due - time.monotonic(), IDLE_FETCH_SECONDS))
 
     async def _open(self) -> None:
         if self._topics_to_create:

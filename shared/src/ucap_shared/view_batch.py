@@ -78,6 +78,9 @@ class ViewBatch:
         self.lasting: set[WrittenKey] = set()
         """Documents found to exist that never cease to (``MongoViews.present``): read once
         per batch, not once per event."""
+        self.read_once: dict[tuple[str, ...], Any] = {}
+        """Reads a batch makes once, not once per event: what every record of the batch was
+        in Kafka before, and would find the same (webhook subscriptions)."""
         self.traced: list[SpanContext] = []
         """The spans of the batch's traced records, which its writes' span links."""
 

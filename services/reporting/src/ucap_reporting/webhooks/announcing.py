@@ -29,7 +29,7 @@ from ucap_reporting.webhooks.subscriptions import ChangeKind
 from ucap_shared.dispatch import Handler, Handlers
 from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
-from ucap_shared.views import VIEW_BUFFER, Document, Outcome
+from ucap_shared.views import VIEW_BATCH, VIEW_BUFFER, Document, Outcome
 
 Database = AsyncDatabase[Document]
 MOU_SIGNED_TYPE = "ucap.mou.signed.v1"
@@ -81,8 +81,8 @@ def event_summary(envelope: Envelope) -> Document:
 async def announce(database: Database, views: ViewStore, envelope: Envelope) -> int:
     """Write the deliveries this applied event makes; how many were new.
 
-    The subscriptions are looked up first (one indexed equality per U-CAP), so an event of
-    U-CAPs nobody subscribed to costs no more than that.
+    The subscriptions are looked up first (one indexed equality per U-CAP, once per
+    consumer batch), so an event of U-CAPs nobody subscribed to costs no more than that.
     """
     kinds = [ChangeKind.STATUS_CHANGED]
     if envelope.type == MOU_SIGNED_TYPE:
@@ -91,7 +91,7 @@ async def announce(database: Database, views: ViewStore, envelope: Envelope) -> 
     for ucap_id, pilot in sorted((await concerned_ucaps(views, envelope)).items()):
         subscribed = [
             subscription
-            for subscription in await subscriptions.for_ucap(database, ucap_id)
+            for subscription in await _subscribed_to(database, ucap_id)
             if envelope.time >= _since(subscription)
             and any(kind.value in subscription["kinds"] for kind in kinds)
         ]
@@ -114,6 +114,22 @@ async def announce(database: Database, views: ViewStore, envelope: Envelope) -> 
                         what={"event": event_summary(envelope)},
                     )
     return written
+
+
+async def _subscribed_to(database: Database, ucap_id: str) -> list[Document]:
+    """The U-CAP's subscriptions; within a consumer batch read once for all its events.
+
+    Every record of a batch was fetched before the read, so each was recorded before it:
+    a subscription registered after the read does not hear of them in any case.
+    """
+    batch = VIEW_BATCH.get()
+    if batch is None:
+        return await subscriptions.for_ucap(database, ucap_id)
+    key = (database.name, subscriptions.SUBSCRIPTIONS, ucap_id)
+    if key not in batch.read_once:
+        batch.read_once[key] = await subscriptions.for_ucap(database, ucap_id)
+    found: list[Document] = batch.read_once[key]
+    return found
 
 
 def announcing(handlers: Handlers, database: Database) -> Handlers:

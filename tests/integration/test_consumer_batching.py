@@ -1,0 +1,150 @@
+"""The consumer applies what one fetch brings as one batch, and commits at most every so often.
+
+Against the real Kafka and MongoDB-protocol server: a recording runner notes each batch it
+applies (by partition) and each commit of stream positions and offsets it makes.
+"""
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+from aiokafka import ConsumerRecord, TopicPartition
+
+from tests.support.tally import Backbone, Counted
+from tests.support.waiting import eventually
+from ucap_shared.consumer import ConsumerRunner
+from ucap_shared.eventstore import EventStore
+
+
+class RecordingRunner(ConsumerRunner):
+    batches: list[set[int]]
+    """The partitions of each batch applied."""
+    commits: list[float]
+    """When each commit that had processed records to commit was made (monotonic)."""
+
+    async def handle_batch(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        self.batches.append({record.partition for record in records})
+        await super().handle_batch(records)
+
+    async def commit_processed(self, partitions: Sequence[TopicPartition]) -> None:
+        if any(tp in self._processed for tp in partitions):
+            self.commits.append(time.monotonic())
+        await super().commit_processed(partitions)
+
+
+def recording(backbone: Backbone, *, commit_every_seconds: float) -> RecordingRunner:
+    consumer = backbone.consumer(runner=RecordingRunner, commit_every_seconds=commit_every_seconds)
+    assert isinstance(consumer, RecordingRunner)
+    consumer.batches, consumer.commits = [], []
+    return consumer
+
+
+async def totals(backbone: Backbone) -> dict[str, int]:
+    return {doc["_id"]: doc["total"] async for doc in backbone.view.find({})}
+
+
+async def stored_position(backbone: Backbone, consumer: ConsumerRunner, stream: str) -> int:
+    found = await backbone.database["stream_positions"].find_one(
+        {"_id": f"{consumer.group}|{backbone.topic}|{stream}"}
+    )
+    return int(found["sequence"]) if found else 0
+
+
+async def append_one_at_a_time(
+    backbone: Backbone, store: EventStore, aggregate: str, count: int, *, pause: float
+) -> None:
+    """Each event after the one before it was applied, so each comes in a fetch of its own."""
+    for version in range(count):
+        await store.append(aggregate, version, [Counted(amount=1)], actor="test")
+
+        async def applied(expected: int = version + 1) -> bool:
+            return (await totals(backbone)).get(aggregate) == expected
+
+        await eventually(applied, timeout=30, interval=0.02)
+        await asyncio.sleep(pause)
+
+
+class TestOneBatchAFetch:
+    async def test_records_of_several_partitions_are_applied_as_one_batch_and_committed_once(
+        self, backbone: Backbone
+    ) -> None:
+        store = backbone.store
+        for n in range(12):
+            for version in range(3):
+                await store.append(f"agg-{n}", version, [Counted(amount=1)], actor="test")
+        relay = backbone.relay(store)
+        relay.start()
+        try:
+
+            async def published() -> bool:
+                return await store.backlog() == 0
+
+            await eventually(published, timeout=60)
+        finally:
+            await relay.stop()
+        consumer = recording(backbone, commit_every_seconds=30)
+        consumer.start()
+        try:
+
+            async def all_applied() -> bool:
+                found = await totals(backbone)
+                return len(found) == 12 and all(total == 3 for total in found.values())
+
+            await eventually(all_applied, timeout=60)
+
+            async def committed() -> bool:
+                return await stored_position(backbone, consumer, "agg-0") == 3
+
+            await eventually(committed, timeout=30)
+        finally:
+            await consumer.stop()
+
+        partitions = set().union(*consumer.batches)
+        assert len(partitions) >= 2, "the aggregates spread over the topic's partitions"
+        assert max(len(batch) for batch in consumer.batches) >= 2, consumer.batches
+        assert len(consumer.commits) <= len(consumer.batches)
+
+
+class TestCommitsAtMostEverySoOften:
+    async def test_a_stream_moved_by_many_fetches_has_its_position_written_once(
+        self, backbone: Backbone
+    ) -> None:
+        store, relay = backbone.store, backbone.relay(backbone.store)
+        consumer = recording(backbone, commit_every_seconds=30)
+        relay.start()
+        consumer.start()
+        try:
+            await append_one_at_a_time(backbone, store, "a", 12, pause=0)
+
+            async def position_written() -> bool:
+                return await stored_position(backbone, consumer, "a") == 12
+
+            await eventually(position_written, timeout=30)
+        finally:
+            await consumer.stop()
+            await relay.stop()
+
+        assert len(consumer.batches) >= 6, "the events came in fetches of their own"
+        assert 1 <= len(consumer.commits) <= 3, consumer.commits
+
+    async def test_records_that_keep_coming_are_committed_while_they_come(
+        self, backbone: Backbone
+    ) -> None:
+        store, relay = backbone.store, backbone.relay(backbone.store)
+        consumer = recording(backbone, commit_every_seconds=0.3)
+        relay.start()
+        consumer.start()
+        try:
+            started = time.monotonic()
+            await append_one_at_a_time(backbone, store, "a", 15, pause=0.1)
+            stopped = time.monotonic()
+            assert stopped - started > 1.5, "the flow lasted several commit intervals"
+            assert len([at for at in consumer.commits if at < stopped]) >= 2, consumer.commits
+
+            async def position_written() -> bool:
+                return await stored_position(backbone, consumer, "a") == 15
+
+            await eventually(position_written, timeout=30)
+        finally:
+            await consumer.stop()
+            await relay.stop()
