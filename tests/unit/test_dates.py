@@ -1,6 +1,8 @@
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from ucap_shared.dates import PartialDate, Precision, first_day_of_all, latest
@@ -8,6 +10,14 @@ from ucap_shared.dates import PartialDate, Precision, first_day_of_all, latest
 
 class Dated(BaseModel):
     when: PartialDate
+
+
+def at_precision(day: date, precision: Precision) -> PartialDate:
+    if precision is Precision.YEAR:
+        return PartialDate(day.year)
+    if precision is Precision.MONTH:
+        return PartialDate(day.year, day.month)
+    return PartialDate.of(day)
 
 
 class TestPartialDate:
@@ -33,6 +43,18 @@ class TestPartialDate:
         dates = [PartialDate.parse(t) for t in ("2018-09-03", "July 2018", "2018", "2019-01")]
         assert [d.iso() for d in sorted(dates)] == ["2018", "2018-07", "2018-09-03", "2019-01"]
         assert sorted(d.iso() for d in dates) == [d.iso() for d in sorted(dates)]
+
+    @given(st.lists(st.tuples(st.dates(), st.sampled_from(Precision)), min_size=2, max_size=6))
+    def test_orders_and_equals_as_its_iso_form_does(
+        self, days: list[tuple[date, Precision]]
+    ) -> None:
+        dates = [at_precision(day, precision) for day, precision in days]
+        for one in dates:
+            for other in dates:
+                assert (one < other) == (one.iso() < other.iso())
+                assert (one >= other) == (one.iso() >= other.iso())
+                assert (one == other) == (one.iso() == other.iso())
+                assert (one == other) <= (hash(one) == hash(other))
 
     def test_round_trips_through_json_at_its_precision(self) -> None:
         model = Dated.model_validate_json('{"when": "July 2018"}')

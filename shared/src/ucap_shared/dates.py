@@ -57,15 +57,21 @@ class Precision(StrEnum):
 
 @total_ordering
 class PartialDate:
-    """A date at day, month or year precision; compares by its ISO form."""
+    """A date at day, month or year precision; compares by its ISO form.
 
-    __slots__ = ("day", "month", "year")
+    Years have four digits (1 to 9999), so the ISO forms order as ``(year, month or 0,
+    day or 0)`` does: that tuple is what it compares, and its ISO form is made once.
+    """
+
+    __slots__ = ("_iso", "_order", "day", "month", "year")
 
     def __init__(self, year: int, month: int | None = None, day: int | None = None) -> None:
         if day is not None and month is None:
             raise ValueError("a day needs a month")
         date(year, month or 1, day or 1)  # raises ValueError for an impossible date
         self.year, self.month, self.day = year, month, day
+        self._order = (year, month or 0, day or 0)
+        self._iso: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> "PartialDate":
@@ -103,6 +109,11 @@ class PartialDate:
         return date(self.year, month, calendar.monthrange(self.year, month)[1])
 
     def iso(self) -> str:
+        if self._iso is None:
+            self._iso = self._formatted()
+        return self._iso
+
+    def _formatted(self) -> str:
         if self.month is None:
             return f"{self.year:04d}"
         if self.day is None:
@@ -123,13 +134,16 @@ class PartialDate:
         return f"PartialDate({self.iso()!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, PartialDate) and self.iso() == other.iso()
+        return isinstance(other, PartialDate) and self._order == other._order
 
     def __lt__(self, other: "PartialDate") -> bool:
-        return self.iso() < other.iso()
+        return self._order < other._order
+
+    def __ge__(self, other: "PartialDate") -> bool:
+        return self._order >= other._order
 
     def __hash__(self) -> int:
-        return hash(self.iso())
+        return hash(self._order)
 
     @classmethod
     def __get_pydantic_core_schema__(

@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 
 TRIES_ALONE = 5
 """How often a refused commit is tried on its own before it is parked."""
-LINGER_SECONDS = 0.01
+LINGER_SECONDS = 0.025
 """How long the relay waits after an append before it reads the commits to publish."""
 LEASE_EPOCH_HEADER = "ucap-lease-epoch"
 """The record header holding the relay lease epoch a record was published under (not a

@@ -34,6 +34,10 @@ Proposals naming one U-CAP take turns within a process (see ``handlers``), so on
 replicas racing each other can pass ``MAX_PILOTS_PER_UCAP``, by one pilot per replica.
 """
 
+from collections import OrderedDict
+
+from pydantic import BaseModel
+
 from ucap_pilots.domain import Pilot, RecordedUpdate
 from ucap_shared.errors import ConflictError
 
@@ -101,8 +105,46 @@ def copied_bytes(pilot: Pilot) -> int:
     return size
 
 
+GROWING = ("updates", "indicators")
+"""The pilot's lists that grow with its history: ``pilot_bytes`` measures their items once."""
+
+
+class _ItemBytes:
+    """The JSON bytes of items of pilots' growing lists, each measured once.
+
+    States are immutable, and the state after an event shares every item of the one
+    before it that the event left as it was, so a pilot's next state costs the new
+    items only. Keyed by identity, holding each item, so no id is reused while known.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._known: OrderedDict[int, tuple[BaseModel, int]] = OrderedDict()
+
+    def of(self, item: BaseModel) -> int:
+        known = self._known.get(id(item))
+        if known is not None and known[0] is item:
+            return known[1]
+        size = len(item.model_dump_json().encode())
+        self._known[id(item)] = (item, size)
+        if len(self._known) > self._capacity:
+            self._known.popitem(last=False)
+        return size
+
+
+_ITEM_BYTES = _ItemBytes(capacity=100_000)
+
+
 def pilot_bytes(pilot: Pilot) -> int:
-    return len(pilot.model_dump_json().encode())
+    """``len(pilot.model_dump_json().encode())``, at a cost that does not grow with the
+    pilot's history: the rest of the pilot is bounded, and each item of its growing
+    lists is measured once (``,"updates":[a,b]`` adds the name, 4 and 2 bytes, commas)."""
+    size = len(pilot.model_dump_json(exclude=set(GROWING)).encode())
+    for field in GROWING:
+        items: tuple[BaseModel, ...] = getattr(pilot, field)
+        size += len(field) + 4 + 2 + max(len(items) - 1, 0)
+        size += sum(_ITEM_BYTES.of(item) for item in items)
+    return size
 
 
 def _refuse(pilot: Pilot, what: str, limit: int) -> None:

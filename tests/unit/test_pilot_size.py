@@ -1,0 +1,70 @@
+"""A pilot's JSON size, as the capacity checks measure it without dumping its history."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.services.pilots.aggregate_examples import (
+    a_pilot,
+    applied,
+    indicator,
+    milestone,
+    progress,
+)
+from ucap_pilots import capacity
+from ucap_pilots.domain import Pilot
+from ucap_pilots.events import IndicatorAdded, MilestoneAdded, ProgressReported
+from ucap_shared.dates import PartialDate
+
+
+def dumped_bytes(pilot: Pilot) -> int:
+    return len(pilot.model_dump_json().encode())
+
+
+summaries = st.text(min_size=1, max_size=40)
+
+
+class TestPilotBytes:
+    def test_a_pilot_without_updates_or_indicators_is_measured_exactly(self) -> None:
+        pilot = a_pilot()
+
+        assert not pilot.updates
+        assert not pilot.indicators
+        assert capacity.pilot_bytes(pilot) == dumped_bytes(pilot)
+
+    @settings(max_examples=30, deadline=None)
+    @given(st.lists(st.tuples(summaries, st.integers(0, 500)), min_size=1, max_size=25))
+    def test_every_state_of_a_growing_pilot_is_measured_exactly(
+        self, reports: list[tuple[str, int]]
+    ) -> None:
+        pilot = applied(
+            a_pilot(),
+            [
+                IndicatorAdded(pilot_id=a_pilot().pilot_id, indicator=indicator()),
+                MilestoneAdded(pilot_id=a_pilot().pilot_id, milestone=milestone()),
+            ],
+        )
+        for number, (summary, value) in enumerate(reports):
+            update = progress(
+                f"key-{number}",
+                reported_on=PartialDate(2020, 1 + number % 12),
+                values=[("participants", value)],
+            ).model_copy(update={"summary": summary})
+            pilot = applied(pilot, [ProgressReported(pilot_id=pilot.pilot_id, update=update)])
+
+            assert capacity.pilot_bytes(pilot) == dumped_bytes(pilot)
+        assert len(pilot.updates) == len(reports)
+        assert pilot.indicators[0].actuals
+
+    def test_a_state_built_anew_from_the_same_events_is_measured_exactly(self) -> None:
+        first = applied(a_pilot(), [domain_update("a"), domain_update("b")])
+        again = applied(a_pilot(), [domain_update("a"), domain_update("b")])
+
+        assert capacity.pilot_bytes(first) == capacity.pilot_bytes(again) == dumped_bytes(again)
+
+
+def domain_update(key: str) -> ProgressReported:
+    return ProgressReported(pilot_id=a_pilot().pilot_id, update=progress(key))
+
+
+def test_the_growing_lists_are_the_pilots_fields() -> None:
+    assert set(capacity.GROWING) <= set(Pilot.model_fields)
