@@ -8,6 +8,8 @@ and algorithm switching are refused.
 """
 
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from contextvars import ContextVar
 from enum import StrEnum
 from typing import Annotated
@@ -55,8 +57,15 @@ class InvalidTokenError(Exception):
     pass
 
 
-def issue_token(principal: Principal, *, audience: str, key: str, ttl_seconds: int = 60) -> str:
-    now = int(time.time())
+def issue_token(
+    principal: Principal,
+    *,
+    audience: str,
+    key: str,
+    ttl_seconds: int = 60,
+    now: int | None = None,
+) -> str:
+    now = int(time.time()) if now is None else now
     claims = {
         "iss": ISSUER,
         "sub": principal.subject,
@@ -70,6 +79,11 @@ def issue_token(principal: Principal, *, audience: str, key: str, ttl_seconds: i
 
 
 def verify_token(token: str, *, audience: str, key: str) -> Principal:
+    return _verified(token, audience=audience, key=key)[0]
+
+
+def _verified(token: str, *, audience: str, key: str) -> tuple[Principal, int]:
+    """The token's caller and its expiry (seconds since the epoch); InvalidTokenError."""
     try:
         claims = jwt.decode(
             token,
@@ -79,13 +93,86 @@ def verify_token(token: str, *, audience: str, key: str) -> Principal:
             issuer=ISSUER,
             options={"require": ["exp", "iat", "aud", "iss", "sub"]},
         )
-        return Principal(
+        principal = Principal(
             subject=claims["sub"],
             city_id=claims.get("city"),
             roles=frozenset(Role(role) for role in claims.get("roles", [])),
         )
+        return principal, int(claims["exp"])
     except (jwt.PyJWTError, ValueError, KeyError) as error:
         raise InvalidTokenError(str(error)) from error
+
+
+class VerifiedTokens:
+    """A service's tokens verified before, with their callers: one seen again (the gateway
+    sends each for a while) costs a lookup and its expiry, not a signature check.
+
+    Keyed by the whole token, signature included: a token differing in any byte is
+    verified afresh. Only tokens that passed are kept, the oldest let go past ``capacity``.
+    """
+
+    def __init__(
+        self,
+        *,
+        audience: str,
+        key: str,
+        capacity: int = 4096,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._audience = audience
+        self._key = key
+        self._capacity = capacity
+        self._clock = clock
+        self._known: OrderedDict[str, tuple[Principal, int]] = OrderedDict()
+
+    def verify(self, token: str) -> Principal:
+        known = self._known.get(token)
+        if known is not None:
+            principal, expires = known
+            if self._clock() < expires:
+                return principal
+            del self._known[token]
+            raise InvalidTokenError("Signature has expired")
+        principal, expires = _verified(token, audience=self._audience, key=self._key)
+        self._known[token] = (principal, expires)
+        if len(self._known) > self._capacity:
+            self._known.popitem(last=False)
+        return principal
+
+
+class ServiceTokens:
+    """The gateway's tokens for the services: one per caller and service, sent again until
+    half its lifetime has passed, so a request as a rule signs none (and a service verifies
+    it once). A token sent is valid for at least half the lifetime still."""
+
+    def __init__(
+        self,
+        *,
+        key: str,
+        ttl_seconds: int,
+        capacity: int = 4096,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._key = key
+        self._ttl = ttl_seconds
+        self._capacity = capacity
+        self._clock = clock
+        self._issued: OrderedDict[tuple[object, ...], tuple[str, float]] = OrderedDict()
+
+    def for_caller(self, principal: Principal, audience: str) -> str:
+        who = (principal.subject, principal.city_id, tuple(sorted(principal.roles)), audience)
+        now = self._clock()
+        issued = self._issued.get(who)
+        if issued is not None and now - issued[1] < self._ttl / 2:
+            return issued[0]
+        token = issue_token(
+            principal, audience=audience, key=self._key, ttl_seconds=self._ttl, now=int(now)
+        )
+        self._issued[who] = (token, float(int(now)))
+        self._issued.move_to_end(who)
+        if len(self._issued) > self._capacity:
+            self._issued.popitem(last=False)
+        return token
 
 
 current_principal: ContextVar[Principal | None] = ContextVar("current_principal", default=None)

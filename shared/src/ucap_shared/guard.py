@@ -22,7 +22,7 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from ucap_shared.auth import InvalidTokenError, current_principal, verify_token
+from ucap_shared.auth import InvalidTokenError, VerifiedTokens, current_principal
 from ucap_shared.endpoints import path_refusal, raw_path_of, unsafe_path
 from ucap_shared.errors import INVALID_INPUT
 
@@ -50,6 +50,7 @@ class RequestGuard:
         self.app = app
         self.audience = audience
         self.key = key
+        self._tokens = VerifiedTokens(audience=audience, key=key) if audience else None
         self.max_body_bytes = max_body_bytes
         self.max_json_depth = max_json_depth
         self.open_paths = open_paths
@@ -70,10 +71,9 @@ class RequestGuard:
                 if scheme.lower() != "bearer" or not credentials:
                     await _refuse(send, 401, "unauthenticated", "a bearer token is required")
                     return
+                assert self._tokens is not None
                 try:
-                    current_principal.set(
-                        verify_token(credentials, audience=self.audience, key=self.key)
-                    )
+                    current_principal.set(self._tokens.verify(credentials))
                 except InvalidTokenError as error:
                     await _refuse(send, 401, "unauthenticated", f"invalid token: {error}")
                     return

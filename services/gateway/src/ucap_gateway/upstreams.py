@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 from ucap_gateway.shared_reads import SharedReads
-from ucap_shared.auth import current_principal, issue_token
+from ucap_shared.auth import ServiceTokens, current_principal
 from ucap_shared.logs import correlation_id
 from ucap_shared.request_context import CORRELATION_HEADER
 from ucap_shared.tracing import tracing_on
@@ -57,8 +57,7 @@ class Upstreams:
     def __init__(
         self, urls: Mapping[str, str], *, timeout: float, signing_key: str, token_ttl: int
     ) -> None:
-        self._signing_key = signing_key
-        self._token_ttl = token_ttl
+        self._tokens = ServiceTokens(key=signing_key, ttl_seconds=token_ttl)
         self._probes = SharedReads(interval=PROBE_SECONDS)
         # Idle connections are dropped before uvicorn's keep-alive timeout (5 s) can close
         # them under a request: kept statuses are compiled again every 5 s.
@@ -112,9 +111,7 @@ class Upstreams:
         if (cid := correlation_id.get()) is not None:
             outgoing.append((CORRELATION_HEADER.lower().encode(), cid.encode()))
         if (caller := current_principal.get()) is not None:
-            token = issue_token(
-                caller, audience=service, key=self._signing_key, ttl_seconds=self._token_ttl
-            )
+            token = self._tokens.for_caller(caller, service)
             outgoing.append((b"authorization", f"Bearer {token}".encode()))
         client = self._clients[service]
         extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
