@@ -36,6 +36,9 @@ synchronous_commit = on
 random_page_cost = 1.1
 max_parallel_workers_per_gather = 0
 jit = off
+# Large values (compressed views, U-CAP status documents) are compressed or found not to
+# compress several times faster than with the default pglz.
+default_toast_compression = lz4
 # FerretDB binds the field name as a parameter (_jsonb -> $1 @> $2); only a plan made
 # for the bound values matches an index on (_jsonb -> 'field').
 plan_cache_mode = force_custom_plan

@@ -15,9 +15,11 @@ and still reads every commit after it, so what another replica appended is
 folded in just the same. States are immutable (frozen models), so one
 remembered state is safe to hand to every command.
 
-The state is kept as one JSON string, not as a nested document: nothing queries
-inside a snapshot, and a server that converts every field of a document on each
-read and write (FerretDB does) then handles one field however large the state.
+The state is kept as its JSON, compressed, in one binary field, not as a nested
+document: nothing queries inside a snapshot, and a server that converts every field
+of a document on each read and write (FerretDB does) then handles one field however
+large the state, of about a tenth of its JSON's bytes. (Snapshots kept earlier hold the
+JSON as a string, ``state``, and are read as they are.)
 
 A commit whose events include one larger than ``MAX_EVENT_BYTES`` of JSON is refused
 (413) before anything is appended: the relay could not publish it to Kafka, and every
@@ -27,11 +29,13 @@ later event of its aggregate would wait behind it.
 import contextlib
 import hashlib
 import json
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from bson import Binary
 from pydantic import TypeAdapter, ValidationError
 from pymongo.errors import DuplicateKeyError
 
@@ -48,6 +52,8 @@ S = TypeVar("S")
 Document = dict[str, Any]
 SNAPSHOTS = "snapshots"
 SNAPSHOT_EVERY = 16
+STATE_Z = "state_z"
+"""The state's JSON, compressed: a tenth of the bytes for the server to store and return."""
 REMEMBERED = 1024
 
 
@@ -132,8 +138,8 @@ class Aggregates(Generic[S]):
         if found is None or found.get("kind") != self._kind:
             return None, 0
         try:
-            return self._adapter.validate_json(found["state"]), int(found["version"])
-        except (ValidationError, KeyError):
+            return self._adapter.validate_json(_state_json(found)), int(found["version"])
+        except (ValidationError, KeyError, zlib.error):
             return None, 0  # written by another shape of the model: fold from the start
 
     async def _save(
@@ -145,13 +151,21 @@ class Aggregates(Generic[S]):
             "_id": aggregate_id,
             "kind": self._kind,
             "version": version,
-            "state": self._adapter.dump_json(state).decode(),
+            STATE_Z: Binary(zlib.compress(self._adapter.dump_json(state), 1)),
         }
         # Two first snapshots of one aggregate may both try to insert it.
         with contextlib.suppress(DuplicateKeyError):
             await store.database[SNAPSHOTS].replace_one(
                 {"_id": aggregate_id}, document, upsert=True
             )
+
+
+def _state_json(snapshot: Document) -> bytes | str:
+    """The snapshot's state as JSON: compressed, or a string as snapshots were once kept."""
+    if STATE_Z in snapshot:
+        return zlib.decompress(snapshot[STATE_Z])
+    text: str = snapshot["state"]
+    return text
 
 
 def check_event_sizes(
