@@ -7,7 +7,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from ucap_shared.consumer import COMMIT_EVERY_SECONDS, ConsumerRunner
+from ucap_shared.consumer import COMMIT_EVERY_SECONDS, QUIET_SECONDS, ConsumerRunner
 from ucap_shared.dispatch import Handlers
 from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
@@ -99,6 +99,7 @@ class Backbone:
         each: EachEvent | None = None,
         runner: type[ConsumerRunner] = ConsumerRunner,
         commit_every_seconds: float = COMMIT_EVERY_SECONDS,
+        quiet_seconds: float = QUIET_SECONDS,
     ) -> ConsumerRunner:
         return runner(
             bootstrap_servers=self.bootstrap,
@@ -109,4 +110,5 @@ class Backbone:
             retry=RetryPolicy(attempts=2, first_backoff_seconds=0.05),
             topics_to_create=self.topics(),
             commit_every_seconds=commit_every_seconds,
+            quiet_seconds=quiet_seconds,
         )
