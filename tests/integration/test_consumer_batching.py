@@ -5,8 +5,9 @@ applies (by partition) and each commit of stream positions and offsets it makes.
 """
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from aiokafka import ConsumerRecord, TopicPartition
 
@@ -56,6 +57,29 @@ async def stored_position(backbone: Backbone, consumer: ConsumerRunner, stream: 
     return int(found["sequence"]) if found else 0
 
 
+async def position_reaches(
+    backbone: Backbone, consumer: ConsumerRunner, stream: str, sequence: int, *, timeout: float
+) -> None:
+    async def written() -> bool:
+        return await stored_position(backbone, consumer, stream) == sequence
+
+    await eventually(written, timeout=timeout, interval=0.02)
+
+
+@contextlib.asynccontextmanager
+async def flowing(backbone: Backbone, consumer: ConsumerRunner) -> AsyncIterator[EventStore]:
+    """The tally's store, with a relay publishing it and ``consumer`` applying it."""
+    store = backbone.store
+    relay = backbone.relay(store)
+    relay.start()
+    consumer.start()
+    try:
+        yield store
+    finally:
+        await consumer.stop()
+        await relay.stop()
+
+
 async def append_one_at_a_time(
     backbone: Backbone, store: EventStore, aggregate: str, count: int, *, pause: float
 ) -> None:
@@ -97,11 +121,6 @@ class TestOneBatchAFetch:
                 return len(found) == 12 and all(total == 3 for total in found.values())
 
             await eventually(all_applied, timeout=60)
-
-            async def committed() -> bool:
-                return await stored_position(backbone, consumer, "agg-0") == 3
-
-            await eventually(committed, timeout=30)
         finally:
             await consumer.stop()
 
@@ -114,38 +133,20 @@ class TestCommitsAtMostEverySoOften:
     async def test_what_a_quiet_consumer_applied_is_committed_at_once(
         self, backbone: Backbone
     ) -> None:
-        store, relay = backbone.store, backbone.relay(backbone.store)
         consumer = recording(backbone, commit_every_seconds=60)
-        relay.start()
-        consumer.start()
-        try:
+        async with flowing(backbone, consumer) as store:
             await append_one_at_a_time(backbone, store, "a", 1, pause=0)
 
-            async def position_written() -> bool:
-                return await stored_position(backbone, consumer, "a") == 1
-
-            await eventually(position_written, timeout=10, interval=0.02)
-        finally:
-            await consumer.stop()
-            await relay.stop()
+            await position_reaches(backbone, consumer, "a", 1, timeout=10)
 
     async def test_a_stream_moved_by_many_fetches_has_its_position_written_once(
         self, backbone: Backbone
     ) -> None:
-        store, relay = backbone.store, backbone.relay(backbone.store)
         consumer = recording(backbone, commit_every_seconds=30, quiet_seconds=5)
-        relay.start()
-        consumer.start()
-        try:
+        async with flowing(backbone, consumer) as store:
             await append_one_at_a_time(backbone, store, "a", 12, pause=0)
 
-            async def position_written() -> bool:
-                return await stored_position(backbone, consumer, "a") == 12
-
-            await eventually(position_written, timeout=30)
-        finally:
-            await consumer.stop()
-            await relay.stop()
+            await position_reaches(backbone, consumer, "a", 12, timeout=30)
 
         assert len(consumer.batches) >= 6, "the events came in fetches of their own"
         assert 1 <= len(consumer.commits) <= 3, consumer.commits
@@ -153,21 +154,13 @@ class TestCommitsAtMostEverySoOften:
     async def test_records_that_keep_coming_are_committed_while_they_come(
         self, backbone: Backbone
     ) -> None:
-        store, relay = backbone.store, backbone.relay(backbone.store)
-        consumer = recording(backbone, commit_every_seconds=0.3)
-        relay.start()
-        consumer.start()
-        try:
+        consumer = recording(backbone, commit_every_seconds=0.3, quiet_seconds=5)
+        async with flowing(backbone, consumer) as store:
             started = time.monotonic()
             await append_one_at_a_time(backbone, store, "a", 15, pause=0.1)
             stopped = time.monotonic()
-            assert stopped - started > 1.5, "the flow lasted several commit intervals"
-            assert len([at for at in consumer.commits if at < stopped]) >= 2, consumer.commits
 
-            async def position_written() -> bool:
-                return await stored_position(backbone, consumer, "a") == 15
+            await position_reaches(backbone, consumer, "a", 15, timeout=30)
 
-            await eventually(position_written, timeout=30)
-        finally:
-            await consumer.stop()
-            await relay.stop()
+        assert stopped - started > 1.5, "the flow lasted several commit intervals"
+        assert len([at for at in consumer.commits if at < stopped]) >= 2, consumer.commits
