@@ -12,7 +12,6 @@ from ucap_shared.auth import (
     ServiceTokens,
     VerifiedTokens,
     issue_token,
-    verify_token,
 )
 
 KEY = "a-signing-key-of-the-tests-long-enough-for-hs256"
@@ -62,9 +61,8 @@ class TestServiceTokens:
         }
 
         assert len(issued) == 4
-        assert verify_token(tokens.for_caller(KUNMING, "pilots"), audience="pilots", key=KEY) == (
-            KUNMING
-        )
+        verified = VerifiedTokens(audience="pilots", key=KEY)
+        assert verified.verify(tokens.for_caller(KUNMING, "pilots")) == KUNMING
 
     def test_it_keeps_at_most_its_capacity(self) -> None:
         clock = Clock()

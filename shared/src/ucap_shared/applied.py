@@ -10,9 +10,9 @@ views dropped) starts from nothing.
 """
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
+from ucap_shared.bounded import BoundedMap
 from ucap_shared.views import Outcome
 
 DEFAULT_CAPACITY = 10_000
@@ -22,8 +22,7 @@ Event = tuple[str, int]
 
 class AppliedEvents:
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
-        self._capacity = capacity
-        self._applied: OrderedDict[Event, None] = OrderedDict()
+        self._applied: BoundedMap[Event, bool] = BoundedMap(capacity)
         self._applying: dict[Event, asyncio.Event] = {}
 
     async def once(
@@ -37,13 +36,8 @@ class AppliedEvents:
         done = self._applying[event] = asyncio.Event()
         try:
             outcome = await apply()
-            self._remember(event)
+            self._applied.put(event, True)
             return outcome
         finally:
             del self._applying[event]
             done.set()
-
-    def _remember(self, event: Event) -> None:
-        self._applied[event] = None
-        if len(self._applied) > self._capacity:
-            self._applied.popitem(last=False)

@@ -8,7 +8,6 @@ and algorithm switching are refused.
 """
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from contextvars import ContextVar
 from enum import StrEnum
@@ -17,6 +16,8 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, HTTPException, status
 from pydantic import BaseModel, Field
+
+from ucap_shared.bounded import BoundedMap
 
 ALGORITHM = "HS256"
 ISSUER = "ucap-gateway"
@@ -78,10 +79,6 @@ def issue_token(
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
-def verify_token(token: str, *, audience: str, key: str) -> Principal:
-    return _verified(token, audience=audience, key=key)[0]
-
-
 def _verified(token: str, *, audience: str, key: str) -> tuple[Principal, int]:
     """The token's caller and its expiry (seconds since the epoch); InvalidTokenError."""
     try:
@@ -121,9 +118,8 @@ class VerifiedTokens:
     ) -> None:
         self._audience = audience
         self._key = key
-        self._capacity = capacity
         self._clock = clock
-        self._known: OrderedDict[str, tuple[Principal, int]] = OrderedDict()
+        self._known: BoundedMap[str, tuple[Principal, int]] = BoundedMap(capacity)
 
     def verify(self, token: str) -> Principal:
         known = self._known.get(token)
@@ -131,12 +127,10 @@ class VerifiedTokens:
             principal, expires = known
             if self._clock() < expires:
                 return principal
-            del self._known[token]
+            self._known.discard(token)
             raise InvalidTokenError("Signature has expired")
         principal, expires = _verified(token, audience=self._audience, key=self._key)
-        self._known[token] = (principal, expires)
-        if len(self._known) > self._capacity:
-            self._known.popitem(last=False)
+        self._known.put(token, (principal, expires))
         return principal
 
 
@@ -155,9 +149,8 @@ class ServiceTokens:
     ) -> None:
         self._key = key
         self._ttl = ttl_seconds
-        self._capacity = capacity
         self._clock = clock
-        self._issued: OrderedDict[tuple[object, ...], tuple[str, float]] = OrderedDict()
+        self._issued: BoundedMap[tuple[object, ...], tuple[str, int]] = BoundedMap(capacity)
 
     def for_caller(self, principal: Principal, audience: str) -> str:
         who = (principal.subject, principal.city_id, tuple(sorted(principal.roles)), audience)
@@ -165,13 +158,11 @@ class ServiceTokens:
         issued = self._issued.get(who)
         if issued is not None and now - issued[1] < self._ttl / 2:
             return issued[0]
+        issued_at = int(now)
         token = issue_token(
-            principal, audience=audience, key=self._key, ttl_seconds=self._ttl, now=int(now)
+            principal, audience=audience, key=self._key, ttl_seconds=self._ttl, now=issued_at
         )
-        self._issued[who] = (token, float(int(now)))
-        self._issued.move_to_end(who)
-        if len(self._issued) > self._capacity:
-            self._issued.popitem(last=False)
+        self._issued.put(who, (token, issued_at))
         return token
 
 

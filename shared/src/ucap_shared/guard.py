@@ -49,7 +49,6 @@ class RequestGuard:
     ) -> None:
         self.app = app
         self.audience = audience
-        self.key = key
         self._tokens = VerifiedTokens(audience=audience, key=key) if audience else None
         self.max_body_bytes = max_body_bytes
         self.max_json_depth = max_json_depth

@@ -34,11 +34,10 @@ Proposals naming one U-CAP take turns within a process (see ``handlers``), so on
 replicas racing each other can pass ``MAX_PILOTS_PER_UCAP``, by one pilot per replica.
 """
 
-from collections import OrderedDict
-
 from pydantic import BaseModel
 
 from ucap_pilots.domain import Pilot, RecordedUpdate
+from ucap_shared.bounded import BoundedMap
 from ucap_shared.errors import ConflictError
 
 MAX_PARTNERS = 51
@@ -118,17 +117,14 @@ class _ItemBytes:
     """
 
     def __init__(self, capacity: int) -> None:
-        self._capacity = capacity
-        self._known: OrderedDict[int, tuple[BaseModel, int]] = OrderedDict()
+        self._known: BoundedMap[int, tuple[BaseModel, int]] = BoundedMap(capacity)
 
     def of(self, item: BaseModel) -> int:
         known = self._known.get(id(item))
         if known is not None and known[0] is item:
             return known[1]
         size = len(item.model_dump_json().encode())
-        self._known[id(item)] = (item, size)
-        if len(self._known) > self._capacity:
-            self._known.popitem(last=False)
+        self._known.put(id(item), (item, size))
         return size
 
 

@@ -10,7 +10,6 @@ the cost, the less the smaller it is: progress updates compress about tenfold.
 
 import asyncio
 import zlib
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_pilots.domain import Pilot, Status, evolve
 from ucap_pilots.events import PUBLISHED_EVENTS, PilotEvent, Role
+from ucap_shared.bounded import BoundedMap
 from ucap_shared.cursors import decode_cursor, encode_cursor
 from ucap_shared.dispatch import Handlers
 from ucap_shared.envelope import Envelope
@@ -66,8 +66,7 @@ class ParsedPilots:
     holds the same bytes is not parsed again."""
 
     def __init__(self, capacity: int = 1024) -> None:
-        self._capacity = capacity
-        self._pilots: OrderedDict[str, tuple[bytes, Pilot]] = OrderedDict()
+        self._pilots: BoundedMap[str, tuple[bytes, Pilot]] = BoundedMap(capacity)
 
     def of(self, pilot_id: str, document: Document) -> Pilot:
         known = self._pilots.get(pilot_id)
@@ -77,10 +76,7 @@ class ParsedPilots:
 
     def document(self, pilot: Pilot) -> Document:
         document = pilot_document(pilot)
-        self._pilots[pilot.pilot_id] = (bytes(document["pilot_z"]), pilot)
-        self._pilots.move_to_end(pilot.pilot_id)
-        if len(self._pilots) > self._capacity:
-            self._pilots.popitem(last=False)
+        self._pilots.put(pilot.pilot_id, (bytes(document["pilot_z"]), pilot))
         return document
 
 
