@@ -127,8 +127,9 @@ class ConsumerRunner:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # As it ends, the task commits what it processed, within COMMIT_ON_STOP_SECONDS;
+            # a client call that holds on past that does not hold the stop: closing ends it.
+            await asyncio.wait({self._task}, timeout=COMMIT_ON_STOP_SECONDS + 1)
         await self._close()
 
     @property
