@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import ucap_postgres
 from ucap_procs import CACHE_DIR, REPO_ROOT, RUN_DIR, ManagedProcess
@@ -299,10 +300,17 @@ class PostgresServer:
         return f"127.0.0.1:{self.port}"
 
     @property
+    def socket_dir(self) -> Path:
+        return self.home / "socket"
+
+    @property
     def ferretdb_url(self) -> str:
+        """FerretDB reaches the cluster over its Unix socket: every command costs both
+        processes a few system calls less than over loopback TCP."""
         return (
-            f"postgres://{ucap_postgres.SUPERUSER}@{self.endpoint}/{ucap_postgres.DATABASE}"
-            f"?pool_max_conns={ucap_postgres.FERRETDB_POOL_MAX_CONNS}"
+            f"postgres://{ucap_postgres.SUPERUSER}@/{ucap_postgres.DATABASE}"
+            f"?host={quote(str(self.socket_dir), safe='/')}&port={self.port}"
+            f"&pool_max_conns={ucap_postgres.FERRETDB_POOL_MAX_CONNS}"
             "&pool_max_conn_idle_time=1m&sslmode=disable"
         )
 
@@ -361,7 +369,7 @@ class PostgresServer:
             )
         if not (self.data / "PG_VERSION").exists():
             self._initdb()
-        sockets = self.home / "socket"
+        sockets = self.socket_dir
         _owned_directory(sockets)
         config, hba = self.home / "postgresql.conf", self.home / "pg_hba.conf"
         config.write_text(

@@ -312,8 +312,7 @@ class ConsumerRunner:
         batch = ViewBatch()
         token = VIEW_BATCH.set(batch)
         try:
-            for record in records:
-                await self.handle(record)
+            await self._side_by_side(records)
             with views_written(batch.traced, documents=len(batch)):
                 await batch.write()
             return
@@ -329,6 +328,28 @@ class ConsumerRunner:
             VIEW_BATCH.reset(token)
         for record in records:
             await self.handle(record)
+
+    async def _side_by_side(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        """Each partition's records in order, the partitions side by side.
+
+        Kafka orders records within a partition only, and a stream (one aggregate's
+        events) stays in one partition, so no view may depend on an order across
+        partitions; while one partition's record waits on the database, another's runs.
+        """
+        by_partition: dict[tuple[str, int], list[ConsumerRecord[bytes, bytes]]] = {}
+        for record in records:
+            by_partition.setdefault((record.topic, record.partition), []).append(record)
+
+        async def in_order(partition_records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+            for record in partition_records:
+                await self.handle(record)
+
+        if len(by_partition) == 1:
+            await in_order(records)
+            return
+        async with asyncio.TaskGroup() as partitions:
+            for partition_records in by_partition.values():
+                partitions.create_task(in_order(partition_records))
 
     # --- one record ----------------------------------------------------------
 

@@ -16,11 +16,16 @@ duplicates). Projections that read other documents see the batch's (``get``,
 The batch is written before the stream positions that its events moved, and
 those before the consumer commits the offsets past them, so a crash in between
 only delivers the batch again.
+
+The consumer applies a batch's partitions side by side: one lock orders the
+batch's own steps (taking a change, writing), so a document is read into the
+batch once and no change is taken while the batch is being written.
 """
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from opentelemetry.trace import SpanContext
 from pymongo.asynchronous.collection import AsyncCollection
@@ -35,6 +40,8 @@ from ucap_shared.views import (
     write_built,
 )
 from ucap_shared.written_documents import WrittenKey
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -78,11 +85,20 @@ class ViewBatch:
         self.lasting: set[WrittenKey] = set()
         """Documents found to exist that never cease to (``MongoViews.present``): read once
         per batch, not once per event."""
-        self.read_once: dict[tuple[str, ...], Any] = {}
-        """Reads a batch makes once, not once per event: what every record of the batch was
-        in Kafka before, and would find the same (webhook subscriptions)."""
+        self._read: dict[tuple[str, ...], asyncio.Future[Any]] = {}
         self.traced: list[SpanContext] = []
         """The spans of the batch's traced records, which its writes' span links."""
+        self._turns = asyncio.Lock()
+
+    async def read_once(self, key: tuple[str, ...], read: Callable[[], Awaitable[T]]) -> T:
+        """What ``read`` finds, read once per batch however many records ask, side by side
+        too: for what every record of the batch was in Kafka before, and would find the
+        same (webhook subscriptions)."""
+        found = self._read.get(key)
+        if found is None:
+            found = self._read[key] = asyncio.ensure_future(read())
+        result: T = await found
+        return result
 
     @staticmethod
     def key(collection: AsyncCollection[Document], doc_id: str) -> WrittenKey:
@@ -98,16 +114,19 @@ class ViewBatch:
         project: Projection,
     ) -> Outcome:
         key = self.key(collection, doc_id)
-        pending = self._pending.get(key)
-        if pending is None:
-            base, revision = await base_of(collection, doc_id)
-            pending = self._pending[key] = _Pending(collection, doc_id, base, revision, base)
-        if sequence <= applied_sequence(pending.folded, stream):
-            return Outcome.DUPLICATE
-        revision = pending.revision + len(pending.changes)
-        pending.folded = with_change(pending.folded, doc_id, revision, stream, sequence, project)
-        pending.changes.append(_Change(stream, sequence, project))
-        return Outcome.APPLIED
+        async with self._turns:
+            pending = self._pending.get(key)
+            if pending is None:
+                base, revision = await base_of(collection, doc_id)
+                pending = self._pending[key] = _Pending(collection, doc_id, base, revision, base)
+            if sequence <= applied_sequence(pending.folded, stream):
+                return Outcome.DUPLICATE
+            revision = pending.revision + len(pending.changes)
+            pending.folded = with_change(
+                pending.folded, doc_id, revision, stream, sequence, project
+            )
+            pending.changes.append(_Change(stream, sequence, project))
+            return Outcome.APPLIED
 
     def get(
         self, collection: AsyncCollection[Document], doc_id: str
@@ -122,15 +141,17 @@ class ViewBatch:
         return {key[2]: p.folded for key, p in self._pending.items() if key[:2] == name}
 
     async def write_one(self, collection: AsyncCollection[Document], doc_id: str) -> None:
-        pending = self._pending.pop(self.key(collection, doc_id), None)
-        if pending is not None:
-            await _write(pending)
+        async with self._turns:
+            pending = self._pending.pop(self.key(collection, doc_id), None)
+            if pending is not None:
+                await _write(pending)
 
     async def write(self) -> None:
         """Every changed document, one revision each; what is written leaves the batch."""
-        for key in list(self._pending):
-            await _write(self._pending[key])
-            del self._pending[key]
+        async with self._turns:
+            for key in list(self._pending):
+                await _write(self._pending[key])
+                del self._pending[key]
 
     def __len__(self) -> int:
         return len(self._pending)

@@ -126,10 +126,7 @@ async def _subscribed_to(database: Database, ucap_id: str) -> list[Document]:
     if batch is None:
         return await subscriptions.for_ucap(database, ucap_id)
     key = (database.name, subscriptions.SUBSCRIPTIONS, ucap_id)
-    if key not in batch.read_once:
-        batch.read_once[key] = await subscriptions.for_ucap(database, ucap_id)
-    found: list[Document] = batch.read_once[key]
-    return found
+    return await batch.read_once(key, lambda: subscriptions.for_ucap(database, ucap_id))
 
 
 def announcing(handlers: Handlers, database: Database) -> Handlers:
