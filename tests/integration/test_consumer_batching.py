@@ -14,6 +14,7 @@ from aiokafka import ConsumerRecord, TopicPartition
 from tests.support.tally import Backbone, Counted
 from tests.support.waiting import eventually
 from ucap_shared.consumer import ConsumerRunner
+from ucap_shared.envelope import Envelope
 from ucap_shared.eventstore import EventStore
 
 
@@ -127,6 +128,55 @@ class TestOneBatchAFetch:
         partitions = set().union(*consumer.batches)
         assert len(partitions) >= 2, "the aggregates spread over the topic's partitions"
         assert max(len(batch) for batch in consumer.batches) >= 2, consumer.batches
+
+
+class TestPartitionsSideBySide:
+    async def test_one_partition_waits_while_the_others_go_on_each_in_order(
+        self, backbone: Backbone
+    ) -> None:
+        store = backbone.store
+        for n in range(12):
+            for version in range(3):
+                await store.append(f"agg-{n}", version, [Counted(amount=1)], actor="test")
+        relay = backbone.relay(store)
+        relay.start()
+        try:
+
+            async def published() -> bool:
+                return await store.backlog() == 0
+
+            await eventually(published, timeout=60)
+        finally:
+            await relay.stop()
+        in_flight: dict[str, int] = {}
+        most_at_once = 0
+        seen: dict[str, list[int]] = {}
+
+        async def each(envelope: Envelope) -> None:
+            nonlocal most_at_once
+            stream = envelope.subject
+            in_flight[stream] = in_flight.get(stream, 0) + 1
+            most_at_once = max(most_at_once, sum(in_flight.values()))
+            seen.setdefault(stream, []).append(envelope.sequence)
+            try:
+                await asyncio.sleep(0.05)  # a slow write: the other partitions go on meanwhile
+            finally:
+                in_flight[stream] -= 1
+
+        consumer = backbone.consumer(each=each, commit_every_seconds=30)
+        consumer.start()
+        try:
+
+            async def all_applied() -> bool:
+                found = await totals(backbone)
+                return len(found) == 12 and all(total == 3 for total in found.values())
+
+            await eventually(all_applied, timeout=60)
+        finally:
+            await consumer.stop()
+
+        assert most_at_once >= 2, "records of several partitions were applied at once"
+        assert all(sequences == [1, 2, 3] for sequences in seen.values()), seen
 
 
 class TestCommitsAtMostEverySoOften:

@@ -1,5 +1,6 @@
 """Within a consumer batch, a U-CAP's webhook subscriptions are read once for all its events."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -83,6 +84,21 @@ class TestSubscriptionReads:
 
         assert written == 4
         assert await database[DELIVERIES].count_documents({}) == 4
+        assert reads == [UCAP]
+
+    async def test_events_applied_side_by_side_share_one_read(
+        self, database: AsyncDatabase[Document], reads: list[str]
+    ) -> None:
+        views = MongoViews(database)
+        token = VIEW_BATCH.set(ViewBatch())
+        try:
+            written = await asyncio.gather(
+                *(announcing.announce(database, views, ucap_event(n)) for n in range(1, 5))
+            )
+        finally:
+            VIEW_BATCH.reset(token)
+
+        assert sum(written) == 4
         assert reads == [UCAP]
 
     async def test_outside_a_batch_each_event_reads_them(

@@ -6,6 +6,7 @@ change by anyone else makes them read again: these tests play other replicas
 (each with a memory of its own) and check that no change is ever lost.
 """
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -127,6 +128,25 @@ class TestAConsumerBatch:
         assert document["tags"] == ["a#1", "a#2", "a#3"]
         assert document[views.REVISION] == 3, "one revision per event, as a rebuild counts"
         assert await claims(database) == 1
+
+    async def test_partitions_side_by_side_read_a_document_once_and_lose_no_change(
+        self, database: AsyncDatabase[Document], view: AsyncCollection[Document]
+    ) -> None:
+        with replica(written_documents.WrittenDocuments()):
+            await apply(view, "old", 1)
+        batch = ViewBatch()
+        token = views.VIEW_BATCH.set(batch)
+        try:
+            outcomes = await asyncio.gather(*(apply(view, stream, 1) for stream in "abcd"))
+            await batch.write()
+        finally:
+            views.VIEW_BATCH.reset(token)
+
+        assert set(outcomes) == {views.Outcome.APPLIED}
+        document = await stored(view)
+        assert sorted(document["tags"]) == ["a#1", "b#1", "c#1", "d#1", "old#1"]
+        assert document[views.REVISION] == 5
+        assert await claims(database) == 2, "one claim for the first write, one for the batch"
 
     async def test_a_change_made_meanwhile_is_kept_and_the_batch_applied_on_top(
         self, view: AsyncCollection[Document]
