@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from aiokafka import ConsumerRecord, TopicPartition
 
@@ -16,6 +17,7 @@ from tests.support.waiting import eventually
 from ucap_shared.consumer import ConsumerRunner
 from ucap_shared.envelope import Envelope
 from ucap_shared.eventstore import EventStore
+from ucap_shared.positions import WHOLE_TOPIC
 
 
 class RecordingRunner(ConsumerRunner):
@@ -214,3 +216,24 @@ class TestCommitsAtMostEverySoOften:
 
         assert stopped - started > 1.5, "the flow lasted several commit intervals"
         assert len([at for at in consumer.commits if at < stopped]) >= 2, consumer.commits
+
+
+class TestATopicWhoseHandlersGuardThemselves:
+    async def test_keeps_only_when_its_newest_event_was_applied(self, backbone: Backbone) -> None:
+        consumer = backbone.consumer(guard_themselves=True, commit_every_seconds=0.2)
+        async with flowing(backbone, consumer) as store:
+            for aggregate in ("a", "b", "c"):
+                await append_one_at_a_time(backbone, store, aggregate, 2, pause=0)
+            newest = max(e.time for e in await store.load("c"))
+
+            async def topic_position() -> dict[str, Any] | None:
+                return await backbone.database["stream_positions"].find_one(
+                    {"group": consumer.group, "topic": backbone.topic, "event_time": newest}
+                )
+
+            found = await eventually(topic_position, timeout=10, interval=0.05)
+
+        positions = await backbone.database["stream_positions"].find({}).to_list()
+        assert [p["_id"] for p in positions] == [found["_id"]], "no position per stream"
+        assert found["stream"] == WHOLE_TOPIC
+        assert await totals(backbone) == {"a": 2, "b": 2, "c": 2}

@@ -100,11 +100,14 @@ class Backbone:
         runner: type[ConsumerRunner] = ConsumerRunner,
         commit_every_seconds: float = COMMIT_EVERY_SECONDS,
         quiet_seconds: float = QUIET_SECONDS,
+        guard_themselves: bool = False,
     ) -> ConsumerRunner:
+        handlers = tally_handlers(self.topic, self.view, each=each)
+        handlers.guard_themselves = guard_themselves
         return runner(
             bootstrap_servers=self.bootstrap,
             group=f"{group}-{self.topic}",
-            handlers=[tally_handlers(self.topic, self.view, each=each)],
+            handlers=[handlers],
             database=self.database,
             dead_letter_topic=self.dlq,
             retry=RetryPolicy(attempts=2, first_backoff_seconds=0.05),

@@ -35,7 +35,7 @@ from ucap_shared.handler_retries import RetryPolicy, call_with_retries
 from ucap_shared.held_events import HeldEvents
 from ucap_shared.logs import correlation_id
 from ucap_shared.metrics import CONSUMER_LAG, EVENTS_CONSUMED
-from ucap_shared.positions import StreamPositions
+from ucap_shared.positions import WHOLE_TOPIC, StreamPositions
 from ucap_shared.shutdown import COMMIT_ON_STOP_SECONDS
 from ucap_shared.topics import TopicSpec, ensure_topics
 from ucap_shared.tracing import processing, views_written
@@ -379,6 +379,8 @@ class ConsumerRunner:
     ) -> Result:
         """Apply ``envelope`` if it is the next of its stream; hold it after a gap."""
         topic, stream = handlers.topic, envelope.subject
+        if handlers.guard_themselves:
+            return await self._guarded_by_handler(handlers, envelope, call, origin)
         last = self._positions_known.get((topic, stream))
         if last is None:
             last = await self._positions.last(topic, stream)
@@ -395,6 +397,20 @@ class ConsumerRunner:
                 self._note_fresh(topic, envelope)
                 await self._release_held(handlers, envelope)
         EVENTS_CONSUMED.labels(self.group, topic, result.value).inc()
+        return result
+
+    async def _guarded_by_handler(
+        self, handlers: Handlers, envelope: Envelope, call: Call | None, origin: Origin
+    ) -> Result:
+        """Apply ``envelope`` on a topic whose handlers skip duplicates and fill gaps."""
+        result = Result.IGNORED if call is None else await self._call_with_retries(call, origin)
+        if result is not Result.DEAD_LETTERED:
+            topic = handlers.topic
+            moved = self._positions_moved.get((topic, WHOLE_TOPIC))
+            if moved is None or envelope.time > moved[1]:
+                self._positions_moved[(topic, WHOLE_TOPIC)] = (0, envelope.time)
+            self._note_fresh(topic, envelope)
+        EVENTS_CONSUMED.labels(self.group, handlers.topic, result.value).inc()
         return result
 
     async def _write_positions(self) -> None:

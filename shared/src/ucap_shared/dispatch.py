@@ -59,6 +59,10 @@ class Handlers:
     topic: str
     type_prefix: str | tuple[str, ...]
     by_type: dict[str, tuple[type[EventData], Handler]] = field(default_factory=dict)
+    guard_themselves: bool = False
+    """The handlers skip duplicates and fill gaps by themselves (a service's own views, by
+    their documents' sequences and the event store): the consumer keeps no position per
+    stream of the topic, only when it last applied one of its events."""
 
     def on(
         self, model: type[E]

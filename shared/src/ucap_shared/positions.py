@@ -24,6 +24,11 @@ class TopicPosition:
     last_applied_at: datetime | None
 
 
+WHOLE_TOPIC = ""
+"""The stream of a topic whose handlers guard themselves (``Handlers.guard_themselves``):
+its position says only how fresh the group is with the topic."""
+
+
 class StreamPositions:
     def __init__(self, collection: AsyncCollection[dict[str, Any]], group: str) -> None:
         self._collection = collection

@@ -96,7 +96,7 @@ class ServiceRuntime:
         own = self.own_handlers()
         if own is None:
             return
-        healed = Handlers(own.topic, own.type_prefix)
+        healed = Handlers(own.topic, own.type_prefix, guard_themselves=True)
         for event_type, (model, handler) in own.by_type.items():
             healed.by_type[event_type] = (model, self._healing(healed, handler))
         self.handlers = [healed if h is own else h for h in self.handlers]

@@ -25,12 +25,13 @@ from tests.services.reporting.conftest import ReportingService, start_reporting
 from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.waiting import eventually
+from ucap_ops.kafka_admin import committed_offsets, offset_range, topic_reader
 from ucap_pilots.domain import update_id_for
 from ucap_pilots.views import PILOTS_VIEW
 from ucap_reporting.projections import PILOT_INDEX_VIEW
 from ucap_shared.envelope import Envelope
-from ucap_shared.positions import StreamPositions
 from ucap_shared.relay import Relay
+from ucap_shared.topic_reading import partitions_of
 from ucap_shared.views import APPLIED
 
 PROGRESS_REPORTED = "ucap.pilot.progress_reported.v1"
@@ -126,12 +127,18 @@ async def view_version(pilots: PilotsService, pilot_id: str) -> int:
     return int(document[APPLIED][pilot_id])
 
 
-async def consumer_caught_up(pilots: PilotsService, pilot_id: str) -> bool:
-    """The service's consumer has applied (or skipped) every event of the pilot."""
+async def consumer_caught_up(pilots: PilotsService) -> bool:
+    """Everything is published, and the service's consumer has committed past every record
+    of its own topic: it applied (or skipped) every event of the pilot."""
     runtime = pilots.runtime
-    positions = StreamPositions(runtime.database["stream_positions"], runtime.settings.group)
-    applied = await positions.last(runtime.own_topic, pilot_id)
-    return applied == await pilots.version(pilot_id)
+    if await runtime.store.backlog() > 0:
+        return False
+    bootstrap = runtime.settings.kafka_bootstrap_servers
+    partitions = (await partitions_of(bootstrap, [runtime.own_topic]))[runtime.own_topic]
+    async with topic_reader(bootstrap) as reader:
+        ranges = await offset_range(reader, partitions)
+    committed = await committed_offsets(bootstrap, runtime.settings.group)
+    return all(committed.get(tp, start) >= end for tp, (start, end) in ranges.items())
 
 
 class TestARetryAfterTheCrash:
@@ -183,7 +190,7 @@ class TestTheNextUpdateAfterTheCrash:
         assert await view_version(pilots, pilot_id) == await pilots.version(pilot_id)
 
         release_relay(pilots)
-        await eventually(lambda: consumer_caught_up(pilots, pilot_id), timeout=60, interval=0.2)
+        await eventually(lambda: consumer_caught_up(pilots), timeout=60, interval=0.2)
 
         assert await update_ids(pilots, pilot_id) == both
         assert await view_version(pilots, pilot_id) == await pilots.version(pilot_id)
@@ -228,7 +235,7 @@ class TestConcurrentReporters:
         version = await pilots.version(pilot_id)
         assert await view_version(pilots, pilot_id) == version
 
-        await eventually(lambda: consumer_caught_up(pilots, pilot_id), timeout=60, interval=0.2)
+        await eventually(lambda: consumer_caught_up(pilots), timeout=60, interval=0.2)
         assert Counter(await update_ids(pilots, pilot_id)) == Counter(acknowledged)
 
         async def reporting_caught_up() -> dict[str, Any] | None:
