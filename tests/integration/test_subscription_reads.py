@@ -3,11 +3,13 @@
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from ucap_reporting.projections import UCAPS_VIEW
+from ucap_reporting.projections import PILOT_INDEX_VIEW, UCAPS_VIEW
 from ucap_reporting.store import MongoViews
 from ucap_reporting.webhooks import announcing, subscriptions
 from ucap_reporting.webhooks.deliveries import DELIVERIES
@@ -108,3 +110,35 @@ class TestSubscriptionReads:
 
         assert written == 3
         assert reads == [UCAP] * 3
+
+
+class TestACopyWrittenInTheBatch:
+    async def test_is_read_back_from_the_batch_as_the_write_left_it(
+        self, database: AsyncDatabase[Document], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        views = MongoViews(database)
+        reads: list[str] = []
+        find_one = AsyncCollection.find_one
+
+        async def counted(collection: AsyncCollection[Document], *args: Any, **kwargs: Any) -> Any:
+            reads.append(collection.name)
+            return await find_one(collection, *args, **kwargs)
+
+        token = VIEW_BATCH.set(ViewBatch())
+        try:
+            await views.apply(
+                PILOT_INDEX_VIEW,
+                "pilot-1",
+                stream="pilot:pilot-1",
+                sequence=1,
+                project=lambda current: {"ucap_id": UCAP, "title": "Smart lighting"},
+            )
+            monkeypatch.setattr(AsyncCollection, "find_one", counted)
+            copy = await views.get(PILOT_INDEX_VIEW, "pilot-1")
+        finally:
+            VIEW_BATCH.reset(token)
+
+        assert reads == [], "not read from the server"
+        assert copy == {"_id": "pilot-1", "ucap_id": UCAP, "title": "Smart lighting"}
+        assert await views.get(PILOT_INDEX_VIEW, "pilot-1") == copy, "as stored"
+        assert reads == [PILOT_INDEX_VIEW]

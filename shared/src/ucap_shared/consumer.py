@@ -330,26 +330,30 @@ class ConsumerRunner:
             await self.handle(record)
 
     async def _side_by_side(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
-        """Each partition's records in order, the partitions side by side.
+        """Topic after topic; within a topic, each partition's records in order and the
+        partitions side by side.
 
         Kafka orders records within a partition only, and a stream (one aggregate's
-        events) stays in one partition, so no view may depend on an order across
-        partitions; while one partition's record waits on the database, another's runs.
+        events) stays in one partition, so no view depends on the order of a topic's
+        partitions: while one partition's record waits on the database, another's runs.
+        Topics take turns, as fetched: a projection of one topic's event reads copies
+        made from another's (a U-CAP's creation pulls its cities' copies).
         """
-        by_partition: dict[tuple[str, int], list[ConsumerRecord[bytes, bytes]]] = {}
+        by_topic: dict[str, dict[int, list[ConsumerRecord[bytes, bytes]]]] = {}
         for record in records:
-            by_partition.setdefault((record.topic, record.partition), []).append(record)
+            by_topic.setdefault(record.topic, {}).setdefault(record.partition, []).append(record)
 
         async def in_order(partition_records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
             for record in partition_records:
                 await self.handle(record)
 
-        if len(by_partition) == 1:
-            await in_order(records)
-            return
-        async with asyncio.TaskGroup() as partitions:
-            for partition_records in by_partition.values():
-                partitions.create_task(in_order(partition_records))
+        for partitions in by_topic.values():
+            if len(partitions) == 1:
+                await in_order(next(iter(partitions.values())))
+                continue
+            async with asyncio.TaskGroup() as side_by_side:
+                for partition_records in partitions.values():
+                    side_by_side.create_task(in_order(partition_records))
 
     # --- one record ----------------------------------------------------------
 

@@ -86,6 +86,7 @@ class ViewBatch:
         """Documents found to exist that never cease to (``MongoViews.present``): read once
         per batch, not once per event."""
         self._read: dict[tuple[str, ...], asyncio.Future[Any]] = {}
+        self._written: dict[WrittenKey, Document] = {}
         self.traced: list[SpanContext] = []
         """The spans of the batch's traced records, which its writes' span links."""
         self._turns = asyncio.Lock()
@@ -128,12 +129,28 @@ class ViewBatch:
             pending.changes.append(_Change(stream, sequence, project))
             return Outcome.APPLIED
 
+    def folds(self, collection: AsyncCollection[Document], doc_id: str) -> bool:
+        """Whether the batch holds changes of the document, to write at its end."""
+        return self.key(collection, doc_id) in self._pending
+
+    def note_written(
+        self, collection: AsyncCollection[Document], doc_id: str, document: Document
+    ) -> None:
+        """A document of a view not folded here, as one of the batch's records wrote it (at
+        once): the batch reads it back from here, as its own write left it."""
+        self._written[self.key(collection, doc_id)] = document
+
     def get(
         self, collection: AsyncCollection[Document], doc_id: str
     ) -> tuple[bool, Document | None]:
-        """Whether the batch holds the document, and the document as it holds it."""
-        pending = self._pending.get(self.key(collection, doc_id))
-        return (pending is not None, pending.folded if pending is not None else None)
+        """Whether the batch holds the document, and the document as it holds it: folded,
+        or as the batch wrote it."""
+        key = self.key(collection, doc_id)
+        pending = self._pending.get(key)
+        if pending is not None:
+            return True, pending.folded
+        written = self._written.get(key)
+        return (written is not None, written)
 
     def held_in(self, collection: AsyncCollection[Document]) -> dict[str, Document | None]:
         """The documents of ``collection`` the batch holds, by id, as it holds them."""
