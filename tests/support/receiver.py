@@ -22,12 +22,41 @@ class Received:
     answered: int
 
 
+HOLD_SECONDS = 30
+
+
 @dataclass
 class Receiver:
     url: str
     script: list[int] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    arrived: int = 0
+    """Requests that came in, answered or still held."""
+    held: tuple[threading.Event, int] | None = None
+
+    def hold(self, status: int) -> threading.Event:
+        """Every request from now on waits until the returned event is set (at most
+        ``HOLD_SECONDS``), then is answered ``status``."""
+        release = threading.Event()
+        with self.lock:
+            self.held = (release, status)
+        return release
+
+    def arrive(self) -> int:
+        """Note a request come in; once a hold lets it go, the status to answer."""
+        with self.lock:
+            self.arrived += 1
+            held = self.held
+        if held is not None:
+            release, status = held
+            release.wait(HOLD_SECONDS)
+            return status
+        return self.answer()
+
+    def arrivals(self) -> int:
+        with self.lock:
+            return self.arrived
 
     def answer(self) -> int:
         with self.lock:
@@ -50,7 +79,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            status = receiver.answer()
+            status = receiver.arrive()
             receiver.record(Received(self.path, dict(self.headers.items()), body, status))
             self.send_response(status)
             self.send_header("Content-Length", "0")

@@ -4,7 +4,9 @@ The consumer checks an event's sequence against this before applying it: at or
 below is a duplicate, more than one above is a gap. Every event advances it,
 including those of types no handler of the group reads. Each position also
 keeps when it last moved and the time of the event that moved it, so an
-operator can tell how fresh a group's views are with each topic.
+operator can tell how fresh a group's views are with each topic. A topic whose
+handlers guard themselves (a service's own) keeps only that, in one position
+(``WHOLE_TOPIC``).
 """
 
 from collections.abc import Sequence
