@@ -97,33 +97,38 @@ async def append_one_at_a_time(
         await asyncio.sleep(pause)
 
 
+async def publish_twelve_aggregates(backbone: Backbone) -> None:
+    """Three events each of twelve aggregates, published before any consumer starts."""
+    store = backbone.store
+    for n in range(12):
+        for version in range(3):
+            await store.append(f"agg-{n}", version, [Counted(amount=1)], actor="test")
+    relay = backbone.relay(store)
+    relay.start()
+    try:
+
+        async def published() -> bool:
+            return await store.backlog() == 0
+
+        await eventually(published, timeout=60)
+    finally:
+        await relay.stop()
+
+
+async def twelve_applied(backbone: Backbone) -> bool:
+    found = await totals(backbone)
+    return len(found) == 12 and all(total == 3 for total in found.values())
+
+
 class TestOneBatchAFetch:
     async def test_records_of_several_partitions_are_applied_as_one_batch(
         self, backbone: Backbone
     ) -> None:
-        store = backbone.store
-        for n in range(12):
-            for version in range(3):
-                await store.append(f"agg-{n}", version, [Counted(amount=1)], actor="test")
-        relay = backbone.relay(store)
-        relay.start()
-        try:
-
-            async def published() -> bool:
-                return await store.backlog() == 0
-
-            await eventually(published, timeout=60)
-        finally:
-            await relay.stop()
+        await publish_twelve_aggregates(backbone)
         consumer = recording(backbone, commit_every_seconds=30)
         consumer.start()
         try:
-
-            async def all_applied() -> bool:
-                found = await totals(backbone)
-                return len(found) == 12 and all(total == 3 for total in found.values())
-
-            await eventually(all_applied, timeout=60)
+            await eventually(lambda: twelve_applied(backbone), timeout=60)
         finally:
             await consumer.stop()
 
@@ -136,20 +141,7 @@ class TestPartitionsSideBySide:
     async def test_one_partition_waits_while_the_others_go_on_each_in_order(
         self, backbone: Backbone
     ) -> None:
-        store = backbone.store
-        for n in range(12):
-            for version in range(3):
-                await store.append(f"agg-{n}", version, [Counted(amount=1)], actor="test")
-        relay = backbone.relay(store)
-        relay.start()
-        try:
-
-            async def published() -> bool:
-                return await store.backlog() == 0
-
-            await eventually(published, timeout=60)
-        finally:
-            await relay.stop()
+        await publish_twelve_aggregates(backbone)
         in_flight: dict[str, int] = {}
         most_at_once = 0
         seen: dict[str, list[int]] = {}
@@ -168,12 +160,7 @@ class TestPartitionsSideBySide:
         consumer = backbone.consumer(each=each, commit_every_seconds=30)
         consumer.start()
         try:
-
-            async def all_applied() -> bool:
-                found = await totals(backbone)
-                return len(found) == 12 and all(total == 3 for total in found.values())
-
-            await eventually(all_applied, timeout=60)
+            await eventually(lambda: twelve_applied(backbone), timeout=60)
         finally:
             await consumer.stop()
 
