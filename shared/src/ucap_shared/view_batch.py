@@ -129,15 +129,11 @@ class ViewBatch:
             pending.changes.append(_Change(stream, sequence, project))
             return Outcome.APPLIED
 
-    def folds(self, collection: AsyncCollection[Document], doc_id: str) -> bool:
-        """Whether the batch holds changes of the document, to write at its end."""
-        return self.key(collection, doc_id) in self._pending
-
     def note_written(
         self, collection: AsyncCollection[Document], doc_id: str, document: Document
     ) -> None:
-        """A document of a view not folded here, as one of the batch's records wrote it (at
-        once): the batch reads it back from here, as its own write left it."""
+        """A document one of the batch's records wrote at once (not folded here): the batch
+        reads it back from here, as its own write left it."""
         self._written[self.key(collection, doc_id)] = document
 
     def get(

@@ -233,7 +233,8 @@ async def apply_event(
     the document has applied every earlier event of ``stream``. Inside a
     consumer's batch (``ucap_shared.view_batch``) a change of a view declared
     with :func:`batch_writes` that need not be contiguous is folded there and
-    written with the batch.
+    written with the batch; any other change is written at once, and the batch reads the
+    document back as this write left it.
     """
     check_stream_key(stream)
     buffer = VIEW_BUFFER.get()
@@ -254,15 +255,21 @@ async def apply_event(
             )
         await batch.write_one(collection, doc_id)
 
+    built: list[Document] = []
+
     def build(current: Document | None, revision: int) -> tuple[Document | None, Outcome]:
         last = applied_sequence(current, stream)
         if sequence <= last:
             return None, Outcome.DUPLICATE
         if contiguous and sequence != last + 1:
             raise StreamGap(stream, last, sequence)
-        return with_change(current, doc_id, revision, stream, sequence, project), Outcome.APPLIED
+        built.append(with_change(current, doc_id, revision, stream, sequence, project))
+        return built[-1], Outcome.APPLIED
 
-    return await write_built(collection, doc_id, build)
+    outcome = await write_built(collection, doc_id, build)
+    if batch is not None and outcome is Outcome.APPLIED:
+        batch.note_written(collection, doc_id, built[-1])
+    return outcome
 
 
 def with_change(

@@ -111,36 +111,14 @@ class MongoViews:
         project: Projection,
         contiguous: bool = False,
     ) -> Outcome:
-        """Within a consumer batch, a document written at once is read back from the batch
-        as this write left it (the announcement of the event reads it next)."""
-        collection = self.database[view]
-        batch = VIEW_BATCH.get()
-        if batch is None or VIEW_BUFFER.get() is not None:
-            return await apply_event(
-                collection,
-                doc_id,
-                stream=stream,
-                sequence=sequence,
-                project=project,
-                contiguous=contiguous,
-            )
-        projected: list[Document] = []
-
-        def capture(current: Document | None) -> Document:
-            projected.append(project(current))
-            return projected[-1]
-
-        outcome = await apply_event(
-            collection,
+        return await apply_event(
+            self.database[view],
             doc_id,
             stream=stream,
             sequence=sequence,
-            project=capture,
+            project=project,
             contiguous=contiguous,
         )
-        if outcome is Outcome.APPLIED and projected and not batch.folds(collection, doc_id):
-            batch.note_written(collection, doc_id, {"_id": doc_id, **projected[-1]})
-        return outcome
 
 
 class MemoryViews:
