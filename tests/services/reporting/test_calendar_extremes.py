@@ -59,8 +59,13 @@ async def ucap_at_both_ends(reporting: ReportingService) -> tuple[str, str]:
         s.pilot_progress(pilot, "u2", "9999-12", counterpart, "last"),
     ]
     await reporting.publish(*(in_year_one(envelope) for envelope in events))
+    # The MoU's events come on another topic than the pilot's: wait for both.
     await reporting.wait_status(
-        ucap_id, lambda b: b["applied"].get(f"pilot:{pilot}") == 2 + len(EXTREMES) + 3
+        ucap_id,
+        lambda b: (
+            b["applied"].get(f"pilot:{pilot}") == 2 + len(EXTREMES) + 3
+            and b["applied"].get(f"mou:{mou}") == 3
+        ),
     )
     return ucap_id, pilot
 
