@@ -61,6 +61,30 @@ class TestPilotBytes:
 
         assert capacity.pilot_bytes(first) == capacity.pilot_bytes(again) == dumped_bytes(again)
 
+    def test_states_of_one_pilot_asked_in_any_order_are_measured_exactly(self) -> None:
+        shorter = applied(a_pilot(), [domain_update("a")])
+        longer = applied(shorter, [domain_update("b"), domain_update("c")])
+        other = applied(shorter, [domain_update("d")])
+
+        for state in (longer, shorter, other, longer):
+            assert capacity.pilot_bytes(state) == dumped_bytes(state)
+
+
+class TestLatestUpdate:
+    def test_is_the_latest_by_date_whichever_state_was_asked_before(self) -> None:
+        def on(key: str, month: int) -> ProgressReported:
+            update = progress(key, reported_on=PartialDate(2020, month))
+            return ProgressReported(pilot_id=a_pilot().pilot_id, update=update)
+
+        base = applied(a_pilot(), [on("march", 3), on("may", 5)])
+        later = applied(base, [on("april", 4)])
+        other = applied(base, [on("june", 6)])
+
+        assert capacity.latest_update(later) == base.updates[1]
+        assert capacity.latest_update(other) == other.updates[2]
+        assert capacity.latest_update(base) == base.updates[1]
+        assert capacity.latest_update(applied(other, [on("may-again", 5)])) == other.updates[2]
+
 
 def domain_update(key: str) -> ProgressReported:
     return ProgressReported(pilot_id=a_pilot().pilot_id, update=progress(key))

@@ -9,6 +9,8 @@ import httpx
 import pytest
 
 from tests.services.pilots.conftest import PilotsService
+from ucap_pilots.sealed_updates import SEALED_RUNS, UPDATES_PER_RUN
+from ucap_pilots.views import PILOTS_VIEW
 
 TRANSITIONS = {
     "approve": ({"proposed"}, "approved"),
@@ -325,6 +327,29 @@ class TestIdempotentProgress:
         )
         assert {r.status_code for r in responses} == {201}
         assert (await pilots.history_types(pilot_id)).count("ucap.pilot.progress_reported.v1") == 8
+
+    async def test_a_long_history_reads_back_whole_and_in_order(
+        self, pilots: PilotsService, cities: list[str]
+    ) -> None:
+        pilot_id = await pilots.new_pilot(cities[0], [cities[1]])
+        summaries = [f"Update {n}" for n in range(2 * UPDATES_PER_RUN + 20)]
+        for n, summary in enumerate(summaries):
+            response = await pilots.client.post(
+                f"/pilots/{pilot_id}/progress",
+                json=progress(cities[1], summary=summary, idempotency_key=f"k-{n}"),
+            )
+            assert response.status_code == 201, response.text
+
+        one = (await pilots.client.get(f"/pilots/{pilot_id}")).json()
+        listed = (await pilots.client.get("/pilots", params={"city": cities[0]})).json()
+
+        assert [update["summary"] for update in one["updates"]] == summaries
+        (item,) = [item for item in listed["items"] if item["id"] == pilot_id]
+        assert item["updates"] == one["updates"]
+        view = pilots.mongo[pilots.settings.database][PILOTS_VIEW]
+        document = await view.find_one({"_id": pilot_id})
+        assert document is not None
+        assert document[SEALED_RUNS] == 2
 
     async def test_a_key_reused_for_another_update_is_409_and_a_missing_key_422(
         self, pilots: PilotsService, cities: list[str]

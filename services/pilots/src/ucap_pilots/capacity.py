@@ -5,9 +5,11 @@ grow with a pilot's commands, and every growth is held here, where the pilot's s
 known, before anything is appended (409, naming the limit):
 
 - **The pilot's own documents**: its snapshot (its state as one JSON string) and its
-  ``pilots_view`` document (the same JSON, compressed, beside its filter fields: at most
-  51 partners and 20 themes of bounded length, under 50 kB). The state, as JSON, is held
-  to ``MAX_PILOT_BYTES`` (8 MiB); zlib adds at most 0.1 % to bytes it cannot compress. A
+  ``pilots_view`` document (the same JSON, compressed: its updates in chunks of 50, the
+  rest in one value, beside its filter fields: at most 51 partners and 20 themes of
+  bounded length, under 50 kB). The state, as JSON, is held to ``MAX_PILOT_BYTES``
+  (8 MiB); zlib adds at most 0.1 % to bytes it cannot compress, and a chunk's value 20
+  bytes more at most (its header and its place in the list: 40 of them under 1 kB). A
   progress update is a few hundred bytes as a rule: ``MAX_UPDATES`` (2,000) of them come
   long before the byte limit, which is for updates with maximal texts.
 - **Reporting's U-CAP status document** holds a copy of every pilot that ever named the
@@ -34,11 +36,16 @@ Proposals naming one U-CAP take turns within a process (see ``handlers``), so on
 replicas racing each other can pass ``MAX_PILOTS_PER_UCAP``, by one pilot per replica.
 """
 
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
 from pydantic import BaseModel
 
 from ucap_pilots.domain import Pilot, RecordedUpdate
 from ucap_shared.bounded import BoundedMap
 from ucap_shared.errors import ConflictError
+
+A = TypeVar("A")
 
 MAX_PARTNERS = 51
 """The lead and 50 partners, as a request may list them."""
@@ -86,13 +93,38 @@ COUNTED: tuple[tuple[str, str, int], ...] = (
 )
 
 
+class _CarriedOn(Generic[A]):
+    """A fold over a pilot's updates, carried on from the last updates folded for the same
+    pilot when the new ones extend them (as every next state's do): a command then folds
+    the updates it adds, not the pilot's whole history."""
+
+    def __init__(self, start: A, step: Callable[[A, RecordedUpdate], A], capacity: int) -> None:
+        self._start = start
+        self._step = step
+        self._known: BoundedMap[str, tuple[tuple[RecordedUpdate, ...], A]] = BoundedMap(capacity)
+
+    def of(self, pilot: Pilot) -> A:
+        updates, value, rest = pilot.updates, self._start, pilot.updates
+        known = self._known.get(pilot.pilot_id)
+        # Items are shared between states, so the comparison is mostly one of identities.
+        if known is not None and updates[: len(known[0])] == known[0]:
+            value, rest = known[1], updates[len(known[0]) :]
+        for update in rest:
+            value = self._step(value, update)
+        self._known.put(pilot.pilot_id, (updates, value))
+        return value
+
+
+def _later_or_same_date(latest: RecordedUpdate | None, update: RecordedUpdate) -> RecordedUpdate:
+    return update if latest is None or update.reported_on >= latest.reported_on else latest
+
+
+_LATEST: _CarriedOn[RecordedUpdate | None] = _CarriedOn(None, _later_or_same_date, 10_000)
+
+
 def latest_update(pilot: Pilot) -> RecordedUpdate | None:
     """The latest update by date; of two on one date, the one recorded last (as copied)."""
-    latest: RecordedUpdate | None = None
-    for update in pilot.updates:
-        if latest is None or update.reported_on >= latest.reported_on:
-            latest = update
-    return latest
+    return _LATEST.of(pilot)
 
 
 def copied_bytes(pilot: Pilot) -> int:
@@ -129,18 +161,22 @@ class _ItemBytes:
 
 
 _ITEM_BYTES = _ItemBytes(capacity=100_000)
+_UPDATE_BYTES: _CarriedOn[int] = _CarriedOn(
+    0, lambda total, update: total + _ITEM_BYTES.of(update), 10_000
+)
 
 
 def pilot_bytes(pilot: Pilot) -> int:
     """``len(pilot.model_dump_json().encode())``, at a cost that does not grow with the
-    pilot's history: the rest of the pilot is bounded, and each item of its growing
-    lists is measured once (``,"updates":[a,b]`` adds the name, 4 and 2 bytes, commas)."""
+    pilot's history: the rest of the pilot is bounded, each item of its growing lists
+    is measured once, and the updates' sizes are summed on from the state before
+    (``,"updates":[a,b]`` adds the name, 4 and 2 bytes, and the commas)."""
     size = len(pilot.model_dump_json(exclude=set(GROWING)).encode())
     for field in GROWING:
         items: tuple[BaseModel, ...] = getattr(pilot, field)
         size += len(field) + 4 + 2 + max(len(items) - 1, 0)
-        size += sum(_ITEM_BYTES.of(item) for item in items)
-    return size
+    size += _UPDATE_BYTES.of(pilot)
+    return size + sum(_ITEM_BYTES.of(indicator) for indicator in pilot.indicators)
 
 
 def _refuse(pilot: Pilot, what: str, limit: int) -> None:

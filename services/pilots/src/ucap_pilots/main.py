@@ -2,7 +2,7 @@ from collections.abc import Sequence
 
 from fastapi import FastAPI
 
-from ucap_pilots import views
+from ucap_pilots import sealed_updates, views
 from ucap_pilots.api import history_router, router
 from ucap_pilots.config import Settings
 from ucap_pilots.consumers import city_handlers, mou_handlers, ucap_handlers
@@ -29,7 +29,13 @@ DEFINITION = ServiceDefinition(
     description="Pilot projects: life cycle, milestones, funding, partner progress.",
     routers=(router, history_router),
     handlers=handlers,
-    views=(views.PILOTS_VIEW, views.CITIES_VIEW, views.MOUS_VIEW, views.UCAPS_VIEW),
+    views=(
+        views.PILOTS_VIEW,
+        sealed_updates.RUNS,
+        views.CITIES_VIEW,
+        views.MOUS_VIEW,
+        views.UCAPS_VIEW,
+    ),
     setup=setup,
 )
 

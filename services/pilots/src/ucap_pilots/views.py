@@ -1,11 +1,13 @@
 """The pilots service's views: ``pilots_view`` (its own pilots), ``cities_view``, ``mous_view``
 and ``ucaps_view`` (each U-CAP's lead and counterpart cities, from reporting's events).
 
-``pilots_view`` holds each pilot as folded from its events, as one compressed
-JSON value (``pilot_z``), next to the fields its queries filter on. A pilot grows
-with every progress update, and a server that converts each field of a document
-on every read and write (FerretDB does) handles one binary field at a fraction of
-the cost, the less the smaller it is: progress updates compress about tenfold.
+``pilots_view`` holds each pilot as folded from its events, as compressed JSON
+(``pilot_z``), next to the fields its queries filter on. A pilot grows with every
+progress update, and a server that converts each field of a document on every read
+and write (FerretDB does) handles a binary value at a fraction of the cost, the less
+the smaller it is: progress updates compress about tenfold. The updates themselves
+are sealed in runs as they fill and stored apart (``sealed_updates``), so a write
+holds the latest few, however long the pilot's history.
 """
 
 import asyncio
@@ -19,6 +21,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from ucap_pilots.domain import Pilot, Status, evolve
 from ucap_pilots.events import PUBLISHED_EVENTS, PilotEvent, Role
+from ucap_pilots.sealed_updates import (
+    SEALED_RUNS,
+    UPDATES_PER_RUN,
+    RunSealer,
+    full_runs,
+    sealed_updates,
+)
+from ucap_pilots.sealed_updates import create_indexes as create_run_indexes
 from ucap_shared.bounded import BoundedMap
 from ucap_shared.cursors import decode_cursor, encode_cursor
 from ucap_shared.dispatch import Handlers
@@ -39,9 +49,12 @@ Database = AsyncDatabase[Document]
 # --- projection -------------------------------------------------------------
 
 
-def pilot_document(pilot: Pilot) -> Document:
+def pilot_document(pilot: Pilot, sealed_runs: int = 0) -> Document:
+    """The pilot as ``pilots_view`` stores it: ``pilot`` holds the updates after its first
+    ``sealed_runs`` runs, which are stored apart (``sealed_updates``)."""
     return {
         "pilot_z": Binary(zlib.compress(pilot.model_dump_json().encode(), 1)),
+        SEALED_RUNS: sealed_runs,
         "city_ids": pilot.city_ids,
         "roles": sorted({partner.role.value for partner in pilot.partners}),
         "party_roles": [f"{p.city_id}|{p.role.value}" for p in pilot.partners],
@@ -55,10 +68,29 @@ def pilot_document(pilot: Pilot) -> Document:
     }
 
 
-def pilot_of(document: Document) -> Pilot:
+def own_part(document: Document) -> Pilot:
+    """The pilot as its document holds it: without the updates of its sealed runs."""
     if "pilot_z" in document:
         return Pilot.model_validate_json(zlib.decompress(document["pilot_z"]))
     return Pilot.model_validate_json(document["pilot"])  # written before it was compressed
+
+
+def sealed_runs_of(document: Document | None) -> int:
+    return int(document.get(SEALED_RUNS, 0)) if document else 0
+
+
+async def pilot_of(database: Database, document: Document) -> Pilot:
+    """The whole pilot: its document's part, after the updates of its sealed runs."""
+    own = own_part(document)
+    sealed = await sealed_updates(database, own.pilot_id, sealed_runs_of(document))
+    return own.model_copy(update={"updates": (*sealed, *own.updates)}) if sealed else own
+
+
+@dataclass(frozen=True)
+class _Written:
+    pilot_z: bytes
+    sealed_runs: int
+    own: Pilot
 
 
 class ParsedPilots:
@@ -66,18 +98,32 @@ class ParsedPilots:
     holds the same bytes is not parsed again."""
 
     def __init__(self, capacity: int = 1024) -> None:
-        self._pilots: BoundedMap[str, tuple[bytes, Pilot]] = BoundedMap(capacity)
+        self._pilots: BoundedMap[str, _Written] = BoundedMap(capacity)
 
     def of(self, pilot_id: str, document: Document) -> Pilot:
+        """The document's part of the pilot (see :func:`own_part`)."""
         known = self._pilots.get(pilot_id)
-        if known is not None and document.get("pilot_z") == known[0]:
-            return known[1]
-        return pilot_of(document)
+        same = known is not None and known.sealed_runs == sealed_runs_of(document)
+        if known is not None and same and document.get("pilot_z") == known.pilot_z:
+            return known.own
+        return own_part(document)
 
-    def document(self, pilot: Pilot) -> Document:
-        document = pilot_document(pilot)
-        self._pilots.put(pilot.pilot_id, (bytes(document["pilot_z"]), pilot))
+    def written(self, pilot_id: str) -> _Written | None:
+        return self._pilots.get(pilot_id)
+
+    def document(self, own: Pilot, sealed_runs: int) -> Document:
+        document = pilot_document(own, sealed_runs)
+        written = _Written(bytes(document["pilot_z"]), sealed_runs, own)
+        self._pilots.put(own.pilot_id, written)
         return document
+
+
+@dataclass(frozen=True)
+class _Sealed:
+    """Runs stored before a write: ``runs`` full runs after the first ``after``."""
+
+    after: int
+    runs: int
 
 
 def own_handlers(database: Database) -> Handlers:
@@ -85,12 +131,32 @@ def own_handlers(database: Database) -> Handlers:
     view = database[PILOTS_VIEW]
     handlers = Handlers(events_topic("pilots"), "ucap.pilot.")
     parsed = ParsedPilots()
+    sealer = RunSealer(database)
+
+    async def seal_full_runs(pilot_id: str) -> _Sealed | None:
+        """Store the full runs of the updates this process last wrote into the pilot's
+        document, so this write may leave them out (a run is stored before it is left out)."""
+        known = parsed.written(pilot_id)
+        if known is None or full_runs(known.own.updates) == 0:
+            return None
+        runs = await sealer.seal(pilot_id, known.sealed_runs, known.own.updates)
+        return _Sealed(known.sealed_runs, runs)
 
     async def on_pilot_event(envelope: Envelope, data: EventData) -> Outcome:
+        stored = await seal_full_runs(envelope.subject)
+
         def project(current: Document | None) -> Document:
-            state = parsed.of(envelope.subject, current) if current else None
+            own = parsed.of(envelope.subject, current) if current else None
             event: PilotEvent = data  # type: ignore[assignment]  # registered for PilotEvent only
-            return parsed.document(evolve(state, event, envelope.time))
+            after = evolve(own, event, envelope.time)
+            sealed = sealed_runs_of(current)
+            if stored is not None and stored.after == sealed:
+                left_out = min(stored.runs, full_runs(after.updates))
+                after = after.model_copy(
+                    update={"updates": after.updates[left_out * UPDATES_PER_RUN :]}
+                )
+                sealed += left_out
+            return parsed.document(after, sealed)
 
         return await apply_event(
             view,
@@ -113,6 +179,7 @@ async def create_indexes(database: Database) -> None:
     await view.create_index([("ucap_id", ASCENDING)])
     await view.create_index([("ucaps_named", ASCENDING)])
     await view.create_index([("updated_at_time", ASCENDING)])
+    await create_run_indexes(database)
 
 
 # --- queries ----------------------------------------------------------------
@@ -120,7 +187,7 @@ async def create_indexes(database: Database) -> None:
 
 async def find_pilot(database: Database, pilot_id: str) -> Pilot | None:
     document = await database[PILOTS_VIEW].find_one({"_id": pilot_id})
-    return pilot_of(document) if document else None
+    return await pilot_of(database, document) if document else None
 
 
 async def known_cities(database: Database, city_ids: list[str]) -> set[str]:
@@ -206,4 +273,5 @@ async def list_pilots(
         after=decode_cursor(cursor, 1)[0] if cursor else None,
     )
     next_cursor = encode_cursor(last) if last is not None else None
-    return Page(items=[pilot_of(doc) for doc in documents], next_cursor=next_cursor)
+    pilots = await asyncio.gather(*(pilot_of(database, doc) for doc in documents))
+    return Page(items=list(pilots), next_cursor=next_cursor)
