@@ -69,6 +69,17 @@ class TestPilotBytes:
         for state in (longer, shorter, other, longer):
             assert capacity.pilot_bytes(state) == dumped_bytes(state)
 
+    def test_a_state_whose_last_update_differs_from_the_one_measured_is_measured_exactly(
+        self,
+    ) -> None:
+        base = applied(a_pilot(), [domain_update("a"), domain_update("b")])
+        measured = applied(base, [domain_update("c")])
+        kept = applied(base, [long_update("c-recorded-again")])
+        following = applied(kept, [domain_update("d")])
+
+        for state in (measured, kept, following, measured):
+            assert capacity.pilot_bytes(state) == dumped_bytes(state)
+
 
 class TestLatestUpdate:
     def test_is_the_latest_by_date_whichever_state_was_asked_before(self) -> None:
@@ -84,6 +95,14 @@ class TestLatestUpdate:
         assert capacity.latest_update(other) == other.updates[2]
         assert capacity.latest_update(base) == base.updates[1]
         assert capacity.latest_update(applied(other, [on("may-again", 5)])) == other.updates[2]
+        replaced = applied(base, [on("july", 7)])
+        assert capacity.latest_update(replaced) == replaced.updates[2]
+        assert capacity.latest_update(applied(replaced, [on("jan", 1)])) == replaced.updates[2]
+
+
+def long_update(key: str) -> ProgressReported:
+    update = progress(key).model_copy(update={"summary": "A much longer summary " * 20})
+    return ProgressReported(pilot_id=a_pilot().pilot_id, update=update)
 
 
 def domain_update(key: str) -> ProgressReported:

@@ -37,6 +37,7 @@ replicas racing each other can pass ``MAX_PILOTS_PER_UCAP``, by one pilot per re
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel
@@ -93,25 +94,45 @@ COUNTED: tuple[tuple[str, str, int], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class _Folded(Generic[A]):
+    updates: tuple[RecordedUpdate, ...]
+    value: A
+    before_last: A
+    """The fold over all of ``updates`` but the last."""
+
+
 class _CarriedOn(Generic[A]):
     """A fold over a pilot's updates, carried on from the last updates folded for the same
-    pilot when the new ones extend them (as every next state's do): a command then folds
-    the updates it adds, not the pilot's whole history."""
+    pilot when the new ones extend them, or all of them but the last: a command then
+    folds the updates it adds, not the pilot's whole history. (A command measures the
+    state its events would make; the state then kept holds the same events recorded a
+    moment later, so its last update is another object.)"""
 
     def __init__(self, start: A, step: Callable[[A, RecordedUpdate], A], capacity: int) -> None:
         self._start = start
         self._step = step
-        self._known: BoundedMap[str, tuple[tuple[RecordedUpdate, ...], A]] = BoundedMap(capacity)
+        self._known: BoundedMap[str, _Folded[A]] = BoundedMap(capacity)
 
     def of(self, pilot: Pilot) -> A:
-        updates, value, rest = pilot.updates, self._start, pilot.updates
-        known = self._known.get(pilot.pilot_id)
-        # Items are shared between states, so the comparison is mostly one of identities.
-        if known is not None and updates[: len(known[0])] == known[0]:
-            value, rest = known[1], updates[len(known[0]) :]
-        for update in rest:
-            value = self._step(value, update)
-        self._known.put(pilot.pilot_id, (updates, value))
+        updates, known = pilot.updates, self._known.get(pilot.pilot_id)
+        folded, value = 0, self._start
+        # Items are shared between states, so the comparisons are mostly of identities.
+        if known is not None and updates[: len(known.updates)] == known.updates:
+            folded, value = len(known.updates), known.value
+            if folded == len(updates):
+                self._known.put(pilot.pilot_id, known)
+                return value
+        elif (
+            known is not None
+            and 0 < len(known.updates) <= len(updates)
+            and updates[: len(known.updates) - 1] == known.updates[:-1]
+        ):
+            folded, value = len(known.updates) - 1, known.before_last
+        before_last = value
+        for update in updates[folded:]:
+            before_last, value = value, self._step(value, update)
+        self._known.put(pilot.pilot_id, _Folded(updates, value, before_last))
         return value
 
 
