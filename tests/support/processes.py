@@ -32,11 +32,33 @@ class RunningService:
     """What a test sends with each request: its credentials."""
 
 
+PORT_TRIES = 3
+"""A free port may be taken by another process before the service binds it: it tries anew."""
+
+
+class PortTakenError(RuntimeError):
+    """The service exited because another process bound its port first."""
+
+
 @contextmanager
 def run_service(
     name: str, env: Mapping[str, str], log_dir: Path, *, timeout: float = 60.0
 ) -> Iterator[RunningService]:
     """Start ``python -m ucap_<name>`` on a free port and wait until it answers."""
+    for attempt in range(1, PORT_TRIES + 1):
+        try:
+            service = _started(name, env, log_dir, timeout)
+            break
+        except PortTakenError:
+            if attempt == PORT_TRIES:
+                raise
+    try:
+        yield service
+    finally:
+        _stop(service.process)
+
+
+def _started(name: str, env: Mapping[str, str], log_dir: Path, timeout: float) -> RunningService:
     port = free_port()
     log = log_dir / f"{name}-{port}.log"
     prefix = f"UCAP_{name.upper()}_"
@@ -50,23 +72,37 @@ def run_service(
         )
     service = RunningService(name, f"http://127.0.0.1:{port}", process, log, env)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited early:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{service.url}/health/live", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{name} did not answer within {timeout:g}s:\n{log.read_text()}")
-            time.sleep(0.1)
-        yield service
-    finally:
-        process.terminate()
+        _wait_until_live(service, timeout)
+    except BaseException:
+        _stop(process)
+        raise
+    return service
+
+
+def _wait_until_live(service: RunningService, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if service.process.poll() is not None:
+            output = service.log.read_text()
+            if "address already in use" in output:
+                raise PortTakenError(f"{service.name}: {service.url} was taken")
+            raise RuntimeError(f"{service.name} exited early:\n{output}")
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            if httpx.get(f"{service.url}/health/live", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"{service.name} did not answer within {timeout:g}s:\n{service.log.read_text()}"
+            )
+        time.sleep(0.1)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
