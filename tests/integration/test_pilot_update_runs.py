@@ -5,14 +5,14 @@ memory of the documents it wrote, as a replica has): whichever writes, the view 
 back as the pilot its events make, and its document holds only the latest updates.
 """
 
-import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.services.pilots.aggregate_examples import progress, proposed
+from tests.support.replicas import replica
 from ucap_pilots import views
 from ucap_pilots.domain import Pilot, evolve
 from ucap_pilots.events import PilotEvent, ProgressReported
@@ -33,15 +33,6 @@ async def database(mongo: MongoClient, unique: str) -> AsyncIterator[AsyncDataba
     await views.create_indexes(db)
     yield db
     await mongo.drop_database(db.name)
-
-
-@contextlib.contextmanager
-def replica(memory: written_documents.WrittenDocuments) -> Iterator[None]:
-    token = written_documents.WRITTEN.set(memory)
-    try:
-        yield
-    finally:
-        written_documents.WRITTEN.reset(token)
 
 
 class Process:

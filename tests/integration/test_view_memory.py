@@ -7,14 +7,14 @@ change by anyone else makes them read again: these tests play other replicas
 """
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from tests.support.replicas import replica
 from ucap_reporting.store import MongoViews
 from ucap_shared import views, written_documents
 from ucap_shared.mongo import MongoClient
@@ -35,16 +35,6 @@ async def database(mongo: MongoClient, unique: str) -> AsyncIterator[AsyncDataba
 @pytest.fixture
 def view(database: AsyncDatabase[Document]) -> AsyncCollection[Document]:
     return database["memory_view"]
-
-
-@contextlib.contextmanager
-def replica(memory: written_documents.WrittenDocuments) -> Iterator[None]:
-    """Write as a process with ``memory`` for what it wrote last."""
-    token = written_documents.WRITTEN.set(memory)
-    try:
-        yield
-    finally:
-        written_documents.WRITTEN.reset(token)
 
 
 def tagging(stream: str, sequence: int) -> views.Projection:

@@ -20,7 +20,7 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
-from tests.support.processes import free_port
+from tests.support.processes import free_port, stop_process
 
 FLAGS = [
     "--headless",
@@ -133,12 +133,7 @@ def browser_page() -> Iterator[Page]:
             with connect(target, max_size=64 * 1024 * 1024) as socket:
                 yield Page(socket)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
 
 
 def _page_target(port: int) -> str:

@@ -55,7 +55,7 @@ def run_service(
     try:
         yield service
     finally:
-        _stop(service.process)
+        stop_process(service.process)
 
 
 def _started(name: str, env: Mapping[str, str], log_dir: Path, timeout: float) -> RunningService:
@@ -74,7 +74,7 @@ def _started(name: str, env: Mapping[str, str], log_dir: Path, timeout: float) -
     try:
         _wait_until_live(service, timeout)
     except BaseException:
-        _stop(process)
+        stop_process(process)
         raise
     return service
 
@@ -99,7 +99,8 @@ def _wait_until_live(service: RunningService, timeout: float) -> None:
         time.sleep(0.1)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Terminate, and kill what is still running 10 s later."""
     process.terminate()
     try:
         process.wait(timeout=10)
