@@ -5,11 +5,10 @@ grow with a pilot's commands, and every growth is held here, where the pilot's s
 known, before anything is appended (409, naming the limit):
 
 - **The pilot's own documents**: its snapshot (its state as one JSON string) and its
-  ``pilots_view`` document (the same JSON, compressed: its updates in chunks of 50, the
-  rest in one value, beside its filter fields: at most 51 partners and 20 themes of
+  ``pilots_view`` document (the same JSON, compressed, but for the updates sealed in
+  runs and stored apart, beside its filter fields: at most 51 partners and 20 themes of
   bounded length, under 50 kB). The state, as JSON, is held to ``MAX_PILOT_BYTES``
-  (8 MiB); zlib adds at most 0.1 % to bytes it cannot compress, and a chunk's value 20
-  bytes more at most (its header and its place in the list: 40 of them under 1 kB). A
+  (8 MiB); zlib adds at most 0.1 % to bytes it cannot compress. A
   progress update is a few hundred bytes as a rule: ``MAX_UPDATES`` (2,000) of them come
   long before the byte limit, which is for updates with maximal texts.
 - **Reporting's U-CAP status document** holds a copy of every pilot that ever named the

@@ -50,9 +50,13 @@ def full_runs(updates: Sequence[RecordedUpdate]) -> int:
     return len(updates) // UPDATES_PER_RUN
 
 
+def run_id(pilot_id: str, run: int) -> str:
+    return f"{pilot_id}|{run}"
+
+
 def run_document(pilot_id: str, run: int, updates: Sequence[RecordedUpdate]) -> Document:
     return {
-        "_id": f"{pilot_id}|{run}",
+        "_id": run_id(pilot_id, run),
         "pilot_id": pilot_id,
         "run": run,
         "updates_z": Binary(zlib.compress(_UPDATES.dump_json(tuple(updates)), 1)),
@@ -70,14 +74,14 @@ class RunSealer:
         """Store the full runs of ``updates`` (the updates after ``sealed`` runs); how many."""
         runs = full_runs(updates)
         for index in range(runs):
-            run_id = f"{pilot_id}|{sealed + index}"
-            if run_id in self._stored:
+            stored_id = run_id(pilot_id, sealed + index)
+            if stored_id in self._stored:
                 continue
             run = updates[index * UPDATES_PER_RUN : (index + 1) * UPDATES_PER_RUN]
             # Sealed by another writer already: the same updates, so the same document.
             with contextlib.suppress(DuplicateKeyError):
                 await self._runs.insert_one(run_document(pilot_id, sealed + index, run))
-            self._stored.put(run_id, True)
+            self._stored.put(stored_id, True)
         return runs
 
 

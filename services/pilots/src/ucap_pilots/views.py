@@ -103,8 +103,8 @@ class ParsedPilots:
     def of(self, pilot_id: str, document: Document) -> Pilot:
         """The document's part of the pilot (see :func:`own_part`)."""
         known = self._pilots.get(pilot_id)
-        same = known is not None and known.sealed_runs == sealed_runs_of(document)
-        if known is not None and same and document.get("pilot_z") == known.pilot_z:
+        stored = (document.get("pilot_z"), sealed_runs_of(document))
+        if known is not None and stored == (known.pilot_z, known.sealed_runs):
             return known.own
         return own_part(document)
 
@@ -137,7 +137,7 @@ def own_handlers(database: Database) -> Handlers:
         """Store the full runs of the updates this process last wrote into the pilot's
         document, so this write may leave them out (a run is stored before it is left out)."""
         known = parsed.written(pilot_id)
-        if known is None or full_runs(known.own.updates) == 0:
+        if known is None:
             return None
         runs = await sealer.seal(pilot_id, known.sealed_runs, known.own.updates)
         return _Sealed(known.sealed_runs, runs)
