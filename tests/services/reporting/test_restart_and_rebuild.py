@@ -10,7 +10,7 @@ import asyncio
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import httpx
 
@@ -18,7 +18,7 @@ from tests.services.reporting.conftest import Streams, fresh, publish, start_gro
 from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.processes import REPO_ROOT, run_service
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, polled_async
 from ucap_shared.envelope import Envelope
 from ucap_shared.mongo import MongoClient
 
@@ -63,6 +63,32 @@ def flow(ucap_id: str, cities: list[str], rounds: int) -> list[Envelope]:
 
 def comparable(status: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in status.items() if k not in ("freshness", "on")}
+
+
+def finished(status: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
+    """Whether a status shows all of ``flow``: three pilots, the last rename, every update."""
+    if status is None or status["figures"]["pilots"] != 3:
+        return False
+    names = [c["city"]["name"] for c in status["counterparts"]]
+    return f"Renamed {ROUNDS - 1}" in names and all(
+        p["updates_count"] == ROUNDS for c in status["counterparts"] for p in c["pilots"]
+    )
+
+
+def differences(expected: Any, got: Any, path: str = "status") -> str:
+    """Where two statuses part, one line per differing leaf (for a failure to name)."""
+    if isinstance(expected, dict) and isinstance(got, dict):
+        keys = sorted(set(expected) | set(got))
+        return "\n".join(
+            d for k in keys if (d := differences(expected.get(k), got.get(k), f"{path}.{k}"))
+        )
+    if isinstance(expected, list) and isinstance(got, list) and len(expected) == len(got):
+        return "\n".join(
+            d
+            for i, (e, g) in enumerate(zip(expected, got, strict=True))
+            if (d := differences(e, g, f"{path}[{i}]"))
+        )
+    return "" if expected == got else f"{path}: uninterrupted {expected!r}, restarted {got!r}"
 
 
 async def status_of(url: str, ucap_id: str) -> dict[str, Any] | None:
@@ -135,21 +161,22 @@ class TestKilledWhileEventsFlow:
                 with run_service("reporting", envs["killed"], log_dir) as again:
                     await publish(bootstrap, *events[2 * third :])
 
-                    async def both_done() -> dict[str, Any] | None:
-                        expected = await status_of(steady.url, ucap_id)
-                        got = await status_of(again.url, ucap_id)
-                        if expected is None or expected["figures"]["pilots"] != 3:
-                            return None
-                        names = [c["city"]["name"] for c in expected["counterparts"]]
-                        finished = f"Renamed {ROUNDS - 1}" in names
-                        updates = all(
-                            p["updates_count"] == ROUNDS
-                            for c in expected["counterparts"]
-                            for p in c["pilots"]
+                    async def both() -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+                        return await status_of(steady.url, ucap_id), await status_of(
+                            again.url, ucap_id
                         )
-                        return expected if finished and updates and got == expected else None
 
-                    uninterrupted = await eventually(both_done, timeout=90, interval=0.3)
+                    def converged(pair: tuple[Any, Any]) -> bool:
+                        expected, got = pair
+                        return finished(expected) and got == expected
+
+                    uninterrupted, restarted = await polled_async(
+                        both, converged, timeout=90, interval=0.3
+                    )
+                    assert finished(uninterrupted), (
+                        f"the steady run never finished: {uninterrupted}"
+                    )
+                    assert restarted == uninterrupted, differences(uninterrupted, restarted)
             output = await rebuild(envs["killed"])
             with run_service("reporting", envs["killed"], log_dir) as rebuilt:
                 after_rebuild = await status_of(rebuilt.url, ucap_id)
