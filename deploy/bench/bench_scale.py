@@ -20,7 +20,10 @@ service's event store, it measures:
   at the same concurrency, while sampling every second the reporting service's
   ``/ops/freshness`` (its consumer lag on the pilots topic, and how old the newest
   event it applied is) and the pilots relay's backlog (events not yet in Kafka),
-  then until the views have applied everything.
+  then until the views have applied everything;
+- on the local server (``make infra-up``), what each update costs it: PostgreSQL
+  transactions per update and per raw insert in the same run, and so the updates/s
+  the server alone would allow (``server_work``; ``--no-server-work`` leaves it out).
 
 The history is written straight into the store as ``EventStore.append`` writes
 commits, for filler pilots (``--filler-history`` events each: a proposal, then
@@ -64,6 +67,7 @@ from host_cpu import CpuTimes, share_text, steal_share
 from pymongo import ASCENDING, AsyncMongoClient, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from seeding import city_body, until_created
+from server_work import ServerWork, Window
 
 from ucap_gateway.keys import KeyStore
 from ucap_pilots.domain import update_id_for
@@ -533,10 +537,20 @@ async def raw_insert_p50(mongo: Mongo, stack: Stack, name: str, count: int) -> f
     return ms(statistics.median(samples))
 
 
-async def raw_insert_rate(
+@dataclass(frozen=True)
+class RawInserts:
+    done: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.done / self.seconds
+
+
+async def raw_inserts(
     mongo: Mongo, stack: Stack, name: str, in_flight: int, seconds: float
-) -> float:
-    """Raw ``insert_one``/s with ``in_flight`` at once: the store's write path without HTTP."""
+) -> RawInserts:
+    """Raw ``insert_one`` with ``in_flight`` at once: the store's write path without HTTP."""
     collection = await scratch_events(mongo, stack, name)
     deadline = time.perf_counter() + seconds
     counter = 0
@@ -552,7 +566,7 @@ async def raw_insert_rate(
 
     started = time.perf_counter()
     done = sum(await asyncio.gather(*(worker() for _ in range(in_flight))))
-    return done / (time.perf_counter() - started)
+    return RawInserts(done, time.perf_counter() - started)
 
 
 @dataclass
@@ -655,6 +669,9 @@ class Sustained:
     p50_ms: float
     p99_ms: float
     raw_inserts_per_second: float = 0.0
+    server_per_update: float | None = None
+    """PostgreSQL transactions the local server committed per update (``server_work``)."""
+    server_per_raw_insert: float | None = None
     first_error: str | None = None
     lag: list[LagSample] = field(default_factory=list)
     drained_after_seconds: float | None = None
@@ -677,6 +694,14 @@ class Sustained:
         return (
             f"behind by max {worst.behind} (t {worst.at}s), final {samples[-1].behind}; {drained}"
         )
+
+    @property
+    def server_allows(self) -> float | None:
+        """Updates/s the server alone would allow: its raw insert rate, at what an update
+        costs it against what an insert does."""
+        if not self.server_per_update or not self.server_per_raw_insert:
+            return None
+        return self.raw_inserts_per_second * self.server_per_raw_insert / self.server_per_update
 
     @property
     def bounded(self) -> bool | None:
@@ -931,23 +956,32 @@ async def measure_size(
     raw_p50 = await raw_insert_p50(mongo, stack, f"{label}_p50", args.raw_inserts)
     say(f"  raw insert_one, one at a time ({args.raw_inserts}): p50 {raw_p50:.2f} ms")
     runs = []
+    work = await ServerWork.local() if args.server_work else None
     for in_flight in IN_FLIGHT:
+        idle, start = await work.idle_rate() if work else (0.0, None)
         say(f"  {in_flight} in flight for {args.seconds:g}s …")
         run = await sustained(
             stack, store, targets, in_flight, args.seconds, f"{tag}-c{in_flight}", args.client
         )
+        loaded = await work.after_quiet() if work else None
         ceiling_seconds = min(5.0, max(2.0, args.seconds / 2))
-        run.raw_inserts_per_second = round(
-            await raw_insert_rate(
-                mongo, stack, f"{label}_c{in_flight}", in_flight, ceiling_seconds
-            ),
-            1,
-        )
+        raw = await raw_inserts(mongo, stack, f"{label}_c{in_flight}", in_flight, ceiling_seconds)
+        run.raw_inserts_per_second = round(raw.per_second, 1)
+        if work and start and loaded:
+            run.server_per_update = Window(start, loaded, idle).per_write(run.ok)
+            after_raw = await work.after_quiet()
+            run.server_per_raw_insert = Window(loaded, after_raw, idle).per_write(raw.done)
         say(
             f"    {run.updates_per_second:.1f} updates/s (p50 {run.p50_ms:.1f} ms, "
             f"{run.errors} errors); raw insert_one {run.raw_inserts_per_second:.0f}/s; "
             f"reporting {run.lag_summary()}"
         )
+        if run.server_allows is not None:
+            say(
+                f"    server: {run.server_per_update:.1f} PostgreSQL transactions per update, "
+                f"{run.server_per_raw_insert:.2f} per raw insert (idle stack {idle:.1f}/s): "
+                f"it alone would allow {run.server_allows:.0f} updates/s"
+            )
         runs.append(run)
     return Size(label, events, single, raw_p50, runs)
 
@@ -1147,6 +1181,18 @@ def rows(small: Size, large: Size, rebuilt: list[Rebuild]) -> list[Row]:
                     verdict(ok) if target else "",
                 )
             )
+            if (allowed := run.server_allows) is not None:
+                table.append(
+                    Row(
+                        f"  server work, {run.in_flight} in flight, {size.label}",
+                        f"{run.server_per_update:.1f} PostgreSQL transactions per update",
+                        f"{run.server_per_raw_insert:.2f} per raw insert: "
+                        f"it alone allows {allowed:.0f}/s",
+                        f"{run.updates_per_second / allowed:.1%}",
+                        "",
+                        "",
+                    )
+                )
             samples = run.during()
             behind = [sample.behind or 0 for sample in samples]
             table.append(
@@ -1310,6 +1356,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--filler-history", type=int, default=50, help="events per filler pilot (>= 1)"
+    )
+    parser.add_argument(
+        "--no-server-work",
+        dest="server_work",
+        action="store_false",
+        help="leave out the local server's transactions per update (about 45 s per run)",
     )
     parser.add_argument(
         "--kafka", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
