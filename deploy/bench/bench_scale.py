@@ -957,8 +957,9 @@ async def measure_size(
     say(f"  raw insert_one, one at a time ({args.raw_inserts}): p50 {raw_p50:.2f} ms")
     runs = []
     work = await ServerWork.local() if args.server_work else None
+    quiet = None
     for in_flight in IN_FLIGHT:
-        idle, start = await work.idle_rate() if work else (0.0, None)
+        idle, start = await work.idle_rate(quiet) if work else (0.0, None)
         say(f"  {in_flight} in flight for {args.seconds:g}s …")
         run = await sustained(
             stack, store, targets, in_flight, args.seconds, f"{tag}-c{in_flight}", args.client
@@ -969,8 +970,8 @@ async def measure_size(
         run.raw_inserts_per_second = round(raw.per_second, 1)
         if work and start and loaded:
             run.server_per_update = Window(start, loaded, idle).per_write(run.ok)
-            after_raw = await work.after_quiet()
-            run.server_per_raw_insert = Window(loaded, after_raw, idle).per_write(raw.done)
+            quiet = await work.after_quiet()
+            run.server_per_raw_insert = Window(loaded, quiet, idle).per_write(raw.done)
         say(
             f"    {run.updates_per_second:.1f} updates/s (p50 {run.p50_ms:.1f} ms, "
             f"{run.errors} errors); raw insert_one {run.raw_inserts_per_second:.0f}/s; "
@@ -1361,7 +1362,7 @@ def main() -> int:
         "--no-server-work",
         dest="server_work",
         action="store_false",
-        help="leave out the local server's transactions per update (about 45 s per run)",
+        help="leave out the local server's transactions per update (30–45 s per run)",
     )
     parser.add_argument(
         "--kafka", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")

@@ -27,7 +27,9 @@ DATABASE = "ferretdb"
 """FerretDB's own database in the local cluster (``ucap_postgres.DATABASE``)."""
 QUIET_SECONDS = 11.0
 IDLE_SECONDS = 10.0
-COMMITTED = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'ferretdb'"
+COMMITTED = (
+    "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+)
 
 
 def psql_binary() -> str | None:
@@ -91,9 +93,12 @@ class ServerWork:
         await asyncio.sleep(QUIET_SECONDS)
         return await self.read()
 
-    async def idle_rate(self) -> tuple[float, Reading]:
-        """The idle stack's transactions per second, and the reading that ends it."""
-        start = await self.after_quiet()
+    async def idle_rate(self, quiet: Reading | None = None) -> tuple[float, Reading]:
+        """The idle stack's transactions per second, and the reading that ends it.
+
+        ``quiet``: a reading taken after the quiet time, with nothing but the idle stack
+        since, to start from instead of waiting for another one."""
+        start = quiet or await self.after_quiet()
         await asyncio.sleep(IDLE_SECONDS)
         end = await self.read()
         return (end.transactions - start.transactions) / (end.at - start.at), end
