@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.support.keys import auth, create_key
-from tests.support.processes import RunningService, free_port, run_service
+from tests.support.processes import RunningService, free_port, run_service, run_services
 from tests.support.served import served
 from tests.support.stack import isolated_env
 from tests.support.waiting import eventually
@@ -43,8 +43,8 @@ def traced_stack(
         "OTEL_BSP_SCHEDULE_DELAY": "200",
     }
     with ExitStack() as stack:
-        cities = stack.enter_context(run_service("cities", env, log_dir))
-        mous = stack.enter_context(run_service("mous", env, log_dir))
+        running = stack.enter_context(run_services(("cities", "mous"), env, log_dir))
+        cities, mous = running["cities"], running["mous"]
         gateway_env = {
             **env,
             "UCAP_GATEWAY_CITIES_URL": cities.url,

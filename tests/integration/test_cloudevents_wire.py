@@ -10,7 +10,7 @@ which picks binary or structured mode itself, and must come out as the event.
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -28,7 +28,7 @@ from tests.services.reporting.conftest import ucap_body
 from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.kafka_reading import read_topic
-from tests.support.processes import RunningService, run_service
+from tests.support.processes import RunningService, run_services
 from tests.support.stack import SERVICES, isolated_env
 from tests.support.waiting import eventually
 from ucap_shared.envelope import STRUCTURED_CONTENT_TYPE, Envelope
@@ -61,8 +61,8 @@ class Wire:
 
 @contextmanager
 def services(env: dict[str, str], log_dir: Path) -> Iterator[dict[str, RunningService]]:
-    with ExitStack() as stack:
-        yield {name: stack.enter_context(run_service(name, env, log_dir)) for name in SERVICES}
+    with run_services(SERVICES, env, log_dir) as running:
+        yield running
 
 
 async def created(service: RunningService, path: str, body: dict[str, Any]) -> None:

@@ -31,7 +31,7 @@ from tests.ops.event_services import city, clean_up, fresh_env
 from tests.support.auth import bearer
 from tests.support.infra import Infra
 from tests.support.kafka_reading import read_topic
-from tests.support.processes import RunningService, run_service
+from tests.support.processes import RunningService, run_services
 from tests.support.ucap_command import ucap
 from tests.support.waiting import eventually
 from ucap_mous.views import CITIES_VIEW
@@ -102,7 +102,8 @@ async def scene(
     mongo = connect_mongo(infra.mongodb_uri)
     view = mongo[database][CITIES_VIEW]
     try:
-        with run_service("cities", env, log_dir) as cities, run_service("mous", env, log_dir):
+        with run_services(("cities", "mous"), env, log_dir) as running:
+            cities = running["cities"]
             async with httpx.AsyncClient(base_url=cities.url, headers=bearer("cities")) as client:
                 assert (await client.post("/cities", json=city(CITY, "Kunming"))).status_code == 201
                 await eventually(

@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from tests.ops.event_services import caught_up, city, clean_up, fresh_env
 from tests.support.auth import bearer
 from tests.support.infra import Infra
-from tests.support.processes import run_service
+from tests.support.processes import run_service, run_services
 from tests.support.ucap_command import ucap
 from tests.support.waiting import eventually
 from ucap_mous.views import CITIES_VIEW, MOUS_VIEW, ORGANISATIONS_VIEW
@@ -50,10 +50,8 @@ async def loaded(
     database = env["UCAP_MOUS_DATABASE"]
     mongo = connect_mongo(infra.mongodb_uri)
     try:
-        with (
-            run_service("cities", env, log_dir) as cities,
-            run_service("mous", env, log_dir) as mous,
-        ):
+        with run_services(("cities", "mous"), env, log_dir) as running:
+            cities, mous = running["cities"], running["mous"]
             async with (
                 httpx.AsyncClient(base_url=cities.url, headers=bearer("cities")) as to_cities,
                 httpx.AsyncClient(base_url=mous.url, headers=bearer("mous")) as to_mous,

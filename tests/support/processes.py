@@ -4,7 +4,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,17 +46,42 @@ def run_service(
     name: str, env: Mapping[str, str], log_dir: Path, *, timeout: float = 60.0
 ) -> Iterator[RunningService]:
     """Start ``python -m ucap_<name>`` on a free port and wait until it answers."""
-    for attempt in range(1, PORT_TRIES + 1):
-        try:
-            service = _started(name, env, log_dir, timeout)
-            break
-        except PortTakenError:
-            if attempt == PORT_TRIES:
-                raise
+    service = _started_on_a_free_port(name, env, log_dir, timeout)
     try:
         yield service
     finally:
         stop_process(service.process)
+
+
+@contextmanager
+def run_services(
+    names: Sequence[str], env: Mapping[str, str], log_dir: Path, *, timeout: float = 60.0
+) -> Iterator[dict[str, RunningService]]:
+    """Start several services at once and wait until each answers, by name.
+
+    Their start-ups overlap (mostly imports, then Kafka and database connections), which
+    one after another would add up; all are stopped together at the end, or as soon as
+    one fails to start."""
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        starting = [pool.submit(_started_on_a_free_port, n, env, log_dir, timeout) for n in names]
+    started = [future.result() for future in starting if future.exception() is None]
+    try:
+        for future in starting:
+            future.result()
+        yield {service.name: service for service in started}
+    finally:
+        stop_processes([service.process for service in started])
+
+
+def _started_on_a_free_port(
+    name: str, env: Mapping[str, str], log_dir: Path, timeout: float
+) -> RunningService:
+    for _ in range(PORT_TRIES - 1):
+        try:
+            return _started(name, env, log_dir, timeout)
+        except PortTakenError:
+            continue
+    return _started(name, env, log_dir, timeout)
 
 
 def _started(name: str, env: Mapping[str, str], log_dir: Path, timeout: float) -> RunningService:
@@ -101,9 +127,17 @@ def _wait_until_live(service: RunningService, timeout: float) -> None:
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
     """Terminate, and kill what is still running 10 s later."""
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_processes([process])
+
+
+def stop_processes(processes: Sequence[subprocess.Popen[bytes]]) -> None:
+    """Terminate all at once, then kill each that is still running 10 s later."""
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + 10
+    for process in processes:
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -3,13 +3,14 @@
 import json
 import uuid
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tests.support.keys import auth, create_key
-from tests.support.processes import RunningService, run_service
+from tests.support.processes import RunningService, run_service, run_services
 from tests.support.ucap_command import GRANADA, ucap
 
 SERVICES = ("cities", "mous", "pilots", "reporting")
@@ -40,17 +41,19 @@ def isolated_env(base: Mapping[str, str], suffix: str) -> dict[str, str]:
 
 
 @contextmanager
-def running_stack(
-    base: Mapping[str, str], log_dir: Path, *, stopped: tuple[str, ...] = ()
-) -> Iterator[Stack]:
+def running_stack(base: Mapping[str, str], log_dir: Path) -> Iterator[Stack]:
+    """Every service and the gateway, with an admin key; the services and the key are
+    made side by side, the gateway once it knows where the services answer."""
     env = isolated_env(base, uuid.uuid4().hex[:8])
     with ExitStack() as stack:
-        services = {name: stack.enter_context(run_service(name, env, log_dir)) for name in SERVICES}
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            creating = pool.submit(create_key, env, principal="ops:e2e", roles=["admin"])
+            services = stack.enter_context(run_services(SERVICES, env, log_dir))
+        admin = creating.result()["key"]
         gateway_env = {
             **env,
             **{f"UCAP_GATEWAY_{name.upper()}_URL": s.url for name, s in services.items()},
         }
-        admin = create_key(gateway_env, principal="ops:e2e", roles=["admin"])["key"]
         gateway = stack.enter_context(run_service("gateway", gateway_env, log_dir))
         gateway.headers = auth(admin)
         yield Stack(services, gateway, {**gateway_env, "UCAP_API_KEY": admin}, log_dir)

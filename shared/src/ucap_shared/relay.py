@@ -50,6 +50,7 @@ from ucap_shared.kafka import MAX_RECORD_BYTES
 from ucap_shared.lease import Lease
 from ucap_shared.metrics import EVENTS_PUBLISHED, RELAY_BACKLOG, RELAY_PARKED
 from ucap_shared.parking import ParkedCommit
+from ucap_shared.shutdown import cancelled
 from ucap_shared.topics import TopicSpec, ensure_topics
 from ucap_shared.tracing import PublishSpans
 
@@ -129,9 +130,7 @@ class Relay:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancelled(self._task)
         await self._close_producer()
         with contextlib.suppress(Exception):
             await self.lease.release()
@@ -192,7 +191,8 @@ class Relay:
 
     async def _wait_for_work(self) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.store.appended.wait(), self._poll)
+            async with asyncio.timeout(self._poll):
+                await self.store.appended.wait()
         if self.store.appended.is_set() and self._linger > 0:
             # Appends come in bursts under load: a moment's wait sends them in one Kafka
             # transaction and marks them in one command, instead of a transaction each.

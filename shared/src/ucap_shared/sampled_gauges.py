@@ -41,6 +41,7 @@ from ucap_shared.metrics import (
     RELAY_PARKED,
     SAMPLED_AT,
 )
+from ucap_shared.shutdown import cancelled
 
 log = logging.getLogger(__name__)
 
@@ -141,9 +142,7 @@ class GaugeSampler:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancelled(self._task)
         if self._dead_letters is not None:
             await self._dead_letters.close()
 

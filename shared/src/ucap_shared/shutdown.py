@@ -1,6 +1,7 @@
 """Stopping a service's parts one by one, none of them able to hold the shutdown."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -34,3 +35,20 @@ async def stopped(
     task.cancel()
     log.warning("a part did not stop in time", extra={"part": part, "seconds": seconds})
     return False
+
+
+CANCEL_AGAIN_SECONDS = 1.0
+
+
+async def cancelled(task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` and wait until it has ended, cancelling it again each second it runs on.
+
+    A cancellation can be lost: Python 3.11's ``asyncio.wait_for`` drops one that arrives
+    just as its wait ends, and a loop that lost it runs on for ever, and with it whoever
+    waits for it. What the task raised besides its cancellation is raised here.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=CANCEL_AGAIN_SECONDS)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
