@@ -103,7 +103,6 @@ class TestFerretDBOnPostgres:
             pytest.skip(f"no local PostgreSQL (infrastructure from {infra.origin}): {error}")
         server = ucap_infra.FerretDBServer(
             port=free_port(),
-            data=tmp_path / "unused",
             name=f"ferretdb-test-{tmp_path.name}",
             postgresql_url=postgres.ferretdb_url,
         )

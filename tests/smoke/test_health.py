@@ -1,6 +1,7 @@
 """Every service answers its health endpoints over real HTTP: ready while it can serve
 (Kafka down only degrades it), unavailable (503) without MongoDB."""
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -84,9 +85,17 @@ class TestReadiness:
 
     @pytest.fixture
     def own_ferretdb(self, tmp_path: Path) -> Iterator[ucap_infra.FerretDBServer]:
-        """A FerretDB of this test's own, so stopping it disturbs nothing else."""
+        """A FerretDB process of this test's own, on the local PostgreSQL: stopping it
+        disturbs nothing else."""
+        postgres = ucap_infra.PostgresServer.from_env()
+        try:
+            asyncio.run(postgres.ping())
+        except (ucap_infra.InfraError, OSError) as error:
+            pytest.skip(f"no local PostgreSQL for a FerretDB of its own: {error}")
         server = ucap_infra.FerretDBServer(
-            port=free_port(), data=tmp_path / "ferretdb", name=f"ferretdb-test-{tmp_path.name}"
+            port=free_port(),
+            postgresql_url=postgres.ferretdb_url,
+            name=f"ferretdb-test-{tmp_path.name}",
         )
         server.prepare()
         yield server
@@ -99,7 +108,12 @@ class TestReadiness:
         log_dir: Path,
     ) -> None:
         own_ferretdb.start()
-        env = {**service_env, "MONGODB_URI": own_ferretdb.uri}
+        # A database no other FerretDB process writes: each keeps its own picture of it.
+        env = {
+            **service_env,
+            "MONGODB_URI": own_ferretdb.uri,
+            "UCAP_CITIES_DATABASE": f"ucap_cities_own_ferretdb_{uuid.uuid4().hex[:10]}",
+        }
         with run_service("cities", env, log_dir) as service:
             ready_url = f"{service.url}/health/ready"
             assert _poll_status(ready_url, 200).status_code == 200

@@ -1,6 +1,8 @@
-// Command ucap-ferretdb runs an embedded FerretDB (MongoDB wire protocol) for
-// local development and tests, where no container engine is available: on
-// PostgreSQL given -postgresql-url, else on SQLite files in -data.
+// Command ucap-ferretdb runs an embedded FerretDB (MongoDB wire protocol) on
+// PostgreSQL for local development and tests, where no container engine is
+// available. It is built with -tags ferretdb_no_sqlite: ucap stores in
+// PostgreSQL only, and leaving FerretDB's SQLite backend out saves about a
+// third of the build.
 package main
 
 import (
@@ -11,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -19,11 +20,13 @@ import (
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
-	postgresqlURL := flag.String("postgresql-url", "", "PostgreSQL connection string (postgresql backend)")
-	dataDir := flag.String("data", "data", "directory for the SQLite database files, without -postgresql-url")
+	postgresqlURL := flag.String("postgresql-url", "", "PostgreSQL connection string (required)")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	flag.Parse()
 
+	if *postgresqlURL == "" {
+		fail("-postgresql-url is required")
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		fail("bad -log-level: %v", err)
@@ -31,27 +34,11 @@ func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	config := &ferretdb.Config{
-		Listener: ferretdb.ListenerConfig{TCP: *listen},
-		Logger:   logger,
+		Listener:      ferretdb.ListenerConfig{TCP: *listen},
+		Logger:        logger,
+		Handler:       "postgresql",
+		PostgreSQLURL: *postgresqlURL,
 	}
-	var storage string
-	if *postgresqlURL != "" {
-		config.Handler = "postgresql"
-		config.PostgreSQLURL = *postgresqlURL
-		storage = redacted(*postgresqlURL)
-	} else {
-		absData, err := filepath.Abs(*dataDir)
-		if err != nil {
-			fail("bad -data: %v", err)
-		}
-		if err := os.MkdirAll(absData, 0o755); err != nil {
-			fail("cannot create data directory: %v", err)
-		}
-		config.Handler = "sqlite"
-		config.SQLiteURL = "file:" + absData + "/"
-		storage = absData
-	}
-
 	server, err := ferretdb.New(config)
 	if err != nil {
 		fail("cannot start FerretDB: %v", err)
@@ -60,7 +47,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	logger.Warn("ucap-ferretdb listening", "address", *listen, "handler", config.Handler, "storage", storage)
+	logger.Warn("ucap-ferretdb listening", "address", *listen, "storage", redacted(*postgresqlURL))
 	if err := server.Run(ctx); err != nil {
 		fail("FerretDB stopped: %v", err)
 	}
