@@ -86,10 +86,11 @@ tools: ## Debian's chromium for the page tests, wrk for the benchmarks, promethe
 TEST_WORKERS ?= 2
 
 # Python may cache our own modules' bytecode too (each test starts many processes).
-# One worker runs all of a file's tests (--dist loadfile), so a module's fixtures (a whole
-# stack with Granada loaded: 15-40 s) are set up once, not once per worker given a test.
+# Each worker takes one half of the tests in their order and, once done, half of what the
+# other has left (--dist worksteal): a module's tests mostly stay on one worker, so its
+# fixtures (a whole stack with Granada loaded: 15-40 s) are seldom set up twice.
 test: infra-up tools lint ## install, start the infrastructure, lint, type-check, run every test
-	env -u PYTHONDONTWRITEBYTECODE .venv/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE .venv/bin/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # Every test in these folders is end-to-end (tests/conftest.py): not even collected here.
 END_TO_END_FOLDERS := e2e smoke scale

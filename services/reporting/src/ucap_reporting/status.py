@@ -12,7 +12,7 @@ from datetime import date
 
 from ucap_reporting.domain import Ucap
 from ucap_reporting.events import ActivityStatus
-from ucap_reporting.projections import relevant_mou, relevant_pilot
+from ucap_reporting.projections import held_sequences, relevant_mou, relevant_pilot
 from ucap_reporting.projections.mous import parties_of
 from ucap_reporting.status_models import (
     ACTIVE,
@@ -40,7 +40,7 @@ from ucap_reporting.status_models import (
 )
 from ucap_shared.consumer import TopicFreshness
 from ucap_shared.dates import PartialDate, days_after, first_day_of_all, latest
-from ucap_shared.views import APPLIED, Document
+from ucap_shared.views import Document
 
 __all__ = [
     "Axis",
@@ -323,5 +323,5 @@ def status_of(
         figures=_figures(ucap, mous, pilots, today),
         flags=_flags(mous, pilots),
         freshness=freshness,
-        applied=dict(document.get(APPLIED, {})),
+        applied=held_sequences(document),
     )

@@ -307,7 +307,8 @@ class UcapStatus(BaseModel):
     )
     applied: dict[str, int] = Field(
         default_factory=dict,
-        description="Per source stream (`pilot:<id>`, `city:<id>`, `mou:<id>`, `ucap:<id>`), "
-        "the last sequence this status holds: whether it holds a given event",
+        description="Per source stream (`pilot:<id>`, `city:<id>`, `mou:<id>`, "
+        "`organisation:<id>`, `ucap:<id>`), the last sequence this status holds: whether "
+        "it holds a given event",
         examples=[{"ucap:granada-ucap": 14, "pilot:granada-blocklab": 3}],
     )

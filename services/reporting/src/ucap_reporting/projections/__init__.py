@@ -59,6 +59,7 @@ from ucap_reporting.projections.documents import (
     STATUS_VIEW,
     UCAPS_VIEW,
     VIEWS,
+    held_sequences,
     relevant_mou,
     relevant_pilot,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "UCAPS_VIEW",
     "VIEWS",
     "all_handlers",
+    "held_sequences",
     "relevant_mou",
     "relevant_pilot",
     "ucap_of",

@@ -170,6 +170,30 @@ SECTION_KEYS = {
 }
 
 
+HELD_KINDS = {"cities": "city", "mous": "mou", "pilots": "pilot", "organisations": "organisation"}
+"""The kind of source each section of a status document holds copies of."""
+
+
+def held_sequences(document: Document) -> dict[str, int]:
+    """Per source stream, the last sequence a status document holds.
+
+    Its bookkeeping names the events applied to it. A copy pulled when the U-CAP was
+    created (a city, MoU or pilot known before it) holds its source up to the copy's
+    ``seq`` though no event of that source was applied to the document. Both count, so
+    the answer does not depend on whether a copy came pulled or pushed: live, after a
+    restart that replays a source's events, or in a rebuild.
+    """
+    held: dict[str, int] = dict(document.get(APPLIED, {}))
+    for section, kind in HELD_KINDS.items():
+        key = SECTION_KEYS[section]
+        for copy in document.get(section) or []:
+            sequence = int(copy.get("seq", 0))
+            if sequence > 0:
+                stream = stream_of(kind, copy[key])
+                held[stream] = max(held.get(stream, 0), sequence)
+    return held
+
+
 def merge_sections(document: Document, sections: Sections) -> Document:
     merged = {**document}
     for section, new in sections.items():
