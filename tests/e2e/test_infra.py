@@ -10,11 +10,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pytest
 from pymongo import AsyncMongoClient
 
-import ucap_infra
-from tests.support.infra import Infra
+from tests.support.infra import Infra, ferretdb_of_its_own
 from tests.support.processes import REPO_ROOT, free_port
 from tests.support.waiting import eventually
 
@@ -96,17 +94,7 @@ class TestFerretDBOnPostgres:
     async def test_more_concurrent_updates_than_its_default_pool_all_complete(
         self, infra: Infra, tmp_path: Path, unique: str
     ) -> None:
-        postgres = ucap_infra.PostgresServer.from_env()
-        try:
-            await postgres.ping()
-        except (ucap_infra.InfraError, OSError) as error:
-            pytest.skip(f"no local PostgreSQL (infrastructure from {infra.origin}): {error}")
-        server = ucap_infra.FerretDBServer(
-            port=free_port(),
-            name=f"ferretdb-test-{tmp_path.name}",
-            postgresql_url=postgres.ferretdb_url,
-        )
-        server.prepare()
+        server = await ferretdb_of_its_own(tmp_path.name)
         server.start()
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             server.uri, maxPoolSize=self.WRITERS + 10, serverSelectionTimeoutMS=2000

@@ -12,6 +12,7 @@ from pymongo import MongoClient
 
 import ucap_infra
 from tests.support.auth import bearer
+from tests.support.infra import ferretdb_of_its_own
 from tests.support.processes import free_port, run_service
 from tests.support.waiting import polled
 
@@ -87,17 +88,7 @@ class TestReadiness:
     def own_ferretdb(self, tmp_path: Path) -> Iterator[ucap_infra.FerretDBServer]:
         """A FerretDB process of this test's own, on the local PostgreSQL: stopping it
         disturbs nothing else."""
-        postgres = ucap_infra.PostgresServer.from_env()
-        try:
-            asyncio.run(postgres.ping())
-        except (ucap_infra.InfraError, OSError) as error:
-            pytest.skip(f"no local PostgreSQL for a FerretDB of its own: {error}")
-        server = ucap_infra.FerretDBServer(
-            port=free_port(),
-            postgresql_url=postgres.ferretdb_url,
-            name=f"ferretdb-test-{tmp_path.name}",
-        )
-        server.prepare()
+        server = asyncio.run(ferretdb_of_its_own(tmp_path.name))
         yield server
         server.process.stop()
 

@@ -13,6 +13,14 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.support.processes import free_port
+
+if TYPE_CHECKING:
+    import ucap_infra
 
 KAFKA_IMAGE = "apache/kafka:4.1.1"
 MONGO_IMAGE = "mongo:8.0"
@@ -77,3 +85,20 @@ def provide_infra() -> Iterator[Infra]:
     else:
         with local_processes() as infra:
             yield infra
+
+
+async def ferretdb_of_its_own(name: str) -> "ucap_infra.FerretDBServer":
+    """A FerretDB process for one test on the local PostgreSQL, built, not yet started:
+    stopping it disturbs nothing else. Skips the test where no local PostgreSQL answers."""
+    import ucap_infra
+
+    postgres = ucap_infra.PostgresServer.from_env()
+    try:
+        await postgres.ping()
+    except (ucap_infra.InfraError, OSError) as error:
+        pytest.skip(f"no local PostgreSQL for a FerretDB of its own: {error}")
+    server = ucap_infra.FerretDBServer(
+        port=free_port(), postgresql_url=postgres.ferretdb_url, name=f"ferretdb-test-{name}"
+    )
+    server.prepare()
+    return server
