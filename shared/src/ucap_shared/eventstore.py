@@ -26,11 +26,11 @@ from ucap_shared.envelope import Envelope
 from ucap_shared.events import EventData
 from ucap_shared.logs import correlation_id, occurred_at
 from ucap_shared.metrics import EVENTS_APPENDED
+from ucap_shared.mongo import update_in_commands
 from ucap_shared.parking import PARKED_COMMITS, ParkedCommit, ParkedCommits
 from ucap_shared.tracing import TRACE_FIELD, current_trace_context
 
 Document = dict[str, Any]
-MARKS_PER_COMMAND = 100
 WHOLE_BACKLOG = 64
 PARKED = "parked"
 """The ``published`` value of a parked commit: neither published nor to publish now."""
@@ -256,22 +256,17 @@ class EventStore:
     async def mark_published(self, commit_ids: Sequence[str]) -> None:
         """One point update per commit (a ``$in`` filter would scan the store), sent together.
 
-        In one command of up to ``MARKS_PER_COMMAND`` updates: the server runs them one
-        after another on one connection, and the client pays for one round trip. A
+        Sent in as few commands as the server takes safely (``update_in_commands``). A
         retried commit's parked record is closed first: a crash in between leaves the
         commit pending (published again, harmlessly), never published but held.
         """
         for resumed in self._resumed.intersection(commit_ids):
             await self.parking.published(resumed)
             self._resumed.discard(resumed)
-        for start in range(0, len(commit_ids), MARKS_PER_COMMAND):
-            await self._commits.bulk_write(
-                [
-                    UpdateOne({"_id": commit}, {"$set": {"published": True}})
-                    for commit in commit_ids[start : start + MARKS_PER_COMMAND]
-                ],
-                ordered=False,
-            )
+        await update_in_commands(
+            self._commits,
+            [UpdateOne({"_id": commit}, {"$set": {"published": True}}) for commit in commit_ids],
+        )
 
     async def park(self, commit: Document, *, error: str, tries: int) -> None:
         """Set the commit aside with why; its aggregate's later commits wait behind it.

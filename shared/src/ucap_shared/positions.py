@@ -17,6 +17,8 @@ from typing import Any
 from pymongo import DESCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
+from ucap_shared.mongo import update_in_commands
+
 
 @dataclass(frozen=True)
 class TopicPosition:
@@ -49,7 +51,8 @@ class StreamPositions:
         await self.advance_all([(topic, stream, sequence, event_time)])
 
     async def advance_all(self, moved: Sequence[tuple[str, str, int, datetime | None]]) -> None:
-        """Several positions (topic, stream, sequence, event time) in one command."""
+        """Several positions (topic, stream, sequence, event time), in as few commands as
+        the server takes safely: a consumer's batch may move hundreds of streams."""
         if not moved:
             return
         now = datetime.now(UTC)
@@ -67,7 +70,7 @@ class StreamPositions:
             writes.append(
                 UpdateOne({"_id": self._key(topic, stream)}, {"$set": fields}, upsert=True)
             )
-        await self._collection.bulk_write(writes, ordered=False)
+        await update_in_commands(self._collection, writes)
 
     async def newest(self, topic: str) -> TopicPosition:
         """Across the topic's streams; positions written before times were kept have none."""
