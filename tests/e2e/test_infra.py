@@ -12,7 +12,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from tests.support.infra import Infra, ferretdb_of_its_own
+from tests.support.infra import Infra, answers_ping, ferretdb_of_its_own
 from tests.support.processes import REPO_ROOT, free_port
 from tests.support.waiting import eventually
 
@@ -101,7 +101,7 @@ class TestFerretDBOnPostgres:
         )
         docs = client[f"pool_{unique}"]["docs"]
         try:
-            await eventually(lambda: _pings(client), timeout=30)
+            await eventually(lambda: answers_ping(client), timeout=30)
             await docs.insert_many([{"_id": n, "v": 0} for n in range(self.WRITERS)])
 
             async def rounds() -> None:
@@ -119,11 +119,3 @@ class TestFerretDBOnPostgres:
         finally:
             await client.close()
             server.process.stop()
-
-
-async def _pings(client: AsyncMongoClient[dict[str, Any]]) -> bool:
-    try:
-        await client.admin.command("ping")
-    except Exception:  # noqa: BLE001 - not up yet
-        return False
-    return True

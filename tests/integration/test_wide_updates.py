@@ -15,7 +15,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 import ucap_postgres
-from tests.support.infra import Infra, ferretdb_of_its_own
+from tests.support.infra import Infra, answers_ping, ferretdb_of_its_own
 from tests.support.waiting import eventually
 from ucap_shared.eventstore import EventStore
 from ucap_shared.mongo import UPDATES_PER_COMMAND
@@ -36,19 +36,11 @@ async def own_server(infra: Infra, tmp_path: Path) -> AsyncIterator[Client]:
         server.uri, serverSelectionTimeoutMS=5000, socketTimeoutMS=30_000, tz_aware=True
     )
     try:
-        await eventually(lambda: _pings(client), timeout=30)
+        await eventually(lambda: answers_ping(client), timeout=30)
         yield client
     finally:
         await client.close()
         server.process.stop()
-
-
-async def _pings(client: Client) -> bool:
-    try:
-        await client.admin.command("ping")
-    except Exception:  # noqa: BLE001 - not up yet
-        return False
-    return True
 
 
 async def _still_updates(client: Client, database: str) -> bool:

@@ -13,9 +13,10 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from pymongo import AsyncMongoClient
 
 from tests.support.processes import free_port
 
@@ -102,3 +103,12 @@ async def ferretdb_of_its_own(name: str) -> "ucap_infra.FerretDBServer":
     )
     server.prepare()
     return server
+
+
+async def answers_ping(client: AsyncMongoClient[dict[str, Any]]) -> bool:
+    """Whether the server behind ``client`` answers a ping now (for a poll until it does)."""
+    try:
+        await client.admin.command("ping")
+    except Exception:  # noqa: BLE001 - not up yet
+        return False
+    return True
