@@ -9,7 +9,6 @@ test runs on a FerretDB process of its own, so a wedge fails it alone.
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pymongo import AsyncMongoClient
@@ -18,21 +17,19 @@ import ucap_postgres
 from tests.support.infra import Infra, answers_ping, ferretdb_of_its_own
 from tests.support.waiting import eventually
 from ucap_shared.eventstore import EventStore
-from ucap_shared.mongo import UPDATES_PER_COMMAND
+from ucap_shared.mongo import UPDATES_PER_COMMAND, MongoClient
 from ucap_shared.positions import StreamPositions
-
-Client = AsyncMongoClient[dict[str, Any]]
 
 # Past the local FerretDB's pool: one command of this many statements wedged it.
 WIDE = 400
 
 
 @pytest.fixture
-async def own_server(infra: Infra, tmp_path: Path) -> AsyncIterator[Client]:
+async def own_server(infra: Infra, tmp_path: Path) -> AsyncIterator[MongoClient]:
     """A client of a FerretDB process of this test's own; a wedged update times out."""
     server = await ferretdb_of_its_own(tmp_path.name)
     server.start()
-    client: Client = AsyncMongoClient(
+    client: MongoClient = AsyncMongoClient(
         server.uri, serverSelectionTimeoutMS=5000, socketTimeoutMS=30_000, tz_aware=True
     )
     try:
@@ -43,7 +40,7 @@ async def own_server(infra: Infra, tmp_path: Path) -> AsyncIterator[Client]:
         server.process.stop()
 
 
-async def _still_updates(client: Client, database: str) -> bool:
+async def _still_updates(client: MongoClient, database: str) -> bool:
     """One plain update answers: the server is not wedged."""
     result = await client[database]["probe"].update_one(
         {"_id": "probe"}, {"$inc": {"n": 1}}, upsert=True
@@ -57,7 +54,7 @@ def test_three_commands_at_once_fit_in_the_local_pool_and_the_tests_go_past_it()
 
 class TestWideUpdates:
     async def test_a_batch_moving_400_streams_writes_every_position(
-        self, own_server: Client, unique: str
+        self, own_server: MongoClient, unique: str
     ) -> None:
         database = f"test_wide_positions_{unique}"
         positions = StreamPositions(own_server[database]["positions"], group="wide")
@@ -73,7 +70,7 @@ class TestWideUpdates:
         await own_server.drop_database(database)
 
     async def test_marking_400_commits_published_marks_each(
-        self, own_server: Client, unique: str
+        self, own_server: MongoClient, unique: str
     ) -> None:
         database = own_server[f"test_wide_marks_{unique}"]
         store = EventStore(database, source="ucap/test")

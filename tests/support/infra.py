@@ -13,12 +13,12 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
-from pymongo import AsyncMongoClient
 
 from tests.support.processes import free_port
+from ucap_shared.mongo import MongoClient, ping_mongo
 
 if TYPE_CHECKING:
     import ucap_infra
@@ -105,10 +105,10 @@ async def ferretdb_of_its_own(name: str) -> "ucap_infra.FerretDBServer":
     return server
 
 
-async def answers_ping(client: AsyncMongoClient[dict[str, Any]]) -> bool:
+async def answers_ping(client: MongoClient) -> bool:
     """Whether the server behind ``client`` answers a ping now (for a poll until it does)."""
     try:
-        await client.admin.command("ping")
+        await ping_mongo(client)
     except Exception:  # noqa: BLE001 - not up yet
         return False
     return True
